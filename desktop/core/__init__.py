@@ -1,0 +1,1 @@
+"""Pure-Python core of Restyle: no Qt, no httpx."""

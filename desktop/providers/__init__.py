@@ -1,0 +1,1 @@
+"""Provider adapters. httpx lives here and nowhere else."""
