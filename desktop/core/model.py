@@ -255,9 +255,13 @@ def _coerce_point(name: str, raw: Any) -> tuple[float, float]:
     try:
         x, y = float(parts[0]), float(parts[1])
     except (TypeError, ValueError):
-        raise InvalidInput(f"Parameter '{name}' must be a point written as x,y (got {raw!r}).") from None
+        raise InvalidInput(
+            f"Parameter '{name}' must be a point written as x,y (got {raw!r})."
+        ) from None
     if x < 0 or y < 0 or not (math.isfinite(x) and math.isfinite(y)):
-        raise InvalidInput(f"Parameter '{name}' must have non-negative coordinates (got {raw!r}).")
+        raise InvalidInput(
+            f"Parameter '{name}' must have non-negative coordinates (got {raw!r})."
+        )
     return (x, y)
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from desktop.core.model import ErrorCode, OutputKind, TaskSpec
 
@@ -165,6 +166,16 @@ class AccountInfo:
         }
 
 
+@dataclass(frozen=True)
+class ProviderConfig:
+    """How the application configures a provider instance. The key is read through a callable
+    at request time so it is never held in a repr or copied into settings."""
+
+    base_url: str | None = None
+    key_source: Callable[[], str | None] = lambda: None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 class Provider(ABC):
     """A generative image service, local or remote.
 
@@ -188,6 +199,14 @@ class Provider(ABC):
     supports_reconcile: bool = False
     #: True when the provider takes a public URL in place of uploaded bytes.
     accepts_urls: bool = False
+    #: True when submitting the same job twice costs nothing and creates no duplicate
+    #: (the offline provider): a job it forgot across a restart is simply run again.
+    resubmit_safe: bool = False
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig) -> Self:
+        """Build an instance from the application's settings; remote providers override."""
+        return cls()
 
     @property
     @abstractmethod
@@ -219,5 +238,5 @@ class Provider(ABC):
         """After a submit with an unknown outcome, find the job the provider may have created."""
         return None
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release network clients and other resources."""

@@ -1,0 +1,203 @@
+"""Where Restyle keeps its files, and the settings file.
+
+`RESTYLE_HOME` puts config, database, assets and logs in one folder (tests and portable
+installs); otherwise platformdirs picks the platform's usual places.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from desktop.core.engine import EnginePolicy
+from desktop.core.files import atomic_write
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Restyle"
+APP_ID = "restyle"
+HOME_ENV = "RESTYLE_HOME"
+
+DEFAULT_GLOBAL_CONCURRENCY = 4
+DEFAULT_PROVIDER_CONCURRENCY = 2
+DEFAULT_DEADLINE_S = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every place Restyle reads or writes."""
+
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+    cache_dir: Path
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.data_dir / "assets"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "restyle.log"
+
+    def ensure(self) -> None:
+        for d in (self.config_dir, self.data_dir, self.log_dir, self.cache_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def resolve_paths(home: str | os.PathLike[str] | None = None) -> Paths:
+    """`home` argument, else RESTYLE_HOME, else the platform's directories."""
+    chosen = home if home is not None else os.environ.get(HOME_ENV) or None
+    if chosen is not None:
+        root = Path(chosen).expanduser().resolve()
+        return Paths(
+            config_dir=root / "config",
+            data_dir=root / "data",
+            log_dir=root / "logs",
+            cache_dir=root / "cache",
+        )
+    return Paths(
+        config_dir=Path(platformdirs.user_config_dir(APP_ID, appauthor=False)),
+        data_dir=Path(platformdirs.user_data_dir(APP_ID, appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir(APP_ID, appauthor=False)),
+        cache_dir=Path(platformdirs.user_cache_dir(APP_ID, appauthor=False)),
+    )
+
+
+def env_name(provider_id: str, suffix: str) -> str:
+    """RESTYLE_<PROVIDER>_<SUFFIX>, the provider id upper-cased."""
+    return f"RESTYLE_{provider_id.upper()}_{suffix}"
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Per-provider settings. None means "the provider's own default"."""
+
+    base_url: str | None = None
+    concurrency: int = DEFAULT_PROVIDER_CONCURRENCY
+    poll_interval: float | None = None
+    deadline_s: float = DEFAULT_DEADLINE_S
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProviderSettings:
+        defaults = cls()
+        return cls(
+            base_url=data.get("base_url") or None,
+            concurrency=_positive_int(data.get("concurrency"), defaults.concurrency),
+            poll_interval=_positive_float(data.get("poll_interval"), None),
+            deadline_s=_positive_float(data.get("deadline_s"), defaults.deadline_s)
+            or defaults.deadline_s,
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings file's content. Unknown keys are kept so newer versions lose nothing."""
+
+    global_concurrency: int = DEFAULT_GLOBAL_CONCURRENCY
+    providers: dict[str, ProviderSettings] = field(default_factory=dict)
+    general: dict[str, Any] = field(default_factory=dict)
+
+    def provider(self, provider_id: str) -> ProviderSettings:
+        """The provider's settings with RESTYLE_<ID>_BASE_URL applied."""
+        current = self.providers.get(provider_id, ProviderSettings())
+        env_url = os.environ.get(env_name(provider_id, "BASE_URL"))
+        if env_url:
+            current = replace(current, base_url=env_url)
+        return current
+
+    def with_provider(self, provider_id: str, settings: ProviderSettings) -> Settings:
+        providers = dict(self.providers)
+        providers[provider_id] = settings
+        return replace(self, providers=providers)
+
+    def engine_policy(self, provider_ids: list[str]) -> EnginePolicy:
+        return EnginePolicy(
+            global_limit=self.global_concurrency,
+            provider_limits={p: self.provider(p).concurrency for p in provider_ids},
+            deadlines={p: self.provider(p).deadline_s for p in provider_ids},
+            poll_intervals={
+                p: interval
+                for p in provider_ids
+                if (interval := self.provider(p).poll_interval) is not None
+            },
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "global_concurrency": self.global_concurrency,
+            "providers": {k: asdict(v) for k, v in sorted(self.providers.items())},
+            "general": self.general,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        providers = {
+            str(k): ProviderSettings.from_dict(v)
+            for k, v in (data.get("providers") or {}).items()
+            if isinstance(v, dict)
+        }
+        return cls(
+            global_concurrency=_positive_int(
+                data.get("global_concurrency"), DEFAULT_GLOBAL_CONCURRENCY
+            ),
+            providers=providers,
+            general=dict(data.get("general") or {}),
+        )
+
+
+def load_settings(paths: Paths) -> Settings:
+    """Read the settings file; a missing file gives defaults, a damaged one is set aside."""
+    path = paths.settings_file
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return Settings.from_dict(data)
+    except ValueError as exc:
+        backup = path.with_suffix(".damaged.json")
+        os.replace(path, backup)
+        log.warning("Settings file %s was damaged (%s); moved to %s, using defaults.",
+                    path, exc, backup)
+        return Settings()
+
+
+def save_settings(paths: Paths, settings: Settings) -> None:
+    data = json.dumps(settings.to_dict(), indent=2, sort_keys=True).encode("utf-8")
+    atomic_write(paths.settings_file, data)
+
+
+def _positive_int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def _positive_float(value: Any, default: float | None) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default

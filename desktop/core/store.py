@@ -1,0 +1,428 @@
+"""The job history in SQLite: jobs, their input and output assets, versioned migrations.
+
+WAL mode so the window can read while a CLI process writes; every write is one short
+transaction. The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` takes the
+database from version i to i + 1. Methods are blocking: callers on an event loop run them in a
+worker thread (the engine uses one dedicated thread so writes keep their order).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop.core.model import (
+    Asset,
+    ErrorCode,
+    Job,
+    JobError,
+    JobSpec,
+    JobState,
+    Output,
+    OutputKind,
+)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: the first schema.
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        task TEXT NOT NULL,
+        state TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        remote_id TEXT,
+        remote_data TEXT NOT NULL DEFAULT '{}',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        deadline_at REAL,
+        cost_credits REAL,
+        error_code TEXT,
+        error_message TEXT,
+        provider_code TEXT,
+        progress REAL,
+        favorite INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        search_text TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX jobs_created ON jobs(created_at DESC);
+    CREATE INDEX jobs_state ON jobs(state);
+    CREATE INDEX jobs_provider_task ON jobs(provider, task);
+    CREATE TABLE assets (
+        sha256 TEXT PRIMARY KEY,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE job_inputs (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES assets(sha256),
+        PRIMARY KEY (job_id, role, position)
+    );
+    CREATE INDEX job_inputs_sha ON job_inputs(sha256);
+    CREATE TABLE outputs (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES assets(sha256),
+        kind TEXT NOT NULL DEFAULT 'image',
+        label TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (job_id, position)
+    );
+    CREATE INDEX outputs_sha ON outputs(sha256);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class HistoryError(Exception):
+    """The history database cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    provider: str | None = None
+    task: str | None = None
+    states: tuple[JobState, ...] = ()
+    text: str | None = None
+    favorite: bool | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+class History:
+    """One SQLite connection shared by threads behind a lock (writes are short)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                str(path), timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(
+                f"The history database {path} cannot be opened ({exc}). Move it aside to start"
+                " a new history; nothing else is affected."
+            ) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- schema ------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"The history database {self.path} was written by a newer Restyle (schema"
+                    f" {version}, this version knows {SCHEMA_VERSION}). Update Restyle."
+                )
+            for target in range(version, SCHEMA_VERSION):
+                with self._transaction() as conn:
+                    # isolation_level=None: executescript runs inside our transaction.
+                    conn.executescript(MIGRATIONS[target])
+                    conn.execute(f"PRAGMA user_version = {target + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    # -- writing -----------------------------------------------------------------------------
+    def save_job(self, job: Job, *, assets: Iterable[Asset] = ()) -> None:
+        """Insert or update the job row, its inputs and outputs, in one transaction."""
+        with self._transaction() as conn:
+            for asset in assets:
+                _insert_asset(conn, asset)
+            conn.execute(
+                """
+                INSERT INTO jobs (id, provider, task, state, spec, remote_id, remote_data,
+                    attempts, created_at, updated_at, started_at, finished_at, deadline_at,
+                    cost_credits, error_code, error_message, provider_code, progress, favorite,
+                    note, search_text)
+                VALUES (:id, :provider, :task, :state, :spec, :remote_id, :remote_data,
+                    :attempts, :created_at, :updated_at, :started_at, :finished_at,
+                    :deadline_at, :cost_credits, :error_code, :error_message, :provider_code,
+                    :progress, :favorite, :note, :search_text)
+                ON CONFLICT(id) DO UPDATE SET
+                    state=excluded.state, spec=excluded.spec, remote_id=excluded.remote_id,
+                    remote_data=excluded.remote_data, attempts=excluded.attempts,
+                    updated_at=excluded.updated_at, started_at=excluded.started_at,
+                    finished_at=excluded.finished_at, deadline_at=excluded.deadline_at,
+                    cost_credits=excluded.cost_credits, error_code=excluded.error_code,
+                    error_message=excluded.error_message, provider_code=excluded.provider_code,
+                    progress=excluded.progress, favorite=excluded.favorite, note=excluded.note,
+                    search_text=excluded.search_text
+                """,
+                _job_row(job),
+            )
+            conn.execute("DELETE FROM job_inputs WHERE job_id = ?", (job.id,))
+            conn.executemany(
+                "INSERT INTO job_inputs (job_id, role, position, sha256) VALUES (?, ?, ?, ?)",
+                [
+                    (job.id, role, i, sha)
+                    for role, shas in job.inputs.items()
+                    for i, sha in enumerate(shas)
+                ],
+            )
+            conn.execute("DELETE FROM outputs WHERE job_id = ?", (job.id,))
+            conn.executemany(
+                "INSERT INTO outputs (job_id, position, sha256, kind, label)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(job.id, o.position, o.sha256, str(o.kind), o.label) for o in job.outputs],
+            )
+
+    def set_favorite(self, job_id: str, favorite: bool) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE jobs SET favorite = ? WHERE id = ?", (int(favorite), job_id))
+
+    def delete_job(self, job_id: str) -> list[Asset]:
+        """Delete a job; returns the assets no other job uses any more (their rows are gone
+        too), so the caller can remove their files."""
+        with self._transaction() as conn:
+            shas = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT sha256 FROM job_inputs WHERE job_id = ?"
+                    " UNION SELECT sha256 FROM outputs WHERE job_id = ?",
+                    (job_id, job_id),
+                )
+            }
+            conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            orphans: list[Asset] = []
+            for sha in sorted(shas):
+                used = conn.execute(
+                    "SELECT 1 FROM job_inputs WHERE sha256 = ?"
+                    " UNION ALL SELECT 1 FROM outputs WHERE sha256 = ? LIMIT 1",
+                    (sha, sha),
+                ).fetchone()
+                if used is None:
+                    row = conn.execute("SELECT * FROM assets WHERE sha256 = ?",
+                                       (sha,)).fetchone()
+                    if row is not None:
+                        orphans.append(_asset_from_row(row))
+                    conn.execute("DELETE FROM assets WHERE sha256 = ?", (sha,))
+            return orphans
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return self._hydrate([row])[0] if row else None
+
+    def find(self, id_or_prefix: str) -> Job | None:
+        """A job by its id or an unambiguous prefix of at least 4 characters."""
+        job = self.get(id_or_prefix)
+        if job is not None or len(id_or_prefix) < 4:
+            return job
+        with self._lock:
+            pattern = _escape_like(id_or_prefix) + "%"
+            rows = self._conn.execute(
+                "SELECT * FROM jobs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)
+            ).fetchall()
+            if len(rows) > 1:
+                raise LookupError(f"More than one job id starts with '{id_or_prefix}'.")
+            return self._hydrate(rows)[0] if rows else None
+
+    def list(self, where: JobFilter | None = None, *, limit: int = 50, offset: int = 0
+             ) -> list[Job]:
+        """Jobs matching the filter, newest first."""
+        clause, args = _where(where or JobFilter())
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM jobs {clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+            return self._hydrate(rows)
+
+    def count(self, where: JobFilter | None = None) -> int:
+        clause, args = _where(where or JobFilter())
+        with self._lock:
+            return int(self._conn.execute(f"SELECT COUNT(*) FROM jobs {clause}", args)
+                       .fetchone()[0])
+
+    def unfinished(self) -> list[Job]:
+        """Every job not in a terminal state, oldest first."""
+        terminal = [str(s) for s in JobState if s.terminal]
+        marks = ",".join("?" * len(terminal))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY created_at", terminal
+            ).fetchall()
+            return self._hydrate(rows)
+
+    def asset(self, sha256: str) -> Asset | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM assets WHERE sha256 = ?",
+                                     (sha256,)).fetchone()
+        return _asset_from_row(row) if row else None
+
+    def _hydrate(self, rows: list[sqlite3.Row]) -> list[Job]:
+        """Build Job objects with their inputs and outputs (two queries for the whole page)."""
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        inputs: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
+        for r in self._conn.execute(
+            f"SELECT job_id, role, sha256 FROM job_inputs WHERE job_id IN ({marks})"
+            " ORDER BY job_id, role, position", ids
+        ):
+            inputs[r[0]].setdefault(r[1], []).append(r[2])
+        outputs: dict[str, list[Output]] = {i: [] for i in ids}
+        for r in self._conn.execute(
+            f"SELECT o.job_id, o.position, o.sha256, o.kind, o.label, a.mime, a.size, a.width,"
+            f" a.height FROM outputs o JOIN assets a ON a.sha256 = o.sha256"
+            f" WHERE o.job_id IN ({marks}) ORDER BY o.job_id, o.position", ids
+        ):
+            outputs[r[0]].append(
+                Output(position=r[1], sha256=r[2], kind=OutputKind(r[3]), label=r[4], mime=r[5],
+                       size=r[6], width=r[7], height=r[8])
+            )
+        return [_job_from_row(r, inputs[r["id"]], outputs[r["id"]]) for r in rows]
+
+
+def _insert_asset(conn: sqlite3.Connection, asset: Asset) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO assets (sha256, mime, size, width, height, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (asset.sha256, asset.mime, asset.size, asset.width, asset.height, time.time()),
+    )
+
+
+def _asset_from_row(row: sqlite3.Row) -> Asset:
+    return Asset(sha256=row["sha256"], mime=row["mime"], size=row["size"], width=row["width"],
+                 height=row["height"])
+
+
+def _search_text(job: Job) -> str:
+    parts = [job.id, job.provider, job.task, str(job.state), job.remote_id or "", job.note,
+             json.dumps(job.spec.params, ensure_ascii=False, default=str)]
+    for sources in job.spec.inputs.values():
+        parts.extend(sources)
+    if job.error is not None:
+        parts.extend([str(job.error.code), job.error.message, job.error.provider_code or ""])
+    parts.extend(o.label for o in job.outputs)
+    return " ".join(p for p in parts if p).lower()
+
+
+def _job_row(job: Job) -> dict[str, Any]:
+    err = job.error
+    return {
+        "id": job.id,
+        "provider": job.provider,
+        "task": job.task,
+        "state": str(job.state),
+        "spec": json.dumps(job.spec.to_dict(), ensure_ascii=False, default=str),
+        "remote_id": job.remote_id,
+        "remote_data": json.dumps(job.remote_data, ensure_ascii=False, default=str),
+        "attempts": job.attempts,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "deadline_at": job.deadline_at,
+        "cost_credits": job.cost_credits,
+        "error_code": str(err.code) if err else None,
+        "error_message": err.message if err else None,
+        "provider_code": err.provider_code if err else None,
+        "progress": job.progress,
+        "favorite": int(job.favorite),
+        "note": job.note,
+        "search_text": _search_text(job),
+    }
+
+
+def _job_from_row(row: sqlite3.Row, inputs: dict[str, list[str]], outputs: list[Output]) -> Job:
+    error = None
+    if row["error_code"]:
+        try:
+            code = ErrorCode(row["error_code"])
+        except ValueError:
+            code = ErrorCode.INTERNAL
+        error = JobError(code, row["error_message"] or "", row["provider_code"])
+    return Job(
+        id=row["id"],
+        spec=JobSpec.from_dict(json.loads(row["spec"])),
+        state=JobState(row["state"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        remote_id=row["remote_id"],
+        remote_data=json.loads(row["remote_data"] or "{}"),
+        attempts=row["attempts"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        deadline_at=row["deadline_at"],
+        cost_credits=row["cost_credits"],
+        error=error,
+        progress=row["progress"],
+        inputs=inputs,
+        outputs=tuple(outputs),
+        favorite=bool(row["favorite"]),
+        note=row["note"],
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(f: JobFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if f.provider:
+        clauses.append("provider = ?")
+        args.append(f.provider)
+    if f.task:
+        clauses.append("task = ?")
+        args.append(f.task)
+    if f.states:
+        clauses.append(f"state IN ({','.join('?' * len(f.states))})")
+        args.extend(str(s) for s in f.states)
+    if f.favorite is not None:
+        clauses.append("favorite = ?")
+        args.append(int(f.favorite))
+    if f.since is not None:
+        clauses.append("created_at >= ?")
+        args.append(f.since)
+    if f.until is not None:
+        clauses.append("created_at < ?")
+        args.append(f.until)
+    for term in (f.text or "").lower().split():
+        clauses.append("search_text LIKE ? ESCAPE '\\'")
+        args.append(f"%{_escape_like(term)}%")
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
