@@ -86,7 +86,11 @@ class JobError:
     provider_code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": str(self.code), "message": self.message, "provider_code": self.provider_code}
+        return {
+            "code": str(self.code),
+            "message": self.message,
+            "provider_code": self.provider_code,
+        }
 
 
 @dataclass(frozen=True)

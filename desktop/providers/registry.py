@@ -1,0 +1,25 @@
+"""The providers Restyle knows: one line per provider (DESIGN.md section 1)."""
+
+from __future__ import annotations
+
+from desktop.providers.base import Provider, ProviderConfig
+from desktop.providers.local import LocalProvider
+
+PROVIDER_CLASSES: dict[str, type[Provider]] = {
+    LocalProvider.id: LocalProvider,
+}
+
+DEFAULT_PROVIDER = LocalProvider.id
+
+
+def provider_ids() -> list[str]:
+    return list(PROVIDER_CLASSES)
+
+
+def provider_class(provider_id: str) -> type[Provider]:
+    """The class registered under `provider_id`; KeyError when there is none."""
+    return PROVIDER_CLASSES[provider_id]
+
+
+def create_provider(provider_id: str, config: ProviderConfig) -> Provider:
+    return provider_class(provider_id).from_config(config)

@@ -1,0 +1,118 @@
+"""Composition shared by the CLI and the window: paths, settings, secrets, history, engine.
+
+Only the entry points (cli.py, app.py) build a `Services`; core and providers receive the
+pieces they need.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.config import Paths, Settings, env_name, load_settings, resolve_paths
+from desktop.core.assets import AssetStore
+from desktop.core.engine import JobEngine
+from desktop.core.model import ErrorCode
+from desktop.core.store import History
+from desktop.providers.base import Provider, ProviderConfig
+from desktop.providers.http import UrlSourceLoader
+from desktop.providers.registry import PROVIDER_CLASSES, create_provider, provider_class
+from desktop.secrets import SecretStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a provider can be used now; `problem` is a sentence for the user."""
+
+    provider: str
+    ready: bool
+    problem: str = ""
+    code: ErrorCode | None = None
+
+
+@dataclass
+class Services:
+    paths: Paths
+    settings: Settings
+    secrets: SecretStore
+    history: History
+    assets: AssetStore
+    #: Base URLs given for this run only (--base-url); they beat settings and the environment.
+    base_url_overrides: dict[str, str] = field(default_factory=dict)
+    _url_loader: UrlSourceLoader | None = None
+
+    @classmethod
+    def open(cls, home: str | os.PathLike[str] | Path | None = None, *,
+             secrets: SecretStore | None = None) -> Services:
+        paths = resolve_paths(home)
+        paths.ensure()
+        return cls(
+            paths=paths,
+            settings=load_settings(paths),
+            secrets=secrets or SecretStore(),
+            history=History(paths.database),
+            assets=AssetStore(paths.assets_dir),
+        )
+
+    def base_url(self, provider_id: str) -> str | None:
+        if provider_id in self.base_url_overrides:
+            return self.base_url_overrides[provider_id]
+        configured = self.settings.provider(provider_id).base_url
+        return configured or provider_class(provider_id).default_base_url
+
+    def provider_config(self, provider_id: str) -> ProviderConfig:
+        return ProviderConfig(
+            base_url=self.base_url(provider_id),
+            key_source=self.secrets.key_source(provider_id),
+            extra=dict(self.settings.provider(provider_id).extra),
+        )
+
+    def create_provider(self, provider_id: str) -> Provider:
+        return create_provider(provider_id, self.provider_config(provider_id))
+
+    def readiness(self, provider_id: str) -> Readiness:
+        """Checks that need no network: a known provider, a base URL, a key."""
+        try:
+            cls = provider_class(provider_id)
+        except KeyError:
+            known = ", ".join(PROVIDER_CLASSES)
+            return Readiness(provider_id, False,
+                             f"There is no provider '{provider_id}' (known: {known}).",
+                             ErrorCode.INVALID_INPUT)
+        if cls.needs_base_url and not self.base_url(provider_id):
+            return Readiness(
+                provider_id, False,
+                f"{cls.title} needs a base URL: set it in Settings, with --base-url, or in "
+                f"{env_name(provider_id, 'BASE_URL')}.",
+                ErrorCode.NOT_CONFIGURED,
+            )
+        if cls.needs_key and not self.secrets.get(provider_id):
+            return Readiness(
+                provider_id, False,
+                f"No API key for {cls.title}. Add one in Settings, with `restyle-cli keys set "
+                f"--provider {provider_id}`, or in {env_name(provider_id, 'API_KEY')}.",
+                ErrorCode.MISSING_KEY,
+            )
+        return Readiness(provider_id, True)
+
+    def url_loader(self) -> UrlSourceLoader:
+        if self._url_loader is None:
+            self._url_loader = UrlSourceLoader()
+        return self._url_loader
+
+    def engine(self) -> JobEngine:
+        policy = self.settings.engine_policy(list(PROVIDER_CLASSES))
+        return JobEngine(self.history, self.assets, self.create_provider, policy=policy,
+                         load_url=self.url_loader())
+
+    async def aclose(self) -> None:
+        if self._url_loader is not None:
+            await self._url_loader.aclose()
+            self._url_loader = None
+
+    def close(self) -> None:
+        self.history.close()

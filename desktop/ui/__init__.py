@@ -1,0 +1,1 @@
+"""Qt widgets. They talk to core through the engine and the history store, never to httpx."""
