@@ -140,10 +140,17 @@ class History:
                     f" {version}, this version knows {SCHEMA_VERSION}). Update Restyle."
                 )
             for target in range(version, SCHEMA_VERSION):
-                with self._transaction() as conn:
-                    # isolation_level=None: executescript runs inside our transaction.
-                    conn.executescript(MIGRATIONS[target])
-                    conn.execute(f"PRAGMA user_version = {target + 1}")
+                # executescript commits any open transaction first, so each migration is one
+                # script with its own BEGIN/COMMIT; a failure rolls it back whole.
+                try:
+                    self._conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{MIGRATIONS[target]};\n"
+                        f"PRAGMA user_version = {target + 1};\nCOMMIT;"
+                    )
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
 
     @property
     def schema_version(self) -> int:

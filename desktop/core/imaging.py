@@ -1,0 +1,688 @@
+"""Everything Restyle does with Pillow: open, validate, normalise, encode (DESIGN.md section 5).
+
+This is the one module that imports Pillow. Its functions are synchronous and pure (bytes in,
+plain data or images out) so callers run them in worker threads; nothing here touches global
+Pillow settings, so several threads may call them at once. Every failure a user can cause is
+raised as `ImageError` with a sentence that names the file and says what to do.
+
+Safety rules:
+- The pixel count is checked from the header before any pixel is decoded (`max_pixels`), and
+  Pillow's own decompression-bomb warning/error is turned into `ImageError` as a second line.
+- `ImageFile.LOAD_TRUNCATED_IMAGES` is never set: truncated files fail to decode and are
+  reported as damaged.
+- Only the formats listed in `_PIL_FORMATS` are tried, so exotic decoders are never reached.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import re
+import struct
+import threading
+import urllib.parse
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageCms, ImageColor, ImageFile, ImageOps
+
+from desktop.core.model import InvalidInput
+
+DEFAULT_MAX_PIXELS = 64_000_000
+
+#: Pillow format names we let Image.open try. MPO is how Pillow reads many camera JPEGs.
+_BASE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "AVIF", "BMP", "TIFF", "GIF")
+
+_FORMAT_MIME = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "AVIF": "image/avif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "GIF": "image/gif",
+    "HEIF": "image/heif",
+}
+
+_ENCODE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+#: JPEG/WebP qualities tried in turn when an encoding is over the byte limit.
+_QUALITY_STEPS = (92, 85, 78, 70)
+_SHRINK_STEP = 0.85
+
+_ORIENTATION_TAG = 0x0112
+_SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+
+#: What a damaged file can make Pillow's decoders raise (besides MemoryError, handled apart).
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+    OverflowError,
+)
+
+
+class ImageError(InvalidInput):
+    """An image cannot be used; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What `probe` learned from fully decoding an image.
+
+    `width`/`height` are the size as displayed (EXIF orientation applied); `mode` is the mode
+    Pillow decoded (e.g. "CMYK", "I;16", "P"), before any conversion.
+    """
+
+    width: int
+    height: int
+    mime: str
+    format: str
+    mode: str
+    has_alpha: bool
+    frames: int
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """Encoded bytes with their type and pixel size."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+# -- HEIF support -----------------------------------------------------------------------------
+
+_heif_lock = threading.Lock()
+_heif_state: bool | None = None  # None: not tried yet; True: registered; False: unavailable
+
+
+def heif_supported() -> bool:
+    """Register pillow-heif's opener once (thread-safe) and say whether HEIC/HEIF can be read."""
+    global _heif_state
+    if _heif_state is not None:
+        return _heif_state
+    with _heif_lock:
+        if _heif_state is None:
+            try:
+                import pillow_heif  # optional dependency
+            except ImportError:
+                _heif_state = False
+            else:
+                pillow_heif.register_heif_opener()
+                _heif_state = True
+    return _heif_state
+
+
+def _allowed_formats() -> tuple[str, ...]:
+    return (*_BASE_FORMATS, "HEIF") if heif_supported() else _BASE_FORMATS
+
+
+# -- opening ----------------------------------------------------------------------------------
+
+
+def _megapixels(pixels: int) -> str:
+    value = pixels / 1_000_000
+    if value >= 10:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.2g}"
+
+
+def _unreadable(data: bytes, name: str) -> ImageError:
+    """The error for bytes Pillow could not identify, with the most useful reason we can give."""
+    sniffed = sniff_mime(data)
+    if sniffed in ("image/heic", "image/heif") and not heif_supported():
+        return ImageError(
+            f"{name} is a HEIC/HEIF photo and HEIC support (pillow-heif) is not installed; "
+            "install it or convert the photo to JPEG."
+        )
+    if sniffed is not None and sniffed.startswith("video/"):
+        return ImageError(f"{name} is a video ({sniffed}), not an image Restyle can read.")
+    if sniffed is not None:
+        return ImageError(f"{name} is truncated or damaged; re-export it and try again.")
+    if _looks_like_text(data):
+        return ImageError(
+            f"{name} is not an image Restyle can read (it contains text, not image data)."
+        )
+    return ImageError(f"{name} is not an image Restyle can read (unrecognised format).")
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # A multi-byte character cut at the end of the sample is still text.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return all(ch.isprintable() or ch in "\r\n\t\f" for ch in text)
+
+
+def _too_large(name: str, width: int, height: int, max_pixels: int) -> ImageError:
+    return ImageError(
+        f"{name} has {_megapixels(width * height)} megapixels ({width}x{height}), more than "
+        f"the {_megapixels(max_pixels)}-megapixel limit; downscale it first."
+    )
+
+
+def _open_header(data: bytes, name: str, max_pixels: int) -> ImageFile.ImageFile:
+    """Identify the image and check its size from the header; no pixels are decoded yet."""
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes).")
+    try:
+        # The warnings filter turns Pillow's bomb warning into an exception. The header check
+        # below is the real guard: it does not depend on process-wide warning state, which
+        # another thread's catch_warnings could be restoring at the same moment.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=_allowed_formats())
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"{name} has more pixels than Restyle opens safely (over the "
+            f"{_megapixels(max_pixels)}-megapixel limit); downscale it first."
+        ) from None
+    except Image.UnidentifiedImageError:
+        raise _unreadable(data, name) from None
+    except MemoryError:
+        raise ImageError(f"{name} is too large to open in memory; downscale it first.") from None
+    except _DECODE_ERRORS:
+        raise ImageError(f"{name} is truncated or damaged; re-export it and try again.") from None
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        raise ImageError(f"{name} has no pixels ({width}x{height}); re-export it and try again.")
+    if width * height > max_pixels:
+        raise _too_large(name, width, height, max_pixels)
+    return im
+
+
+def _load(im: ImageFile.ImageFile, name: str) -> None:
+    """Decode the current frame's pixels, turning decoder failures into ImageError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"{name} has more pixels than Restyle opens safely; downscale it first."
+        ) from None
+    except MemoryError:
+        raise ImageError(f"{name} is too large to decode in memory; downscale it first.") from None
+    except _DECODE_ERRORS:
+        raise ImageError(f"{name} is truncated or damaged; re-export it and try again.") from None
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(_ORIENTATION_TAG, 1)
+    except _DECODE_ERRORS:
+        return 1  # unreadable EXIF: treat as upright rather than refuse the photo
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _frame_count(im: Image.Image) -> int:
+    try:
+        return int(getattr(im, "n_frames", 1))
+    except _DECODE_ERRORS:
+        return 1
+
+
+def _has_alpha_channel(im: Image.Image) -> bool:
+    return "A" in im.getbands() or "a" in im.getbands() or "transparency" in im.info
+
+
+def _mime_for(im: Image.Image, data: bytes) -> str:
+    fmt = im.format or ""
+    if fmt == "HEIF":
+        sniffed = sniff_mime(data)
+        return sniffed if sniffed in ("image/heic", "image/heif", "image/avif") else "image/heif"
+    return _FORMAT_MIME.get(fmt) or im.get_format_mimetype() or "application/octet-stream"
+
+
+def probe(data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    """Fully decode the first frame (so truncation is detected) and describe the image."""
+    im = _open_header(data, name, max_pixels)
+    with im:
+        _load(im, name)
+        width, height = im.size
+        if _orientation(im) in _SWAPPING_ORIENTATIONS:
+            width, height = height, width
+        return ImageInfo(
+            width=width,
+            height=height,
+            mime=_mime_for(im, data),
+            format=im.format or "",
+            mode=im.mode,
+            has_alpha=_has_alpha_channel(im),
+            frames=_frame_count(im),
+        )
+
+
+def open_image(data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """The first frame, decoded, upright (EXIF orientation applied), as 8-bit RGB or RGBA.
+
+    RGBA is returned whenever the source has an alpha channel (or palette/tRNS transparency),
+    even if every pixel is opaque; `alpha_matters` decides whether the alpha is worth keeping.
+    Embedded ICC profiles other than sRGB are converted to sRGB when littlecms is available.
+    """
+    return _decode(data, name, max_pixels=max_pixels)
+
+
+def _decode(
+    data: bytes, name: str, *, max_pixels: int, draft: tuple[int, int] | None = None
+) -> Image.Image:
+    im = _open_header(data, name, max_pixels)
+    with im:
+        if draft is not None and im.format in ("JPEG", "MPO"):
+            # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: much faster for thumbnails.
+            im.draft("RGB", draft)
+        _load(im, name)
+        try:
+            upright = ImageOps.exif_transpose(im) or im
+            converted = _to_rgb_or_rgba(upright, name)
+        except MemoryError:
+            raise ImageError(f"{name} is too large to convert in memory.") from None
+        except _DECODE_ERRORS:
+            raise ImageError(
+                f"{name} is truncated or damaged; re-export it and try again."
+            ) from None
+    if converted is im:
+        converted = im.copy()
+    converted.info.pop("exif", None)
+    return converted
+
+
+def _to_rgb_or_rgba(im: Image.Image, name: str) -> Image.Image:
+    """Convert any decoded mode to 8-bit RGB, or RGBA when the source carries alpha."""
+    mode = im.mode
+    icc = im.info.get("icc_profile")
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return Image.fromarray(_to_uint8(np.asarray(im)), "L").convert("RGB")
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif mode in ("LA", "La", "PA", "RGBa"):
+        im = im.convert("RGBA")
+    elif mode in ("L", "1") and "transparency" in im.info:
+        im = im.convert("RGBA")
+    elif mode == "RGB" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if icc and im.mode in ("RGB", "RGBA", "CMYK"):
+        srgb = _icc_to_srgb(im, icc)
+        if srgb is not None:
+            return srgb
+    if im.mode in ("RGB", "RGBA"):
+        return im
+    try:
+        return im.convert("RGB")
+    except ValueError:
+        raise ImageError(
+            f"{name} uses a colour mode Restyle cannot convert ({mode}); save it as RGB."
+        ) from None
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Map 16-bit, 32-bit integer or float grey levels onto 0..255.
+
+    16-bit data (the usual case) is scaled by 65535/255; values that already fit 0..255 are
+    kept; floats in 0..1 are scaled by 255; anything else is stretched from its min to its max.
+    """
+    if arr.size == 0:
+        return arr.astype(np.uint8)
+    values = arr.astype(np.float64)
+    lo, hi = float(values.min()), float(values.max())
+    if arr.dtype.kind == "f":
+        if lo >= 0 and hi <= 1:
+            scaled = values * 255.0
+        elif lo >= 0 and hi <= 255:
+            scaled = values
+        else:
+            scaled = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
+    elif arr.dtype.itemsize <= 2:
+        scaled = values / 257.0  # an unsigned 16-bit channel (I;16*)
+    elif lo >= 0 and hi <= 255:
+        scaled = values
+    elif lo >= 0 and hi <= 65535:
+        scaled = values / 257.0  # 16-bit data that Pillow widened to mode "I"
+    else:
+        scaled = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def _icc_to_srgb(im: Image.Image, icc: bytes) -> Image.Image | None:
+    """Convert pixels described by an embedded ICC profile to sRGB; None if not needed/possible."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(source) or ""
+        if im.mode != "CMYK" and "srgb" in description.lower():
+            return None
+        out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(
+            im, source, ImageCms.createProfile("sRGB"), outputMode=out_mode
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+    if converted is None:
+        return None
+    converted.info.pop("icc_profile", None)
+    return converted
+
+
+def alpha_matters(img: Image.Image) -> bool:
+    """True when the image has an alpha channel and at least one pixel is not fully opaque."""
+    bands = img.getbands()
+    if "A" in bands:
+        return img.getchannel("A").getextrema()[0] < 255
+    if "a" in bands or "transparency" in img.info:
+        return alpha_matters(img.convert("RGBA"))
+    return False
+
+
+# -- encoding ---------------------------------------------------------------------------------
+
+
+def _flatten(img: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """Composite an image with alpha onto a solid colour; RGB out."""
+    rgba = img if img.mode == "RGBA" else img.convert("RGBA")
+    base = Image.new("RGBA", rgba.size, (*background, 255))
+    base.alpha_composite(rgba)
+    return base.convert("RGB")
+
+
+def encode(img: Image.Image, mime: str, *, quality: int = 92) -> bytes:
+    """Encode as image/jpeg, image/png or image/webp. No EXIF or other metadata is written.
+
+    JPEG flattens any alpha onto white. PNG and WebP keep alpha only when it matters.
+    """
+    fmt = _ENCODE_FORMATS.get(mime)
+    if fmt is None:
+        raise ImageError(f"Restyle cannot encode images as {mime}.")
+    has_alpha = "A" in img.getbands() or "a" in img.getbands() or "transparency" in img.info
+    keep_alpha = has_alpha and alpha_matters(img)
+    if fmt == "JPEG":
+        if keep_alpha:
+            out = _flatten(img)
+        elif img.mode in ("RGB", "L"):
+            out = img
+        else:
+            out = img.convert("RGB")
+    elif keep_alpha:
+        out = img if img.mode == "RGBA" else img.convert("RGBA")
+    elif img.mode in ("RGB", "L"):
+        out = img
+    else:
+        out = img.convert("RGB")
+    buf = io.BytesIO()
+    if fmt == "JPEG":
+        out.save(buf, "JPEG", quality=quality, optimize=True, progressive=True)
+    elif fmt == "PNG":
+        out.save(buf, "PNG", optimize=False, compress_level=6)
+    else:
+        out.save(buf, "WEBP", quality=quality, method=4)
+    return buf.getvalue()
+
+
+def _fit(img: Image.Image, max_side: int) -> Image.Image:
+    width, height = img.size
+    longest = max(width, height)
+    if longest <= max_side:
+        return img
+    scale = max_side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS)
+
+
+def _choose_mime(img: Image.Image, formats: tuple[str, ...]) -> str:
+    usable = [m for m in formats if m in _ENCODE_FORMATS]
+    if not usable:
+        raise ImageError(
+            "The provider accepts no image format Restyle can write "
+            f"({', '.join(formats) or 'none'})."
+        )
+    if alpha_matters(img):
+        for mime in ("image/png", "image/webp"):
+            if mime in usable:
+                return mime
+    if "image/jpeg" in usable:
+        return "image/jpeg"
+    return usable[0]
+
+
+def _human_bytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
+def normalize(
+    data: bytes,
+    name: str,
+    *,
+    max_side: int,
+    max_bytes: int,
+    formats: tuple[str, ...] = ("image/jpeg", "image/png"),
+    min_side: int = 1,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> EncodedImage:
+    """Make an image acceptable for upload: upright, 8-bit, within the side and byte limits.
+
+    Bytes that already meet every condition (allowed format, single frame, upright, plain mode,
+    within limits) are returned unchanged so nothing is lost to a re-encode. Otherwise the image
+    is downscaled (LANCZOS) to `max_side`, encoded as PNG when alpha matters (else JPEG 92, or
+    the first allowed format), and then, while over `max_bytes`, encoded at lower quality and
+    then smaller until it fits.
+    """
+    im = _open_header(data, name, max_pixels)
+    with im:
+        _load(im, name)
+        width, height = im.size
+        short = min(width, height)
+        if short < min_side:
+            raise ImageError(
+                f"{name} is only {width}x{height} pixels; the provider needs at least "
+                f"{min_side} pixels on each side."
+            )
+        mime = _mime_for(im, data)
+        if (
+            mime in formats
+            and max(width, height) <= max_side
+            and len(data) <= max_bytes
+            and _orientation(im) == 1
+            and im.mode in ("RGB", "RGBA", "L")
+            and "transparency" not in im.info
+            and _frame_count(im) == 1
+        ):
+            return EncodedImage(data=data, mime=mime, width=width, height=height)
+    img = _fit(open_image(data, name, max_pixels=max_pixels), max_side)
+    if min(img.size) < min_side:
+        raise ImageError(
+            f"{name} is {width}x{height} pixels, too narrow to fit {max_side} pixels on its long "
+            f"side and keep {min_side} pixels on its short side; crop it first."
+        )
+    out_mime = _choose_mime(img, formats)
+    lossy = out_mime in ("image/jpeg", "image/webp")
+    encoded = encode(img, out_mime, quality=_QUALITY_STEPS[0])
+    if len(encoded) <= max_bytes:
+        return EncodedImage(encoded, out_mime, img.width, img.height)
+    quality = _QUALITY_STEPS[0]
+    if lossy:
+        for quality in _QUALITY_STEPS[1:]:
+            encoded = encode(img, out_mime, quality=quality)
+            if len(encoded) <= max_bytes:
+                return EncodedImage(encoded, out_mime, img.width, img.height)
+    base = img
+    scale = 1.0
+    while True:
+        # Shrink by at least the 0.85 step, more when the size says it is needed (bytes grow
+        # roughly with the pixel count), so a very large image does not take dozens of rounds.
+        step = min(_SHRINK_STEP, (max_bytes / len(encoded)) ** 0.5 * 0.97)
+        scale *= step
+        size = (round(base.width * scale), round(base.height * scale))
+        if min(size) < max(min_side, 1):
+            raise ImageError(
+                f"{name} cannot be made smaller than {_human_bytes(max_bytes)} (the provider's "
+                f"limit) without going below {max(min_side, 1)} pixels on a side; use a "
+                "simpler or smaller image."
+            )
+        img = base.resize(size, Image.Resampling.LANCZOS)
+        encoded = encode(img, out_mime, quality=quality)
+        if len(encoded) <= max_bytes:
+            return EncodedImage(encoded, out_mime, img.width, img.height)
+
+
+def thumbnail(data: bytes, name: str, *, size: int = 256) -> EncodedImage:
+    """A preview that fits in size x size: PNG when alpha matters, else JPEG quality 85."""
+    if size < 1:
+        raise ImageError(f"A thumbnail of {name} must be at least 1 pixel wide.")
+    img = _decode(data, name, max_pixels=DEFAULT_MAX_PIXELS, draft=(size, size))
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    if alpha_matters(img):
+        return EncodedImage(encode(img, "image/png"), "image/png", img.width, img.height)
+    return EncodedImage(encode(img, "image/jpeg", quality=85), "image/jpeg", img.width, img.height)
+
+
+# -- colours ----------------------------------------------------------------------------------
+
+_HEX_COLOR = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
+def parse_color(text: str, *, what: str = "Colour") -> tuple[int, int, int]:
+    """Parse '#rgb', '#rrggbb' (the '#' optional) or a CSS colour name into an RGB triple.
+
+    `what` starts the error sentence: "Colour 'blurple' is not a hex colour ...".
+    """
+    value = text.strip()
+    match = _HEX_COLOR.fullmatch(value)
+    if match:
+        digits = match.group(1)
+        if len(digits) == 3:
+            digits = "".join(ch * 2 for ch in digits)
+        return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+    if value and not value.startswith("#"):
+        try:
+            rgb = ImageColor.getrgb(value)
+        except ValueError:
+            pass
+        else:
+            return (rgb[0], rgb[1], rgb[2])
+    separator = ": " if what.endswith("'") else " "
+    raise ImageError(
+        f"{what}{separator}'{text}' is not a hex colour (#RRGGBB) or a CSS colour name."
+    )
+
+
+# -- bytes, MIME types, base64 -------------------------------------------------------------------
+
+_HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
+_HEIF_BRANDS = {b"mif1", b"msf1", b"mif2"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
+               b"dash", b"M4V ", b"M4A ", b"f4v ", b"mmp4", b"3gp4", b"3gp5", b"MSNV"}
+
+
+def _sniff_isobmff(data: bytes) -> str | None:
+    box_size = int.from_bytes(data[0:4], "big")
+    major = data[8:12]
+    end = min(len(data), box_size if 16 <= box_size <= 4096 else 64)
+    compatible = {data[i:i + 4] for i in range(16, end - 3, 4)}
+    brands = {major} | compatible
+    if major in _AVIF_BRANDS or (major in _HEIF_BRANDS and brands & _AVIF_BRANDS):
+        return "image/avif"
+    if major in _HEIC_BRANDS or (major in _HEIF_BRANDS and brands & _HEIC_BRANDS):
+        return "image/heic"
+    if major in _HEIF_BRANDS:
+        return "image/heif"
+    if major == b"qt  ":
+        return "video/quicktime"
+    if major in _MP4_BRANDS or brands & _MP4_BRANDS:
+        return "video/mp4"
+    return None
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """The MIME type named by the first bytes (magic numbers), without decoding; None if unknown."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(data) >= 12 and data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "image/tiff"
+    if data.startswith(b"BM") and len(data) >= 14:
+        return "image/bmp"
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return _sniff_isobmff(data)
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm" if b"webm" in data[:64] else "video/x-matroska"
+    return None
+
+
+def b64encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+_B64_WHITESPACE = re.compile(r"\s+")
+
+
+def b64decode(text: str, what: str) -> bytes:
+    """Decode base64 strictly (only base64 characters, padding optional); a data URI is accepted.
+
+    The URL-safe alphabet ('-', '_') is accepted too, since some services return it.
+    Raises ImageError naming `what` when the text is not base64.
+    """
+    if text.lstrip().startswith("data:"):
+        return from_data_uri(text.strip())[0]
+    cleaned = _B64_WHITESPACE.sub("", text)
+    if not cleaned:
+        raise ImageError(f"{what} is empty: no base64 data was received.")
+    if "-" in cleaned or "_" in cleaned:
+        cleaned = cleaned.replace("-", "+").replace("_", "/")
+    cleaned += "=" * (-len(cleaned) % 4)
+    try:
+        return base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError(f"{what} is not valid base64 data.") from None
+
+
+def to_data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{b64encode(data)}"
+
+
+_DATA_URI = re.compile(r"data:([^,]*?),(.*)", re.DOTALL | re.IGNORECASE)
+
+
+def from_data_uri(uri: str) -> tuple[bytes, str]:
+    """Split a `data:` URI into its bytes and MIME type ("text/plain" when none is given)."""
+    match = _DATA_URI.fullmatch(uri.strip())
+    if not match:
+        raise ImageError("The data URI is malformed (it must look like data:<type>;base64,<data>).")
+    meta, payload = match.group(1), match.group(2)
+    parts = [p.strip() for p in meta.split(";")]
+    mime = parts[0].lower() or "text/plain"
+    if "/" not in mime:
+        raise ImageError(f"The data URI is malformed (its type {mime!r} is not a MIME type).")
+    if any(p.lower() == "base64" for p in parts[1:]):
+        return b64decode(payload, f"The {mime} data URI"), mime
+    return urllib.parse.unquote_to_bytes(payload), mime

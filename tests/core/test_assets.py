@@ -1,0 +1,56 @@
+"""Asset store: content addressing, atomic writes, thumbnails."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from desktop.core import files
+from desktop.core.assets import AssetStore
+from tests.fakes import png_bytes
+
+
+def test_put_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    data = png_bytes()
+    a = store.put(data, "image/png", width=64, height=48)
+    b = store.put(data, "image/png", width=64, height=48)
+    assert a == b and a.sha256 == hashlib.sha256(data).hexdigest()
+    path = store.path_for(a.sha256, "image/png")
+    assert path.name == f"{a.sha256}.png" and path.parent.name == a.sha256[:2]
+    assert store.read(a) == data
+    assert [p for p in path.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    target = tmp_path / "x" / "file.bin"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        files.atomic_write(target, b"new content")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
+
+
+def test_thumbnail_is_cached_and_small(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    buf = io.BytesIO()
+    Image.new("RGB", (1200, 600), (0, 128, 0)).save(buf, "JPEG")
+    asset = store.put(buf.getvalue(), "image/jpeg", width=1200, height=600)
+    thumb = store.thumbnail(asset, 128)
+    with Image.open(thumb) as img:
+        assert max(img.size) == 128 and img.size == (128, 64)
+    mtime = thumb.stat().st_mtime_ns
+    assert store.thumbnail(asset, 128) == thumb and thumb.stat().st_mtime_ns == mtime
+    assert store.remove([asset]) == 1
+    assert not thumb.exists() and not store.exists(asset)

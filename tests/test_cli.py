@@ -1,0 +1,310 @@
+"""restyle-cli: commands, JSON fields and exit codes (a public contract)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Self
+
+import pytest
+from PIL import Image
+
+from desktop import cli
+from desktop.core.model import ErrorCode
+from desktop.providers import registry
+from desktop.providers.base import ProviderConfig, ProviderError, RemoteState, RemoteStatus
+from tests.conftest import MemoryKeyring
+from tests.fakes import FakeBackend, FakeProvider
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_image(path: Path, size: tuple[int, int] = (120, 90), color: tuple[int, ...] = (
+        30, 90, 200)) -> Path:
+    img = Image.new("RGB", size, (245, 245, 245))
+    img.paste(Image.new("RGB", (size[0] // 2, size[1] // 2), color[:3]),
+              (size[0] // 4, size[1] // 4))
+    img.save(path)
+    return path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = ""
+            ) -> tuple[int, str, str]:
+    code = cli.main(list(argv), stdin=io.StringIO(stdin))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+class KeyedFake(FakeProvider):
+    id = "keyedfake"
+    title = "Keyed Fake"
+    needs_key = True
+    needs_base_url = True
+    supports_account = True
+    configs: list[ProviderConfig] = []
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig) -> Self:
+        cls.configs.append(config)
+        return cls()
+
+
+@pytest.fixture
+def keyed(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
+    backend = FakeBackend(script=[RemoteStatus(RemoteState.RUNNING),
+                                  RemoteStatus(RemoteState.SUCCEEDED)])
+    monkeypatch.setattr(KeyedFake, "backend", backend)
+    monkeypatch.setattr(KeyedFake, "configs", [])
+    monkeypatch.setitem(registry.PROVIDER_CLASSES, "keyedfake", KeyedFake)
+    return backend
+
+
+@pytest.mark.parametrize(("task", "params", "check"), [
+    ("recolor", ["color=red", "seed=60,45"], None),
+    ("background_removal", [], "RGBA"),
+    ("upscale", ["factor=2"], (240, 180)),
+    ("reframe", ["ratio=1:1"], (120, 120)),
+])
+def test_run_each_local_task_json(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  task: str, params: list[str], check: Any) -> None:
+    src = make_image(tmp_path / "photo.png")
+    argv = ["run", "--provider", "local", "--task", task, "--image", str(src), "--json"]
+    for p in params:
+        argv += ["--param", p]
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0, out
+    data = json.loads(out)
+    assert set(data) >= {"id", "provider", "task", "status", "remote_id", "outputs", "error",
+                         "cost_credits", "duration_ms"}
+    assert (data["provider"], data["task"], data["status"], data["error"]) == (
+        "local", task, "succeeded", None)
+    assert isinstance(data["duration_ms"], int) and data["cost_credits"] is None
+    [output] = data["outputs"]
+    path = Path(output["path"])
+    assert home.resolve() in path.parents  # without --out, the asset store
+    with Image.open(path) as img:
+        assert (img.width, img.height) == (output["width"], output["height"])
+        if check == "RGBA":
+            assert img.mode == "RGBA" and img.getpixel((0, 0))[3] == 0
+        elif isinstance(check, tuple):
+            assert img.size == check
+        elif task == "recolor":
+            r, g, b = img.convert("RGB").getpixel((60, 45))
+            assert r > 150 and g < 100 and b < 100  # the blue square is now red
+            assert img.convert("RGB").getpixel((2, 2)) == (245, 245, 245)
+
+
+def test_run_tryon_with_out_dir(home: Path, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    person = make_image(tmp_path / "person.png", (200, 300), (180, 140, 120))
+    garment = make_image(tmp_path / "shirt.png", (150, 150), (20, 160, 60))
+    out_dir = tmp_path / "results"
+    code, out, _ = run_cli(capsys, "run", "--provider", "local", "--task", "tryon", "--person",
+                           str(person), "--garment", str(garment), "--out", str(out_dir),
+                           "--json")
+    assert code == 0
+    data = json.loads(out)
+    path = Path(data["outputs"][0]["path"])
+    assert path.parent == out_dir and path.exists()
+    assert data["note"] == "Local preview (no AI)"
+    code, out, _ = run_cli(capsys, "run", "--provider", "local", "--task", "tryon", "--person",
+                           str(person), "--garment", str(garment))
+    assert code == 0 and "Local preview (no AI)" in out
+
+
+def test_bad_inputs_exit_2_and_store_nothing(home: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "notes.png"
+    text.write_text("just some text, not a picture")
+    code, _, err = run_cli(capsys, "run", "--provider", "local", "--task", "upscale", "--image",
+                           str(text))
+    assert code == 2 and "notes.png" in err
+    src = make_image(tmp_path / "ok.png")
+    for argv, needle in [
+        (["--task", "upscale", "--image", str(src), "--param", "factor=3"], "factor"),
+        (["--task", "teleport", "--image", str(src)], "no task 'teleport'"),
+        (["--task", "tryon", "--person", str(src)], "garment"),
+        (["--task", "recolor", "--image", str(src), "--param", "color=blurple"], "blurple"),
+        (["--task", "upscale", "--image", str(src), "--param", "noequals"], "KEY=VALUE"),
+        (["--task", "upscale", "--image", str(src), "--param", "factor={bad"], "JSON"),
+        (["--task", "upscale", "--image", str(tmp_path / "missing.jpg")], "does not exist"),
+    ]:
+        code, _, err = run_cli(capsys, "run", "--provider", "local", *argv)
+        assert code == 2, (argv, err)
+        assert needle in err, (needle, err)
+    code, _, err = run_cli(capsys, "run", "--provider", "nosuch", "--task", "x")
+    assert code == 2 and "no provider 'nosuch'" in err
+    code, _, err = run_cli(capsys, "run", "--provider", "local")  # argparse usage error
+    assert code == 2 and "--task" in err
+    code, out, _ = run_cli(capsys, "jobs", "--json")
+    assert json.loads(out) == []
+    assets = home / "data" / "assets"
+    assert not assets.exists() or not any(p.is_file() for p in assets.rglob("*"))
+
+
+def test_jobs_show_in_a_new_process(home: Path, tmp_path: Path) -> None:
+    src = make_image(tmp_path / "p.png")
+    env = {**os.environ, "RESTYLE_HOME": str(home), "PYTHONPATH": str(ROOT)}
+
+    def cli_proc(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "desktop.cli", *argv], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    first = cli_proc("run", "--provider", "local", "--task", "upscale", "--image", str(src),
+                     "--param", "factor=4", "--json")
+    assert first.returncode == 0, first.stderr
+    job_id = json.loads(first.stdout)["id"]
+    listed = cli_proc("jobs", "--json")
+    assert [j["id"] for j in json.loads(listed.stdout)] == [job_id]
+    table = cli_proc("jobs")
+    assert job_id[:12] in table.stdout and "local/upscale" in table.stdout
+    shown = cli_proc("show", job_id[:8])
+    assert shown.returncode == 0 and "succeeded" in shown.stdout and "480x360" in shown.stdout
+    missing = cli_proc("show", "ffffffff")
+    assert missing.returncode == 2 and "No job" in missing.stderr
+
+
+def test_jobs_filters(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = make_image(tmp_path / "kitchen.png")
+    run_cli(capsys, "run", "--provider", "local", "--task", "upscale", "--image", str(src))
+    run_cli(capsys, "run", "--provider", "local", "--task", "reframe", "--image", str(src),
+            "--param", "ratio=16:9")
+    code, out, _ = run_cli(capsys, "jobs", "--task", "reframe", "--json")
+    assert [j["task"] for j in json.loads(out)] == ["reframe"]
+    code, out, _ = run_cli(capsys, "jobs", "--search", "16:9", "--json")
+    assert [j["task"] for j in json.loads(out)] == ["reframe"]
+    code, out, _ = run_cli(capsys, "jobs", "--limit", "1", "--json")
+    assert [j["task"] for j in json.loads(out)] == ["reframe"]
+    code, out, _ = run_cli(capsys, "jobs", "--state", "failed", "--json")
+    assert json.loads(out) == []
+
+
+def test_providers_listing(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "providers", "--json")
+    assert code == 0
+    [local] = [p for p in json.loads(out) if p["id"] == "local"]
+    assert local["ready"] and not local["needs_key"]
+    assert {t["id"] for t in local["tasks"]} == {"background_removal", "recolor", "upscale",
+                                                 "reframe", "tryon"}
+    code, out, _ = run_cli(capsys, "providers")
+    assert code == 0 and "recolor" in out and "factor" in out
+
+
+def test_missing_key_and_base_url_exit_3(home: Path, tmp_path: Path, keyed: FakeBackend,
+                                         memory_keyring: MemoryKeyring,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    src = make_image(tmp_path / "p.png")
+    argv = ["run", "--provider", "keyedfake", "--task", "echo", "--image", str(src)]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 3 and "needs a base URL" in err and "RESTYLE_KEYEDFAKE_BASE_URL" in err
+    code, _, err = run_cli(capsys, *argv, "--base-url", "http://127.0.0.1:1")
+    assert code == 3 and "No API key for Keyed Fake" in err
+    assert keyed.submits == []
+
+
+def test_keys_set_status_delete_and_run(home: Path, tmp_path: Path, keyed: FakeBackend,
+                                        memory_keyring: MemoryKeyring,
+                                        capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run_cli(capsys, "keys", "set", "--provider", "keyedfake",
+                           stdin="kf-SECRET-123456\n")
+    assert code == 0 and "keyring" in out and "kf-SECRET" not in out
+    assert memory_keyring.passwords[("restyle", "keyedfake")] == "kf-SECRET-123456"
+    code, out, _ = run_cli(capsys, "keys", "status", "--provider", "keyedfake")
+    assert code == 0 and "key present" in out and "kf-SECRET" not in out
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_BASE_URL", "http://127.0.0.1:1")
+    src = make_image(tmp_path / "p.png")
+    code, out, _ = run_cli(capsys, "run", "--provider", "keyedfake", "--task", "echo",
+                           "--image", str(src), "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["cost_credits"] == 1.0 and data["remote_id"].startswith("r")
+    config = KeyedFake.configs[-1]
+    assert config.base_url == "http://127.0.0.1:1" and config.key_source() == "kf-SECRET-123456"
+    code, out, _ = run_cli(capsys, "account", "--provider", "keyedfake", "--json")
+    assert code == 0 and json.loads(out)["credits"] == 42.0
+    code, out, _ = run_cli(capsys, "keys", "delete", "--provider", "keyedfake")
+    assert code == 0 and memory_keyring.passwords == {}
+    code, _, err = run_cli(capsys, "keys", "set", "--provider", "local", stdin="x\n")
+    assert code == 2 and "needs no API key" in err
+    code, _, err = run_cli(capsys, "keys", "set", "--provider", "keyedfake", stdin="\n")
+    assert code == 2
+    # Nothing on disk holds the key.
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert b"kf-SECRET-123456" not in path.read_bytes(), path
+
+
+def test_keys_set_without_keyring_exits_3(home: Path, keyed: FakeBackend, no_keyring: None,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "keys", "set", "--provider", "keyedfake", stdin="abc12345\n")
+    assert code == 3 and "RESTYLE_KEYEDFAKE_API_KEY" in err and "abc12345" not in err
+    code, out, _ = run_cli(capsys, "keys", "status", "--provider", "keyedfake")
+    assert "no system keyring" in out
+
+
+def test_job_failures_map_to_exit_codes(home: Path, tmp_path: Path, keyed: FakeBackend,
+                                        capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_BASE_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_API_KEY", "env-key-123")
+    src = make_image(tmp_path / "p.png")
+    argv = ["run", "--provider", "keyedfake", "--task", "echo", "--image", str(src), "--json"]
+    keyed.script = [RemoteStatus(RemoteState.FAILED, error=ProviderError(
+        ErrorCode.JOB_FAILED, "The garment could not be found.", provider_code="NO_GARMENT"))]
+    code, out, _ = run_cli(capsys, *argv)
+    data = json.loads(out)
+    assert code == 1 and data["status"] == "failed"
+    assert data["error"] == {"code": "job_failed", "message": "The garment could not be found.",
+                             "provider_code": "NO_GARMENT"}
+    keyed.submit_error = ProviderError(ErrorCode.AUTH_FAILED, "The key was rejected.")
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 3 and json.loads(out)["error"]["code"] == "auth_failed"
+    keyed.submit_error = None
+    keyed.script = [RemoteStatus(RemoteState.RUNNING)]
+    code, out, _ = run_cli(capsys, *argv, "--timeout", "0.3")
+    assert code == 1 and json.loads(out)["status"] == "timed_out"
+
+
+def test_no_wait_then_resume_and_cancel(home: Path, tmp_path: Path, keyed: FakeBackend,
+                                        capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_BASE_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_API_KEY", "env-key-123")
+    src = make_image(tmp_path / "p.png")
+    keyed.script = [RemoteStatus(RemoteState.RUNNING)]
+    argv = ["run", "--provider", "keyedfake", "--task", "echo", "--image", str(src), "--json",
+            "--no-wait"]
+    code, out, _ = run_cli(capsys, *argv)
+    first = json.loads(out)
+    assert code == 0 and first["status"] == "running" and first["remote_id"]
+    code, out, _ = run_cli(capsys, *argv)
+    second = json.loads(out)
+    code, out, _ = run_cli(capsys, "cancel", second["id"][:10])
+    assert code == 0 and "cancelled" in out
+    assert keyed.cancels == [second["remote_id"]]
+    keyed.script = [RemoteStatus(RemoteState.SUCCEEDED)]
+    keyed.jobs = dict.fromkeys(keyed.jobs, 0)
+    code, out, _ = run_cli(capsys, "resume", "--json")
+    resumed = json.loads(out)
+    assert code == 0 and [j["id"] for j in resumed] == [first["id"]]
+    assert resumed[0]["status"] == "succeeded" and len(resumed[0]["outputs"]) == 1
+    assert len(keyed.submits) == 2  # resume never submitted again
+    code, out, _ = run_cli(capsys, "resume")
+    assert code == 0 and "Nothing to resume" in out
+    code, out, _ = run_cli(capsys, "cancel", first["id"])
+    assert code == 1 and "already ended" in out
+
+
+def test_local_account_and_base_url_note(home: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "account", "--provider", "local")
+    assert code == 0 and "no account" in out
+    src = make_image(tmp_path / "p.png")
+    code, _, err = run_cli(capsys, "run", "--provider", "local", "--task", "upscale", "--image",
+                           str(src), "--base-url", "http://127.0.0.1:1")
+    assert code == 0 and "ignored" in err

@@ -1,0 +1,55 @@
+"""Paths and settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop.config import ProviderSettings, Settings, load_settings, resolve_paths, save_settings
+
+
+def test_restyle_home_puts_everything_in_one_folder(home: Path) -> None:
+    paths = resolve_paths()
+    for p in (paths.settings_file, paths.database, paths.assets_dir, paths.log_file):
+        assert home.resolve() in p.parents
+
+
+def test_platformdirs_without_restyle_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RESTYLE_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    paths = resolve_paths()
+    assert paths.data_dir == home / "xdg-data" / "restyle"
+    assert paths.config_dir == home / "xdg-config" / "restyle"
+
+
+def test_settings_round_trip_and_env_override(home: Path, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    paths = resolve_paths()
+    settings = Settings(global_concurrency=6).with_provider(
+        "tryonapi", ProviderSettings(base_url="https://a.example", concurrency=3,
+                                     poll_interval=4.0, deadline_s=120))
+    save_settings(paths, settings)
+    loaded = load_settings(paths)
+    assert loaded == settings
+    monkeypatch.setenv("RESTYLE_TRYONAPI_BASE_URL", "http://127.0.0.1:9999")
+    assert loaded.provider("tryonapi").base_url == "http://127.0.0.1:9999"
+    policy = loaded.engine_policy(["tryonapi", "local"])
+    assert policy.global_limit == 6 and policy.provider_limit("tryonapi") == 3
+    assert policy.deadline("tryonapi") == 120 and policy.poll_intervals == {"tryonapi": 4.0}
+
+
+def test_damaged_settings_are_set_aside(home: Path) -> None:
+    paths = resolve_paths()
+    paths.ensure()
+    paths.settings_file.write_text("{not json", encoding="utf-8")
+    assert load_settings(paths) == Settings()
+    assert paths.settings_file.with_suffix(".damaged.json").read_text() == "{not json"
+
+
+def test_bad_values_fall_back_to_defaults() -> None:
+    s = Settings.from_dict({"global_concurrency": -2,
+                            "providers": {"x": {"concurrency": "many", "deadline_s": 0}}})
+    assert s.global_concurrency == 4
+    assert s.provider("x") == ProviderSettings()
