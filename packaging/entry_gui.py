@@ -1,0 +1,7 @@
+"""PyInstaller entry point for the window."""
+
+import sys
+
+from desktop.app import main
+
+sys.exit(main())
