@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import pytest
 from PIL import Image
@@ -45,7 +45,7 @@ class KeyedFake(FakeProvider):
     needs_key = True
     needs_base_url = True
     supports_account = True
-    configs: list[ProviderConfig] = []
+    configs: ClassVar[list[ProviderConfig]] = []
 
     @classmethod
     def from_config(cls, config: ProviderConfig) -> Self:
@@ -173,13 +173,13 @@ def test_jobs_filters(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     run_cli(capsys, "run", "--provider", "local", "--task", "upscale", "--image", str(src))
     run_cli(capsys, "run", "--provider", "local", "--task", "reframe", "--image", str(src),
             "--param", "ratio=16:9")
-    code, out, _ = run_cli(capsys, "jobs", "--task", "reframe", "--json")
+    _, out, _ = run_cli(capsys, "jobs", "--task", "reframe", "--json")
     assert [j["task"] for j in json.loads(out)] == ["reframe"]
-    code, out, _ = run_cli(capsys, "jobs", "--search", "16:9", "--json")
+    _, out, _ = run_cli(capsys, "jobs", "--search", "16:9", "--json")
     assert [j["task"] for j in json.loads(out)] == ["reframe"]
-    code, out, _ = run_cli(capsys, "jobs", "--limit", "1", "--json")
+    _, out, _ = run_cli(capsys, "jobs", "--limit", "1", "--json")
     assert [j["task"] for j in json.loads(out)] == ["reframe"]
-    code, out, _ = run_cli(capsys, "jobs", "--state", "failed", "--json")
+    _, out, _ = run_cli(capsys, "jobs", "--state", "failed", "--json")
     assert json.loads(out) == []
 
 
