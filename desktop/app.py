@@ -8,9 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication  # PySide6 before qasync (DESIGN.md section 6)
-
-import qasync  # noqa: I001
+from PySide6.QtWidgets import QApplication
 
 from desktop.config import APP_NAME
 from desktop.logs import setup_logging
@@ -65,6 +63,9 @@ async def _run(app: QApplication) -> int:
 
 
 def main() -> int:
+    # qasync picks its Qt binding from what is already imported: PySide6 first (DESIGN.md 6).
+    import qasync
+
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
