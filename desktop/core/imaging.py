@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageCms, ImageColor, ImageFile, ImageOps
 
+from desktop.core.humanize import human_bytes
 from desktop.core.model import InvalidInput
 
 DEFAULT_MAX_PIXELS = 64_000_000
@@ -484,14 +485,6 @@ def _choose_mime(img: Image.Image, formats: tuple[str, ...]) -> str:
     return usable[0]
 
 
-def _human_bytes(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
-
-
 def normalize(
     data: bytes,
     name: str,
@@ -558,7 +551,7 @@ def normalize(
         size = (round(base.width * scale), round(base.height * scale))
         if min(size) < max(min_side, 1):
             raise ImageError(
-                f"{name} cannot be made to fit in {_human_bytes(max_bytes)} (the provider's "
+                f"{name} cannot be made to fit in {human_bytes(max_bytes)} (the provider's "
                 f"limit) without going below {max(min_side, 1)} pixels on a side; use a "
                 "simpler or smaller image."
             )
