@@ -648,7 +648,10 @@ async def _dispatch(services: Services, args: argparse.Namespace, stdin: TextIO)
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         services = Services.open()
     except HistoryError as exc:

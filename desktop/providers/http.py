@@ -1,0 +1,1123 @@
+"""The HTTP policy every remote provider uses (DESIGN.md section 3, "HTTP policy").
+
+One place decides how Restyle talks to web services, so five adapters behave alike:
+
+- explicit timeouts per call kind (API calls are short; uploads and downloads get long read and
+  write timeouts);
+- retries only where no duplicate job can result, with capped exponential backoff and jitter,
+  `Retry-After` / `retry-after-ms` honoured up to a ceiling;
+- "out of credits" answers are final, whatever their status;
+- every failure becomes a `ProviderError` in the common taxonomy, with a sentence a user can act
+  on and the provider's own code and message kept;
+- API keys are read at request time, sent only to the provider's own origin, and never reach a
+  log line, an exception message or a repr.
+
+Status -> ErrorCode (`map_status`):
+
+    400, 413, 422, other 4xx   invalid_input
+    401                        auth_failed          (result_unavailable on a foreign download host)
+    402                        insufficient_credits (final)
+    403                        forbidden, or insufficient_credits when the body talks of credits
+    404                        not_found
+    408                        network              (the request did not reach the server in time)
+    409                        conflict
+    429                        rate_limited, or insufficient_credits when the body talks of credits
+    5xx (incl. 504)            provider_unavailable
+    3xx on a non-GET           not_configured       (usually http:// vs https:// in the base URL)
+
+`timed_out` is left to the engine: it means the job's own deadline passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as _json
+import logging
+import math
+import random
+import re
+import socket
+import ssl
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal, Self, TypeVar
+
+import httpx
+
+from desktop import __version__
+from desktop.core.humanize import human_bytes, human_duration
+from desktop.core.model import ErrorCode
+from desktop.core.redaction import redact_headers, redact_mapping, redact_text, register_secret
+from desktop.providers.base import ProviderError
+
+log = logging.getLogger("restyle.http")
+
+Kind = Literal["api", "upload", "download"]
+Sleep = Callable[[float], Awaitable[None]]
+ErrorExtractor = Callable[[int, Any, str], tuple[str | None, str | None]]
+AuthFor = Callable[[httpx.URL], Mapping[str, str]]
+T = TypeVar("T")
+
+USER_AGENT = f"Restyle/{__version__}"
+
+#: Methods whose repetition has no further effect on the server (RFC 9110 section 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+#: Statuses worth another attempt for an idempotent request.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: Statuses that prove a POST was rejected before anything was created.
+REJECTED_STATUSES = frozenset({429, 503})
+#: Gone for good, as far as a result link is concerned.
+RESULT_GONE_STATUSES = frozenset({403, 404, 410})
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+#: Each backoff is shortened by up to this fraction at random, so it never exceeds the cap and
+#: clients that failed together do not retry in lockstep.
+JITTER = 0.25
+MAX_REDIRECTS = 5
+MESSAGE_CAP = 200
+
+# The request certainly never reached the server: safe to repeat any method.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+# The request may have been received and acted on: only idempotent requests are repeated.
+_UNKNOWN = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+
+_CREDIT_WORDS = re.compile(
+    r"credit|quota|insufficient|balance|\btokens\b|payment required|top[ -]?up", re.IGNORECASE
+)
+# "Quota exceeded: 60 requests per minute" is a rate limit, not an empty wallet.
+_RATE_WORDS = re.compile(
+    r"per (second|minute|hour)|rate[ _-]?limit|too many requests|requests/(s|min)", re.IGNORECASE
+)
+_JSON_TYPES = re.compile(r"[/+]json\b", re.IGNORECASE)
+
+
+# -- small public helpers ---------------------------------------------------------------------
+def new_idempotency_key() -> str:
+    """A fresh key for one logical submit; reuse it on every attempt of that submit."""
+    return str(uuid.uuid4())
+
+
+def parse_retry_after(
+    headers: Mapping[str, str] | httpx.Headers, now: float | None = None
+) -> float | None:
+    """Seconds the server asks us to wait, from `retry-after-ms` or `Retry-After`.
+
+    `Retry-After` may be delta-seconds or an HTTP-date (RFC 9110 section 10.2.3); `now` is the
+    current Unix time for the latter (default: the system clock). A date in the past gives 0.
+    Unparseable or negative values give None.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    raw_ms = lowered.get("retry-after-ms")
+    if raw_ms:
+        try:
+            ms = float(raw_ms.strip())
+        except ValueError:
+            ms = math.nan
+        if math.isfinite(ms) and ms >= 0:
+            return ms / 1000.0
+    raw = lowered.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def default_extract_error(status: int, body: Any, text: str) -> tuple[str | None, str | None]:
+    """The provider's (code, message) from a JSON error body of the usual shapes.
+
+    Looks at `code`, `errorCode`, `error_code`, `type`, `error.code`, `error.type` for the code
+    and at `message`, `error.message`, `detail` (text or FastAPI's list), `error` (text),
+    `errors[0]`, `msg`, `error_description` for the message. `{"error": "InsufficientTokens"}`
+    yields that word as both.
+    """
+    del status, text  # the default looks at the parsed body only
+    if not isinstance(body, Mapping):
+        return None, None
+    code: str | None = None
+    message: str | None = None
+    error = body.get("error")
+    for key in ("code", "errorCode", "error_code", "type"):
+        code = code or _scalar(body.get(key))
+    if isinstance(error, Mapping):
+        code = code or _scalar(error.get("code")) or _scalar(error.get("type"))
+        message = _text(error.get("message")) or _text(error.get("detail"))
+    for candidate in (body.get("message"), body.get("detail"), body.get("msg"),
+                      body.get("error_description")):
+        message = message or _text(candidate)
+    if isinstance(error, str) and error.strip():
+        word = error.strip()
+        if code is None and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.:-]{1,63}", word):
+            code = word
+        message = message or word
+    errors = body.get("errors")
+    if not message and isinstance(errors, list) and errors:
+        message = _text(errors[0])
+    return code, message
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (str, int, float)):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _text(value: Any) -> str | None:
+    """A message from a string, a {message|msg|detail} object, or the first of a list."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, Mapping):
+        for key in ("message", "msg", "detail", "description"):
+            found = _text(value.get(key))
+            if found:
+                loc = value.get("loc")
+                if isinstance(loc, list) and loc:
+                    return f"{'.'.join(str(p) for p in loc)}: {found}"
+                return found
+        return None
+    if isinstance(value, list) and value:
+        return _text(value[0])
+    return None
+
+
+def clip(text: str, limit: int = MESSAGE_CAP) -> str:
+    """Redact, flatten whitespace and cap text meant for a message or a log line.
+
+    Redaction comes first: a key cut in half by the cap would no longer be recognised.
+    """
+    flat = " ".join(redact_text(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def display_url(url: httpx.URL | str) -> str:
+    """A URL fit for messages and logs: no user info, no query values (signed links carry
+    tokens there), path capped."""
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+    path = parsed.path if len(parsed.path) <= 80 else parsed.path[:79] + "…"
+    query = "?…" if parsed.query else ""
+    return redact_text(f"{parsed.scheme}://{_host_port(parsed)}{path}{query}")
+
+
+def _host_port(url: httpx.URL) -> str:
+    return f"{url.host}:{url.port}" if url.port is not None else url.host
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return (url.scheme, url.host.lower(), url.port if url.port is not None else default)
+
+
+def _reason(status: int) -> str:
+    phrase = httpx.codes.get_reason_phrase(status)
+    return f"HTTP {status} {phrase}" if phrase else f"HTTP {status}"
+
+
+def _seconds(value: float | None) -> str:
+    return human_duration(value) if value is not None else "the time limit"
+
+
+def _sentence(text: str) -> str:
+    return text.rstrip(" .")
+
+
+# -- configuration ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds per phase. `read`/`write` serve API calls; uploads and downloads move megabytes
+    over home connections and get `transfer_read`/`transfer_write`."""
+
+    connect: float = 10.0
+    read: float = 30.0
+    write: float = 30.0
+    pool: float = 10.0
+    transfer_read: float = 120.0
+    transfer_write: float = 120.0
+
+    def for_kind(self, kind: Kind) -> httpx.Timeout:
+        if kind == "api":
+            return httpx.Timeout(connect=self.connect, read=self.read, write=self.write,
+                                 pool=self.pool)
+        if kind in ("upload", "download"):
+            return httpx.Timeout(connect=self.connect, read=self.transfer_read,
+                                 write=self.transfer_write, pool=self.pool)
+        raise ValueError(f"Unknown request kind {kind!r} (api, upload or download).")
+
+
+class Auth:
+    """How a provider wants its key: a header name and a scheme prefix.
+
+    `Auth(src)` sends `Authorization: Bearer <key>`; `Auth(src, header="X-API-KEY", scheme="")`
+    sends the bare key. The key comes from `key_source` at request time, so a key changed in
+    Settings applies at once and no object ever holds it.
+    """
+
+    __slots__ = ("_key_source", "header", "scheme")
+
+    def __init__(
+        self,
+        key_source: Callable[[], str | None],
+        *,
+        header: str = "Authorization",
+        scheme: str = "Bearer ",
+    ) -> None:
+        self._key_source = key_source
+        self.header = header
+        self.scheme = scheme
+
+    @classmethod
+    def bearer(cls, key_source: Callable[[], str | None]) -> Auth:
+        return cls(key_source, header="Authorization", scheme="Bearer ")
+
+    @classmethod
+    def api_key_header(cls, key_source: Callable[[], str | None], header: str = "X-API-KEY"
+                       ) -> Auth:
+        return cls(key_source, header=header, scheme="")
+
+    def headers(self, *, provider_id: str, title: str) -> dict[str, str]:
+        """The auth header, or ProviderError(MISSING_KEY) when there is no key."""
+        key = (self._key_source() or "").strip()
+        if not key:
+            raise ProviderError(
+                ErrorCode.MISSING_KEY,
+                f"No API key for {title}. Add one in Settings or with "
+                f"`restyle-cli keys set --provider {provider_id}`.",
+            )
+        register_secret(key)
+        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+            raise ProviderError(
+                ErrorCode.AUTH_FAILED,
+                f"The API key for {title} contains spaces or characters that cannot be sent; "
+                "paste it again in Settings.",
+            )
+        return {self.header: f"{self.scheme}{key}"}
+
+    def __repr__(self) -> str:
+        return f"Auth(header={self.header!r}, scheme={self.scheme!r})"
+
+
+# -- the retry engine shared by ApiClient and UrlSourceLoader -----------------------------------
+@dataclass
+class _Failure:
+    """One failed attempt: the error to raise if we stop here, and whether to try again."""
+
+    error: ProviderError
+    retryable: bool
+    cause: BaseException | None = None
+    #: The server's requested wait (Retry-After); None -> our own backoff.
+    wait: float | None = None
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class _Truncated(Exception):
+    def __init__(self, received: int, expected: int | None, cause: BaseException | None) -> None:
+        super().__init__(received, expected)
+        self.received = received
+        self.expected = expected
+        self.cause = cause
+
+
+class _HttpBase:
+    """Owns one lazily created httpx.AsyncClient, the retry loop and the request log."""
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        timeouts: Timeouts,
+        max_retries: int,
+        retry_after_ceiling: float,
+        transport: httpx.AsyncBaseTransport | None,
+        sleep: Sleep | None,
+        rng: random.Random | None,
+        clock: Callable[[], float],
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        self.title = title
+        self.timeouts = timeouts
+        self.max_retries = max_retries
+        self.retry_after_ceiling = retry_after_ceiling
+        self._transport = transport
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._client_instance: httpx.AsyncClient | None = None
+
+    # lifecycle ---------------------------------------------------------------------------
+    def _client(self) -> httpx.AsyncClient:
+        if self._client_instance is None or self._client_instance.is_closed:
+            self._client_instance = httpx.AsyncClient(
+                transport=self._transport,
+                headers={"User-Agent": USER_AGENT},
+                follow_redirects=False,  # redirects are followed by hand: see _send
+                timeout=self.timeouts.for_kind("api"),
+            )
+        return self._client_instance
+
+    async def aclose(self) -> None:
+        client, self._client_instance = self._client_instance, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # retry loop ------------------------------------------------------------------------
+    def backoff(self, retry: int) -> float:
+        """Wait before retry number `retry` (0-based): 0.5 s x 2^n, capped at 8 s, minus up to
+        25 % jitter."""
+        base = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** min(retry, 32)))
+        return base * (1.0 - JITTER * self._rng.random())
+
+    async def _with_retries(
+        self, attempt: Callable[[int], Awaitable[T | _Failure]], max_retries: int | None = None
+    ) -> T:
+        limit = self.max_retries if max_retries is None else max_retries
+        number = 0
+        while True:
+            number += 1
+            outcome = await attempt(number)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            if not outcome.retryable or number > limit:
+                raise outcome.error from outcome.cause
+            if outcome.wait is not None and outcome.wait > self.retry_after_ceiling:
+                raise self._wait_too_long(outcome.error, outcome.wait) from outcome.cause
+            wait = outcome.wait if outcome.wait is not None else self.backoff(number - 1)
+            log.debug("retrying in %.2f s (attempt %d failed: %s)", wait, number,
+                      outcome.error.code)
+            await self._sleep(wait)  # cancellation propagates from here
+
+    def _wait_too_long(self, error: ProviderError, wait: float) -> ProviderError:
+        code = ErrorCode.RATE_LIMITED if error.http_status in (429, None) else error.code
+        return ProviderError(
+            code,
+            f"{self.title} asks to wait {human_duration(wait)}; try again later.",
+            provider_code=error.provider_code,
+            http_status=error.http_status,
+            retry_after=wait,
+        )
+
+    # sending ---------------------------------------------------------------------------
+    async def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        *,
+        kind: Kind,
+        headers: Mapping[str, str],
+        stream: bool,
+        attempt: int,
+        auth_for: AuthFor | None = None,
+        **body: Any,
+    ) -> httpx.Response:
+        """Send one attempt. GET and HEAD follow redirects by hand so the auth header is worked
+        out afresh for every hop by `auth_for(url)` (httpx only strips `Authorization` on a
+        cross-origin redirect, not `X-API-KEY`)."""
+        client = self._client()
+        timeout = self.timeouts.for_kind(kind)
+        for _hop in range(MAX_REDIRECTS + 1):
+            all_headers = {**headers, **(auth_for(url) if auth_for else {})}
+            request = client.build_request(method, url, headers=all_headers, timeout=timeout,
+                                           **body)
+            started = time.monotonic()
+            try:
+                response = await client.send(request, stream=stream)
+            except httpx.HTTPError as exc:
+                log.debug("%s %s -> %s (attempt %d, %.0f ms) headers=%s", method,
+                          display_url(url), type(exc).__name__, attempt,
+                          (time.monotonic() - started) * 1000,
+                          redact_headers(dict(request.headers)))
+                raise
+            log.debug("%s %s -> %d (attempt %d, %.0f ms) headers=%s", method, display_url(url),
+                      response.status_code, attempt, (time.monotonic() - started) * 1000,
+                      redact_headers(dict(request.headers)))
+            if not (response.is_redirect and method in ("GET", "HEAD")):
+                return response
+            url = response.url.join(response.headers["location"])
+            await response.aclose()
+        raise ProviderError(
+            ErrorCode.PROVIDER_UNAVAILABLE,
+            f"{self.title} redirected more than {MAX_REDIRECTS} times "
+            f"(last to {display_url(url)}); try again later.",
+        )
+
+    @staticmethod
+    async def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+        """The body of a streamed response, refusing more than `max_bytes` and noticing a body
+        shorter than its Content-Length."""
+        expected: int | None = None
+        raw_length = response.headers.get("content-length")
+        if raw_length and raw_length.strip().isdigit():
+            expected = int(raw_length)
+            if expected > max_bytes:
+                raise _BodyTooLarge(expected)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _BodyTooLarge(None)
+                chunks.append(chunk)
+        except _UNKNOWN as exc:
+            raise _Truncated(max(size, response.num_bytes_downloaded), expected, exc) from exc
+        # Content-Length counts the body as sent: with a Content-Encoding (gzip) compare the
+        # wire bytes, otherwise the bytes we got (a transport may hand over a body in memory).
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        received = size if encoding in ("", "identity") else response.num_bytes_downloaded
+        if expected is not None and received < expected:
+            raise _Truncated(received, expected, None)
+        return b"".join(chunks)
+
+    # describing failures ---------------------------------------------------------------
+    def _connect_clause(self, exc: httpx.HTTPError, timeout: httpx.Timeout) -> str:
+        """Why a connection could not be made, as a clause: 'connection refused'."""
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"no answer within {_seconds(timeout.connect)}"
+        if isinstance(exc, httpx.PoolTimeout):
+            return f"no free connection within {_seconds(timeout.pool)}"
+        chain = _chain(exc)
+        lowered = " | ".join(str(e) for e in chain).lower()
+        if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in lowered:
+            return "connection refused"
+        if any(isinstance(e, socket.gaierror) for e in chain) or _is_dns_failure(lowered) or (
+            "name resolution" in lowered
+        ):
+            return "the host name could not be resolved"
+        if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain) or (
+            "certificate" in lowered
+        ):
+            return "its TLS certificate could not be verified"
+        if "unreachable" in lowered:
+            return "the network is unreachable"
+        text = str(exc)
+        return clip(text, 120) if text else type(exc).__name__
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes: httpx hides "connection refused" two levels down."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _is_dns_failure(lowered: str) -> bool:
+    """A name that does not exist (a typo in the base URL): retrying will not help."""
+    return any(
+        s in lowered
+        for s in ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                  "no address associated")
+    )
+
+
+def _final_connect_error(exc: httpx.HTTPError) -> bool:
+    """Connection failures that retrying cannot fix: an unknown host name, a bad certificate."""
+    chain = _chain(exc)
+    lowered = " | ".join(str(e) for e in chain).lower()
+    return (_is_dns_failure(lowered) or "certificate_verify_failed" in lowered
+            or any(isinstance(e, ssl.SSLCertVerificationError) for e in chain))
+
+
+def _looks_like_html(response: httpx.Response, text: str) -> bool:
+    ctype = response.headers.get("content-type", "").lower()
+    head = text.lstrip()[:15].lower()
+    return "html" in ctype or head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body"))
+
+
+def _parse_json(response: httpx.Response) -> tuple[bool, Any]:
+    """(ok, value); an empty body is valid and parses to None."""
+    if not response.content.strip():
+        return True, None
+    try:
+        return True, _json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return False, None
+
+
+def _says_credits(code: str | None, message: str | None, text: str) -> bool:
+    blob = " ".join(p for p in (code, message) if p) or text[:2000]
+    return bool(_CREDIT_WORDS.search(blob)) and not _RATE_WORDS.search(blob)
+
+
+# -- the API client ---------------------------------------------------------------------------
+class ApiClient(_HttpBase):
+    """An HTTP client for one provider's API, applying the house HTTP policy.
+
+    `max_retries` counts retries after the first attempt (4 -> at most 5 attempts).
+    `extract_error(status, parsed_json_or_None, text)` returns the provider's (code, message)
+    from an error body; `default_extract_error` handles the common shapes.
+    """
+
+    def __init__(
+        self,
+        provider_id: str,
+        title: str,
+        base_url: str | None,
+        *,
+        auth: Auth | None = None,
+        timeouts: Timeouts | None = None,
+        max_retries: int = 4,
+        retry_after_ceiling: float = 120.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+        extract_error: ErrorExtractor | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            title=title, timeouts=timeouts or Timeouts(), max_retries=max_retries,
+            retry_after_ceiling=retry_after_ceiling, transport=transport, sleep=sleep, rng=rng,
+            clock=clock,
+        )
+        self.provider_id = provider_id
+        self.base_url = (base_url or "").strip() or None
+        self.auth = auth
+        self._extract_error = extract_error or default_extract_error
+        self._base: httpx.URL | None = None
+
+    def __repr__(self) -> str:
+        base = display_url(self.base_url) if self._valid_base() else self.base_url
+        return f"ApiClient(provider={self.provider_id!r}, base_url={base!r}, auth={self.auth!r})"
+
+    # URLs ------------------------------------------------------------------------------
+    def _valid_base(self) -> bool:
+        return self.base_url is not None and self.base_url.lower().startswith(
+            ("http://", "https://")
+        )
+
+    def _require_base(self) -> httpx.URL:
+        if self._base is not None:
+            return self._base
+        if not self.base_url:
+            env = f"RESTYLE_{self.provider_id.upper()}_BASE_URL"
+            raise ProviderError(
+                ErrorCode.NOT_CONFIGURED,
+                f"{self.title} needs a base URL: set it in Settings, with --base-url or {env}.",
+            )
+        bad = ProviderError(
+            ErrorCode.NOT_CONFIGURED,
+            f"The base URL of {self.title} must be a web address starting with http:// or "
+            f"https:// (got {clip(self.base_url, 80)!r}).",
+        )
+        if not self._valid_base():
+            raise bad
+        try:
+            base = httpx.URL(self.base_url)
+        except httpx.InvalidURL:
+            raise bad from None
+        if not base.host:
+            raise bad
+        self._base = base
+        return base
+
+    def url(self, url_or_path: str) -> httpx.URL:
+        """An absolute URL: absolute ones as given, paths appended to the base URL's path."""
+        if url_or_path.lower().startswith(("http://", "https://")):
+            try:
+                return httpx.URL(url_or_path)
+            except httpx.InvalidURL:
+                raise ProviderError(
+                    ErrorCode.PROVIDER_UNAVAILABLE,
+                    f"{self.title} gave an address that is not a valid URL: "
+                    f"{clip(url_or_path, 80)!r}.",
+                ) from None
+        base = self._require_base()
+        path = base.path.rstrip("/") + "/" + url_or_path.lstrip("/")
+        if "?" in path:
+            path, query = path.split("?", 1)
+            return base.copy_with(path=path, query=query.encode())
+        return base.copy_with(path=path, query=None)
+
+    def same_origin(self, url: httpx.URL) -> bool:
+        """True when `url` is on the base URL's scheme, host and port: only there is the key
+        sent (result links often live on a CDN that must never see it)."""
+        try:
+            base = self._require_base()
+        except ProviderError:
+            return False
+        return _origin(url) == _origin(base)
+
+    def _auth_for_call(self, url: httpx.URL) -> AuthFor:
+        """Per-call auth: the key is read once, now, before any network traffic (a missing key
+        fails fast; a key changed in Settings applies to the next call), and sent only to the
+        base URL's origin, redirects included."""
+        cached: Mapping[str, str] | None = None
+
+        def auth_for(target: httpx.URL) -> Mapping[str, str]:
+            nonlocal cached
+            if self.auth is None or not self.same_origin(target):
+                return {}
+            if cached is None:
+                cached = self.auth.headers(provider_id=self.provider_id, title=self.title)
+            return cached
+
+        auth_for(url)
+        return auth_for
+
+    # requests --------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        url_or_path: str,
+        *,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        kind: Kind = "api",
+        idempotency_key: str | None = None,
+        expect_json: bool = True,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Send a request under the retry policy and return the 2xx response (body read).
+
+        Files must be given as bytes (`{"image": ("a.png", data, "image/png")}`), not open
+        file objects, so a retry can send them again. Raises ProviderError for everything else.
+        """
+        method = method.upper()
+        self._require_base()
+        url = self.url(url_or_path)
+        if params:
+            # httpx 0.28 replaces a URL's query with `params`; merge them instead.
+            url = url.copy_merge_params(dict(params))
+        self.timeouts.for_kind(kind)  # reject an unknown kind before any traffic
+        auth_for = self._auth_for_call(url)
+        extra: dict[str, str] = {}
+        if expect_json:
+            extra["Accept"] = "application/json"
+        if idempotency_key:
+            extra["Idempotency-Key"] = idempotency_key
+        extra.update(headers or {})
+        idempotent = method in IDEMPOTENT_METHODS
+        repeatable = idempotent or bool(idempotency_key)
+        body = {"json": json, "data": data, "files": files, "content": content}
+
+        async def attempt(number: int) -> httpx.Response | _Failure:
+            try:
+                response = await self._send(method, url, kind=kind, headers=extra, stream=False,
+                                            attempt=number, auth_for=auth_for, **body)
+            except httpx.HTTPError as exc:
+                return self._transport_failure(exc, url, kind, idempotent, repeatable)
+            if response.is_success:
+                if expect_json and not _parse_json(response)[0]:
+                    raise self._malformed(response)
+                return response
+            return self._status_failure(response, url, idempotent, repeatable)
+
+        return await self._with_retries(attempt, max_retries)
+
+    async def get_json(self, path: str, **kw: Any) -> Any:
+        """GET and return the parsed JSON body (None for an empty one)."""
+        return _parse_json(await self.request("GET", path, **kw))[1]
+
+    async def post_json(self, path: str, body: Any, **kw: Any) -> Any:
+        """POST `body` as JSON and return the parsed JSON answer (None for an empty one)."""
+        return _parse_json(await self.request("POST", path, json=body, **kw))[1]
+
+    async def delete(self, path: str, **kw: Any) -> Any:
+        """DELETE; returns the parsed JSON answer when there is one, else None."""
+        kw.setdefault("expect_json", False)
+        ok, value = _parse_json(await self.request("DELETE", path, **kw))
+        return value if ok else None
+
+    async def download(
+        self, url: str, *, max_bytes: int = 200 * 1024 * 1024
+    ) -> tuple[bytes, str | None]:
+        """Fetch a result: (bytes, media type without parameters, or None).
+
+        `url` is usually absolute and often on another host (a CDN): the key goes only to the
+        base URL's origin. Retries connection failures, 408/429/5xx and bodies cut short.
+        403/404/410 mean the link has expired: RESULT_UNAVAILABLE, not retried.
+        """
+        target = self.url(url)
+        auth_for = self._auth_for_call(target)
+        accept = {"Accept": "*/*"}
+
+        async def attempt(number: int) -> tuple[bytes, str | None] | _Failure:
+            try:
+                response = await self._send("GET", target, kind="download", headers=accept,
+                                            stream=True, attempt=number, auth_for=auth_for)
+            except httpx.HTTPError as exc:
+                return self._transport_failure(exc, target, "download", True, True)
+            try:
+                if not response.is_success:
+                    try:
+                        await response.aread()
+                    except httpx.HTTPError as exc:
+                        return self._transport_failure(exc, target, "download", True, True)
+                    return self._download_status_failure(response, target)
+                try:
+                    data = await self._read_limited(response, max_bytes)
+                except _BodyTooLarge:
+                    raise ProviderError(
+                        ErrorCode.RESULT_UNAVAILABLE,
+                        f"The result at {display_url(target)} is larger than "
+                        f"{human_bytes(max_bytes)}; Restyle does not download it.",
+                        http_status=response.status_code,
+                    ) from None
+                except _Truncated as cut:
+                    of = f" of {cut.expected}" if cut.expected is not None else ""
+                    return _Failure(
+                        ProviderError(
+                            ErrorCode.RESULT_UNAVAILABLE,
+                            f"The download of the result from {_host_port(target)} kept "
+                            f"breaking off (got {cut.received}{of} bytes); try again later.",
+                            http_status=response.status_code,
+                        ),
+                        retryable=True,
+                        cause=cut.cause,
+                    )
+                media = response.headers.get("content-type", "").split(";", 1)[0].strip()
+                return data, (media.lower() or None)
+            finally:
+                await response.aclose()
+
+        return await self._with_retries(attempt)
+
+    # failure mapping -------------------------------------------------------------------
+    def _malformed(self, response: httpx.Response) -> ProviderError:
+        text = response.text
+        if _looks_like_html(response, text):
+            what = "an HTML page instead of JSON"
+            hint = f"check the base URL ({display_url(self._require_base())})."
+        else:
+            what = "not valid JSON"
+            hint = "the service may have changed or be having trouble; try again later."
+        return ProviderError(
+            ErrorCode.PROVIDER_UNAVAILABLE,
+            f"{self.title} sent a malformed answer ({_reason(response.status_code)}, {what}); "
+            f"{hint}",
+            http_status=response.status_code,
+        )
+
+    def _transport_failure(
+        self, exc: httpx.HTTPError, url: httpx.URL, kind: Kind, idempotent: bool,
+        repeatable: bool,
+    ) -> _Failure:
+        timeout = self.timeouts.for_kind(kind)
+        where = _host_port(url)
+        if isinstance(exc, httpx.PoolTimeout):
+            return _Failure(ProviderError(
+                ErrorCode.NETWORK,
+                f"Too many requests to {self.title} at once: no connection became free within "
+                f"{_seconds(timeout.pool)}; try again.",
+            ), retryable=True, cause=exc)
+        if isinstance(exc, _NEVER_SENT):
+            clause = self._connect_clause(exc, timeout)
+            return _Failure(ProviderError(
+                ErrorCode.NETWORK,
+                f"Could not connect to {where}: {clause}. Check the base URL and your network.",
+            ), retryable=not _final_connect_error(exc), cause=exc)
+        if isinstance(exc, _UNKNOWN):
+            timed_out = isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout))
+            if not idempotent:
+                # POST/PATCH: the service may have created the job; a blind retry could create
+                # and bill a second one. An idempotency key makes the retry safe.
+                what = ("did not answer in time" if timed_out
+                        else "closed the connection before answering")
+                unknown = ProviderError(
+                    ErrorCode.NETWORK,
+                    f"{self.title} {what}; the job may or may not have been created. Look at "
+                    f"your {self.title} account before submitting it again.",
+                    unknown_outcome=True,
+                )
+                return _Failure(unknown, retryable=repeatable, cause=exc)
+            if isinstance(exc, httpx.ReadTimeout):
+                message = (f"{self.title} did not answer within {_seconds(timeout.read)} "
+                           f"({where}); try again later.")
+            elif isinstance(exc, httpx.WriteTimeout):
+                message = (f"Sending to {self.title} stalled for {_seconds(timeout.write)} "
+                           f"({where}); check your network and try again.")
+            else:
+                message = (f"The connection to {where} broke off before {self.title} answered; "
+                           "try again later.")
+            return _Failure(ProviderError(ErrorCode.NETWORK, message), retryable=True, cause=exc)
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return _Failure(ProviderError(
+                ErrorCode.NOT_CONFIGURED,
+                f"Cannot reach {display_url(url)}: the address must start with http:// or "
+                "https://.",
+            ), retryable=False, cause=exc)
+        if isinstance(exc, httpx.DecodingError):
+            return _Failure(ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"{self.title} sent an answer that could not be decoded; try again later.",
+            ), retryable=idempotent, cause=exc)
+        reason = clip(str(exc), 120) or type(exc).__name__
+        return _Failure(ProviderError(
+            ErrorCode.NETWORK, f"Talking to {self.title} ({where}) failed: {reason}.",
+        ), retryable=False, cause=exc)
+
+    def _provider_details(self, response: httpx.Response
+                          ) -> tuple[str | None, str | None, bool, str]:
+        """(provider code, provider message, body is a page, raw text) of an error answer."""
+        text = response.text
+        ok, body = _parse_json(response)
+        if not ok:
+            body = None
+        try:
+            code, message = self._extract_error(response.status_code, body, text)
+        except Exception:  # a provider hook must not hide the real error
+            log.exception("extract_error failed for %s", self.provider_id)
+            code, message = None, None
+        page = body is None and bool(text.strip()) and _looks_like_html(response, text)
+        if body is None and not page and message is None and text.strip():
+            message = text  # a short plain-text error, e.g. "upstream connect error"
+        if body is not None:
+            log.debug("error body: %s", clip(_json.dumps(redact_mapping(body), default=str), 500))
+        elif text:
+            log.debug("error body (%s): %s", "page" if page else "text", clip(text, 300))
+        return (clip(code, 64) if code else None, clip(message) if message else None, page, text)
+
+    def map_status(self, response: httpx.Response, *, retry_after: float | None = None
+                   ) -> ProviderError:
+        """The ProviderError for a non-2xx answer (see the table in the module docstring)."""
+        status = response.status_code
+        pcode, pmsg, page, text = self._provider_details(response)
+        title = self.title
+        detail = _reason(status) + (f": {_sentence(pmsg)}" if pmsg else "")
+        kw: dict[str, Any] = {"provider_code": pcode, "http_status": status}
+        if status == 402 or (status in (403, 429) and _says_credits(pcode, pmsg, text)):
+            return ProviderError(
+                ErrorCode.INSUFFICIENT_CREDITS,
+                f"{title} says the account is out of credits ({detail}). Top up the account, "
+                "then try again.", **kw,
+            )
+        if status == 401:
+            return ProviderError(
+                ErrorCode.AUTH_FAILED,
+                f"{title} rejected the API key (HTTP 401"
+                + (f": {_sentence(pmsg)}" if pmsg else "") + "). Check the key in Settings.",
+                **kw,
+            )
+        if status == 403:
+            return ProviderError(
+                ErrorCode.FORBIDDEN,
+                f"{title} refused the request ({detail}). The key may not have access to this "
+                "feature or plan.", **kw,
+            )
+        if status == 429:
+            when = (f"in {human_duration(retry_after)}" if retry_after is not None
+                    else "in a moment")
+            return ProviderError(
+                ErrorCode.RATE_LIMITED,
+                f"{title} is limiting the request rate ({detail}); try again {when}.",
+                retry_after=retry_after, **kw,
+            )
+        if page:
+            base = display_url(self._base) if self._base is not None else "the base URL"
+            hint = ("the service may be down, try again later." if status >= 500
+                    else f"check the base URL ({base}).")
+            code = _status_code(status)
+            return ProviderError(
+                code,
+                f"{title} answered with an unexpected page ({_reason(status)}); {hint}",
+                retry_after=retry_after, **kw,
+            )
+        if 300 <= status < 400:
+            target = response.headers.get("location")
+            to = f" to {display_url(response.url.join(target))}" if target else ""
+            return ProviderError(
+                ErrorCode.NOT_CONFIGURED,
+                f"{title} answered with a redirect{to} ({_reason(status)}); check the base URL "
+                "(http:// or https://?).", **kw,
+            )
+        code = _status_code(status)
+        sentences = {
+            ErrorCode.INVALID_INPUT: f"{title} rejected the request ({detail}).",
+            ErrorCode.NOT_FOUND: f"{title} could not find what was asked for ({detail}).",
+            ErrorCode.CONFLICT: f"{title} reported a conflict ({detail}).",
+            ErrorCode.NETWORK: f"{title} did not receive the request in time ({detail}); "
+                               "check your network and try again.",
+            ErrorCode.PROVIDER_UNAVAILABLE: f"{title} is having trouble ({detail}); try again "
+                                            "later.",
+        }
+        return ProviderError(code, sentences[code], retry_after=retry_after, **kw)
+
+    def _status_failure(self, response: httpx.Response, url: httpx.URL, idempotent: bool,
+                        repeatable: bool) -> _Failure:
+        status = response.status_code
+        wait = parse_retry_after(response.headers, now=self._clock())
+        error = self.map_status(response, retry_after=wait)
+        if error.code == ErrorCode.INSUFFICIENT_CREDITS:
+            return _Failure(error, retryable=False, wait=wait)
+        retryable = status in (RETRY_STATUSES if repeatable else REJECTED_STATUSES)
+        if not idempotent and status >= 500 and status not in REJECTED_STATUSES:
+            # A 500/502/504 after a POST was received does not prove nothing was created.
+            error.unknown_outcome = True
+        return _Failure(error, retryable=retryable, wait=wait)
+
+    def _download_status_failure(self, response: httpx.Response, url: httpx.URL) -> _Failure:
+        status = response.status_code
+        foreign = not self.same_origin(url)
+        if status in RESULT_GONE_STATUSES or (status == 401 and foreign):
+            pcode = self._provider_details(response)[0]
+            return _Failure(ProviderError(
+                ErrorCode.RESULT_UNAVAILABLE,
+                f"The result link has expired or was removed ({_reason(status)}); run the job "
+                "again to get a new result.",
+                provider_code=pcode, http_status=status,
+            ), retryable=False)
+        return self._status_failure(response, url, True, True)
+
+
+def _status_code(status: int) -> ErrorCode:
+    if status == 404:
+        return ErrorCode.NOT_FOUND
+    if status == 409:
+        return ErrorCode.CONFLICT
+    if status == 408:
+        return ErrorCode.NETWORK
+    if status >= 500:
+        return ErrorCode.PROVIDER_UNAVAILABLE
+    if 400 <= status < 500:
+        return ErrorCode.INVALID_INPUT
+    return ErrorCode.PROVIDER_UNAVAILABLE
+
+
+# -- user-given input URLs --------------------------------------------------------------------
+class UrlSourceLoader(_HttpBase):
+    """Downloads an input image the user named by URL (SRC on the command line).
+
+    No key is ever sent. Retries what is safe for a GET; 4xx, pages and oversized files fail
+    with INVALID_INPUT, network trouble with NETWORK.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int = 60 * 1024 * 1024,
+        timeouts: Timeouts | None = None,
+        max_retries: int = 3,
+        retry_after_ceiling: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            title="The server", timeouts=timeouts or Timeouts(), max_retries=max_retries,
+            retry_after_ceiling=retry_after_ceiling, transport=transport, sleep=sleep, rng=rng,
+            clock=clock,
+        )
+        self.max_bytes = max_bytes
+
+    def __repr__(self) -> str:
+        return f"UrlSourceLoader(max_bytes={self.max_bytes})"
+
+    async def __call__(self, url: str) -> bytes:
+        try:
+            if not url.lower().startswith(("http://", "https://")):
+                raise httpx.InvalidURL("not http(s)")
+            target = httpx.URL(url)
+            if not target.host:
+                raise httpx.InvalidURL("no host")
+        except httpx.InvalidURL:
+            raise ProviderError(
+                ErrorCode.INVALID_INPUT,
+                f"Could not download {clip(url, 100)}: it is not a valid http(s) address.",
+            ) from None
+        shown = display_url(target)
+
+        def fail(code: ErrorCode, why: str, *, retryable: bool = False,
+                 cause: BaseException | None = None, status: int | None = None,
+                 wait: float | None = None) -> _Failure:
+            return _Failure(
+                ProviderError(code, f"Could not download {shown}: {why}", http_status=status,
+                              retry_after=wait),
+                retryable=retryable, cause=cause, wait=wait,
+            )
+
+        async def attempt(number: int) -> bytes | _Failure:
+            timeout = self.timeouts.for_kind("download")
+            try:
+                response = await self._send("GET", target, kind="download",
+                                            headers={"Accept": "image/*, */*;q=0.5"},
+                                            stream=True, attempt=number)
+            except httpx.HTTPError as exc:
+                if isinstance(exc, _NEVER_SENT):
+                    clause = self._connect_clause(exc, timeout)
+                    return fail(ErrorCode.NETWORK,
+                                f"could not connect to {_host_port(target)} ({clause}).",
+                                retryable=not _final_connect_error(exc), cause=exc)
+                if isinstance(exc, httpx.ReadTimeout):
+                    return fail(ErrorCode.NETWORK,
+                                f"no answer within {_seconds(timeout.read)}; try again later.",
+                                retryable=True, cause=exc)
+                if isinstance(exc, _UNKNOWN):
+                    return fail(ErrorCode.NETWORK, "the connection broke off; try again later.",
+                                retryable=True, cause=exc)
+                return fail(ErrorCode.NETWORK, f"{clip(str(exc), 120) or type(exc).__name__}.",
+                            cause=exc)
+            try:
+                status = response.status_code
+                if not response.is_success:
+                    wait = parse_retry_after(response.headers, now=self._clock())
+                    retryable = status in RETRY_STATUSES
+                    if retryable and wait is not None and wait > self.retry_after_ceiling:
+                        return fail(ErrorCode.NETWORK,
+                                    f"the server asks to wait {human_duration(wait)}; try "
+                                    "again later.", status=status, wait=wait)
+                    code = ErrorCode.NETWORK if retryable else ErrorCode.INVALID_INPUT
+                    tail = "; try again later." if retryable else "."
+                    return fail(code, f"{_reason(status)}{tail}", retryable=retryable,
+                                status=status, wait=wait)
+                ctype = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+                if ctype.startswith("text/") or _JSON_TYPES.search(ctype) or ctype in (
+                    "application/xml", "application/xhtml+xml", "application/javascript",
+                ):
+                    return fail(ErrorCode.INVALID_INPUT,
+                                f"it is a {ctype} document, not an image.", status=status)
+                try:
+                    return await self._read_limited(response, self.max_bytes)
+                except _BodyTooLarge:
+                    return fail(ErrorCode.INVALID_INPUT,
+                                f"it is larger than {human_bytes(self.max_bytes)}.",
+                                status=status)
+                except _Truncated as cut:
+                    return fail(ErrorCode.NETWORK,
+                                "the download kept breaking off; try again later.",
+                                retryable=True, cause=cut.cause, status=status)
+            finally:
+                await response.aclose()
+
+        return await self._with_retries(attempt)
