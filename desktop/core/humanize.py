@@ -4,8 +4,10 @@ from __future__ import annotations
 
 
 def human_duration(seconds: float) -> str:
-    """'45 s', '2 min 5 s', '1 h 30 min'."""
+    """'40 ms', '7.5 s', '45 s', '2 min 5 s', '1 h 30 min'."""
     seconds = max(0.0, float(seconds))
+    if seconds < 1:
+        return f"{round(seconds * 1000)} ms"
     if seconds < 10:
         return f"{seconds:.1f} s".replace(".0 s", " s")
     if seconds < 60:
