@@ -282,6 +282,7 @@ class _Progress:
         if self.enabled:
             self.stream.write("\r\033[K")
             self.stream.flush()
+            self.enabled = False  # later events (a cancel, say) must not redraw the line
 
 
 # -- commands ------------------------------------------------------------------------------

@@ -308,3 +308,41 @@ def test_local_account_and_base_url_note(home: Path, tmp_path: Path,
     code, _, err = run_cli(capsys, "run", "--provider", "local", "--task", "upscale", "--image",
                            str(src), "--base-url", "http://127.0.0.1:1")
     assert code == 0 and "ignored" in err
+
+
+def test_ctrl_c_cancels_a_job_not_yet_sent(home: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    import numpy as np
+
+    from desktop.core.model import JobState
+    from desktop.core.store import History
+
+    big = tmp_path / "big.png"
+    noise = np.random.default_rng(3).integers(0, 255, (2400, 3200, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(big, compress_level=1)
+    env = {**os.environ, "RESTYLE_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop.cli", "run", "--provider", "local",
+                             "--task", "upscale", "--image", str(big), "--param", "factor=2"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        state = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (home / "data" / "history.sqlite3").exists():
+                jobs = History(home / "data" / "history.sqlite3").list(limit=1)
+                state = jobs[0].state if jobs else None
+                if state == JobState.SUBMITTING:
+                    break
+            time.sleep(0.05)
+        assert state == JobState.SUBMITTING, state
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "cancelled before it was sent" in err
+    [job] = History(home / "data" / "history.sqlite3").list()
+    assert job.state == JobState.CANCELLED and job.error is not None

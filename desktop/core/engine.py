@@ -290,8 +290,12 @@ class JobEngine:
         """Wait until this engine stops working on the job; return it as stored."""
         task = self._tasks.get(job_id)
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await asyncio.shield(task)
+            except asyncio.CancelledError:
+                me = asyncio.current_task()
+                if me is not None and me.cancelling():
+                    raise  # the caller is being cancelled (Ctrl+C): not the job's end
         job = await self._db(self.history.get, job_id)
         if job is None:
             raise KeyError(job_id)

@@ -513,3 +513,20 @@ def test_close_cancels_unsent_jobs_honestly(env: Env) -> None:
     second = run(main())
     assert second.state == JobState.CANCELLED
     assert second.error is not None and "nothing was charged" in second.error.message
+
+
+def test_wait_passes_on_the_callers_cancellation(env: Env) -> None:
+    backend = FakeBackend(script=[RemoteStatus(RemoteState.RUNNING)])
+
+    async def main() -> None:
+        engine = env.engine(backend)
+        job = await engine.submit(env.spec())
+        waiter = asyncio.ensure_future(engine.wait(job.id))
+        await wait_for(lambda: bool(backend.polls))
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert engine.get(job.id).state == JobState.RUNNING  # type: ignore[union-attr]
+        await engine.aclose()
+
+    run(main())
