@@ -62,6 +62,7 @@ def main() -> int:
     print(shot)
     window.close()
     window.services.close()
+    loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 
 

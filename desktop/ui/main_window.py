@@ -3,6 +3,8 @@ issue; this one shows what the foundation offers: recent jobs from history."""
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
 
@@ -18,8 +20,8 @@ class MainWindow(QMainWindow):
         central = QWidget(self)
         layout = QVBoxLayout(central)
         intro = QLabel(
-            "Restyle is ready. Jobs run with restyle-cli appear below; the full workbench "
-            "(drop panes, compare view) arrives in the next release.",
+            "Your job history, newest first. Run jobs with restyle-cli; they appear here the "
+            "next time Restyle starts.",
             central,
         )
         intro.setWordWrap(True)
@@ -35,6 +37,8 @@ class MainWindow(QMainWindow):
         self.history_list.clear()
         for job in jobs:
             outputs = f"{len(job.outputs)} result" + ("" if len(job.outputs) == 1 else "s")
+            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
             self.history_list.addItem(
-                f"{job.provider} / {job.task}   {job.state}   {outputs}   {job.id[:12]}"
+                f"{created}   {job.provider} / {job.task}   {job.state}   {outputs}"
+                f"   {job.id[:12]}"
             )
