@@ -121,20 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
+    return _positive(text, float, "a number")
 
 
 def _positive_int(text: str) -> int:
+    return int(_positive(text, int, "a whole number"))
+
+
+def _positive(text: str, convert: type[float] | type[int], kind: str) -> float:
     try:
-        value = int(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{text}' is not {kind}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be more than 0")
     return value

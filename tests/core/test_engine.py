@@ -53,6 +53,19 @@ def run(coro: Awaitable[Any]) -> Any:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
+def run_job(env: Env, backend: FakeBackend, spec: JobSpec | None = None, **engine_kw: Any
+            ) -> Job:
+    """Run one job on a fresh engine and close it."""
+
+    async def main() -> Job:
+        engine = env.engine(backend, **engine_kw)
+        job = await engine.run(spec or env.spec())
+        await engine.aclose()
+        return job
+
+    return run(main())
+
+
 async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     end = time.monotonic() + timeout
     while not predicate():
@@ -226,13 +239,7 @@ def test_poll_slows_down_for_long_jobs_and_jitters(env: Env) -> None:
 def test_deadline_times_out_and_cancels_remotely(env: Env) -> None:
     backend = FakeBackend(script=[RemoteStatus(RemoteState.RUNNING)])
 
-    async def main() -> Job:
-        engine = env.engine(backend)
-        job = await engine.run(env.spec(deadline_s=0.3))
-        await engine.aclose()
-        return job
-
-    job = run(main())
+    job = run_job(env, backend, env.spec(deadline_s=0.3))
     assert job.state == JobState.TIMED_OUT
     assert job.error is not None and job.error.code == ErrorCode.TIMED_OUT
     assert "did not finish within" in job.error.message
@@ -349,13 +356,7 @@ def test_unknown_submit_outcome_is_reconciled_not_resubmitted(env: Env) -> None:
             await super().submit(job)  # the job is created remotely...
             raise ProviderError(ErrorCode.NETWORK, "No answer.", unknown_outcome=True)
 
-    async def main() -> Job:
-        engine = env.engine(backend, cls=Flaky)
-        job = await engine.run(env.spec())
-        await engine.aclose()
-        return job
-
-    job = run(main())
+    job = run_job(env, backend, cls=Flaky)
     assert job.state == JobState.SUCCEEDED
     assert len(backend.submits) == 1 and len(backend.reconciles) == 1
     assert job.remote_id == "r1"
@@ -409,13 +410,7 @@ def test_resubmit_safe_provider_reruns_a_forgotten_job(env: Env) -> None:
 def test_download_that_does_not_decode_fails_clearly(env: Env) -> None:
     backend = FakeBackend(output_bytes=b"<html>expired</html>")
 
-    async def main() -> Job:
-        engine = env.engine(backend)
-        job = await engine.run(env.spec())
-        await engine.aclose()
-        return job
-
-    job = run(main())
+    job = run_job(env, backend)
     assert job.state == JobState.FAILED
     assert job.error is not None and job.error.code == ErrorCode.RESULT_UNAVAILABLE
     assert "could not be read as an image" in job.error.message
@@ -429,13 +424,7 @@ def test_remote_failure_keeps_provider_code(env: Env) -> None:
                             provider_code="NO_PERSON_DETECTED"),
     )])
 
-    async def main() -> Job:
-        engine = env.engine(backend)
-        job = await engine.run(env.spec())
-        await engine.aclose()
-        return job
-
-    job = run(main())
+    job = run_job(env, backend)
     assert job.state == JobState.FAILED
     assert job.error is not None
     assert (job.error.code, job.error.provider_code) == (ErrorCode.JOB_FAILED,
@@ -447,13 +436,7 @@ def test_submit_error_is_final_with_its_code(env: Env) -> None:
     backend = FakeBackend(submit_error=ProviderError(
         ErrorCode.INSUFFICIENT_CREDITS, "Out of credits.", provider_code="InsufficientTokens"))
 
-    async def main() -> Job:
-        engine = env.engine(backend)
-        job = await engine.run(env.spec())
-        await engine.aclose()
-        return job
-
-    job = run(main())
+    job = run_job(env, backend)
     assert job.state == JobState.FAILED and job.remote_id is None
     assert job.error is not None and job.error.code == ErrorCode.INSUFFICIENT_CREDITS
     assert len(backend.submits) == 1
