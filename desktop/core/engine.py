@@ -25,6 +25,16 @@ from typing import Any, TypeVar
 
 from desktop.core import imaging
 from desktop.core.assets import AssetStore
+from desktop.core.contract import (
+    PreparedInput,
+    PreparedJob,
+    Provider,
+    ProviderError,
+    RemoteOutput,
+    RemoteRef,
+    RemoteState,
+    RemoteStatus,
+)
 from desktop.core.humanize import human_bytes, human_duration
 from desktop.core.model import (
     Asset,
@@ -40,16 +50,6 @@ from desktop.core.model import (
     OutputKind,
 )
 from desktop.core.store import History
-from desktop.providers.base import (
-    PreparedInput,
-    PreparedJob,
-    Provider,
-    ProviderError,
-    RemoteOutput,
-    RemoteRef,
-    RemoteState,
-    RemoteStatus,
-)
 
 log = logging.getLogger(__name__)
 

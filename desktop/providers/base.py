@@ -1,242 +1,33 @@
-"""The contract every provider implements, and the data that crosses it.
+"""The provider contract (DESIGN.md section 3), as provider modules import it.
 
-The engine prepares inputs (validated, normalised, encoded once), calls `submit`, persists the
-returned `RemoteRef`, then calls `poll` until a terminal `RemoteStatus`, and `fetch`es every
-output. A provider never sees the history store or Qt.
+The definitions live in `desktop.core.contract` so the engine can use them without importing
+from providers (imports flow `ui -> core <- providers`).
 """
 
-from __future__ import annotations
+from desktop.core.contract import (
+    AccountInfo,
+    InputLimits,
+    PreparedInput,
+    PreparedJob,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+    RemoteOutput,
+    RemoteRef,
+    RemoteState,
+    RemoteStatus,
+)
 
-import base64
-from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Self
-
-from desktop.core.model import ErrorCode, OutputKind, TaskSpec
-
-
-class ProviderError(Exception):
-    """A failure mapped into the common taxonomy, with the provider's own code kept.
-
-    `message` is a sentence for the user (what failed, why, what to do); it never contains a key.
-    `retry_after` is the provider's requested wait in seconds, when it gave one.
-    `unknown_outcome` is True when a request may have reached the provider and had an effect
-    we could not observe (read timeout, dropped connection after sending).
-    """
-
-    def __init__(
-        self,
-        code: ErrorCode,
-        message: str,
-        *,
-        provider_code: str | None = None,
-        http_status: int | None = None,
-        retry_after: float | None = None,
-        unknown_outcome: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.provider_code = provider_code
-        self.http_status = http_status
-        self.retry_after = retry_after
-        self.unknown_outcome = unknown_outcome
-
-    def __repr__(self) -> str:
-        return (
-            f"ProviderError({self.code!s}, {self.message!r}, provider_code={self.provider_code!r},"
-            f" http_status={self.http_status!r})"
-        )
-
-
-@dataclass(frozen=True)
-class InputLimits:
-    """What a provider accepts; the engine downscales and re-encodes inputs to fit."""
-
-    max_side: int = 4096
-    max_bytes: int = 10 * 1024 * 1024
-    min_side: int = 64
-    #: Encodings the provider accepts, in order of preference.
-    formats: tuple[str, ...] = ("image/jpeg", "image/png")
-
-
-@dataclass(frozen=True)
-class PreparedInput:
-    """An input image after validation and normalisation: the exact bytes to send."""
-
-    role: str
-    data: bytes
-    mime: str
-    width: int
-    height: int
-    sha256: str
-    #: The http(s) URL the user gave, if any (some providers prefer a public URL to bytes).
-    source_url: str | None = None
-    filename: str = "image"
-
-    def base64(self) -> str:
-        return base64.b64encode(self.data).decode("ascii")
-
-    def data_uri(self) -> str:
-        return f"data:{self.mime};base64,{self.base64()}"
-
-
-@dataclass(frozen=True)
-class PreparedJob:
-    """Everything a provider needs to submit one job."""
-
-    job_id: str
-    task: str
-    inputs: dict[str, list[PreparedInput]]
-    params: dict[str, Any]
-
-    def first(self, role: str) -> PreparedInput:
-        return self.inputs[role][0]
-
-
-@dataclass(frozen=True)
-class RemoteRef:
-    """What `submit` returns: the provider's id for the job and anything needed to poll it."""
-
-    remote_id: str
-    data: dict[str, Any] = field(default_factory=dict)
-    cost_credits: float | None = None
-
-
-class RemoteState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (RemoteState.SUCCEEDED, RemoteState.FAILED, RemoteState.CANCELLED)
-
-
-@dataclass(frozen=True)
-class RemoteOutput:
-    """A result as the provider hands it out: a URL to download, or bytes already in hand."""
-
-    url: str | None = None
-    data: bytes | None = None
-    mime: str | None = None
-    kind: OutputKind = OutputKind.IMAGE
-    label: str = ""
-    #: Provider-specific fields fetch() may need (never secrets).
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RemoteStatus:
-    state: RemoteState
-    progress: float | None = None
-    outputs: tuple[RemoteOutput, ...] = ()
-    error: ProviderError | None = None
-    #: Seconds the provider suggests before the next poll (Retry-After, an eta, ...).
-    poll_after: float | None = None
-    cost_credits: float | None = None
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class AccountInfo:
-    """The account as the provider reports it; fields it does not report stay None."""
-
-    provider: str
-    credits: float | None = None
-    plan: str | None = None
-    limits: dict[str, Any] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
-    purchase_url: str | None = None
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "credits": self.credits,
-            "plan": self.plan,
-            "limits": self.limits,
-            "details": self.details,
-            "purchase_url": self.purchase_url,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    """How the application configures a provider instance. The key is read through a callable
-    at request time so it is never held in a repr or copied into settings."""
-
-    base_url: str | None = None
-    key_source: Callable[[], str | None] = lambda: None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Provider(ABC):
-    """A generative image service, local or remote.
-
-    Class attributes describe it as data; the async methods do the work. Optional operations
-    (`cancel`, `delete`, `account`, `list_remote`, `reconcile`) say whether they exist through
-    the `supports_*` flags so callers can offer them or not without trying.
-    """
-
-    id: str = ""
-    title: str = ""
-    #: False for the offline provider: no API key is ever asked for.
-    needs_key: bool = True
-    #: True when a base URL must be configured before the provider can be used.
-    needs_base_url: bool = False
-    default_base_url: str | None = None
-    #: Seconds between polls before any slowdown.
-    poll_interval: float = 2.0
-    limits: InputLimits = InputLimits()
-    supports_cancel: bool = False
-    supports_account: bool = False
-    supports_reconcile: bool = False
-    #: True when the provider takes a public URL in place of uploaded bytes.
-    accepts_urls: bool = False
-    #: True when submitting the same job twice costs nothing and creates no duplicate
-    #: (the offline provider): a job it forgot across a restart is simply run again.
-    resubmit_safe: bool = False
-
-    @classmethod
-    def from_config(cls, config: ProviderConfig) -> Self:
-        """Build an instance from the application's settings; remote providers override."""
-        return cls()
-
-    @property
-    @abstractmethod
-    def tasks(self) -> tuple[TaskSpec, ...]:
-        """The tasks this provider can run."""
-
-    def task(self, task_id: str) -> TaskSpec | None:
-        return next((t for t in self.tasks if t.id == task_id), None)
-
-    @abstractmethod
-    async def submit(self, job: PreparedJob) -> RemoteRef:
-        """Start the job. Must not be retried by the caller: retries are the provider's own."""
-
-    @abstractmethod
-    async def poll(self, ref: RemoteRef) -> RemoteStatus:
-        """Report the job's state. Safe to call any number of times."""
-
-    @abstractmethod
-    async def fetch(self, output: RemoteOutput) -> bytes:
-        """Return the bytes of one output (downloading it if needed)."""
-
-    async def cancel(self, ref: RemoteRef) -> None:
-        raise ProviderError(ErrorCode.INVALID_INPUT, f"{self.title} cannot cancel a job.")
-
-    async def account(self) -> AccountInfo:
-        raise ProviderError(ErrorCode.INVALID_INPUT, f"{self.title} has no account to show.")
-
-    async def reconcile(self, job: PreparedJob) -> RemoteRef | None:
-        """After a submit with an unknown outcome, find the job the provider may have created."""
-        return None
-
-    async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
-        """Release network clients and other resources."""
+__all__ = [
+    "AccountInfo",
+    "InputLimits",
+    "PreparedInput",
+    "PreparedJob",
+    "Provider",
+    "ProviderConfig",
+    "ProviderError",
+    "RemoteOutput",
+    "RemoteRef",
+    "RemoteState",
+    "RemoteStatus",
+]
