@@ -346,3 +346,36 @@ def test_ctrl_c_cancels_a_job_not_yet_sent(home: Path, tmp_path: Path) -> None:
     assert "cancelled before it was sent" in err
     [job] = History(home / "data" / "history.sqlite3").list()
     assert job.state == JobState.CANCELLED and job.error is not None
+
+
+def test_url_inputs_are_downloaded_and_validated(home: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "www"
+    served.mkdir()
+    make_image(served / "shirt.png")
+    (served / "page.html").write_text("<html>not an image</html>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        code, out, _ = run_cli(capsys, "run", "--provider", "local", "--task", "upscale",
+                               "--image", f"{base}/shirt.png", "--json")
+        assert code == 0
+        data = json.loads(out)
+        assert data["inputs"] == {"image": [f"{base}/shirt.png"]}
+        assert (data["outputs"][0]["width"], data["outputs"][0]["height"]) == (240, 180)
+        code, _, err = run_cli(capsys, "run", "--provider", "local", "--task", "upscale",
+                               "--image", f"{base}/missing.png")
+        assert code == 2 and "404" in err
+        code, _, err = run_cli(capsys, "run", "--provider", "local", "--task", "upscale",
+                               "--image", f"{base}/page.html")
+        assert code == 2 and "not an image" in err
+    finally:
+        server.shutdown()
+        server.server_close()
