@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.config import APP_NAME
@@ -53,12 +54,19 @@ async def _run(app: QApplication) -> int:
     setup_logging(window.services.paths.log_file)
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    # Python runs signal handlers only when it gets control; while Qt idles it would not, and
+    # Ctrl+C in the terminal that started Restyle would do nothing. A light tick fixes that.
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
     window.show()
     loader = asyncio.ensure_future(window.load_history())
-    await closed.wait()
-    loader.cancel()
-    await window.services.aclose()
-    window.services.close()
+    try:
+        await closed.wait()
+    finally:  # also on Ctrl+C in the terminal that started Restyle
+        loader.cancel()
+        await window.services.aclose()
+        window.services.close()
     return 0
 
 
@@ -74,5 +82,5 @@ def main() -> int:
     _install_excepthook()
     try:
         return qasync.run(_run(app)) or 0
-    except asyncio.CancelledError:
-        return 0
+    except KeyboardInterrupt:
+        return 130
