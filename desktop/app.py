@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.config import APP_NAME
+from desktop.core.store import HistoryError
 from desktop.logs import setup_logging
 from desktop.services import Services
 from desktop.ui.main_window import MainWindow
@@ -49,9 +50,7 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-async def _run(app: QApplication) -> int:
-    window = create_main_window()
-    setup_logging(window.services.paths.log_file)
+async def _run(app: QApplication, window: RestyleWindow) -> int:
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     # Python runs signal handlers only when it gets control; while Qt idles it would not, and
@@ -81,6 +80,12 @@ def main() -> int:
     app.setQuitOnLastWindowClosed(False)
     _install_excepthook()
     try:
-        return qasync.run(_run(app)) or 0
+        window = create_main_window()
+    except HistoryError as exc:  # before any loop runs, so a modal box is safe here
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 3
+    setup_logging(window.services.paths.log_file)
+    try:
+        return qasync.run(_run(app, window)) or 0
     except KeyboardInterrupt:
         return 130

@@ -330,7 +330,9 @@ def cmd_providers(services: Services, args: argparse.Namespace) -> int:
                 if p["choices"]:
                     extra.append("|".join(str(c) for c in p["choices"]))
                 if p["minimum"] is not None or p["maximum"] is not None:
-                    extra.append(f"{p['minimum']:g}..{p['maximum']:g}")
+                    low, high = (f"{v:g}" if v is not None else "" for v in
+                                 (p["minimum"], p["maximum"]))
+                    extra.append(f"{low}..{high}")
                 if p["default"] is not None:
                     extra.append(f"default {p['default']}")
                 if p["required"]:
