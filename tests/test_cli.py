@@ -111,6 +111,7 @@ def test_run_tryon_with_out_dir(home: Path, tmp_path: Path,
     path = Path(data["outputs"][0]["path"])
     assert path.parent == out_dir and path.exists()
     assert data["note"] == "Local preview (no AI)"
+    assert data["outputs"][0]["label"] == "Local preview (no AI)"
     code, out, _ = run_cli(capsys, "run", "--provider", "local", "--task", "tryon", "--person",
                            str(person), "--garment", str(garment))
     assert code == 0 and "Local preview (no AI)" in out

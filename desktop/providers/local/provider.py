@@ -120,7 +120,7 @@ _LABELS = {
     "recolor": "Recoloured",
     "upscale": "Upscaled",
     "reframe": "Reframed",
-    "tryon": "Layout preview",
+    "tryon": ops.PREVIEW_CAPTION,
 }
 
 
