@@ -427,7 +427,7 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.stop()
-    await engine.aclose()  # a --no-wait job stays resumable
+        await engine.aclose()  # idempotent; a --no-wait job stays resumable
     out_paths = _copy_outputs(services, job, args.out) if args.out and job.outputs else None
     if args.json:
         _print_json(job_to_json(services, job, out_paths))

@@ -132,21 +132,27 @@ class History:
 
     # -- schema ------------------------------------------------------------------------------
     def _migrate(self) -> None:
+        """Apply pending migrations, each in one IMMEDIATE transaction. The version is read
+        again under the write lock, so two processes opening a new history at the same moment
+        (the window and a CLI run) cannot both apply the same step."""
         with self._lock:
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise HistoryError(
-                    f"The history database {self.path} was written by a newer Restyle (schema"
-                    f" {version}, this version knows {SCHEMA_VERSION}). Update Restyle."
-                )
-            for target in range(version, SCHEMA_VERSION):
-                # executescript commits any open transaction first, so each migration is one
-                # script with its own BEGIN/COMMIT; a failure rolls it back whole.
+            while True:
+                self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{MIGRATIONS[target]};\n"
-                        f"PRAGMA user_version = {target + 1};\nCOMMIT;"
-                    )
+                    version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+                    if version > SCHEMA_VERSION:
+                        raise HistoryError(
+                            f"The history database {self.path} was written by a newer Restyle"
+                            f" (schema {version}, this version knows {SCHEMA_VERSION})."
+                            " Update Restyle."
+                        )
+                    if version == SCHEMA_VERSION:
+                        self._conn.execute("COMMIT")
+                        return
+                    for statement in _statements(MIGRATIONS[version]):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {version + 1}")
+                    self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
@@ -321,6 +327,20 @@ class History:
                        size=r[6], width=r[7], height=r[8])
             )
         return [_job_from_row(r, inputs[r["id"]], outputs[r["id"]]) for r in rows]
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (executescript would commit our transaction)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
 
 
 def _insert_asset(conn: sqlite3.Connection, asset: Asset) -> None:

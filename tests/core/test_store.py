@@ -137,3 +137,18 @@ def test_concurrent_writers_from_threads(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == [] and history.count() == 200
+
+
+def test_two_processes_opening_a_new_history_at_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys; from pathlib import Path; from desktop.core.store import History; "
+            "History(Path(sys.argv[1])).close()")
+    path = tmp_path / "h.sqlite3"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=root,
+                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    assert History(path).schema_version == SCHEMA_VERSION
