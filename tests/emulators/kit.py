@@ -1,0 +1,300 @@
+"""What every provider emulator shares: a real HTTP server on 127.0.0.1, a record of every
+request, scripted faults, result URLs that expire, and result images derived from the inputs.
+
+An emulator subclasses `Emulator`, declares its documented routes in `routes()`, and is served
+with `serve(emulator)` (uvicorn in a background thread, real sockets) or used in-process through
+`httpx.ASGITransport(app=emulator.asgi)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import secrets
+import socket
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import uvicorn
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+FaultKind = Literal["status", "html", "malformed_json", "drop", "slow", "truncate"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Fault:
+    """A scripted misbehaviour for the next `times` requests matching method and path prefix.
+
+    - status: answer `status` with `body` (JSON unless bytes) and `headers`, e.g. 429 with
+      Retry-After, 500, 503, 402 out of credits;
+    - html: a 502 with an HTML page (a proxy in front of a dead service);
+    - malformed_json: a 200 whose JSON body is cut short;
+    - drop: headers promise a body, then the connection closes (outcome unknown to the client);
+    - slow: wait `delay` seconds, then answer normally (past a client's read timeout);
+    - truncate: answer normally but send only half the body (a broken download).
+    """
+
+    kind: FaultKind
+    method: str | None = None
+    path: str = ""
+    status: int = 500
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and path.startswith(self.path)
+
+
+class ResultStore:
+    """Bytes served under random tokens until they expire (then 403, as signed URLs do)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._items: dict[str, tuple[bytes, str, float]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, data: bytes, mime: str) -> str:
+        token = secrets.token_urlsafe(12)
+        with self._lock:
+            self._items[token] = (data, mime, time.monotonic() + self.ttl)
+        return token
+
+    def get(self, token: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            item = self._items.get(token)
+        if item is None or time.monotonic() > item[2]:
+            return None
+        return item[0], item[1]
+
+    def expire_all(self) -> None:
+        with self._lock:
+            self._items = {k: (d, m, 0.0) for k, (d, m, _) in self._items.items()}
+
+
+class Emulator(ABC):
+    """Base class: recording and fault injection wrap the documented routes."""
+
+    #: The key the emulator accepts unless a test passes another.
+    default_key = "test-key"
+
+    def __init__(self, *, api_key: str | None = None, job_delay: float = 0.2,
+                 url_ttl: float = 300.0) -> None:
+        self.api_key = api_key or self.default_key
+        self.job_delay = job_delay
+        self.results = ResultStore(url_ttl)
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[Fault] = []
+        self.public_url = "http://testserver"
+        self._lock = threading.Lock()
+        self.app = Starlette(routes=[*self.routes(),
+                                     Route("/results/{token}", self._serve_result)])
+
+    @abstractmethod
+    def routes(self) -> list[Route]:
+        """The provider's documented endpoints."""
+
+    # -- helpers for emulators ---------------------------------------------------------------
+    def inject(self, *faults: Fault) -> None:
+        with self._lock:
+            self.faults.extend(faults)
+
+    def requests_to(self, method: str, path_prefix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    def result_url(self, data: bytes, mime: str) -> str:
+        return f"{self.public_url}/results/{self.results.put(data, mime)}"
+
+    def ready(self, created: float) -> bool:
+        """True once a job created at `created` (time.monotonic) has run for job_delay."""
+        return time.monotonic() - created >= self.job_delay
+
+    async def _serve_result(self, request: Request) -> Response:
+        item = self.results.get(request.path_params["token"])
+        if item is None:
+            return Response(b"<Error><Code>AccessDenied</Code><Message>Request has expired"
+                            b"</Message></Error>", status_code=403,
+                            media_type="application/xml")
+        data, mime = item
+        return Response(data, media_type=mime)
+
+    # -- the ASGI entry point ----------------------------------------------------------------
+    async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        query = dict(
+            pair.split("=", 1) if "=" in pair else (pair, "")
+            for pair in scope.get("query_string", b"").decode("latin-1").split("&") if pair
+        )
+        method, path = scope["method"], scope["path"]
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, query, headers, body))
+            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return {"type": "http.disconnect"}
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        if fault is None:
+            await self.app(scope, replay, send)
+        else:
+            await self._misbehave(fault, scope, replay, send)
+
+    async def _misbehave(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        if fault.kind == "status":
+            payload = fault.body if isinstance(fault.body, bytes) else json.dumps(
+                fault.body if fault.body is not None else {"message": "Injected fault"}
+            ).encode()
+            kind = "application/octet-stream" if isinstance(fault.body, bytes) else (
+                "application/json")
+            await _respond(send, fault.status, payload, {"content-type": kind, **fault.headers})
+        elif fault.kind == "html":
+            await _respond(send, 502, b"<html><head><title>502 Bad Gateway</title></head><body>"
+                           b"<center><h1>502 Bad Gateway</h1></center><hr><center>nginx"
+                           b"</center></body></html>", {"content-type": "text/html"})
+        elif fault.kind == "malformed_json":
+            await _respond(send, 200, b'{"status": "processing", "id": ',
+                           {"content-type": "application/json"})
+        elif fault.kind == "drop":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", b"100")]})
+            await send({"type": "http.response.body", "body": b'{"id"', "more_body": False})
+        elif fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+            await self.app(scope, receive, send)
+        elif fault.kind == "truncate":
+            await self.app(scope, receive, _truncating(send))
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: dict[str, str]) -> None:
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _truncating(send: Send) -> Send:
+    """Pass the response through, but send only the first half of the body."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            await send({**message, "body": body[: len(body) // 2], "more_body": False})
+            return
+        await send(message)
+
+    return wrapped
+
+
+# -- images ----------------------------------------------------------------------------------
+def derive_image(inputs: list[bytes], label: str, *, size: tuple[int, int] | None = None) -> bytes:
+    """A real PNG made from the inputs, tinted by `label` (e.g. the job id) so outputs of
+    different jobs differ: the first input as the base, the others pasted over its middle."""
+    images = [ImageOps.exif_transpose(Image.open(io.BytesIO(d))).convert("RGB") for d in inputs]
+    base = images[0].copy()
+    if size is not None:
+        base = base.resize(size)
+    for i, extra in enumerate(images[1:]):
+        extra.thumbnail((max(1, base.width // 2), max(1, base.height // 2)))
+        x = (base.width - extra.width) // 2
+        y = base.height // 4 + i * base.height // 10
+        base.paste(extra, (x, min(y, base.height - extra.height)))
+    digest = hashlib.sha256(label.encode()).digest()
+    tint = Image.new("RGB", base.size, (digest[0], digest[1], digest[2]))
+    out = Image.blend(base, tint, 0.25)
+    draw = ImageDraw.Draw(out)
+    font = ImageFont.load_default(size=max(10, out.height // 24))
+    draw.text((6, 6), label[:40], fill=(255, 255, 255), font=font, stroke_width=1,
+              stroke_fill=(0, 0, 0))
+    buf = io.BytesIO()
+    out.save(buf, "PNG")
+    return buf.getvalue()
+
+
+# -- serving ---------------------------------------------------------------------------------
+class ServerThread:
+    """uvicorn on 127.0.0.1, on a port the OS picks, in a daemon thread."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.base_url = f"http://{host}:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                                interface="asgi3")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True, name=f"emulator-{self.base_url}")
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"The emulator at {self.base_url} did not start.")
+            time.sleep(0.01)
+        return self.base_url
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@contextmanager
+def serve(emulator: Emulator) -> Iterator[str]:
+    """Serve an emulator over real HTTP for the duration of the block; yields its base URL."""
+    server = ServerThread(emulator.asgi)
+    emulator.public_url = server.start()
+    try:
+        yield emulator.public_url
+    finally:
+        server.stop()
