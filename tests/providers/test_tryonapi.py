@@ -8,6 +8,7 @@ import io
 import json
 import logging
 from collections.abc import Awaitable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
 )
-from desktop.providers.http import Timeouts
+from desktop.providers.http import Timeouts, UrlSourceLoader
 from desktop.providers.tryonapi import ERROR_CODES, TryonApiProvider
 from tests.emulators.kit import Fault, derive_image, serve
 from tests.emulators.tryonapi import ERROR_CODES as EMU_CODES
@@ -334,7 +335,7 @@ def test_503_on_submit_proves_nothing_was_created_and_is_retried() -> None:
 ])
 def test_unknown_outcome_of_submit_is_never_repeated(fault: Fault, code: ErrorCode) -> None:
     emu = TryonApiEmulator()
-    emu.inject(fault)
+    emu.inject(replace(fault))  # a copy: the emulator uses its fault up
     sleeps = Sleeps()
     with serve(emu) as base, pytest.raises(ProviderError) as caught:
         run(submit_and_collect(provider(base, sleeps=sleeps, read=0.3)))
@@ -357,7 +358,7 @@ def test_unknown_outcome_of_submit_is_never_repeated(fault: Fault, code: ErrorCo
 ], ids=["500", "502", "503", "502-html", "429", "drop", "slow"])
 def test_poll_faults_are_retried(fault: Fault) -> None:
     emu = TryonApiEmulator(job_delay=0.0)
-    emu.inject(fault)
+    emu.inject(replace(fault))
     sleeps = Sleeps()
     with serve(emu) as base:
         ref, status, data = run(submit_and_collect(provider(base, sleeps=sleeps, read=0.3)))
@@ -498,7 +499,8 @@ def test_fetch_without_anything_to_fetch() -> None:
 
 
 # -- whole jobs through the engine -------------------------------------------------------------
-def engine_run(tmp_path: Path, emu: TryonApiEmulator, base: str, **kw: Any) -> Job:
+def engine_run(tmp_path: Path, emu: TryonApiEmulator, base: str, *,
+               person_src: str | None = None, **kw: Any) -> Job:
     person, garment = tmp_path / "person.png", tmp_path / "garment.png"
     person.write_bytes(PERSON)
     garment.write_bytes(GARMENT)
@@ -509,10 +511,11 @@ def engine_run(tmp_path: Path, emu: TryonApiEmulator, base: str, **kw: Any) -> J
                           poll_backoff_base=0.01, poll_backoff_cap=0.02)
 
     async def main() -> Job:
-        engine = JobEngine(history, assets, lambda _pid: p, policy=policy)
+        engine = JobEngine(history, assets, lambda _pid: p, policy=policy,
+                           load_url=UrlSourceLoader(sleep=Sleeps()))
         try:
             return await engine.run(JobSpec(provider="tryonapi", task="tryon", inputs={
-                "person": [str(person)], "garment": [str(garment)]}))
+                "person": [person_src or str(person)], "garment": [str(garment)]}))
         finally:
             await engine.aclose()
 
@@ -536,6 +539,19 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_engine_uploads_a_url_input_as_a_file(tmp_path: Path) -> None:
+    emu = TryonApiEmulator(job_delay=0.0)
+    with serve(emu) as base:
+        person_url = emu.result_url(PERSON, "image/png")  # any http(s) address will do
+        done = engine_run(tmp_path, emu, base, person_src=person_url)
+    assert done.state == JobState.SUCCEEDED, done.error
+    [post] = emu.requests_to("POST", SUBMIT)
+    parts = {p.name: p for p in parse_multipart(post.headers["content-type"], post.body)}
+    assert parts["person_images"].filename == "person.png"
+    assert parts["person_images"].data == PERSON
+    assert person_url.encode() not in post.body
 
 
 def test_engine_records_a_failed_job(tmp_path: Path) -> None:
