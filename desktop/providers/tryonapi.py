@@ -292,6 +292,8 @@ class TryonApiProvider(Provider):
         # `resultImageUrl` is what the document's code examples read; `imageUrl` is documented.
         url = _text(body.get("imageUrl")) or _text(body.get("resultImageUrl"))
         data, mime = _decode_base64(body.get("imageBase64"))
+        if data is not None and mime is None and url is not None:
+            data = None  # inline bytes that are no known image: the URL is the better bet
         if data is None and url is None:
             error = ProviderError(
                 ErrorCode.RESULT_UNAVAILABLE,

@@ -148,6 +148,18 @@ def test_every_result_form_gives_the_image(mode: str) -> None:
         assert status.outputs[0].url is not None  # kept as a fallback
 
 
+def test_unreadable_inline_data_falls_back_to_the_url() -> None:
+    p = provider("https://x.test")
+    url = "https://x.test/results/abc"
+    for inline in ("!!! not base64 !!!", "aGVsbG8="):  # the second decodes to b"hello"
+        [out] = p._completed("j1", {"status": "completed", "imageBase64": inline,
+                                    "imageUrl": url}).outputs
+        assert (out.data, out.url) == (None, url)
+    status = p._completed("j2", {"status": "completed", "imageBase64": "!!!"})
+    assert status.state == RemoteState.FAILED
+    assert status.error is not None and status.error.code == ErrorCode.RESULT_UNAVAILABLE
+
+
 def test_absolute_status_url_is_followed() -> None:
     emu = TryonApiEmulator(job_delay=0.0, absolute_status_url=True)
     with serve(emu) as base:
