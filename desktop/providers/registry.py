@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from desktop.providers.base import Provider, ProviderConfig
 from desktop.providers.local import LocalProvider
+from desktop.providers.tryonapi import TryonApiProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     LocalProvider.id: LocalProvider,
+    TryonApiProvider.id: TryonApiProvider,
 }
 
 DEFAULT_PROVIDER = LocalProvider.id
