@@ -117,7 +117,7 @@ def test_submit_poll_fetch_over_the_wire() -> None:
 
 
 def test_statuses_pass_through_queued_and_processing() -> None:
-    emu = VtryonEmulator(job_delay=0.4, waiting_status="pending")
+    emu = VtryonEmulator(job_delay=1.0, waiting_status="pending")
 
     async def main() -> list[RemoteState]:
         p = provider(base)
