@@ -492,8 +492,11 @@ class JobEngine:
                                    kind=EventKind.PROGRESS,
                                    message=f"Downloaded result {position + 1} of "
                                            f"{len(status.outputs)}.")
+        task = provider.task(job.task)
+        # A progress line such as "still processing" must not outlive the job.
+        note = status.message or (task.note if task else "")
         await self._transition(job, JobState.SUCCEEDED, finished_at=self._clock(),
-                               progress=1.0, error=None)
+                               progress=1.0, error=None, note=note)
 
     def _verify_and_store(self, provider: Provider, position: int, remote: RemoteOutput,
                           data: bytes) -> tuple[Asset, Output]:

@@ -513,3 +513,10 @@ def test_wait_passes_on_the_callers_cancellation(env: Env) -> None:
         await engine.aclose()
 
     run(main())
+
+
+def test_progress_messages_do_not_outlive_the_job(env: Env) -> None:
+    backend = FakeBackend(script=[RemoteStatus(RemoteState.RUNNING, message="Still working."),
+                                  RemoteStatus(RemoteState.SUCCEEDED)])
+    job = run_job(env, backend)
+    assert job.state == JobState.SUCCEEDED and job.note == ""
