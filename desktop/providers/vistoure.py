@@ -1,0 +1,756 @@
+"""VistoureAI v3: twelve single tools and saved multi-node workflows behind one run endpoint.
+
+The service (document "VistoureAI API v3") takes `POST /api/v3/run` with `type` `node` (a tool)
+or `workflow` (a saved DAG), a `target` and an `input` object whose image fields are public
+URLs or base64 strings; it answers `{"id", "error"}`. `GET /api/v3/status/{run_id}` reports an
+`overall_status`, the named `outputs` map and per-node states. `GET /api/v3/workflows` lists the
+saved workflows and `GET /api/v3/workflow/{name}` gives a workflow's input manifest
+(`mandatory`, `optional` with types and defaults, `linked`), which `workflow_task()` turns into
+a TaskSpec so a form can be built at run time. Auth is the `X-API-KEY` header.
+
+The run endpoint has no idempotency key and there is no run list, so a submit is never repeated
+after an unknown outcome and cannot be reconciled (the shared ApiClient only repeats a POST on
+429/503). A 402 `InsufficientTokens` is final: the tokens are checked before anything runs.
+
+Where the document is silent the choices are named in the code (ASSUMPTIONS below): the image
+field names of tools other than try-on, statuses besides `succeeded`, error bodies, and the
+shape of a node run's outputs.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Self
+from urllib.parse import quote
+
+import httpx
+
+from desktop.core.model import (
+    ErrorCode,
+    InputRole,
+    InvalidInput,
+    OutputKind,
+    ParamSpec,
+    ParamType,
+    TaskSpec,
+)
+from desktop.providers.base import (
+    InputLimits,
+    PreparedInput,
+    PreparedJob,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+    RemoteOutput,
+    RemoteRef,
+    RemoteState,
+    RemoteStatus,
+)
+from desktop.providers.http import ApiClient, Auth, Sleep, Timeouts, clip
+
+RUN_PATH = "/api/v3/run"
+STATUS_PATH = "/api/v3/status/{run_id}"
+WORKFLOWS_PATH = "/api/v3/workflows"
+WORKFLOW_PATH = "/api/v3/workflow/{name}"
+
+#: The documented tools, in the document's order.
+TOOLS: tuple[str, ...] = (
+    "virtual_tryon", "virtual_tryon_pro", "virtual_tryon_pro_fit", "virtual_model", "fabric",
+    "sketch_to_dress", "upscale", "multipose", "video", "background_removal", "reframe",
+    "product_shoot",
+)
+TRYON_TOOLS: tuple[str, ...] = ("virtual_tryon", "virtual_tryon_pro", "virtual_tryon_pro_fit")
+
+#: The document names the per-tool parameters only by example ("prompt, aspect ratio, gender,
+#: upscale factor"); they are passed through untouched (free-form). Image fields it names:
+#: `model_image` and `garment_image`. The others are ASSUMPTIONS, listed in the README.
+_FREE_FORM_NOTE = (
+    "VistoureAI does not publish this tool's parameters: any --param KEY=VALUE is sent in "
+    "`input` as given (numbers and true/false as JSON values)."
+)
+
+_PERSON = InputRole("person", "Person", 1, 1,
+                    help="The person (model) photo, sent as `model_image` (a public URL is "
+                         "passed on as is; a file goes as base64).")
+_GARMENT = InputRole("garment", "Garment", 1, 1,
+                     help="The garment photo, sent as `garment_image`.")
+_IMAGE = InputRole("image", "Image", 1, 1, help="The picture to work on, sent as `image`.")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One documented tool: the task id it is offered under and where each input role goes."""
+
+    tool: str
+    task: str
+    title: str
+    #: role -> the `input` field that carries it.
+    fields: Mapping[str, str]
+    inputs: tuple[InputRole, ...]
+    output_kind: OutputKind = OutputKind.IMAGE
+
+
+TOOL_SPECS: tuple[ToolSpec, ...] = (
+    ToolSpec("virtual_tryon", "tryon", "Virtual try-on",
+             {"person": "model_image", "garment": "garment_image"}, (_PERSON, _GARMENT)),
+    ToolSpec("virtual_model", "virtual_model", "Virtual model", {"garment": "garment_image"},
+             (InputRole("garment", "Garment", 0, 1,
+                        help="Optional garment the generated model wears (`garment_image`)."),)),
+    ToolSpec("fabric", "fabric", "Fabric", {"garment": "garment_image", "image": "fabric_image"},
+             (_GARMENT, InputRole("image", "Fabric", 1, 1,
+                                  help="The fabric swatch, sent as `fabric_image`."))),
+    ToolSpec("sketch_to_dress", "sketch_to_dress", "Sketch to dress", {"image": "sketch_image"},
+             (InputRole("image", "Sketch", 1, 1, help="The sketch, sent as `sketch_image`."),)),
+    ToolSpec("upscale", "upscale", "Upscale", {"image": "image"}, (_IMAGE,)),
+    ToolSpec("multipose", "multipose", "Multipose", {"person": "model_image"}, (_PERSON,)),
+    ToolSpec("video", "video", "Video", {"image": "image"}, (_IMAGE,), OutputKind.VIDEO),
+    ToolSpec("background_removal", "background_removal", "Remove background", {"image": "image"},
+             (_IMAGE,)),
+    ToolSpec("reframe", "reframe", "Reframe", {"image": "image"}, (_IMAGE,)),
+    ToolSpec("product_shoot", "product_shoot", "Product shoot", {"image": "product_image"},
+             (InputRole("image", "Product", 1, 1,
+                        help="The product photo, sent as `product_image`."),)),
+)
+_BY_TASK = {s.task: s for s in TOOL_SPECS}
+
+WORKFLOW_TASK = "workflow"
+MAX_WORKFLOW_IMAGES = 8
+
+
+def _tool_task(spec: ToolSpec) -> TaskSpec:
+    params: tuple[ParamSpec, ...] = ()
+    if spec.task == "tryon":
+        params = (ParamSpec("tool", ParamType.CHOICE, title="Try-on tool",
+                            default="virtual_tryon", choices=TRYON_TOOLS,
+                            help="virtual_tryon, or one of the pro variants "
+                                 "(virtual_tryon_pro, virtual_tryon_pro_fit)."),)
+    return TaskSpec(id=spec.task, title=spec.title, inputs=spec.inputs, params=params,
+                    note=_FREE_FORM_NOTE, output_kind=spec.output_kind, free_form_params=True)
+
+
+_WORKFLOW_BASE = TaskSpec(
+    id=WORKFLOW_TASK,
+    title="Saved workflow",
+    inputs=(
+        InputRole("person", "Person", 0, 1, help="An image for the workflow's image inputs."),
+        InputRole("garment", "Garments", 0, 3, help="Images for the workflow's image inputs."),
+        InputRole("image", "Images", 0, MAX_WORKFLOW_IMAGES,
+                  help="Images for the workflow's image inputs."),
+    ),
+    params=(ParamSpec("workflow", ParamType.STRING, title="Workflow", required=True,
+                      help="The saved workflow's name (see `list_workflows`)."),),
+    note=("Parameters are the workflow's `node.param` inputs (see its manifest). Images given "
+          "by role fill the mandatory image inputs in manifest order; a parameter value "
+          "`@garment` or `@image:2` names one explicitly; a public URL or base64 works too."),
+    free_form_params=True,
+)
+
+TASKS: tuple[TaskSpec, ...] = (*(_tool_task(s) for s in TOOL_SPECS), _WORKFLOW_BASE)
+
+#: `overall_status` / node `status` values. Only `succeeded` is documented; the others are
+#: ASSUMPTIONS (the usual words of job queues).
+_STATES: dict[str, RemoteState] = {
+    "pending": RemoteState.QUEUED, "queued": RemoteState.QUEUED, "created": RemoteState.QUEUED,
+    "waiting": RemoteState.QUEUED,
+    "running": RemoteState.RUNNING, "processing": RemoteState.RUNNING,
+    "in_progress": RemoteState.RUNNING, "started": RemoteState.RUNNING,
+    "succeeded": RemoteState.SUCCEEDED, "success": RemoteState.SUCCEEDED,
+    "completed": RemoteState.SUCCEEDED,
+    "failed": RemoteState.FAILED, "error": RemoteState.FAILED,
+    "cancelled": RemoteState.CANCELLED, "canceled": RemoteState.CANCELLED,
+}
+
+_VIDEO_EXT = re.compile(r"\.(mp4|mov|webm|m4v|mkv)$", re.IGNORECASE)
+_VIDEO_MIME = {"mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime",
+               "webm": "video/webm", "mkv": "video/x-matroska"}
+_NUMBER = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+_INT = re.compile(r"[+-]?\d+")
+_MANIFEST_ENTRY = re.compile(
+    r"^\s*<?\s*type\s*:\s*(?P<type>[^,>]+?)\s*,\s*default\s*value\s*:\s*(?P<default>.*?)\s*>?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_REF = re.compile(r"^@(?P<role>person|garment|image)(?::(?P<n>\d+))?$")
+INSUFFICIENT_TOKENS = "InsufficientTokens"
+
+
+# -- the workflow manifest ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ManifestInput:
+    """One entry of a workflow's `inputs` manifest."""
+
+    name: str
+    group: Literal["mandatory", "optional", "linked"]
+    type: str
+    default: Any
+    raw: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.type in ("image", "img", "image_url", "file")
+
+
+@dataclass(frozen=True)
+class WorkflowManifest:
+    name: str
+    inputs: tuple[ManifestInput, ...]
+    outputs: Mapping[str, str]
+    sample_payload: Mapping[str, Any]
+
+    def get(self, name: str) -> ManifestInput | None:
+        return next((i for i in self.inputs if i.name == name), None)
+
+    def group(self, group: str) -> list[ManifestInput]:
+        return [i for i in self.inputs if i.group == group]
+
+
+def parse_manifest_value(text: Any) -> tuple[str, Any]:
+    """(type, default) from `"<type:str , default value : 'tops (upper-body)'>"`.
+
+    The document shows only this form; anything else is kept as an untyped string whose default
+    is unknown (None). A default is read as null, a quoted string, true/false, a number, or the
+    bare text.
+    """
+    if not isinstance(text, str):
+        return "str", text
+    match = _MANIFEST_ENTRY.match(text)
+    if match is None:
+        return "str", None
+    kind = match["type"].strip().lower()
+    raw = match["default"].strip()
+    return kind, _literal(raw)
+
+
+def _literal(raw: str) -> Any:
+    if raw.lower() in ("null", "none", ""):
+        return None
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return raw[1:-1]
+    if raw.lower() == "true":
+        return True
+    if raw.lower() == "false":
+        return False
+    if _INT.fullmatch(raw):
+        return int(raw)
+    if _NUMBER.fullmatch(raw):
+        return float(raw)
+    return raw
+
+
+def parse_manifest(body: Mapping[str, Any], name: str) -> WorkflowManifest:
+    inputs_obj = body.get("inputs") if isinstance(body.get("inputs"), Mapping) else {}
+    assert isinstance(inputs_obj, Mapping)
+    items: list[ManifestInput] = []
+    for group in ("mandatory", "optional", "linked"):
+        entries = inputs_obj.get(group)
+        if not isinstance(entries, Mapping):
+            continue
+        for key, value in entries.items():
+            kind, default = parse_manifest_value(value)
+            items.append(ManifestInput(str(key), group, kind, default,  # type: ignore[arg-type]
+                                       value if isinstance(value, str) else repr(value)))
+    outputs = body.get("outputs") if isinstance(body.get("outputs"), Mapping) else {}
+    sample = body.get("sample_payload") if isinstance(body.get("sample_payload"), Mapping) else {}
+    return WorkflowManifest(str(body.get("name") or name), tuple(items),
+                            dict(outputs or {}), dict(sample or {}))
+
+
+_TYPE_MAP: dict[str, ParamType] = {
+    "str": ParamType.STRING, "string": ParamType.STRING, "text": ParamType.STRING,
+    "int": ParamType.INTEGER, "integer": ParamType.INTEGER,
+    "float": ParamType.NUMBER, "number": ParamType.NUMBER, "double": ParamType.NUMBER,
+    "bool": ParamType.BOOLEAN, "boolean": ParamType.BOOLEAN,
+    "list": ParamType.JSON, "dict": ParamType.JSON, "json": ParamType.JSON,
+    "object": ParamType.JSON, "array": ParamType.JSON,
+}
+
+
+def manifest_param(entry: ManifestInput) -> ParamSpec:
+    """A ParamSpec for one mandatory or optional manifest entry."""
+    node, _, key = entry.name.rpartition(".")
+    title = f"{key} ({node})" if node else entry.name
+    if entry.is_image:
+        return ParamSpec(entry.name, ParamType.STRING, title=title,
+                         required=False,  # images may also come from input roles
+                         help=f"{entry.group.capitalize()} image: a public URL, base64, or "
+                              "@person / @garment[:n] / @image[:n] for an input image.")
+    ptype = _TYPE_MAP.get(entry.type, ParamType.STRING)
+    default = entry.default
+    if default is not None:
+        try:
+            default = ParamSpec(entry.name, ptype).coerce(default)
+        except InvalidInput:
+            ptype, default = ParamType.STRING, str(default)
+    help_text = f"{entry.group.capitalize()} {entry.type} input of the workflow"
+    if entry.group == "optional":
+        help_text += "; unset means the canvas value"
+        if default is not None:
+            help_text += f" ({default!r})"
+    return ParamSpec(entry.name, ptype, title=title, default=default,
+                     required=entry.group == "mandatory", help=help_text + ".")
+
+
+class VistoureProvider(Provider):
+    """VistoureAI API v3 (X-API-KEY header; the base URL is a required setting)."""
+
+    id = "vistoure"
+    title = "VistoureAI"
+    needs_key = True
+    needs_base_url = True  # the document shows paths only, no host
+    default_base_url = None
+    poll_interval = 3.0  # the document: "poll every 3-5s"
+    # The document gives no limits; conservative ASSUMPTIONS (base64 travels inside JSON).
+    limits = InputLimits(max_side=4096, max_bytes=10 * 1024 * 1024, min_side=64,
+                         formats=("image/jpeg", "image/png"))
+    supports_cancel = False
+    supports_account = False
+    supports_reconcile = False  # no run list to find a run after an unknown outcome
+    accepts_urls = True
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        key_source: Callable[[], str | None] = lambda: None,
+        *,
+        image_encoding: Literal["base64", "data_uri"] = "base64",
+        timeouts: Timeouts | None = None,
+        max_retries: int = 4,
+        sleep: Sleep | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if image_encoding not in ("base64", "data_uri"):
+            raise ValueError("image_encoding must be 'base64' or 'data_uri'")
+        self.image_encoding = image_encoding
+        self.client = ApiClient(
+            self.id, self.title, base_url, auth=Auth.api_key_header(key_source, "X-API-KEY"),
+            timeouts=timeouts, max_retries=max_retries, sleep=sleep, transport=transport,
+            rng=rng,
+        )
+        self._manifests: dict[str, WorkflowManifest] = {}
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig) -> Self:
+        encoding = config.extra.get("image_encoding", "base64")
+        if encoding not in ("base64", "data_uri"):
+            encoding = "base64"
+        return cls(config.base_url, config.key_source, image_encoding=encoding)
+
+    def __repr__(self) -> str:
+        return f"VistoureProvider({self.client!r})"
+
+    @property
+    def tasks(self) -> tuple[TaskSpec, ...]:
+        return TASKS
+
+    # -- workflows ---------------------------------------------------------------------------
+    async def list_workflows(self) -> list[dict[str, Any]]:
+        """The saved workflows and system templates (`GET /api/v3/workflows`)."""
+        body = await self.client.get_json(WORKFLOWS_PATH)
+        if not isinstance(body, list):
+            raise ProviderError(ErrorCode.PROVIDER_UNAVAILABLE,
+                                f"{self.title} sent a workflow list that is not a JSON list; "
+                                "try again later.")
+        return [dict(w) for w in body if isinstance(w, Mapping)]
+
+    async def workflow_info(self, name: str) -> dict[str, Any]:
+        """The raw discovery document of one workflow (`GET /api/v3/workflow/{name}`)."""
+        if not name.strip():
+            raise InvalidInput("Name the workflow to look up.")
+        try:
+            body = await self.client.get_json(WORKFLOW_PATH.format(name=quote(name, safe="")))
+        except ProviderError as exc:
+            if exc.http_status == 404:
+                raise ProviderError(
+                    ErrorCode.NOT_FOUND,
+                    f"{self.title} has no workflow named {name!r} (HTTP 404); check the name "
+                    "in the workflow list.", provider_code=exc.provider_code, http_status=404,
+                ) from None
+            raise
+        if not isinstance(body, Mapping):
+            raise ProviderError(ErrorCode.PROVIDER_UNAVAILABLE,
+                                f"{self.title} described workflow {name!r} with something that "
+                                "is not a JSON object; try again later.")
+        return dict(body)
+
+    async def workflow_manifest(self, name: str, *, refresh: bool = False) -> WorkflowManifest:
+        """The parsed input manifest of a workflow (fetched once, then cached)."""
+        if refresh or name not in self._manifests:
+            self._manifests[name] = parse_manifest(await self.workflow_info(name), name)
+        return self._manifests[name]
+
+    async def workflow_task(self, name: str, *, refresh: bool = False) -> TaskSpec:
+        """The `workflow` task for one saved workflow, its parameters built from the manifest:
+        mandatory inputs required, optional ones with their canvas defaults, linked ones left
+        out (the orchestrator sets them). Run it with task `workflow` and `workflow=<name>`."""
+        manifest = await self.workflow_manifest(name, refresh=refresh)
+        params = [ParamSpec("workflow", ParamType.CHOICE, title="Workflow", default=name,
+                            choices=(name,), required=True)]
+        params += [manifest_param(e) for e in manifest.inputs if e.group != "linked"]
+        images = sum(1 for e in manifest.inputs if e.is_image and e.group != "linked")
+        linked = [e.name for e in manifest.group("linked")]
+        note = f"Workflow {manifest.name!r}"
+        if manifest.outputs:
+            note += "; outputs: " + ", ".join(manifest.outputs)
+        if linked:
+            note += "; set by upstream nodes: " + ", ".join(linked)
+        return TaskSpec(
+            id=WORKFLOW_TASK, title=f"Workflow: {manifest.name}",
+            inputs=(
+                InputRole("person", "Person", 0, min(1, images)),
+                InputRole("garment", "Garments", 0, min(3, images)),
+                InputRole("image", "Images", 0, images),
+            ),
+            params=tuple(params), note=note + ".",
+        )
+
+    # -- submit ------------------------------------------------------------------------------
+    async def submit(self, job: PreparedJob) -> RemoteRef:
+        kind, target, payload_input, labels = await self.build_run(job)
+        body = {"type": kind, "target": target, "input": payload_input}
+        # No idempotency key exists for /run: ApiClient will not repeat the POST after an
+        # unknown outcome (read timeout, dropped connection, 500/502/504).
+        try:
+            answer = await self.client.post_json(RUN_PATH, body)
+        except ProviderError as exc:
+            raise _credits(exc) from None
+        run_id = _text(answer.get("id")) if isinstance(answer, Mapping) else None
+        error = answer.get("error") if isinstance(answer, Mapping) else None
+        if error:
+            raise _run_refused(self.title, error)
+        if run_id is None:
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"{self.title} accepted the run but its answer had no run id, so it cannot be "
+                f"followed. It may still run and use tokens: look at your {self.title} account "
+                "before submitting it again.", unknown_outcome=True,
+            )
+        data: dict[str, Any] = {"type": kind, "target": target}
+        if labels:
+            data["outputs"] = labels
+        return RemoteRef(run_id, data=data)
+
+    async def build_run(self, job: PreparedJob
+                        ) -> tuple[str, str, dict[str, Any], dict[str, str]]:
+        """(type, target, input, output labels) of a job, after every check that needs no POST.
+        A workflow's manifest is fetched (GET) to check its inputs."""
+        task = self.task(job.task)
+        if task is None:
+            raise ProviderError(
+                ErrorCode.INVALID_INPUT,
+                f"{self.title} has no task '{job.task}' (it has: "
+                f"{', '.join(t.id for t in TASKS)}).",
+            )
+        # Counts and params again: a resumed job's spec comes back from storage.
+        params = task.validate({r: [i.sha256 for i in items] for r, items in job.inputs.items()},
+                               job.params)
+        for role, items in job.inputs.items():
+            for item in items:
+                self._check_image(role, item)
+        if job.task == WORKFLOW_TASK:
+            return await self._workflow_run(job, params)
+        spec = _BY_TASK[job.task]
+        tool = str(params.pop("tool", spec.tool))
+        payload: dict[str, Any] = {}
+        for name, value in params.items():
+            payload[name] = _free_form(value)
+        for role, field in spec.fields.items():
+            items = job.inputs.get(role) or []
+            if not items:
+                continue
+            if field in payload:
+                raise InvalidInput(
+                    f"The {role} image goes in '{field}'; do not also give '{field}' as a "
+                    "parameter.")
+            payload[field] = self._encode(items[0])
+        return "node", tool, payload, {}
+
+    def _check_image(self, role: str, item: PreparedInput) -> None:
+        if not item.data and not item.source_url:
+            raise ProviderError(ErrorCode.INVALID_INPUT,
+                                f"The {role} image is empty; choose another file.")
+        if item.source_url is None and len(item.data) > self.limits.max_bytes:
+            raise ProviderError(
+                ErrorCode.INVALID_INPUT,
+                f"The {role} image is larger than {self.title} accepts "
+                f"({len(item.data)} > {self.limits.max_bytes} bytes).")
+
+    def _encode(self, item: PreparedInput) -> str:
+        """A public URL as given (the service fetches it), otherwise base64 of the bytes."""
+        if item.source_url:
+            return item.source_url
+        return item.data_uri() if self.image_encoding == "data_uri" else item.base64()
+
+    async def _workflow_run(self, job: PreparedJob, params: dict[str, Any]
+                            ) -> tuple[str, str, dict[str, Any], dict[str, str]]:
+        name = str(params.pop("workflow", "")).strip()
+        if not name:
+            raise InvalidInput("Task 'workflow' needs the parameter 'workflow' (its name).")
+        manifest = await self.workflow_manifest(name)
+        payload: dict[str, Any] = {}
+        used: set[tuple[str, int]] = set()
+        for key, raw in params.items():
+            entry = manifest.get(key)
+            if entry is None:
+                known = ", ".join(e.name for e in manifest.inputs if e.group != "linked")
+                raise InvalidInput(f"Workflow {name!r} has no input '{key}' (it has: "
+                                   f"{known or 'none'}).")
+            if entry.group == "linked":
+                raise InvalidInput(
+                    f"Workflow input '{key}' is linked to an upstream node and cannot be set "
+                    f"through the API; unlink it in the {self.title} workflow editor first.")
+            if entry.is_image:
+                payload[key] = self._image_value(job, key, raw, used)
+            else:
+                payload[key] = manifest_param(entry).coerce(raw)
+        leftovers = [(role, n, item) for role in ("person", "garment", "image")
+                     for n, item in enumerate(job.inputs.get(role) or [])
+                     if (role, n) not in used]
+        open_slots = [e for e in manifest.group("mandatory") if e.is_image
+                      and e.name not in payload]
+        open_slots += [e for e in manifest.group("optional") if e.is_image
+                       and e.name not in payload]
+        if len(leftovers) > len(open_slots):
+            raise InvalidInput(
+                f"Workflow {name!r} has {len(open_slots)} image input(s) left to fill but "
+                f"{len(leftovers)} image(s) were given.")
+        for (_role, _n, item), slot in zip(leftovers, open_slots, strict=False):
+            payload[slot.name] = self._encode(item)
+        missing = [e.name for e in manifest.group("mandatory") if e.name not in payload]
+        if missing:
+            raise InvalidInput(f"Workflow {name!r} needs: {', '.join(missing)}.")
+        return "workflow", manifest.name, payload, dict(manifest.outputs)
+
+    def _image_value(self, job: PreparedJob, key: str, raw: Any,
+                     used: set[tuple[str, int]]) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            raise InvalidInput(f"Workflow input '{key}' is an image: give a public URL, base64, "
+                               "or @person / @garment[:n] / @image[:n].")
+        text = raw.strip()
+        ref = _REF.match(text)
+        if ref is None:
+            return text
+        role = ref["role"]
+        n = int(ref["n"] or 1) - 1
+        items = job.inputs.get(role) or []
+        if not 0 <= n < len(items):
+            raise InvalidInput(f"Workflow input '{key}' names {text}, but {len(items)} {role} "
+                               "image(s) were given.")
+        used.add((role, n))
+        return self._encode(items[n])
+
+    # -- poll --------------------------------------------------------------------------------
+    async def status(self, run_id: str) -> dict[str, Any]:
+        """The raw status document of a run (`GET /api/v3/status/{run_id}`)."""
+        try:
+            body = await self.client.get_json(STATUS_PATH.format(run_id=quote(run_id, safe="")))
+        except ProviderError as exc:
+            if exc.http_status == 404:
+                raise ProviderError(
+                    ErrorCode.NOT_FOUND,
+                    f"{self.title} has no run {run_id} (HTTP 404); outputs are kept for 3 days, "
+                    "or the base URL points at another server.",
+                    provider_code=exc.provider_code, http_status=404,
+                ) from None
+            raise
+        if not isinstance(body, Mapping):
+            raise ProviderError(ErrorCode.PROVIDER_UNAVAILABLE,
+                                f"{self.title} sent a status for run {run_id} that is not a JSON "
+                                "object; try again later.")
+        return dict(body)
+
+    async def poll(self, ref: RemoteRef) -> RemoteStatus:
+        body = await self.status(ref.remote_id)
+        word = str(body.get("overall_status") or "").strip().lower()
+        state = _STATES.get(word)
+        nodes = body.get("nodes") if isinstance(body.get("nodes"), Mapping) else {}
+        assert isinstance(nodes, Mapping)
+        progress, summary = _node_progress(nodes)
+        if state is None:
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"{self.title} reported an unknown status {clip(word or 'none', 40)!r} for run "
+                f"{ref.remote_id}; checking again.",
+            )
+        if state in (RemoteState.QUEUED, RemoteState.RUNNING):
+            return RemoteStatus(state, progress=progress, message=summary)
+        if state == RemoteState.CANCELLED:
+            return RemoteStatus(state, message=f"{self.title} cancelled the run.")
+        if state == RemoteState.FAILED:
+            return RemoteStatus(state, error=run_error(body), message=summary)
+        outputs = self._outputs(ref, body, nodes)
+        if not outputs:
+            return RemoteStatus(RemoteState.FAILED, error=ProviderError(
+                ErrorCode.RESULT_UNAVAILABLE,
+                f"{self.title} marked run {ref.remote_id} succeeded but listed no output; run "
+                "it again."))
+        return RemoteStatus(RemoteState.SUCCEEDED, progress=1.0, outputs=tuple(outputs),
+                            message=summary)
+
+    def _outputs(self, ref: RemoteRef, body: Mapping[str, Any], nodes: Mapping[str, Any]
+                 ) -> list[RemoteOutput]:
+        """Every named output (a URL or a list of URLs), else every node's `output` list."""
+        video_nodes = {name for name, node in nodes.items() if isinstance(node, Mapping)
+                       and str(node.get("model_name") or "") == "video"}
+        sources = ref.data.get("outputs") if isinstance(ref.data.get("outputs"), Mapping) else {}
+        assert isinstance(sources, Mapping)
+        named = body.get("outputs") if isinstance(body.get("outputs"), Mapping) else {}
+        assert isinstance(named, Mapping)
+        found: list[tuple[str, str, bool]] = []
+        for label, value in named.items():
+            source_node = str(sources.get(label) or "").partition(".")[0]
+            is_video = (source_node in video_nodes
+                        or (ref.data.get("type") == "node" and ref.data.get("target") == "video"))
+            for url in _urls(value):
+                found.append((str(label), url, is_video))
+        if not found:
+            for name, node in nodes.items():
+                if isinstance(node, Mapping) and _STATES.get(
+                        str(node.get("status") or "").lower()) == RemoteState.SUCCEEDED:
+                    for url in _urls(node.get("output")):
+                        found.append((str(name), url, name in video_nodes))
+        outputs = []
+        seen: set[str] = set()
+        for label, url, is_video in found:
+            if url in seen:
+                continue
+            seen.add(url)
+            ext = _VIDEO_EXT.search(httpx.URL(url).path) if url.startswith("http") else None
+            video = is_video or ext is not None
+            mime = (_VIDEO_MIME.get(ext[1].lower(), "video/mp4") if ext else "video/mp4"
+                    ) if video else None
+            outputs.append(RemoteOutput(
+                url=url, kind=OutputKind.VIDEO if video else OutputKind.IMAGE, mime=mime,
+                label=label, extra={"run_id": ref.remote_id}))
+        return outputs
+
+    async def fetch(self, output: RemoteOutput) -> bytes:
+        if output.data:
+            return output.data
+        if not output.url:
+            raise ProviderError(ErrorCode.RESULT_UNAVAILABLE,
+                                f"{self.title} gave no result to download; run the job again.")
+        data, _media = await self.client.download(output.url)
+        return data
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _urls(value: Any) -> list[str]:
+    if isinstance(value, str) and value.strip():
+        return [value.strip()]
+    if isinstance(value, list):
+        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
+    return []
+
+
+def _free_form(value: Any) -> Any:
+    """A free-form value from the command line: numbers and true/false become JSON values
+    (the API is JSON; "2" for an upscale factor would otherwise go as text)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if _INT.fullmatch(text) and not (len(text.lstrip("+-")) > 1 and text.lstrip("+-")[0] == "0"):
+        return int(text)
+    if _NUMBER.fullmatch(text) and "." in text:
+        return float(text)
+    return value
+
+
+def _node_progress(nodes: Mapping[str, Any]) -> tuple[float | None, str]:
+    """Share of nodes done and a line such as "Vton_Node: running, Upscale: pending"."""
+    states = [(str(name), str(node.get("status") or "?")) for name, node in nodes.items()
+              if isinstance(node, Mapping)]
+    if not states:
+        return None, ""
+    done = sum(1 for _, s in states if _STATES.get(s.lower()) == RemoteState.SUCCEEDED)
+    line = ", ".join(f"{n}: {s}" for n, s in states[:6])
+    if len(states) > 6:
+        line += f" (+{len(states) - 6} more)"
+    return done / len(states), clip(line)
+
+
+def _error_parts(error: Any) -> tuple[str | None, str | None]:
+    """(code, message) from an `error` field: a word ("InsufficientTokens"), a sentence, or an
+    object with code/type and message/detail."""
+    if isinstance(error, Mapping):
+        code = _text(error.get("code")) or _text(error.get("type"))
+        message = _text(error.get("message")) or _text(error.get("detail"))
+        return code, message
+    text = _text(error)
+    if text is None:
+        return None, None
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.:-]{1,63}", text):
+        return text, None
+    return None, text
+
+
+def _is_credits(code: str | None, message: str | None) -> bool:
+    blob = " ".join(p for p in (code, message) if p).lower()
+    return "insufficienttokens" in blob or "insufficient tokens" in blob
+
+
+def _credits(exc: ProviderError) -> ProviderError:
+    """Any answer naming InsufficientTokens is the out-of-credits case, whatever its status."""
+    if exc.code != ErrorCode.INSUFFICIENT_CREDITS and _is_credits(exc.provider_code, exc.message):
+        return ProviderError(
+            ErrorCode.INSUFFICIENT_CREDITS,
+            f"VistoureAI says the account has too few tokens for this run ({exc.message}) Top "
+            "up the account, then try again.", provider_code=exc.provider_code,
+            http_status=exc.http_status)
+    return exc
+
+
+def _run_refused(title: str, error: Any) -> ProviderError:
+    code, message = _error_parts(error)
+    said = clip(message or code or "no reason given")
+    if _is_credits(code, message):
+        return ProviderError(ErrorCode.INSUFFICIENT_CREDITS,
+                             f"{title} says the account has too few tokens for this run "
+                             f"({said}). Top up the account, then try again.",
+                             provider_code=code or INSUFFICIENT_TOKENS)
+    return ProviderError(ErrorCode.INVALID_INPUT, f"{title} refused the run: {said}.",
+                         provider_code=code)
+
+
+def run_error(body: Mapping[str, Any]) -> ProviderError:
+    """The error of a failed run: which node failed and what VistoureAI said."""
+    nodes = body.get("nodes") if isinstance(body.get("nodes"), Mapping) else {}
+    assert isinstance(nodes, Mapping)
+    failed = [(str(name), node) for name, node in nodes.items() if isinstance(node, Mapping)
+              and _STATES.get(str(node.get("status") or "").lower()) == RemoteState.FAILED]
+    code, message = _error_parts(body.get("error"))
+    where = ""
+    if failed:
+        name, node = failed[0]
+        ncode, nmessage = _error_parts(node.get("error"))
+        code, message = code or ncode, message or nmessage
+        tool = _text(node.get("model_name"))
+        where = f" in node {name}" + (f" ({tool})" if tool else "")
+    if _is_credits(code, message):
+        return ProviderError(
+            ErrorCode.INSUFFICIENT_CREDITS,
+            f"VistoureAI stopped the run{where}: the account has too few tokens. Top up the "
+            "account, then try again.", provider_code=code or INSUFFICIENT_TOKENS)
+    sentence = f"VistoureAI reported that the run failed{where}"
+    if code:
+        sentence += f" (code {clip(code, 64)})"
+    sentence += "."
+    if message:
+        sentence += f" VistoureAI said: {clip(message).rstrip('.')}."
+    return ProviderError(ErrorCode.JOB_FAILED, sentence,
+                         provider_code=clip(code, 64) if code else None)
