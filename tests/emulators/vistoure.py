@@ -193,7 +193,7 @@ class VistoureEmulator(Emulator):
                             status_code=401)
 
     # -- images ------------------------------------------------------------------------------
-    def _image(self, name: str, value: Any) -> bytes | str:
+    async def _image(self, name: str, value: Any) -> bytes | str:
         """The bytes of an image field, or a sentence saying why it is unusable."""
         if not isinstance(value, str) or not value.strip():
             return f"'{name}' must be a public URL or a base64 string."
@@ -207,8 +207,9 @@ class VistoureEmulator(Emulator):
                 data = item[0]
             else:
                 try:
-                    response = httpx.get(text, timeout=self.fetch_timeout)
-                    response.raise_for_status()
+                    async with httpx.AsyncClient(timeout=self.fetch_timeout) as client:
+                        response = await client.get(text)
+                        response.raise_for_status()
                 except httpx.HTTPError:
                     return f"Could not fetch '{name}' from {text}."
                 data = response.content
@@ -253,7 +254,7 @@ class VistoureEmulator(Emulator):
                     return _error(400, f"Missing mandatory parameter '{name}' for {target}.")
             for name, value in given.items():
                 if name in IMAGE_FIELDS:
-                    found = self._image(name, value)
+                    found = await self._image(name, value)
                     if isinstance(found, str):
                         return _error(400, found)
                     images.append(found)
@@ -274,7 +275,7 @@ class VistoureEmulator(Emulator):
             for name, value in given.items():
                 if "<type:image " in (manifest["mandatory"].get(name)
                                       or manifest["optional"].get(name) or ""):
-                    found = self._image(name, value)
+                    found = await self._image(name, value)
                     if isinstance(found, str):
                         return _error(400, found)
                     images.append(found)

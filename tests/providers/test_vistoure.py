@@ -215,6 +215,24 @@ def test_public_urls_are_passed_on_as_is() -> None:
     assert data == [expected_output(ref.remote_id, "virtual_tryon", [PERSON, GARMENT])]
 
 
+def test_a_url_on_another_host_is_fetched_by_the_service() -> None:
+    emu, elsewhere = VistoureEmulator(job_delay=0.0), VistoureEmulator()
+    with serve(elsewhere), serve(emu) as base:
+        garment_url = elsewhere.result_url(GARMENT, "image/png")
+        pjob = tryon_job(inputs={"person": [item("person", PERSON)],
+                                 "garment": [item("garment", GARMENT, garment_url)]})
+        ref, _, data = run(submit_and_collect(provider(base), pjob))
+        elsewhere.results.expire_all()
+        with pytest.raises(ProviderError) as caught:
+            run(submit_and_collect(provider(base), pjob))
+    assert emu.requests_to("POST", RUN)[0].json()["input"]["garment_image"] == garment_url
+    assert data == [expected_output(ref.remote_id, "virtual_tryon", [PERSON, GARMENT])]
+    # The service could not fetch the expired link: a 400 with its sentence, nothing run.
+    assert caught.value.code == ErrorCode.INVALID_INPUT
+    assert "Could not fetch 'garment_image'" in caught.value.message
+    assert len(emu.runs) == 1
+
+
 def test_data_uri_encoding_setting() -> None:
     emu = VistoureEmulator(job_delay=0.0)
     with serve(emu) as base:
@@ -733,6 +751,7 @@ def test_engine_stores_a_workflow_video(tmp_path: Path) -> None:
     assert (video.kind, video.mime, video.label) == (OutputKind.VIDEO, "video/mp4",
                                                      "result_video")
     stored = AssetStore(tmp_path / "assets").path_for(video.sha256, video.mime)
+    assert stored.suffix == ".mp4"
     assert stored.read_bytes() == expected_output(
         done.remote_id, "Clip", emu.runs[done.remote_id].images, video=True)
 
@@ -799,3 +818,35 @@ def test_cli_run_writes_a_real_output(home: Path, tmp_path: Path,
     body = emu.requests_to("POST", RUN)[0].json()
     assert body["target"] == "virtual_tryon_pro" and body["input"]["category"] == "dresses"
     assert KEY not in out
+
+
+def test_cli_runs_a_workflow_to_an_image_and_a_video_file(
+        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry.PROVIDER_CLASSES, "vistoure", VistoureProvider)
+    emu = VistoureEmulator(job_delay=0.0)
+    person, garment = tmp_path / "person.png", tmp_path / "garment.png"
+    person.write_bytes(PERSON)
+    garment.write_bytes(GARMENT)
+    with serve(emu) as base:
+        monkeypatch.setenv("RESTYLE_VISTOURE_BASE_URL", base)
+        monkeypatch.setenv("RESTYLE_VISTOURE_API_KEY", KEY)
+        code = cli.main(["run", "--provider", "vistoure", "--task", "workflow", "--param",
+                         f"workflow={CUSTOM}", "--person", str(person), "--garment",
+                         str(garment), "--param", "Vton_Node.strength=0.3", "--out",
+                         str(tmp_path / "out"), "--json"], stdin=io.StringIO(""))
+        out, _ = capsys.readouterr()
+        # Without the garment the mandatory garment input stays empty: refused, exit 2.
+        bad = cli.main(["run", "--provider", "vistoure", "--task", "workflow", "--param",
+                        f"workflow={CUSTOM}", "--person", str(person), "--json"],
+                       stdin=io.StringIO(""))
+        bad_out, _ = capsys.readouterr()
+    assert code == 0, out
+    data = json.loads(out)
+    image, video = (Path(o["path"]) for o in data["outputs"])
+    assert image.suffix == ".png" and video.suffix == ".mp4"
+    assert sniff_mime(video.read_bytes()) == "video/mp4"
+    assert [o["kind"] for o in data["outputs"]] == ["image", "video"]
+    assert bad == 2, bad_out
+    assert "needs: Vton_Node.garment_image" in json.loads(bad_out)["error"]["message"]
+    assert len(emu.requests_to("POST", RUN)) == 1
