@@ -355,8 +355,7 @@ class VirtualStagingProvider(Provider):
         except InvalidInput as exc:
             raise ProviderError(ErrorCode.INVALID_INPUT, str(exc)) from None
         render = await self.create_render(body)
-        data = {"result": params.get("result", "url"), "eta": render.get("eta")}
-        return RemoteRef(str(render["id"]), data=data)
+        return RemoteRef(str(render["id"]), data={"result": params.get("result", "url")})
 
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         render, variations = await self.render_with_variations(ref.remote_id)

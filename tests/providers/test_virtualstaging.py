@@ -502,6 +502,17 @@ def test_add_and_bulk(emu: VirtualStagingEmulator, base: str) -> None:
     assert len(emu.requests_to("POST", "/v2/renders/variations/bulk")) == 1  # bad one not sent
 
 
+def test_forbidden_without_a_limit_stays_forbidden(emu: VirtualStagingEmulator,
+                                                   base: str) -> None:
+    emu.inject(Fault("status", method="POST", path="/v2/renders", status=403,
+                     body={"message": "API access needs an enterprise plan"}))
+    with pytest.raises(ProviderError) as caught:
+        run(make(base), lambda p: p.submit(job()))
+    assert caught.value.code == ErrorCode.FORBIDDEN and caught.value.http_status == 403
+    assert "enterprise plan" in caught.value.message
+    assert len(emu.requests_to("POST", "/v2/renders")) == 1
+
+
 def test_add_variations_out_of_photos(emu: VirtualStagingEmulator, base: str) -> None:
     async def go(p: VirtualStagingProvider) -> None:
         render_id = (await p.submit(job())).remote_id
