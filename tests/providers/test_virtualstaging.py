@@ -336,6 +336,9 @@ def test_503_on_create_is_retried(emu: VirtualStagingEmulator, base: str) -> Non
     Fault("status", method="GET", path="/v2/renders/", status=500),
     Fault("status", method="GET", path="/v2/renders/", status=503, times=2),
     Fault("slow", method="GET", path="/v2/renders/", delay=1.0),
+    Fault("drop", method="GET", path="/v2/renders/"),
+    Fault("status", method="GET", path="/v2/renders/", status=429,
+          body={"message": "Too many requests"}, headers={"Retry-After": "1"}),
 ])
 def test_poll_faults_are_retried(emu: VirtualStagingEmulator, base: str, fault: Fault) -> None:
     async def go(p: VirtualStagingProvider) -> Any:
