@@ -5,12 +5,14 @@ from __future__ import annotations
 from desktop.providers.base import Provider, ProviderConfig
 from desktop.providers.local import LocalProvider
 from desktop.providers.tryonapi import TryonApiProvider
+from desktop.providers.vistoure import VistoureProvider
 from desktop.providers.vtryon import VtryonProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     LocalProvider.id: LocalProvider,
     TryonApiProvider.id: TryonApiProvider,
     VtryonProvider.id: VtryonProvider,
+    VistoureProvider.id: VistoureProvider,
 }
 
 DEFAULT_PROVIDER = LocalProvider.id
