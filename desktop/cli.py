@@ -658,8 +658,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     except HistoryError as exc:
         print(f"restyle-cli: {exc}", file=sys.stderr)
         return EXIT_SETUP
-    handler = setup_logging(services.paths.log_file,
-                            stderr_level=logging.DEBUG if args.verbose else None)
+    log_setup = setup_logging(services.paths.log_file,
+                              stderr_level=logging.DEBUG if args.verbose else None)
     try:
         return asyncio.run(_dispatch(services, args, stdin or sys.stdin))
     except CliError as exc:
@@ -670,7 +670,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         return EXIT_INTERRUPTED
     finally:
         services.close()
-        teardown_logging(handler)
+        teardown_logging(log_setup)
 
 
 if __name__ == "__main__":

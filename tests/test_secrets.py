@@ -115,3 +115,14 @@ def test_log_file_never_holds_a_key(memory_keyring: MemoryKeyring, tmp_path: Pat
                                   "webhook_secret", "access_token"])
 def test_sensitive_names(name: str) -> None:
     assert redact_mapping({name: "value"}) == {name: "[REDACTED]"}
+
+
+def test_teardown_restores_logger_levels(tmp_path: Path) -> None:
+    logger = logging.getLogger("restyle")
+    before = logger.level
+    setup = setup_logging(tmp_path / "restyle.log", level=logging.WARNING,
+                          stderr_level=logging.ERROR)
+    assert logger.level == logging.WARNING and len(logger.handlers) >= 2
+    teardown_logging(setup)
+    assert logger.level == before
+    assert setup.file_handler not in logger.handlers
