@@ -5,6 +5,7 @@ from __future__ import annotations
 from desktop.providers.base import Provider, ProviderConfig
 from desktop.providers.local import LocalProvider
 from desktop.providers.tryonapi import TryonApiProvider
+from desktop.providers.virtualstaging import VirtualStagingProvider
 from desktop.providers.vistoure import VistoureProvider
 from desktop.providers.vtryon import VtryonProvider
 
@@ -13,6 +14,7 @@ PROVIDER_CLASSES: dict[str, type[Provider]] = {
     TryonApiProvider.id: TryonApiProvider,
     VtryonProvider.id: VtryonProvider,
     VistoureProvider.id: VistoureProvider,
+    VirtualStagingProvider.id: VirtualStagingProvider,
 }
 
 DEFAULT_PROVIDER = LocalProvider.id
