@@ -8,7 +8,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -655,8 +655,10 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     emu = FitInViewEmulator(job_delay=0.05)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="restyle")
     with serve(emu) as base:
         done = engine_run(tmp_path, base, params={"seed": 7})
+    assert any(r.name == "restyle.http" and "POST" in r.getMessage() for r in caplog.records)
     assert done.state == JobState.SUCCEEDED, done.error
     assert done.remote_id in emu.jobs and done.cost_credits == 8
     assert emu.jobs[done.remote_id].request["metadata"] == {METADATA_JOB_KEY: done.id}
@@ -718,6 +720,20 @@ def test_engine_reports_an_expired_result_link(tmp_path: Path) -> None:
 
 
 # -- the CLI -----------------------------------------------------------------------------------
+@pytest.fixture
+def logger_levels() -> Iterator[None]:
+    """cli.main sets the `desktop` and `restyle` logger levels and leaves them set; restore
+    them so later tests that capture DEBUG records still see them."""
+    loggers = [logging.getLogger(name) for name in ("desktop", "restyle")]
+    levels = [logger.level for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+@pytest.mark.usefixtures("logger_levels")
 def test_cli_run_writes_a_real_output(home: Path, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
