@@ -158,24 +158,28 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-class _RateLimitWatch(httpx.AsyncBaseTransport):
-    """Keeps the latest `X-RateLimit-*` headers the API sent (ApiClient does not expose the
-    headers of a 429), so a rate-limit message and the account view can show them."""
+class _FitInViewClient(ApiClient):
+    """ApiClient that keeps the latest `X-RateLimit-*` headers the API sent (ApiClient does not
+    expose the headers of a 429), so a rate-limit message and the account view can show them.
+    A response hook, not a wrapping transport, so httpx keeps honouring proxy settings."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.latest: dict[str, str] = {}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limit_headers: dict[str, str] = {}
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
+    def _client(self) -> httpx.AsyncClient:
+        client = super()._client()
+        hooks = client.event_hooks
+        if self._remember_limits not in hooks["response"]:
+            hooks["response"] = [*hooks["response"], self._remember_limits]
+            client.event_hooks = hooks
+        return client
+
+    async def _remember_limits(self, response: httpx.Response) -> None:
         found = {k.lower(): v for k, v in response.headers.items()
                  if k.lower().startswith("x-ratelimit-")}
         if found:
-            self.latest = found
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+            self.rate_limit_headers = found
 
 
 class FitInViewProvider(Provider):
@@ -213,10 +217,9 @@ class FitInViewProvider(Provider):
     ) -> None:
         if url_inputs not in ("https", "any", "never"):
             raise ValueError("url_inputs must be 'https', 'any' or 'never'")
-        self._watch = _RateLimitWatch(transport or httpx.AsyncHTTPTransport())
-        self.client = ApiClient(
+        self.client = _FitInViewClient(
             self.id, self.title, base_url or DEFAULT_BASE_URL, auth=Auth.bearer(key_source),
-            timeouts=timeouts, max_retries=max_retries, sleep=sleep, transport=self._watch,
+            timeouts=timeouts, max_retries=max_retries, sleep=sleep, transport=transport,
             rng=rng,
         )
         self.url_inputs: UrlPolicy = url_inputs
@@ -430,7 +433,8 @@ class FitInViewProvider(Provider):
     def rate_limit(self) -> dict[str, str]:
         """The latest `X-RateLimit-*` headers, names without the prefix (limit, remaining,
         reset)."""
-        return {k.removeprefix("x-ratelimit-"): v for k, v in self._watch.latest.items()}
+        return {k.removeprefix("x-ratelimit-"): v
+                for k, v in self.client.rate_limit_headers.items()}
 
     def _rate_limit_sentence(self) -> str:
         info = self.rate_limit()
