@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desktop.providers.base import Provider, ProviderConfig
+from desktop.providers.fitinview import FitInViewProvider
 from desktop.providers.local import LocalProvider
 from desktop.providers.tryonapi import TryonApiProvider
 from desktop.providers.virtualstaging import VirtualStagingProvider
@@ -11,6 +12,7 @@ from desktop.providers.vtryon import VtryonProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     LocalProvider.id: LocalProvider,
+    FitInViewProvider.id: FitInViewProvider,
     TryonApiProvider.id: TryonApiProvider,
     VtryonProvider.id: VtryonProvider,
     VistoureProvider.id: VistoureProvider,
