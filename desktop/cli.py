@@ -399,6 +399,10 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
             raise CliError(str(exc), EXIT_USAGE) from None
         except ProviderError as exc:  # a URL input that could not be downloaded
             raise CliError(exc.message, EXIT_USAGE) from None
+        cost = engine.provider(spec.provider).estimate_cost(spec.task, prepared.spec.params)
+        if cost is not None and not args.json:
+            print(f"This run costs {cost:g} credits at "
+                  f"{engine.provider(spec.provider).title}.", file=sys.stderr)
         job = await engine.submit(spec, prepared)
         if args.no_wait:
             job = await _wait_until_accepted(engine, job.id)

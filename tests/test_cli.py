@@ -380,3 +380,23 @@ def test_url_inputs_are_downloaded_and_validated(home: Path, tmp_path: Path,
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_cost_is_shown_before_a_paid_run(home: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.emulators.fitinview import FitInViewEmulator
+    from tests.emulators.kit import serve
+
+    emu = FitInViewEmulator(job_delay=0.0)
+    person = make_image(tmp_path / "person.png", (200, 300))
+    garment = make_image(tmp_path / "shirt.png", (150, 150), (20, 160, 60))
+    with serve(emu) as base:
+        monkeypatch.setenv("RESTYLE_FITINVIEW_BASE_URL", base)
+        monkeypatch.setenv("RESTYLE_FITINVIEW_API_KEY", emu.api_key)
+        code, out, err = run_cli(capsys, "run", "--provider", "fitinview", "--task", "tryon",
+                                 "--person", str(person), "--garment", str(garment),
+                                 "--param", "output_size=4K")
+    assert code == 0, err
+    assert "This run costs 20 credits at FitInView." in err
+    assert "succeeded" in out and "cost:       20 credits" in out

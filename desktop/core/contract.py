@@ -237,6 +237,10 @@ class Provider(ABC):
     async def account(self) -> AccountInfo:
         raise ProviderError(ErrorCode.INVALID_INPUT, f"{self.title} has no account to show.")
 
+    def estimate_cost(self, task: str, params: dict[str, Any]) -> float | None:
+        """Credits a run of `task` with `params` will cost, when the provider says so."""
+        return None
+
     async def reconcile(self, job: PreparedJob) -> RemoteRef | None:
         """After a submit with an unknown outcome, find the job the provider may have created."""
         return None

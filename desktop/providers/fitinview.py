@@ -253,6 +253,12 @@ class FitInViewProvider(Provider):
         """Credits one try-on of this size costs (documented prices until `account` ran)."""
         return self._costs.get(output_size)
 
+    def estimate_cost(self, task: str, params: dict[str, Any]) -> float | None:
+        if task != "tryon":
+            return None
+        cost = self.cost_for(str(params.get("output_size") or "1K"))
+        return float(cost) if cost is not None else None
+
     # -- submit ------------------------------------------------------------------------------
     @staticmethod
     def idempotency_key(job: PreparedJob) -> str:
