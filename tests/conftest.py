@@ -35,6 +35,20 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError("not found") from None
 
 
+@pytest.fixture(autouse=True)
+def _hermetic_keyring() -> Iterator[None]:
+    """No test touches the machine's real keyring: each starts with the fail backend (as on a
+    headless machine) and `memory_keyring` swaps in a working one where a test needs it."""
+    import keyring.backends.fail
+
+    old = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(old)
+
+
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
     old = keyring.get_keyring()
