@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from desktop.core.model import (
 from desktop.core.store import History
 from desktop.providers.base import ProviderError, RemoteState, RemoteStatus
 from tests.fakes import FakeBackend, FakeProvider, ReconcilingFakeProvider, factory, png_bytes
+from tests.support import run
 
 FAST = EnginePolicy(jitter=0.0, poll_backoff_base=0.01, poll_backoff_cap=0.02)
 
@@ -47,10 +48,6 @@ class Env:
 @pytest.fixture
 def env(tmp_path: Path) -> Env:
     return Env(tmp_path)
-
-
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(coro)  # type: ignore[arg-type]
 
 
 def run_job(env: Env, backend: FakeBackend, spec: JobSpec | None = None, **engine_kw: Any

@@ -41,26 +41,13 @@ from desktop.providers.http import Timeouts, UrlSourceLoader
 from tests.emulators.fitinview import JOB_ERROR_CODES, FitInViewEmulator
 from tests.emulators.kit import Fault, derive_image, serve
 from tests.fakes import png_bytes
+from tests.support import Sleeps, run
 
 KEY = FitInViewEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
 GARMENT = png_bytes((20, 160, 60), (64, 64))
 GARMENT2 = png_bytes((30, 30, 200), (64, 64))
 SUBMIT = "/api/v1/tryon"
-
-
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-class Sleeps:
-    """An injected sleep: records the waits, returns at once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,

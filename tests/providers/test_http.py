@@ -42,16 +42,13 @@ from desktop.providers.http import (
     new_idempotency_key,
     parse_retry_after,
 )
+from tests.support import run
 
 KEY = "sk-test-SECRET-123"
 BASE = "https://api.example.test/v1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 Answer = Callable[[httpx.Request], httpx.Response]
-
-
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(coro)  # type: ignore[arg-type]
 
 
 # -- helpers ----------------------------------------------------------------------------------

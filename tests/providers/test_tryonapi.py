@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Awaitable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,26 +36,13 @@ from tests.emulators.kit import Fault, derive_image, serve
 from tests.emulators.tryonapi import ERROR_CODES as EMU_CODES
 from tests.emulators.tryonapi import TryonApiEmulator, parse_multipart
 from tests.fakes import png_bytes
+from tests.support import Sleeps, run
 
 KEY = TryonApiEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
 GARMENT = png_bytes((20, 160, 60), (64, 64))
 SUBMIT = "/api/v1/tryon"
 STATUS = "/api/v1/tryon/status/"
-
-
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-class Sleeps:
-    """An injected sleep: records the waits, returns at once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,

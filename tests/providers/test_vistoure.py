@@ -9,7 +9,6 @@ import base64
 import io
 import json
 import logging
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ from tests.emulators.kit import Fault, serve
 from tests.emulators.vistoure import TOOLS as EMU_TOOLS
 from tests.emulators.vistoure import VistoureEmulator, expected_output
 from tests.fakes import png_bytes
+from tests.support import Sleeps, run
 
 KEY = VistoureEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -60,20 +60,6 @@ RUN = "/api/v3/run"
 STATUS = "/api/v3/status/"
 STUDIO = "Professional Studio Portrait"
 CUSTOM = "My Custom Model Workflow"
-
-
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-class Sleeps:
-    """An injected sleep: records the waits, returns at once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,

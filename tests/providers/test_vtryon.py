@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +33,12 @@ from desktop.providers.http import Timeouts
 from desktop.providers.vtryon import VtryonProvider, check_color_changes, extract_error
 from tests.emulators.kit import Fault, serve
 from tests.emulators.vtryon import SEED_MODEL_TASK_ID, SEED_POSE_ID, VtryonEmulator
+from tests.support import Sleeps, run
 
 KEY = VtryonEmulator.default_key
 CREATE = "/v4/models/multipose-image-recolor/"
 TASKS = "/v2/models/multipose-tasks/"
 CHANGES = [{"target": "blouse", "color": "royal blue"}, {"target": "lehenga", "color": "#112233"}]
-
-
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-class Sleeps:
-    """An injected sleep: records the waits, returns at once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,
