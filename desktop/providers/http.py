@@ -745,6 +745,15 @@ class ApiClient(_HttpBase):
 
         return await self._with_retries(attempt, max_retries)
 
+    def expect_object(self, body: Any, what: str) -> dict[str, Any]:
+        """`body` as a dict; otherwise PROVIDER_UNAVAILABLE saying `what` was not an object."""
+        if not isinstance(body, Mapping):
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"{self.title} sent {what} that is not a JSON object; try again later.",
+            )
+        return dict(body)
+
     async def get_json(self, path: str, **kw: Any) -> Any:
         """GET and return the parsed JSON body (None for an empty one)."""
         return _parse_json(await self.request("GET", path, **kw))[1]

@@ -263,13 +263,7 @@ class TryonApiProvider(Provider):
                     provider_code=exc.provider_code, http_status=404,
                 ) from None
             raise
-        if not isinstance(body, Mapping):
-            raise ProviderError(
-                ErrorCode.PROVIDER_UNAVAILABLE,
-                f"{self.title} sent a status for job {job_id} that is not a JSON object; try "
-                "again later.",
-            )
-        return dict(body)
+        return self.client.expect_object(body, f"a status for job {job_id}")
 
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         body = await self.status(ref.remote_id, ref.data.get("status_url"))
