@@ -190,12 +190,14 @@ class JobEngine:
 
     async def _save(self, job: Job, *, assets: tuple[Asset, ...] | list[Asset] = (),
                     previous: JobState | None = None, kind: EventKind = EventKind.STATE,
-                    message: str = "") -> Job:
+                    message: str = "", retry_at: float | None = None,
+                    error_code: ErrorCode | None = None) -> Job:
         """Store, then announce. The only way a job's state changes."""
         job = job.evolve(updated_at=self._clock())
         await self._db(self.history.save_job, job, assets=tuple(assets))
         self._current[job.id] = job
-        self._announce(JobEvent(kind=kind, job=job, previous_state=previous, message=message))
+        self._announce(JobEvent(kind=kind, job=job, previous_state=previous, message=message,
+                                retry_at=retry_at, error_code=error_code))
         return job
 
     async def _transition(self, job: Job, state: JobState, **changes: Any) -> Job:
@@ -412,6 +414,7 @@ class JobEngine:
                 job = await self._save(
                     self._current[job.id], kind=EventKind.PROGRESS,
                     message=f"{exc.message} Checking again in {human_duration(wait)}.",
+                    retry_at=self._clock() + wait, error_code=exc.code,
                 )
                 await self._sleep(wait)
                 continue

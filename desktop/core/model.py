@@ -433,3 +433,8 @@ class JobEvent:
     job: Job
     previous_state: JobState | None = None
     message: str = ""
+    #: When the engine will try the provider again after a transient failure (rate limit,
+    #: outage), as a clock time; lets a UI show a countdown.
+    retry_at: float | None = None
+    #: The transient failure's code while waiting (e.g. rate_limited); None otherwise.
+    error_code: ErrorCode | None = None

@@ -200,10 +200,17 @@ def test_retry_after_and_poll_after_are_honoured(env: Env) -> None:
         await asyncio.sleep(0)
 
     messages: list[str] = []
+    waits: list[tuple[ErrorCode | None, float | None, float]] = []
+
+    def observe(event: JobEvent) -> None:
+        if event.message:
+            messages.append(event.message)
+        if event.retry_at is not None:
+            waits.append((event.error_code, event.retry_at, event.job.updated_at))
 
     async def main() -> Job:
         engine = env.engine(backend, sleep=fake_sleep)
-        engine.subscribe(lambda e: messages.append(e.message) if e.message else None)
+        engine.subscribe(observe)
         job = await engine.run(env.spec())
         await engine.aclose()
         return job
@@ -212,6 +219,10 @@ def test_retry_after_and_poll_after_are_honoured(env: Env) -> None:
     assert job.state == JobState.SUCCEEDED
     assert sleeps == [7.5, 3.0, FAST.poll_backoff_base]
     assert any("Too many requests. Checking again in 7.5 s." in m for m in messages)
+    # The countdown a window shows: which failure, and when the next try comes.
+    assert [code for code, _, _ in waits] == [ErrorCode.RATE_LIMITED,
+                                              ErrorCode.PROVIDER_UNAVAILABLE]
+    assert abs((waits[0][1] or 0) - waits[0][2] - 7.5) < 1.0
 
 
 def test_poll_slows_down_for_long_jobs_and_jitters(env: Env) -> None:

@@ -5,25 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-import qasync
-from PySide6.QtWidgets import QApplication, QListWidget
+from PySide6.QtWidgets import QListWidget
 
 from desktop.app import create_main_window
 from desktop.core.model import Job, JobSpec, JobState
 from desktop.core.store import History
-
-
-@pytest.fixture
-def loop(qapp: QApplication):  # type: ignore[no-untyped-def]
-    """A fresh qasync loop per test on the session QApplication (DESIGN.md section 6)."""
-    event_loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(event_loop)
-    try:
-        yield event_loop
-    finally:
-        event_loop.close()
-        asyncio.set_event_loop(None)
 
 
 def test_window_lists_history_of_its_folder(tmp_path: Path, loop: asyncio.AbstractEventLoop,
