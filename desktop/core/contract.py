@@ -170,6 +170,18 @@ class AccountInfo:
 
 
 @dataclass(frozen=True)
+class TaskVariant:
+    """A named variant of a task that the service itself defines (a VistoureAI saved
+    workflow): run it as task `task_id` with `params[param] = value`; `Provider.variant_task`
+    describes its inputs and parameters."""
+
+    task_id: str
+    value: str
+    title: str
+    param: str
+
+
+@dataclass(frozen=True)
 class ProviderConfig:
     """How the application configures a provider instance. The key is read through a callable
     at request time so it is never held in a repr or copied into settings."""
@@ -240,6 +252,18 @@ class Provider(ABC):
     def estimate_cost(self, task: str, params: dict[str, Any]) -> float | None:
         """Credits a run of `task` with `params` will cost, when the provider says so."""
         return None
+
+    async def task_variants(self) -> list[TaskVariant]:
+        """Variants discovered from the service (saved workflows); none by default."""
+        return []
+
+    async def variant_task(self, variant: TaskVariant) -> TaskSpec:
+        """The TaskSpec of one variant, its parameters built from the service's description."""
+        task = self.task(variant.task_id)
+        if task is None:
+            raise ProviderError(ErrorCode.INVALID_INPUT,
+                                f"{self.title} has no task '{variant.task_id}'.")
+        return task
 
     async def reconcile(self, job: PreparedJob) -> RemoteRef | None:
         """After a submit with an unknown outcome, find the job the provider may have created."""

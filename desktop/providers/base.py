@@ -16,6 +16,7 @@ from desktop.core.contract import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    TaskVariant,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "RemoteRef",
     "RemoteState",
     "RemoteStatus",
+    "TaskVariant",
 ]

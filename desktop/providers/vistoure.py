@@ -48,6 +48,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    TaskVariant,
 )
 from desktop.providers.http import ApiClient, Auth, Sleep, Timeouts, clip
 
@@ -405,6 +406,22 @@ class VistoureProvider(Provider):
             ),
             params=tuple(params), note=note + ".",
         )
+
+    async def task_variants(self) -> list[TaskVariant]:
+        """Each saved workflow and system template, runnable as the `workflow` task."""
+        variants = []
+        for entry in await self.list_workflows():
+            name = _text(entry.get("name"))
+            if not name:
+                continue
+            kind = "template" if entry.get("system_workflow") else "workflow"
+            variants.append(TaskVariant(WORKFLOW_TASK, name, f"{name} ({kind})", "workflow"))
+        return variants
+
+    async def variant_task(self, variant: TaskVariant) -> TaskSpec:
+        if variant.task_id != WORKFLOW_TASK:
+            return await super().variant_task(variant)
+        return await self.workflow_task(variant.value)
 
     # -- submit ------------------------------------------------------------------------------
     async def submit(self, job: PreparedJob) -> RemoteRef:

@@ -39,6 +39,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    TaskVariant,
 )
 from desktop.providers.http import Timeouts
 from desktop.providers.vistoure import (
@@ -270,6 +271,28 @@ def test_list_workflows_and_discovery() -> None:
     assert task.validate({"garment": ["x"]}, {"workflow": STUDIO,
                                               "Upscale.upscale_factor": "4"})[
         "Upscale.upscale_factor"] == 4
+
+
+def test_saved_workflows_are_task_variants() -> None:
+    """The window lists each workflow as a task and builds its form from the manifest."""
+    emu = VistoureEmulator()
+
+    async def main() -> tuple[list[TaskVariant], Any]:
+        p = provider(base)
+        try:
+            variants = await p.task_variants()
+            return variants, await p.variant_task(variants[1])
+        finally:
+            await p.aclose()
+
+    with serve(emu) as base:
+        variants, task = run(main())
+    assert [(v.task_id, v.value, v.title, v.param) for v in variants] == [
+        ("workflow", STUDIO, f"{STUDIO} (template)", "workflow"),
+        ("workflow", CUSTOM, f"{CUSTOM} (workflow)", "workflow")]
+    assert task.title == f"Workflow: {CUSTOM}"
+    assert task.param("workflow").default == CUSTOM
+    assert task.param("Vton_Node.garment_image") is not None
 
 
 def test_workflow_task_from_the_documented_manifest_forms() -> None:
