@@ -27,7 +27,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageCms, ImageColor, ImageFile, ImageOps
+from PIL import Image, ImageCms, ImageColor, ImageDraw, ImageFile, ImageFont, ImageOps
 
 from desktop.core.humanize import human_bytes
 from desktop.core.model import InvalidInput
@@ -698,3 +698,29 @@ def from_data_uri(uri: str) -> tuple[bytes, str]:
     if any(p.lower() == "base64" for p in parts[1:]):
         return b64decode(payload, f"The {mime} data URI"), mime
     return urllib.parse.unquote_to_bytes(payload), mime
+
+
+def side_by_side(before: Image.Image, after: Image.Image, *,
+                 labels: tuple[str, str] = ("Before", "After"), gap: int = 16,
+                 background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """Before | after on one canvas, both at the after image's height, labelled at the top.
+
+    The before image is scaled to the after's height (upscaled results stay comparable); alpha
+    is flattened onto `background`.
+    """
+    height = after.height
+    scale = height / before.height
+    before = before.resize((max(1, round(before.width * scale)), height),
+                           Image.Resampling.LANCZOS)
+    band = max(24, height // 18) if any(labels) else 0
+    canvas = Image.new("RGB", (before.width + gap + after.width, height + band), background)
+    for img, x in ((before, 0), (after, before.width + gap)):
+        flat = _flatten(img, background) if "A" in img.getbands() else img.convert("RGB")
+        canvas.paste(flat, (x, band))
+    if band:
+        draw = ImageDraw.Draw(canvas)
+        font = ImageFont.load_default(size=max(12, band * 2 // 3))
+        for text, x in ((labels[0], 0), (labels[1], before.width + gap)):
+            draw.text((x + band // 4, band // 2), text, fill=(40, 40, 40), font=font,
+                      anchor="lm")
+    return canvas

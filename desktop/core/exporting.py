@@ -1,0 +1,85 @@
+"""Exports of results: one output re-encoded as PNG, JPEG or WebP, and a before/after
+side-by-side image. Pure functions over bytes; the caller runs them off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from desktop.core import imaging
+from desktop.core.files import atomic_write
+from desktop.core.model import InvalidInput, Job
+
+#: Export format name -> MIME type, in the order a format menu lists them.
+EXPORT_FORMATS: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+EXTENSIONS: dict[str, str] = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+DEFAULT_QUALITY = 92
+
+
+def format_for_path(path: Path, fallback: str = "png") -> str:
+    """The export format a file name asks for (.jpg/.jpeg/.png/.webp), else `fallback`."""
+    suffix = path.suffix.lower()
+    for fmt, ext in EXTENSIONS.items():
+        if suffix == ext or (fmt == "jpeg" and suffix == ".jpeg"):
+            return fmt
+    return fallback
+
+
+def _mime(fmt: str) -> str:
+    try:
+        return EXPORT_FORMATS[fmt]
+    except KeyError:
+        known = ", ".join(EXPORT_FORMATS)
+        raise InvalidInput(f"Cannot export as '{fmt}': choose one of {known}.") from None
+
+
+def _quality(quality: int) -> int:
+    if not 1 <= quality <= 100:
+        raise InvalidInput(f"Export quality must be between 1 and 100 (got {quality}).")
+    return quality
+
+
+def export_image(data: bytes, name: str, fmt: str, *, quality: int = DEFAULT_QUALITY) -> bytes:
+    """One result in the chosen format. PNG keeps transparency; JPEG flattens it on white."""
+    mime = _mime(fmt)
+    quality = _quality(quality)
+    if imaging.sniff_mime(data) == mime and fmt == "png":
+        return data  # lossless and already PNG: the provider's bytes, untouched
+    return imaging.encode(imaging.open_image(data, name), mime, quality=quality)
+
+
+def export_side_by_side(before: bytes, after: bytes, fmt: str, *,
+                        quality: int = DEFAULT_QUALITY,
+                        labels: tuple[str, str] = ("Before", "After")) -> bytes:
+    """Before | after as one image, both at the result's height, labelled."""
+    mime = _mime(fmt)
+    quality = _quality(quality)
+    composite = imaging.side_by_side(imaging.open_image(before, "before"),
+                                     imaging.open_image(after, "after"), labels=labels)
+    return imaging.encode(composite, mime, quality=quality)
+
+
+def suggested_name(job: Job, position: int, fmt: str, *, suffix: str = "") -> str:
+    """restyle-<task>-<provider>-<date>-<id8>[-<n>][<suffix>].<ext>"""
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(job.created_at))
+    base = f"restyle-{job.task}-{job.provider}-{stamp}-{job.id[:8]}"
+    if len(job.outputs) > 1:
+        base += f"-{position + 1}"
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base + suffix)
+    return base + EXTENSIONS.get(fmt, ".png")
+
+
+def write_export(path: Path, data: bytes) -> Path:
+    """Write atomically so a failed export never leaves half a file under the user's name."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as exc:
+        raise InvalidInput(
+            f"Could not save {path.name} in {path.parent}: {exc.strerror or exc}. "
+            "Choose another folder."
+        ) from None
+    return path
