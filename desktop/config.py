@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,25 @@ def _positive_float(value: Any, default: float | None) -> float | None:
     except (TypeError, ValueError):
         return default
     return number if number > 0 else default
+
+
+def resources_dir() -> Path:
+    """The shipped resources (icons, sample inputs): beside the package in a source checkout
+    or an editable install, or in PyInstaller's bundle directory."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def sample_inputs() -> dict[str, list[Path]]:
+    """The "Try with samples" inputs by role; roles whose files are missing are left out."""
+    samples = resources_dir() / "samples"
+    found = {
+        "person": [samples / "person.png"],
+        "garment": [samples / "garment-tshirt.png", samples / "garment-jacket.png"],
+        "room": [samples / "room.jpg"],
+        "image": [samples / "person.png"],
+    }
+    return {role: [p for p in paths if p.is_file()] for role, paths in found.items()
+            if any(p.is_file() for p in paths)}

@@ -53,3 +53,17 @@ def test_bad_values_fall_back_to_defaults() -> None:
                             "providers": {"x": {"concurrency": "many", "deadline_s": 0}}})
     assert s.global_concurrency == 4
     assert s.provider("x") == ProviderSettings()
+
+
+def test_sample_inputs_ship_with_the_source() -> None:
+    from PIL import Image
+
+    from desktop.config import sample_inputs
+
+    samples = sample_inputs()
+    assert set(samples) == {"person", "garment", "room", "image"}
+    assert len(samples["garment"]) == 2
+    for paths in samples.values():
+        for path in paths:
+            with Image.open(path) as img:
+                assert min(img.size) >= 512
