@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 def _vertical_gradient(size: tuple[int, int], top: tuple[int, int, int],
                        bottom: tuple[int, int, int]) -> Image.Image:
-    width, height = size
+    _width, height = size
     column = Image.new("RGB", (1, height))
     for y in range(height):
         t = y / max(1, height - 1)
