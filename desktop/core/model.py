@@ -157,6 +157,9 @@ class ParamSpec:
     maximum: float | None = None
     required: bool = False
     help: str = ""
+    #: For a JSON parameter: it is a list of objects whose fields are these specs (e.g. a
+    #: recolour's target + colour rows). Unknown fields in a row are kept as they are.
+    rows: tuple[ParamSpec, ...] = ()
 
     def coerce(self, raw: Any) -> Any:
         value = self._convert(raw)
@@ -218,17 +221,29 @@ class ParamSpec:
             from desktop.core.imaging import parse_color  # Pillow stays in imaging.py
 
             text = str(raw).strip()
-            parse_color(text, what=f"Parameter '{name}'")
+            try:
+                parse_color(text, what=f"Parameter '{name}'")
+            except InvalidInput as exc:
+                # A CSS name written as words ("royal blue") names the same colour; the text is
+                # kept as typed because some services take colour names as free text.
+                compact = "".join(text.split())
+                if text.startswith("#") or compact == text:
+                    raise
+                try:
+                    parse_color(compact)
+                except InvalidInput:
+                    raise exc from None
             return text
         if t == ParamType.JSON:
+            value = raw
             if isinstance(raw, str):
                 try:
-                    return json.loads(raw)
+                    value = json.loads(raw)
                 except json.JSONDecodeError as exc:
                     raise InvalidInput(
                         f"Parameter '{name}' must be JSON ({exc.msg} at position {exc.pos})."
                     ) from None
-            return raw
+            return self._coerce_rows(value) if self.rows else value
         if t == ParamType.CHOICE and self.choices and not isinstance(raw, str):
             return raw
         if t == ParamType.CHOICE and self.choices:
@@ -240,6 +255,59 @@ class ParamSpec:
         if not isinstance(raw, str):
             raise InvalidInput(f"Parameter '{name}' must be text (got {raw!r}).")
         return raw
+
+
+    def _coerce_rows(self, value: Any) -> list[dict[str, Any]]:
+        """A list of objects, each field coerced by its row spec; errors name the row."""
+        fields = ", ".join(f"'{f.name}'" for f in self.rows)
+        if not isinstance(value, (list, tuple)):
+            kind = "a non-empty list" if self.required else "a list"
+            raise InvalidInput(
+                f"Parameter '{self.name}' must be {kind} of objects with {fields} "
+                f"(got {_clip(value)})."
+            )
+        if self.required and not value:
+            raise InvalidInput(
+                f"Parameter '{self.name}' needs at least one row (a non-empty list of objects "
+                f"with {fields})."
+            )
+        result: list[dict[str, Any]] = []
+        for number, item in enumerate(value, 1):
+            where = f"Parameter '{self.name}', row {number}"
+            if not isinstance(item, dict):
+                raise InvalidInput(
+                    f"{where}: must be an object with {fields} (got {_clip(item)})."
+                )
+            row = dict(item)  # unknown fields are kept as they are
+            for spec in self.rows:
+                raw = row.get(spec.name)
+                if raw is None or (isinstance(raw, str) and not raw.strip()):
+                    row.pop(spec.name, None)
+                    if spec.required:
+                        label = f" ({spec.title})" if spec.title else ""
+                        raise InvalidInput(f"{where}: needs a '{spec.name}'{label}.")
+                    if spec.default is not None:
+                        row[spec.name] = spec.default
+                    continue
+                try:
+                    row[spec.name] = spec.coerce(raw)
+                except InvalidInput as exc:
+                    raise InvalidInput(_in_row(str(exc), where, spec.name)) from None
+            result.append(row)
+        return result
+
+
+def _in_row(message: str, where: str, field_name: str) -> str:
+    """Re-home a field's "Parameter 'color' ..." sentence under its row."""
+    prefix = f"Parameter '{field_name}'"
+    if message.startswith(prefix):
+        return f"{where}: '{field_name}'{message[len(prefix):]}"
+    return f"{where}: {message}"
+
+
+def _clip(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _num(value: float) -> str:

@@ -64,7 +64,15 @@ TASKS: tuple[TaskSpec, ...] = (
                       help="ID of the vtryon model task the pose task was generated from."),
             ParamSpec("color_changes", ParamType.JSON, "Colour changes", required=True,
                       help='A list of {"target": garment name, "color": hex or colour name}, '
-                           'e.g. [{"target": "blouse", "color": "royal blue"}].'),
+                           'e.g. [{"target": "blouse", "color": "royal blue"}].',
+                      rows=(
+                          ParamSpec("target", ParamType.STRING, "Garment", required=True,
+                                    help="The garment to recolour, by name (e.g. blouse, "
+                                         "lehenga, trousers)."),
+                          ParamSpec("color", ParamType.COLOR, "Colour", required=True,
+                                    help="The new colour: #RRGGBB or a colour name (e.g. "
+                                         "royal blue)."),
+                      )),
             ParamSpec("image_quality", ParamType.CHOICE, "Image quality", default="2k",
                       choices=QUALITIES,
                       help="Resolution of the recoloured image: 2k (default) or 4k."),
