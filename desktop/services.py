@@ -58,6 +58,10 @@ class Services:
             assets=AssetStore(paths.assets_dir),
         )
 
+    def provider_ids(self) -> list[str]:
+        """Every registered provider, the offline one first."""
+        return list(PROVIDER_CLASSES)
+
     def base_url(self, provider_id: str) -> str | None:
         if provider_id in self.base_url_overrides:
             return self.base_url_overrides[provider_id]

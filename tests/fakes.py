@@ -96,6 +96,10 @@ class FakeProvider(Provider):
     def __init__(self, backend: FakeBackend | None = None) -> None:
         if backend is not None:
             self.backend = backend
+        self.closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
 
     @classmethod
     def from_config(cls, config: ProviderConfig) -> Self:

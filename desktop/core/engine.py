@@ -130,6 +130,7 @@ class JobEngine:
         self.policy = policy or EnginePolicy()
         self._provider_factory = providers
         self._providers: dict[str, Provider] = {}
+        self._retired: list[Provider] = []
         self._load_url = load_url
         self._sleep = sleep
         self._clock = clock
@@ -179,6 +180,16 @@ class JobEngine:
             except KeyError:
                 raise InvalidInput(f"There is no provider '{provider_id}'.") from None
         return self._providers[provider_id]
+
+    def reconfigure(self, policy: EnginePolicy) -> None:
+        """Apply changed settings: new limits and deadlines, and fresh provider instances (a new
+        base URL) for jobs submitted from now on. Running jobs keep the instance they started
+        with; retired instances are closed with the engine."""
+        self.policy = policy
+        self._provider_slots = {}
+        self._global_slots = None
+        self._retired.extend(self._providers.values())
+        self._providers = {}
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -705,7 +716,7 @@ class JobEngine:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for provider in self._providers.values():
+        for provider in [*self._providers.values(), *self._retired]:
             try:
                 await provider.aclose()
             except Exception:

@@ -528,3 +528,25 @@ def test_progress_messages_do_not_outlive_the_job(env: Env) -> None:
                                   RemoteStatus(RemoteState.SUCCEEDED)])
     job = run_job(env, backend)
     assert job.state == JobState.SUCCEEDED and job.note == ""
+
+
+def test_reconfigure_gives_new_jobs_fresh_providers_and_closes_the_old_ones(env: Env) -> None:
+    """Settings changed in the window (a new base URL, limits) apply to the next job; a
+    running job keeps its provider instance; every instance is closed with the engine."""
+    backend = FakeBackend()
+
+    async def main() -> tuple[Job, list[Any], EnginePolicy]:
+        engine = env.engine(backend)
+        first = engine.provider("fake")
+        await engine.run(env.spec())
+        engine.reconfigure(EnginePolicy(global_limit=1, default_provider_limit=1))
+        second = engine.provider("fake")
+        job = await engine.run(env.spec())
+        await engine.aclose()
+        return job, [first, second], engine.policy
+
+    job, instances, policy = run(main())
+    assert job.state == JobState.SUCCEEDED
+    assert instances[0] is not instances[1]
+    assert policy.global_limit == 1
+    assert all(p.closed for p in instances)
