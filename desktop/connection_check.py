@@ -31,6 +31,7 @@ from typing import Any
 from desktop.config import env_name
 from desktop.core.contract import AccountInfo, Provider, ProviderConfig, ProviderError
 from desktop.core.model import ErrorCode
+from desktop.core.redaction import register_secret
 from desktop.providers.registry import create_provider, provider_class
 from desktop.services import Services
 
@@ -128,9 +129,13 @@ async def test_connection(
         return ConnectionResult(True, f"{title} runs on this computer: there is nothing to "
                                       "connect to.")
     key = (key or "").strip() or None
+    register_secret(key)
     if key is None and cls.needs_key:
-        # SecretStore calls may block on a locked keyring: never on the caller's thread.
-        key = await asyncio.to_thread(services.secrets.get, provider_id)
+        # SecretStore calls may block on a locked keyring: never on the caller's thread. The
+        # key comes back through a list, not as the result: an executor may log results.
+        found: list[str | None] = []
+        await asyncio.to_thread(lambda: found.append(services.secrets.get(provider_id)))
+        key = found[0]
         if not key:
             return ConnectionResult(
                 False, f"There is no API key for {title} to test: enter one first (or set "

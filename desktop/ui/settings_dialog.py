@@ -46,6 +46,7 @@ from desktop.config import ProviderSettings, Settings, env_name, save_settings
 from desktop.connection_check import CREDIT_UNITS, ConnectionResult, format_number
 from desktop.core.contract import Provider
 from desktop.core.model import ErrorCode
+from desktop.core.redaction import register_secret
 from desktop.general_settings import (
     EXPORT_DIR,
     EXPORT_FORMAT,
@@ -72,6 +73,7 @@ MAX_CONCURRENCY = 16
 MIN_DEADLINE_S = 10.0
 MAX_DEADLINE_S = 24 * 3600.0
 STORED_KEY_PLACEHOLDER = "•••••• (a key is stored)"
+REMOVE_PENDING_PLACEHOLDER = "(the stored key will be removed on Save)"
 SESSION_ONLY_TEXT = "No keyring on this machine: the key lasts this session only."
 
 #: Friendlier names for keyring backends ("module.Class" as SecretStore.backend_name gives).
@@ -432,22 +434,25 @@ class ProviderPage(QWidget):
     # -- key state -----------------------------------------------------------------------------
     def set_key_status(self, status: KeyStatus | None, location: str) -> None:
         self.key_status = status
-        self.remove_pending = False
         self.key_location.setText(location)
         source = status.source if status is not None else None
-        if source in (KeySource.KEYRING, KeySource.SESSION):
+        stored = source in (KeySource.KEYRING, KeySource.SESSION)
+        self.remove_pending = self.remove_pending and stored
+        if self.remove_pending:
+            self.key_field.setPlaceholderText(REMOVE_PENDING_PLACEHOLDER)
+        elif stored:
             self.key_field.setPlaceholderText(STORED_KEY_PLACEHOLDER)
         elif source == KeySource.ENV:
             self.key_field.setPlaceholderText(
                 f"(set by {env_name(self.provider_id, 'API_KEY')})")
         else:
             self.key_field.setPlaceholderText("Paste the API key")
-        self.remove_key.setEnabled(source in (KeySource.KEYRING, KeySource.SESSION))
+        self.remove_key.setEnabled(stored and not self.remove_pending)
 
     def _remove_clicked(self) -> None:
         self.remove_pending = True
         self.key_field.clear()
-        self.key_field.setPlaceholderText("(the stored key will be removed on Save)")
+        self.key_field.setPlaceholderText(REMOVE_PENDING_PLACEHOLDER)
         self.remove_key.setEnabled(False)
 
     def _key_edited(self, text: str) -> None:
@@ -589,6 +594,11 @@ class SettingsDialog(QDialog):
         if initial_provider is not None:
             self.show_provider(initial_provider)
         self._status_task = self._spawn(self.refresh_status())
+
+    @property
+    def status_task(self) -> asyncio.Task[Any]:
+        """The first read of key statuses and readiness (started by the constructor)."""
+        return self._status_task
 
     def _add_page(self, title: str, page: QWidget) -> None:
         item = QListWidgetItem(title)
@@ -770,6 +780,8 @@ class SettingsDialog(QDialog):
 
     async def _save(self) -> bool:
         self.problem_label.setText("")
+        # The first status read must not land after (and overwrite) what saving shows.
+        await asyncio.wait([self._status_task])
         for pid, page in self.pages.items():
             found = page.problem()
             if found is not None:
@@ -788,12 +800,15 @@ class SettingsDialog(QDialog):
         for pid, page in self.pages.items():
             key = page.typed_key()
             if key:
-                status = await asyncio.to_thread(secrets.set, pid, key)
+                register_secret(key)
+                # A closure, not arguments: an executor may log its callables' arguments.
+                status = await asyncio.to_thread(lambda p=pid, k=key: secrets.set(p, k))
             elif page.remove_pending:
                 await asyncio.to_thread(secrets.delete, pid)
                 status = await asyncio.to_thread(secrets.status, pid)
             else:
                 continue
+            page.remove_pending = False
             page.key_field.clear()
             page.set_key_status(status, "")
             page.key_location.setText(self.key_location_text(pid))
