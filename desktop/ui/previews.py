@@ -1,0 +1,215 @@
+"""Loading input images for the drop panes, off the GUI thread.
+
+`PreviewLoader.load` turns a source (a file path or an http(s) URL) into a `Preview`: it reads
+or downloads the bytes, checks them with `imaging.probe` (which decodes the whole first frame,
+so truncated and oversized images are refused here, before a job is ever submitted), and makes
+a small thumbnail. All of that runs in a worker thread; only the finished `QImage` crosses back.
+Every failure is an `InvalidInput` whose message is the sentence the pane shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QUrl
+from PySide6.QtGui import QImage
+
+from desktop.core import imaging
+from desktop.core.engine import MAX_INPUT_FILE_BYTES
+from desktop.core.files import atomic_write
+from desktop.core.humanize import human_bytes
+from desktop.core.model import InvalidInput, RestyleError
+
+#: Downloads an http(s) URL and returns its bytes. The app injects one built on the providers'
+#: HTTP client (the ui layer never imports httpx); it raises RestyleError with a user sentence.
+UrlFetcher = Callable[[str], Awaitable[bytes]]
+
+THUMBNAIL_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A loaded input: where it came from, what it is, and a thumbnail to show."""
+
+    source: str  # absolute file path or http(s) URL, as it will go into JobSpec.inputs
+    name: str  # file name for display
+    width: int  # pixel size after EXIF orientation
+    height: int
+    file_size: int  # bytes of the file / download
+    mime: str
+    thumbnail: QImage = field(compare=False, repr=False)  # <= 256 px, made in the worker
+
+
+def is_url(text: str) -> bool:
+    """True for an http(s) URL (the only remote sources an input may have)."""
+    lowered = text.lower()
+    return lowered.startswith(("http://", "https://")) and len(text) > len("https://")
+
+
+def local_path(text: str) -> str | None:
+    """The absolute path `text` names (a path, '~/…' or a file:// URL), else None.
+
+    Nothing is checked on disk: the loader says whether the file exists, in a worker.
+    """
+    text = text.strip()
+    if text.lower().startswith("file:"):
+        url = QUrl(text)
+        return os.path.abspath(url.toLocalFile()) if url.isLocalFile() else None
+    expanded = os.path.expanduser(text)
+    if os.path.isabs(expanded) and "\n" not in expanded and "\0" not in expanded:
+        return os.path.abspath(expanded)
+    return None
+
+
+def url_name(url: str) -> str:
+    """A display name for a URL: its last path segment, else its host."""
+    parts = urllib.parse.urlsplit(url)
+    segment = urllib.parse.unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
+    return segment or parts.hostname or url
+
+
+def _read_file(path: Path) -> bytes:
+    """Read an input file, refusing folders and files over MAX_INPUT_FILE_BYTES before reading."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise InvalidInput(f"{path} does not exist; it may have been moved or deleted.") from None
+    except PermissionError:
+        raise InvalidInput(f"{path} cannot be read (permission denied).") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    if path.is_dir():
+        raise InvalidInput(f"{path.name} is a folder, not an image file; drop the images in it.")
+    if stat.st_size > MAX_INPUT_FILE_BYTES:
+        raise InvalidInput(
+            f"{path.name} is {human_bytes(stat.st_size)}, larger than the "
+            f"{human_bytes(MAX_INPUT_FILE_BYTES)} Restyle accepts for one image; "
+            "downscale or compress it first."
+        )
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise InvalidInput(f"{path} cannot be read (permission denied).") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path} cannot be read ({exc.strerror or exc}).") from None
+
+
+def _describe(source: str, name: str, data: bytes) -> Preview:
+    """Probe and thumbnail `data` (worker thread)."""
+    info = imaging.probe(data, name)
+    thumb = imaging.thumbnail(data, name, size=THUMBNAIL_SIZE)
+    image = QImage.fromData(thumb.data)  # decodes into memory the QImage owns
+    if image.isNull():
+        raise InvalidInput(f"{name} could be read, but its preview could not be drawn.")
+    return Preview(
+        source=source,
+        name=name,
+        width=info.width,
+        height=info.height,
+        file_size=len(data),
+        mime=info.mime,
+        thumbnail=image,
+    )
+
+
+def _load_file(path: Path) -> Preview:
+    return _describe(str(path), path.name, _read_file(path))
+
+
+def _png_bytes(image: QImage) -> bytes:
+    """Encode a QImage as PNG (QImage is reentrant: safe in a worker on an image it owns)."""
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buffer, "PNG")
+    buffer.close()
+    if not ok:
+        raise InvalidInput("The pasted image could not be saved as PNG.")
+    return bytes(array.data())
+
+
+def _save_png(image: QImage, directory: Path) -> str:
+    data = _png_bytes(image)
+    digest = hashlib.sha256(data).hexdigest()
+    path = directory / f"pasted-{digest[:16]}.png"
+    if not path.exists():
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            raise InvalidInput(
+                f"The pasted image could not be saved in {directory} "
+                f"({exc.strerror or exc}); check that the folder is writable."
+            ) from None
+    return str(path)
+
+
+class PreviewLoader:
+    """Reads, validates and thumbnails input sources in worker threads."""
+
+    def __init__(self, fetch_url: UrlFetcher | None, paste_dir: Path) -> None:
+        self._fetch_url = fetch_url
+        self._paste_dir = Path(paste_dir)
+
+    @property
+    def can_fetch_urls(self) -> bool:
+        return self._fetch_url is not None
+
+    @property
+    def paste_dir(self) -> Path:
+        return self._paste_dir
+
+    async def load(self, source: str) -> Preview:
+        """Load `source` (path, file:// URL or http(s) URL) into a Preview.
+
+        Raises InvalidInput (ImageError for imaging problems) with the sentence to show.
+        """
+        source = source.strip()
+        if not source:
+            raise InvalidInput("No file or address was given.")
+        if is_url(source):
+            return await self._load_url(source)
+        path = local_path(source)
+        if path is None:
+            raise InvalidInput(
+                f"{source!r} is not a file path or an http(s) address; "
+                "drop, paste or browse for an image file."
+            )
+        return await asyncio.to_thread(_load_file, Path(path))
+
+    async def _load_url(self, url: str) -> Preview:
+        if self._fetch_url is None:
+            raise InvalidInput(
+                f"Cannot download {url}: URL inputs are not enabled here. "
+                "Save the image and drop the file instead."
+            )
+        try:
+            data = await self._fetch_url(url)
+        except RestyleError as exc:
+            raise InvalidInput(f"Cannot download {url}: {exc}") from None
+        except OSError as exc:
+            raise InvalidInput(
+                f"Cannot download {url} ({exc.strerror or exc}); check the address and your "
+                "connection."
+            ) from None
+        if len(data) > MAX_INPUT_FILE_BYTES:
+            raise InvalidInput(
+                f"{url_name(url)} is {human_bytes(len(data))}, larger than the "
+                f"{human_bytes(MAX_INPUT_FILE_BYTES)} Restyle accepts for one image."
+            )
+        return await asyncio.to_thread(_describe, url, url_name(url), bytes(data))
+
+    async def save_pasted(self, image: QImage) -> str:
+        """Write clipboard or dragged image data as a PNG named by its content hash; its path.
+
+        The same picture pasted twice gives the same file, so the paste folder does not fill
+        up with copies.
+        """
+        if image.isNull():
+            raise InvalidInput("The pasted image is empty.")
+        return await asyncio.to_thread(_save_png, image.copy(), self._paste_dir)
