@@ -380,7 +380,7 @@ class JobDelegate(QStyledItemDelegate):
         y += line + self.GAP
 
         # Line 2: coloured dot, state, progress bar (running with known progress).
-        dot = max(6, line // 2 - 1)
+        dot = max(8, line // 2)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(_state_color(job.state, dark)))
         painter.drawEllipse(x + 1, y + (line - dot) // 2, dot, dot)
@@ -528,6 +528,7 @@ class JobQueueView(QWidget):
         self._counts_label = QLabel("No jobs", self)
         self._counts_label.setObjectName("jobQueueCounts")
         self._counts_label.setAccessibleName("Job counts")
+        self._counts_label.setWordWrap(True)
         self._clear_button = QPushButton("Clear finished", self)
         self._clear_button.setObjectName("clearFinishedButton")
         self._clear_button.setAccessibleName("Clear finished jobs")
@@ -785,6 +786,8 @@ class JobQueueView(QWidget):
             return job.error.message if job.error is not None else "Cancelled."
         if entry.live and entry.message:
             return entry.message
+        if job.state == JobState.QUEUED and not job.note:
+            return "Waiting to start."
         return job.note
 
     def _entry_text(self, entry: _Entry) -> str:
@@ -942,7 +945,8 @@ class JobQueueView(QWidget):
 
     # -- refreshers ------------------------------------------------------------------------
     def _refresh_counts(self) -> None:
-        parts = [f"{self._counts[c]} {c}" for c in _COUNT_ORDER if self._counts[c] > 0]
+        # No-break spaces keep "1 failed" together when a narrow dock wraps the line.
+        parts = [f"{self._counts[c]}\u00a0{c}" for c in _COUNT_ORDER if self._counts[c] > 0]
         text = " · ".join(parts) if parts else "No jobs"
         if text != self._counts_label.text():
             self._counts_label.setText(text)

@@ -58,6 +58,12 @@ def button(queue: JobQueueView, name: str) -> QToolButton:
     return found
 
 
+def counts_text(queue: JobQueueView) -> str:
+    label = queue.findChild(QLabel, "jobQueueCounts")
+    assert label is not None
+    return label.text().replace("\u00a0", " ")
+
+
 def test_formats() -> None:
     assert format_elapsed(12.9) == "0:12"
     assert format_elapsed(725) == "12:05"
@@ -77,6 +83,7 @@ def test_rows_newest_first_with_state_and_elapsed(queue: JobQueueView, clock: Cl
     queue.update_job(running)
     queued = make_job("c", JobState.QUEUED, task="upscale", created=T0 - 1)
     queue.update_job(queued)
+    assert "Waiting to start." in queue.row_text("c")
     assert queue.job_ids() == ["c", "b", "a"]
     assert queue.job("b") == running
 
@@ -91,8 +98,7 @@ def test_rows_newest_first_with_state_and_elapsed(queue: JobQueueView, clock: Cl
     queue.tick()
     assert "Running · 0:17" in queue.row_text("b")
     assert "0:45" in queue.row_text("a")  # a finished job shows its duration, not a clock
-    counts = queue.findChild(QLabel, "jobQueueCounts")
-    assert counts is not None and counts.text() == "1 running · 1 queued · 1 succeeded"
+    assert counts_text(queue) == "1 running · 1 queued · 1 succeeded"
 
     # A job that started earlier but arrives later (resumed) is sorted by creation time.
     queue.update_job(make_job("old", JobState.RUNNING, created=T0 - 500, started=T0 - 500))
@@ -369,8 +375,7 @@ def test_clear_finished_keeps_live_jobs(queue: JobQueueView, qtbot) -> None:  # 
     assert queue.job_ids() == ["b"]
     assert sorted(removed) == ["a", "c"]
     assert not clear.isEnabled()
-    counts = queue.findChild(QLabel, "jobQueueCounts")
-    assert counts is not None and counts.text() == "1 running"
+    assert counts_text(queue) == "1 running"
     # The selection moved to the job that stayed, and the window heard of it.
     assert queue.current_job_id() == current[-1] == "b"
 
@@ -398,7 +403,7 @@ def test_many_jobs_many_updates(queue: JobQueueView, clock: Clock) -> None:
         queue.update_job(job.evolve(state=JobState.SUCCEEDED, finished_at=clock.now))
     assert len(queue.job_ids()) == 200
     assert queue.job_ids()[0] == "j199"
-    assert queue.findChild(QLabel, "jobQueueCounts").text() == "100 running · 100 succeeded"
+    assert counts_text(queue) == "100 running · 100 succeeded"
     last = jobs[(1999 * 7) % 200]
     assert f"{99} %" in queue.row_text(last.id) and "step 1999" in queue.row_text(last.id)
     queue.list_view.viewport().repaint()
