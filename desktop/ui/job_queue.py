@@ -381,8 +381,12 @@ class JobDelegate(QStyledItemDelegate):
 
         # Line 2: coloured dot, state, progress bar (running with known progress).
         dot = max(8, line // 2)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(_state_color(job.state, dark)))
+        waiting = entry.live and entry.retry_at is not None
+        dot_color = _warning_color(dark) if waiting else _state_color(job.state, dark)
+        # On a selected row a ring in the highlight's text colour keeps the dot visible.
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText) if selected
+                       else Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(dot_color))
         painter.drawEllipse(x + 1, y + (line - dot) // 2, dot, dot)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setFont(regular)
@@ -923,6 +927,7 @@ class JobQueueView(QWidget):
         self.list_view.setCurrentIndex(index)
         menu = QMenu(self)
         menu.setAccessibleName("Job actions")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for action in (self.open_action, self.retry_action, self.cancel_action,
                        self.remove_action):
             menu.addAction(action)
