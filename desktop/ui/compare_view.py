@@ -63,8 +63,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui import qt_compat
 from desktop.ui.image_canvas import BUTTON_STEP, ImageCanvas, ViewState, build_pyramid
 
+qt_compat.install()  # paints and emits all the time: needs the PySide6 6.12 refcount fix
 log = logging.getLogger(__name__)
 
 DIFF_THRESHOLD = 24  # a channel must move by more than this (of 255) to count as changed
@@ -670,7 +672,8 @@ class CompareView(QWidget):
             entry.setData(Qt.ItemDataRole.AccessibleTextRole, item.title or f"Output {index + 1}")
             entry.setIcon(self._blank_thumbnail())  # the layout needs the size from the start
             self._strip.addItem(entry)
-            self._ensure_thumbnail(index)
+            if len(self._items) >= 2:  # the strip is hidden otherwise
+                self._ensure_thumbnail(index)
         if self._items:
             self._strip.setCurrentRow(self._current)
         self._strip.blockSignals(False)
