@@ -717,7 +717,10 @@ class CompareView(QWidget):
     def _apply_thumbnail(self, key: int) -> None:
         for row, item in enumerate(self._items):
             if item.image.cacheKey() == key and row < self._strip.count():
-                self._strip.item(row).setIcon(QIcon(self._thumbs[key]))
+                icon = QIcon(self._thumbs[key])
+                # no selection tint over the picture: the highlight is the caption's colour
+                icon.addPixmap(self._thumbs[key], QIcon.Mode.Selected)
+                self._strip.item(row).setIcon(icon)
 
     # ------------------------------------------------------------------ workers
 
