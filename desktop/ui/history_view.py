@@ -1,0 +1,892 @@
+"""The history panel (a dock's content): past jobs as thumbnails, newest first, with search,
+filters and the actions on a job (open, re-run, reuse parameters, favourite, delete, reveal).
+
+Everything that touches the database or the disk runs in a worker; the list is a paged model
+(see history_model.py) so a history of 10,000 jobs opens with one count and one page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QMessageBox,
+    QSizePolicy,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.assets import AssetStore
+from desktop.core.model import Job, JobState
+from desktop.core.store import History, JobFilter
+from desktop.ui.history_model import (
+    FAILED_STATES,
+    UNFINISHED_STATES,
+    HistoryModel,
+    JobRole,
+    ThumbnailCache,
+    ThumbStatus,
+    filter_is_empty,
+    in_worker,
+    state_text,
+    thumb_source,
+    when_text,
+)
+
+log = logging.getLogger(__name__)
+
+EMPTY_TEXT = "No jobs yet. Results you generate appear here."
+EMPTY_FILTERED_TEXT = "No jobs match the filter."
+SEARCH_DEBOUNCE_MS = 250
+
+#: State filter choices: label -> states (empty: all).
+STATE_CHOICES: tuple[tuple[str, tuple[JobState, ...]], ...] = (
+    ("All states", ()),
+    ("Succeeded", (JobState.SUCCEEDED,)),
+    ("Failed", FAILED_STATES),
+    ("Cancelled", (JobState.CANCELLED,)),
+    ("Unfinished", UNFINISHED_STATES),
+)
+#: Date filter choices: label -> days back (None: any time; 0: since local midnight).
+DATE_CHOICES: tuple[tuple[str, int | None], ...] = (
+    ("Any time", None),
+    ("Today", 0),
+    ("Last 7 days", 7),
+    ("Last 30 days", 30),
+)
+
+
+def since_for(days: int | None, now: float | None = None) -> float | None:
+    """The `since` bound of a date choice: midnight today for 0, now minus N days else."""
+    if days is None:
+        return None
+    now = time.time() if now is None else now
+    if days == 0:
+        t = time.localtime(now)
+        return time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
+    return now - days * 86400
+
+
+def count_text(count: int) -> str:
+    return f"{count:,} job" + ("" if count == 1 else "s")
+
+
+class HistoryDelegate(QStyledItemDelegate):
+    """A row: thumbnail, 'Provider · Task', coloured state and date, a detail line, a star.
+
+    Painting a row whose thumbnail is not cached asks the cache for it; only visible rows are
+    painted, so only they load.
+    """
+
+    THUMB = 64
+    MARGIN = 8
+
+    def __init__(self, model: HistoryModel, cache: ThumbnailCache,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self.cache = cache
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(max(240, option.rect.width()), self.THUMB + 2 * self.MARGIN)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        job: Job | None = index.data(JobRole)
+        if job is None:
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget  # type: ignore[attr-defined]
+        style = widget.style() if widget is not None else None
+        painter.save()
+        try:
+            if style is not None:
+                style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter,
+                                    widget)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            rect: QRect = opt.rect  # type: ignore[attr-defined]
+            thumb_rect = QRect(rect.left() + self.MARGIN, rect.top() + self.MARGIN, self.THUMB,
+                               self.THUMB)
+            dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+            self._paint_thumb(painter, opt, thumb_rect, job, dpr)
+            self._paint_text(painter, opt, rect, thumb_rect, job)
+        finally:
+            painter.restore()
+
+    # -- parts --------------------------------------------------------------------------------
+    def _paint_thumb(self, painter: QPainter, opt: QStyleOptionViewItem, rect: QRect, job: Job,
+                     dpr: float) -> None:
+        palette: QPalette = opt.palette  # type: ignore[attr-defined]
+        source = thumb_source(job)
+        pixmap = None
+        status = ThumbStatus.NO_PREVIEW
+        if source is not None:
+            status = self.cache.status(source.sha256)
+            if status == ThumbStatus.READY:
+                pixmap = self.cache.pixmap(source.sha256)
+            elif status == ThumbStatus.LOADING:
+                self.cache.request(source, math.ceil(self.THUMB * dpr))
+        if pixmap is not None and not pixmap.isNull():
+            size = pixmap.deviceIndependentSize().toSize().scaled(
+                rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(rect.center())
+            painter.drawPixmap(target, pixmap)
+            return
+        base = palette.color(QPalette.ColorRole.Mid)
+        base.setAlpha(60)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(base)
+        painter.drawRoundedRect(rect, 6, 6)
+        glyph = ""
+        colour = palette.color(QPalette.ColorRole.PlaceholderText)
+        if job.state in FAILED_STATES and not job.outputs:
+            glyph, colour = "!", _failed_colour(palette)
+        elif status == ThumbStatus.MISSING:
+            glyph = "?"
+        elif status == ThumbStatus.NO_PREVIEW:
+            glyph = "▶" if source is not None and source.kind != "image" else "–"
+        if glyph:
+            font = QFont(opt.font)  # type: ignore[attr-defined]
+            font.setPixelSize(26)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(colour)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, glyph)
+
+    def _paint_text(self, painter: QPainter, opt: QStyleOptionViewItem, rect: QRect,
+                    thumb_rect: QRect, job: Job) -> None:
+        palette: QPalette = opt.palette  # type: ignore[attr-defined]
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        text_role = (QPalette.ColorRole.HighlightedText if selected
+                     else QPalette.ColorRole.Text)
+        text_colour = palette.color(text_role)
+        dim = QColor(text_colour)
+        dim.setAlphaF(0.68)
+        left = thumb_rect.right() + 1 + self.MARGIN + 2
+        right = rect.right() - self.MARGIN
+        base_font = QFont(opt.font)  # type: ignore[attr-defined]
+        line_h = QFontMetrics(base_font).height()
+        top = rect.top() + self.MARGIN + max(0, (self.THUMB - 3 * line_h - 4) // 2)
+
+        # Line 1: title, star at the right.
+        title_font = QFont(base_font)
+        title_font.setBold(True)
+        star_w = 0
+        if job.favorite:
+            star_font = QFont(base_font)
+            star_font.setPixelSize(max(14, line_h))
+            star_w = QFontMetrics(star_font).horizontalAdvance("★") + 4
+            painter.setFont(star_font)
+            painter.setPen(QColor("#e0a800"))
+            painter.drawText(QRect(right - star_w, top, star_w, line_h + 2),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "★")
+        painter.setFont(title_font)
+        painter.setPen(text_colour)
+        fm = QFontMetrics(title_font)
+        title = fm.elidedText(self._model.title(job), Qt.TextElideMode.ElideRight,
+                              max(0, right - left - star_w))
+        painter.drawText(QRect(left, top, right - left - star_w, line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+
+        # Line 2: state (coloured) · date.
+        y = top + line_h + 2
+        painter.setFont(base_font)
+        fm = QFontMetrics(base_font)
+        state = state_text(job)
+        state_colour = text_colour if selected else _state_colour(job.state, palette)
+        painter.setPen(state_colour)
+        state_w = fm.horizontalAdvance(state)
+        painter.drawText(QRect(left, y, state_w + 1, line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, state)
+        painter.setPen(dim)
+        when = fm.elidedText(f" · {when_text(job.created_at)}", Qt.TextElideMode.ElideRight,
+                             max(0, right - left - state_w))
+        painter.drawText(QRect(left + state_w, y, max(0, right - left - state_w), line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, when)
+
+        # Line 3: the error, or how many results and the parameters.
+        y += line_h + 2
+        detail = fm.elidedText(_detail_text(job), Qt.TextElideMode.ElideRight,
+                               max(0, right - left))
+        painter.drawText(QRect(left, y, right - left, line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, detail)
+
+
+def _is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def _failed_colour(palette: QPalette) -> QColor:
+    return QColor("#ff6b6b") if _is_dark(palette) else QColor("#c62828")
+
+
+def _state_colour(state: JobState, palette: QPalette) -> QColor:
+    dark = _is_dark(palette)
+    if state in FAILED_STATES:
+        return _failed_colour(palette)
+    if state == JobState.SUCCEEDED:
+        return QColor("#66bb6a") if dark else QColor("#2e7d32")
+    if state == JobState.CANCELLED:
+        return palette.color(QPalette.ColorRole.PlaceholderText)
+    return QColor("#64b5f6") if dark else QColor("#1565c0")
+
+
+def _detail_text(job: Job) -> str:
+    if job.error is not None and job.error.message:
+        return job.error.message
+    parts: list[str] = []
+    if len(job.outputs) > 1:
+        parts.append(f"{len(job.outputs)} results")
+    if job.spec.params:
+        parts.append(", ".join(f"{k}={v}" for k, v in job.spec.params.items()))
+    elif job.note:
+        parts.append(job.note)
+    return " · ".join(parts)
+
+
+class HistoryPanel(QWidget):
+    """Past jobs with search and filters; emits requests the window carries out."""
+
+    openRequested = Signal(str)
+    rerunRequested = Signal(str)
+    reuseRequested = Signal(str)
+    deleteRequested = Signal(str)
+
+    def __init__(self, history: History, assets: AssetStore, provider_titles: Mapping[str, str],
+                 task_titles: Mapping[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("historyPanel")
+        self.setAccessibleName("History")
+        self._history = history
+        self._assets = assets
+        self._provider_titles = dict(provider_titles)
+        self._task_titles = dict(task_titles)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reload_task: asyncio.Task[None] | None = None
+        self._confirm: QMessageBox | None = None
+        self._menu: QMenu | None = None
+        self._restore_id = ""
+
+        self.model = HistoryModel(history, self._provider_titles, self._task_titles, self)
+        self.thumbnails = ThumbnailCache(history, assets, parent=self)
+        self.model.set_thumbnails(self.thumbnails)
+        self.delegate = HistoryDelegate(self.model, self.thumbnails, self)
+
+        self._build_filter_bar()
+        self._build_view()
+        self._build_actions()
+        self._build_layout()
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self._filter_widgets_changed)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(lambda: self._show_message(""))
+
+        self.model.modelReset.connect(self._after_reset)
+        self.model.rowsInserted.connect(self._update_state)
+        self.model.rowsRemoved.connect(self._update_state)
+        self.model.dataChanged.connect(self._update_actions)
+        self.model.loadingChanged.connect(self._update_state)
+        self.model.totalChanged.connect(self._update_state)
+        self.model.loadFailed.connect(lambda text: self._show_message(text, error=True))
+        self.thumbnails.ready.connect(lambda _sha: self.view.viewport().update())
+        self._update_state()
+        self._update_actions()
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_filter_bar(self) -> None:
+        self.search = QLineEdit(self)
+        self.search.setObjectName("historySearch")
+        self.search.setPlaceholderText("Search jobs (Ctrl+F)")
+        self.search.setAccessibleName("Search jobs")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.installEventFilter(self)
+
+        self.favorites_only = QToolButton(self)
+        self.favorites_only.setObjectName("historyFavoritesOnly")
+        self.favorites_only.setText("★ Favourites")
+        self.favorites_only.setCheckable(True)
+        self.favorites_only.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.favorites_only.setToolTip("Show favourites only")
+        self.favorites_only.setAccessibleName("Favourites only")
+        self.favorites_only.toggled.connect(self._filter_widgets_changed)
+
+        self.provider_combo = self._combo(
+            "historyProviderFilter", "Filter by provider",
+            [("All providers", None), *sorted(((t, k) for k, t in self._provider_titles.items()),
+                                              key=lambda p: p[0].lower())])
+        self.task_combo = self._combo(
+            "historyTaskFilter", "Filter by task",
+            [("All tasks", None), *sorted(((t, k) for k, t in self._task_titles.items()),
+                                          key=lambda p: p[0].lower())])
+        self.state_combo = self._combo("historyStateFilter", "Filter by state",
+                                       [(label, states) for label, states in STATE_CHOICES])
+        self.date_combo = self._combo("historyDateFilter", "Filter by date",
+                                      [(label, days) for label, days in DATE_CHOICES])
+
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("historyCount")
+        self.count_label.setAccessibleName("Number of jobs")
+
+    def _combo(self, name: str, accessible: str, items: list[tuple[str, Any]]) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setObjectName(name)
+        combo.setAccessibleName(accessible)
+        combo.setToolTip(accessible)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        for label, data in items:
+            combo.addItem(label, data)
+        combo.currentIndexChanged.connect(self._filter_widgets_changed)
+        return combo
+
+    def _build_view(self) -> None:
+        self.view = QListView(self)
+        self.view.setObjectName("historyView")
+        self.view.setAccessibleName("Job history")
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(self.delegate)
+        self.view.setViewMode(QListView.ViewMode.ListMode)
+        self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setMouseTracking(True)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._show_context_menu)
+        self.view.doubleClicked.connect(self._open_index)
+        self.view.selectionModel().currentChanged.connect(lambda *_: self._update_actions())
+
+        self.empty_label = QLabel(EMPTY_TEXT, self)
+        self.empty_label.setObjectName("historyEmpty")
+        self.empty_label.setAccessibleName("History is empty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setContentsMargins(24, 24, 24, 24)
+        self.empty_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty_label)
+
+        self.message = QLabel(self)
+        self.message.setObjectName("historyMessage")
+        self.message.setAccessibleName("History message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+
+    def _action(self, name: str, text: str, slot: Callable[[], None], shortcut: str | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setToolTip(tip or text)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("historyOpen", "Open", self._open_current, None,
+                                        "Show in the compare view (Enter)")
+        self.rerun_action = self._action("historyRerun", "Re-run", self._rerun_current,
+                                         "Ctrl+R", "Run the same job again (Ctrl+R)")
+        self.reuse_action = self._action("historyReuse", "Reuse parameters",
+                                         self._reuse_current, "Ctrl+U",
+                                         "Put this job's inputs and parameters in the form"
+                                         " (Ctrl+U)")
+        self.favorite_action = self._action("historyFavorite", "Favourite",
+                                            self._toggle_favorite_current, "Ctrl+D",
+                                            "Mark or unmark as favourite (Ctrl+D)")
+        self.favorite_action.setCheckable(True)
+        self.delete_action = self._action("historyDelete", "Delete…", self._delete_current, None,
+                                          "Delete this job and its files (Delete)")
+        self.reveal_action = self._action("historyReveal", "Reveal in file manager",
+                                          self._reveal_current, "Ctrl+Shift+E",
+                                          "Open the folder holding the result file"
+                                          " (Ctrl+Shift+E)")
+        self.copy_path_action = self._action("historyCopyPath", "Copy file path",
+                                             self._copy_path_current, "Ctrl+Shift+C",
+                                             "Copy the result file's path (Ctrl+Shift+C)")
+        # Enter and Delete belong to the list only (the search field keeps its own keys).
+        self.open_action.setShortcuts([QKeySequence(Qt.Key.Key_Return),
+                                       QKeySequence(Qt.Key.Key_Enter)])
+        self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        for action in (self.open_action, self.delete_action):
+            self.removeAction(action)
+            self.view.addAction(action)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        focus_search = QAction("Search", self)
+        focus_search.setShortcut(QKeySequence.StandardKey.Find)
+        focus_search.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        focus_search.triggered.connect(self.focus_search)
+        self.addAction(focus_search)
+
+    def _tool_button(self, action: QAction, text: str, name: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setText(text)
+        button.setObjectName(name)
+        button.setAccessibleName(action.text().rstrip("…"))
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        return button
+
+    def _build_layout(self) -> None:
+        filters = QGridLayout()
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.setHorizontalSpacing(6)
+        filters.setVerticalSpacing(4)
+        filters.addWidget(self.search, 0, 0, 1, 2)
+        filters.addWidget(self.favorites_only, 0, 2)
+        filters.addWidget(self.provider_combo, 1, 0)
+        filters.addWidget(self.task_combo, 1, 1, 1, 2)
+        filters.addWidget(self.state_combo, 2, 0)
+        filters.addWidget(self.date_combo, 2, 1, 1, 2)
+        filters.setColumnStretch(0, 1)
+        filters.setColumnStretch(1, 1)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(2)
+        bar.addWidget(self.count_label, 1)
+        self.toolbar_buttons = [
+            self._tool_button(self.open_action, "Open", "historyOpenButton"),
+            self._tool_button(self.rerun_action, "Re-run", "historyRerunButton"),
+            self._tool_button(self.reuse_action, "Reuse", "historyReuseButton"),
+            self._tool_button(self.favorite_action, "☆", "historyFavoriteButton"),
+            self._tool_button(self.reveal_action, "Reveal", "historyRevealButton"),
+            self._tool_button(self.delete_action, "Delete…", "historyDeleteButton"),
+        ]
+        for button in self.toolbar_buttons:
+            bar.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addLayout(filters)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.stack, 1)
+
+        QWidget.setTabOrder(self.search, self.favorites_only)
+        QWidget.setTabOrder(self.favorites_only, self.provider_combo)
+        QWidget.setTabOrder(self.provider_combo, self.task_combo)
+        QWidget.setTabOrder(self.task_combo, self.state_combo)
+        QWidget.setTabOrder(self.state_combo, self.date_combo)
+        QWidget.setTabOrder(self.date_combo, self.view)
+
+    # -- public interface ---------------------------------------------------------------------
+    async def reload(self) -> None:
+        """Count and first page with the current filter; a newer call supersedes this one."""
+        self._restore_id = self.current_job_id() or self._restore_id
+        self._show_message("")
+        await self.model.reload()
+
+    def refresh_job(self, job: Job) -> None:
+        self.model.update_job(job)
+        self._update_actions()
+
+    def remove_job(self, job_id: str) -> None:
+        self.model.remove(job_id)
+        self._update_actions()
+
+    def job_ids_loaded(self) -> list[str]:
+        return self.model.job_ids()
+
+    def total_count(self) -> int:
+        return self.model.total
+
+    def set_filter(self, job_filter: JobFilter) -> None:
+        """Show `job_filter` in the widgets (choices are added for values they lack) and reload."""
+        widgets: list[QObject] = [self.search, self.favorites_only, self.provider_combo,
+                                  self.task_combo, self.state_combo, self.date_combo]
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self._search_timer.stop()
+            self.search.setText(job_filter.text or "")
+            self.favorites_only.setChecked(job_filter.favorite is True)
+            _select_data(self.provider_combo, job_filter.provider,
+                         lambda v: self._provider_titles.get(v, v))
+            _select_data(self.task_combo, job_filter.task, lambda v: self._task_titles.get(v, v))
+            _select_data(self.state_combo, tuple(job_filter.states),
+                         lambda v: ", ".join(str(s) for s in v))
+            self._select_date(job_filter)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self.model.set_job_filter(job_filter)
+        self._schedule_reload()
+
+    def job_filter(self) -> JobFilter:
+        return self.model.job_filter
+
+    def current_job_id(self) -> str:
+        index = self.view.currentIndex()
+        job = index.data(JobRole) if index.isValid() else None
+        return job.id if job is not None else ""
+
+    def current_job(self) -> Job | None:
+        return self.model.job(self.current_job_id()) if self.current_job_id() else None
+
+    def select_job(self, job_id: str) -> None:
+        row = self.model.row_of(job_id)
+        if row < 0:
+            return
+        index = self.model.index(row)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def reveal_path(self, job_id: str) -> Path | None:
+        """The first result file of a loaded job (whether or not it still exists)."""
+        job = self.model.job(job_id)
+        if job is None or not job.outputs:
+            return None
+        first = min(job.outputs, key=lambda o: o.position)
+        return self._assets.path_for(first.sha256, first.mime)
+
+    def cancel_tasks(self) -> None:
+        """Stop every worker call this panel started (before closing the loop)."""
+        for task in list(self._tasks):
+            task.cancel()
+        self.model.cancel()
+        self.thumbnails.cancel()
+
+    async def settle(self) -> None:
+        """Wait for every reload, page, favourite write and thumbnail under way."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.model.settle()
+        await self.thumbnails.settle()
+
+    # -- filter widgets -----------------------------------------------------------------------
+    def _select_date(self, job_filter: JobFilter) -> None:
+        combo = self.date_combo
+        custom = combo.findText("Custom range")
+        if job_filter.since is None and job_filter.until is None:
+            combo.setCurrentIndex(0)
+            return
+        now = time.time()
+        for i, (_label, days) in enumerate(DATE_CHOICES):
+            bound = since_for(days, now)
+            if (days is not None and job_filter.until is None and bound is not None
+                    and job_filter.since is not None and abs(job_filter.since - bound) < 120):
+                combo.setCurrentIndex(i)
+                return
+        if custom < 0:
+            combo.addItem("Custom range", "custom")
+            custom = combo.count() - 1
+        combo.setCurrentIndex(custom)
+
+    def _filter_from_widgets(self) -> JobFilter:
+        text = self.search.text().strip() or None
+        states = self.state_combo.currentData() or ()
+        date = self.date_combo.currentData()
+        current = self.model.job_filter
+        if date == "custom":
+            since, until = current.since, current.until
+        else:
+            since, until = since_for(date), None
+        return JobFilter(
+            provider=self.provider_combo.currentData() or None,
+            task=self.task_combo.currentData() or None,
+            states=tuple(states),
+            text=text,
+            favorite=True if self.favorites_only.isChecked() else None,
+            since=since,
+            until=until,
+        )
+
+    def _filter_widgets_changed(self) -> None:
+        self._search_timer.stop()
+        job_filter = self._filter_from_widgets()
+        if job_filter == self.model.job_filter and self.model.loaded_once:
+            return
+        self.model.set_job_filter(job_filter)
+        self._schedule_reload()
+
+    def _schedule_reload(self) -> None:
+        if self._reload_task is not None and not self._reload_task.done():
+            self._reload_task.cancel()
+        self._reload_task = self._spawn(self.reload())
+
+    # -- state --------------------------------------------------------------------------------
+    def _after_reset(self) -> None:
+        if self._restore_id:
+            self.select_job(self._restore_id)
+            self._restore_id = ""
+        self._update_state()
+        self._update_actions()
+
+    def _update_state(self) -> None:
+        model = self.model
+        if not model.loaded_once:
+            self.count_label.setText("Loading…")
+            return
+        self.count_label.setText(count_text(model.total))
+        if model.rowCount() == 0 and not model.loading:
+            self.empty_label.setText(EMPTY_TEXT if filter_is_empty(model.job_filter)
+                                     else EMPTY_FILTERED_TEXT)
+            self.stack.setCurrentWidget(self.empty_label)
+        else:
+            self.stack.setCurrentWidget(self.view)
+
+    def _update_actions(self, *_args: object) -> None:
+        job = self.current_job()
+        has_job = job is not None
+        for action in (self.open_action, self.rerun_action, self.reuse_action,
+                       self.favorite_action, self.delete_action):
+            action.setEnabled(has_job)
+        has_file = job is not None and bool(job.outputs)
+        self.reveal_action.setEnabled(has_file)
+        self.copy_path_action.setEnabled(has_file)
+        favourite = job is not None and job.favorite
+        self.favorite_action.setChecked(favourite)
+        self.favorite_action.setText("Unfavourite" if favourite else "Favourite")
+        self.toolbar_buttons[3].setText("★" if favourite else "☆")
+
+    def _show_message(self, text: str, *, error: bool = False) -> None:
+        self._message_timer.stop()
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        if error:
+            self.message.setStyleSheet("color: #c62828;" if not _is_dark(self.palette())
+                                       else "color: #ff6b6b;")
+        else:
+            self.message.setStyleSheet("")
+            if text:
+                self._message_timer.start(4000)
+
+    # -- actions ------------------------------------------------------------------------------
+    def _open_index(self, index: QModelIndex) -> None:
+        job = index.data(JobRole)
+        if job is not None:
+            self.openRequested.emit(job.id)
+
+    def _open_current(self) -> None:
+        if job_id := self.current_job_id():
+            self.openRequested.emit(job_id)
+
+    def _rerun_current(self) -> None:
+        if job_id := self.current_job_id():
+            self.rerunRequested.emit(job_id)
+
+    def _reuse_current(self) -> None:
+        if job_id := self.current_job_id():
+            self.reuseRequested.emit(job_id)
+
+    def _toggle_favorite_current(self) -> None:
+        job = self.current_job()
+        if job is None:
+            return
+        self.toggle_favorite(job.id)
+
+    def toggle_favorite(self, job_id: str) -> None:
+        """Flip the star now; store it in a worker; put it back if storing fails."""
+        job = self.model.job(job_id)
+        if job is None:
+            return
+        changed = job.evolve(favorite=not job.favorite)
+        self.model.update_job(changed)
+        self._update_actions()
+        self._spawn(self._store_favorite(job, changed))
+
+    async def _store_favorite(self, before: Job, after: Job) -> None:
+        try:
+            await in_worker(self._history.set_favorite, after.id, after.favorite)
+        except Exception as exc:
+            log.exception("Storing a favourite failed")
+            self.model.update_job(before)
+            self._update_actions()
+            self._show_message(f"The favourite could not be saved ({exc}). Try again.",
+                               error=True)
+
+    def _delete_current(self) -> None:
+        job = self.current_job()
+        if job is None:
+            return
+        self.confirm_delete(job.id)
+
+    def confirm_delete(self, job_id: str) -> None:
+        """Ask (without blocking) and emit deleteRequested only when the user says Yes."""
+        job = self.model.job(job_id)
+        if job is None:
+            return
+        if self._confirm is not None:
+            self._confirm.close()
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete job",
+                          f"Delete the {self.model.title(job)} job from"
+                          f" {when_text(job.created_at).lower()}?", parent=self)
+        box.setObjectName("historyDeleteConfirm")
+        box.setInformativeText("Its input and result files that no other job uses are removed"
+                               " too. This cannot be undone.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+        box.button(QMessageBox.StandardButton.No).setText("Keep")
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def done(_result: int) -> None:
+            confirmed = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
+            if self._confirm is box:
+                self._confirm = None
+            box.deleteLater()
+            if confirmed:
+                self.deleteRequested.emit(job_id)
+
+        box.finished.connect(done)
+        self._confirm = box
+        box.open()
+
+    def _reveal_current(self) -> None:
+        if job_id := self.current_job_id():
+            self._spawn(self.reveal(job_id))
+
+    async def reveal(self, job_id: str) -> bool:
+        """Open the folder holding the result file (no portable 'select file' on Linux)."""
+        path = self.reveal_path(job_id)
+        if path is None:
+            self._show_message("This job has no result file to show.", error=True)
+            return False
+        if not await in_worker(path.exists):
+            self._show_message(f"The result file {path.name} is missing from {path.parent}. It"
+                               " was removed outside Restyle; re-run the job to make it again.",
+                               error=True)
+            return False
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent))):
+            self._show_message(f"No file manager could open {path.parent}. Copy the path"
+                               " instead (Ctrl+Shift+C).", error=True)
+            return False
+        return True
+
+    def _copy_path_current(self) -> None:
+        path = self.reveal_path(self.current_job_id()) if self.current_job_id() else None
+        if path is None:
+            self._show_message("This job has no result file to copy.", error=True)
+            return
+        QGuiApplication.clipboard().setText(str(path))
+        self._show_message(f"Copied {path}")
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid():
+            self.view.setCurrentIndex(index)
+        if not self.current_job_id():
+            return
+        menu = QMenu(self)
+        menu.setObjectName("historyMenu")
+        menu.addAction(self.open_action)
+        menu.addAction(self.rerun_action)
+        menu.addAction(self.reuse_action)
+        menu.addSeparator()
+        menu.addAction(self.favorite_action)
+        menu.addAction(self.reveal_action)
+        menu.addAction(self.copy_path_action)
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
+        menu.aboutToHide.connect(menu.deleteLater)
+        self._menu = menu
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    # -- events -------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """In the search field, Down and Enter move to the list (typing stays in the field)."""
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._search_timer.isActive():
+                    self._filter_widgets_changed()
+                self.view.setFocus(Qt.FocusReason.TabFocusReason)
+                if not self.view.currentIndex().isValid() and self.model.rowCount() > 0:
+                    self.view.setCurrentIndex(self.model.index(0))
+                return True
+        return super().eventFilter(watched, event)
+
+    # -- tasks --------------------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("A history panel task failed", exc_info=task.exception())
+            self._show_message("Something went wrong in the history panel; details are in the"
+                               " log.", error=True)
+
+
+def _select_data(combo: QComboBox, value: Any, label: Callable[[Any], str]) -> None:
+    """Select the item whose data is `value` (None/empty: the first, 'All'); add it if new."""
+    if not value:
+        combo.setCurrentIndex(0)
+        return
+    for i in range(combo.count()):
+        if combo.itemData(i) == value:
+            combo.setCurrentIndex(i)
+            return
+    combo.addItem(label(value), value)
+    combo.setCurrentIndex(combo.count() - 1)
