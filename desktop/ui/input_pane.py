@@ -189,6 +189,8 @@ class _Thumbnail(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if not self.isEnabled():
+            painter.setOpacity(0.4)  # an item the provider will not use
         pixmap = self._pixmap()
         size = pixmap.deviceIndependentSize()
         x = (self.width() - size.width()) / 2
@@ -352,7 +354,6 @@ class InputPane(QFrame):
         header.addWidget(self._title_label)
         self._count_label = QLabel(self)
         self._count_label.setObjectName("countLabel")
-        self._count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         header.addWidget(self._count_label)
         header.addStretch(1)
         self._busy_bar = QProgressBar(self)
@@ -382,7 +383,6 @@ class InputPane(QFrame):
         self._hint.setWordWrap(True)
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._hint.setMinimumHeight(72)
-        self._hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(self._hint)
 
         self._items_box = QVBoxLayout()
@@ -749,7 +749,14 @@ class InputPane(QFrame):
         self._clear_button.setEnabled(bool(self._items) or bool(self._error))
 
     def _apply_colors(self) -> None:
-        self._error_label.setStyleSheet(f"color: {_error_color(self.palette())};")
+        palette = self.palette()
+        self._error_label.setStyleSheet(f"color: {_error_color(palette)};")
+        muted = QColor(palette.color(QPalette.ColorRole.WindowText))
+        muted.setAlpha(150)  # readable on light and dark themes alike
+        for label in (self._hint, self._count_label):
+            label_palette = label.palette()
+            label_palette.setColor(QPalette.ColorRole.WindowText, muted)
+            label.setPalette(label_palette)
 
     # -- events ----------------------------------------------------------------------------
 
