@@ -9,31 +9,70 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
 from desktop.config import APP_NAME
+from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
 from desktop.logs import setup_logging
 from desktop.services import Services
 from desktop.ui.main_window import MainWindow
+from desktop.ui.previews import PreviewLoader
+from desktop.ui.theme import apply_theme
+from desktop.ui.workbench import Workbench
 
 log = logging.getLogger(__name__)
 
 
 class RestyleWindow(MainWindow):
-    """The main window with the services it was built for."""
+    """The main window wired to the services it was built for, through a Workbench."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__()
+        engine = services.engine()
+        titles = {pid: engine.provider(pid).title for pid in services.provider_ids()}
+        task_titles: dict[str, str] = dict(COMMON_TASKS)
+        for pid in services.provider_ids():
+            for task in engine.provider(pid).tasks:
+                task_titles.setdefault(task.id, task.title)
+        loader = PreviewLoader(services.url_loader(), services.paths.data_dir / "pasted")
+        super().__init__(history=services.history, assets=services.assets, loader=loader,
+                         provider_titles=titles, task_titles=task_titles)
         self.services = services
+        self.engine = engine
+        self.workbench = Workbench(self, services, engine)
+        self._closed = False
+
+    async def start(self) -> None:
+        """Restore the last session, load the history, resume unfinished jobs."""
+        await self.workbench.start()
 
     async def load_history(self) -> None:
-        jobs = await asyncio.to_thread(self.services.history.list, None, limit=200)
-        self.show_jobs(jobs)
+        """Kept for scripts written against the first window: the same as start()."""
+        await self.start()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.workbench.save_layout()
+        super().closeEvent(event)
+
+    async def aclose(self) -> None:
+        """Stop: jobs the providers accepted stay resumable; close clients and the history."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.workbench.aclose()
+        await self.engine.aclose()
+        await self.services.aclose()
+        self.services.close()
 
 
 def create_main_window(home: str | os.PathLike[str] | Path | None = None) -> RestyleWindow:
-    """Build the fully wired window for a data folder, without showing it or starting a loop."""
+    """Build the fully wired window for a data folder, without showing it or starting a loop.
+
+    Call `await window.start()` on a running qasync loop to restore the session, load the
+    history and resume unfinished jobs; `await window.aclose()` to shut down.
+    """
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("Create the QApplication before the main window.")
@@ -59,13 +98,12 @@ async def _run(app: QApplication, window: RestyleWindow) -> int:
     tick.timeout.connect(lambda: None)
     tick.start(250)
     window.show()
-    loader = asyncio.ensure_future(window.load_history())
+    starting = asyncio.ensure_future(window.start())
     try:
         await closed.wait()
     finally:  # also on Ctrl+C in the terminal that started Restyle
-        loader.cancel()
-        await window.services.aclose()
-        window.services.close()
+        starting.cancel()
+        await window.aclose()
     return 0
 
 
@@ -85,6 +123,7 @@ def main() -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 3
     setup_logging(window.services.paths.log_file)
+    apply_theme(app, str(window.services.settings.general.get("theme", "system")))
     try:
         return qasync.run(_run(app, window)) or 0
     except KeyboardInterrupt:

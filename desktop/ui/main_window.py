@@ -1,44 +1,261 @@
-"""The main window. The full window (panes, forms, compare view, docks) comes with its own
-issue; this one shows what the foundation offers: recent jobs from history."""
+"""The main window's layout: inputs and task choice on the left, the compare view and result
+panel in the centre, the job queue and the history as docks; menus, actions and shortcuts.
+
+The window holds widgets only; `desktop.ui.workbench.Workbench` wires them to the engine.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from desktop.core.model import Job
+from desktop.core.assets import AssetStore
+from desktop.core.store import History
+from desktop.ui.compare_view import CompareView
+from desktop.ui.history_view import HistoryPanel
+from desktop.ui.input_pane import InputPane
+from desktop.ui.job_queue import JobQueueView
+from desktop.ui.params_form import ParamsForm
+from desktop.ui.previews import PreviewLoader
+from desktop.ui.result_panel import ResultPanel
+from desktop.ui.task_picker import ProviderSelector, TaskSelector
+
+#: Input roles in the order their panes appear, with the pane's objectName and title.
+PANE_ROLES: tuple[tuple[str, str, str], ...] = (
+    ("person", "personPane", "Person"),
+    ("garment", "garmentPane", "Garments"),
+    ("room", "roomPane", "Room"),
+    ("image", "imagePane", "Image"),
+)
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    """Widgets, docks, menus and shortcuts of the Restyle window."""
+
+    def __init__(self, *, history: History, assets: AssetStore, loader: PreviewLoader,
+                 provider_titles: Mapping[str, str], task_titles: Mapping[str, str]) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Restyle")
-        self.resize(1100, 720)
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        intro = QLabel(
-            "Your job history, newest first. Run jobs with restyle-cli; they appear here the "
-            "next time Restyle starts.",
-            central,
-        )
-        intro.setWordWrap(True)
-        intro.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(intro)
-        self.history_list = QListWidget(central)
-        self.history_list.setObjectName("historyView")
-        self.history_list.setAccessibleName("Job history")
-        layout.addWidget(self.history_list, 1)
-        self.setCentralWidget(central)
+        self.resize(1360, 860)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
 
-    def show_jobs(self, jobs: list[Job]) -> None:
-        self.history_list.clear()
-        for job in jobs:
-            outputs = f"{len(job.outputs)} result" + ("" if len(job.outputs) == 1 else "s")
-            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-            self.history_list.addItem(
-                f"{created}   {job.provider} / {job.task}   {job.state}   {outputs}"
-                f"   {job.id[:12]}"
-            )
+        # -- left: task, providers, inputs, parameters, generate ---------------------------
+        self.task_selector = TaskSelector()
+        self.provider_selector = ProviderSelector()
+        self.panes: dict[str, InputPane] = {}
+        for role, name, title in PANE_ROLES:
+            pane = InputPane(role, title, loader)
+            pane.setObjectName(name)
+            pane.setAccessibleName(f"{title} input")
+            self.panes[role] = pane
+        self.params_provider = QComboBox()
+        self.params_provider.setObjectName("paramsProviderSelector")
+        self.params_provider.setAccessibleName("Parameters for provider")
+        self.params_form = ParamsForm()
+        self.cost_label = QLabel("")
+        self.cost_label.setObjectName("costLabel")
+        self.cost_label.setWordWrap(True)
+        self.problem_label = QLabel("")
+        self.problem_label.setObjectName("problemLabel")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setTextFormat(Qt.TextFormat.RichText)
+        self.problem_label.setOpenExternalLinks(False)
+        self.problem_label.setAccessibleName("Why Generate is unavailable")
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setAccessibleName("Generate")
+        self.generate_button.setToolTip("Run the task with each ticked provider (Ctrl+Enter)")
+        self.generate_button.setDefault(True)
+        self.generate_button.setMinimumHeight(34)
+        self.samples_button = QPushButton("Try with samples")
+        self.samples_button.setObjectName("samplesButton")
+        self.samples_button.setAccessibleName("Try with sample images")
+        self.samples_button.setToolTip("Fill the inputs with the sample person, garments and room")
+
+        left = QWidget()
+        left.setObjectName("inputsPanel")
+        col = QVBoxLayout(left)
+        col.setContentsMargins(10, 10, 10, 10)
+        col.setSpacing(8)
+        col.addWidget(_heading("Task"))
+        col.addWidget(self.task_selector)
+        col.addWidget(_heading("Providers"))
+        col.addWidget(self.provider_selector)
+        self.inputs_heading = _heading("Inputs")
+        col.addWidget(self.inputs_heading)
+        for pane in self.panes.values():
+            col.addWidget(pane)
+        col.addWidget(self.samples_button)
+        params_row = QHBoxLayout()
+        params_row.addWidget(_heading("Parameters"))
+        params_row.addStretch(1)
+        params_row.addWidget(self.params_provider)
+        col.addLayout(params_row)
+        col.addWidget(self.params_form)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("inputsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        footer = QWidget()
+        foot = QVBoxLayout(footer)
+        foot.setContentsMargins(10, 4, 10, 10)
+        foot.addWidget(self.cost_label)
+        foot.addWidget(self.problem_label)
+        foot.addWidget(self.generate_button)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setSpacing(0)
+        side_layout.addWidget(scroll, 1)
+        side_layout.addWidget(footer)
+        side.setMinimumWidth(320)
+
+        # -- centre: compare view over the result panel --------------------------------------
+        self.compare_view = CompareView()
+        self.compare_view.set_placeholder(
+            "Drop images on the left (or press “Try with samples”), then Generate.\n"
+            "Results appear here, before and after.")
+        self.result_panel = ResultPanel(provider_titles)
+        self.centre_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.centre_splitter.setObjectName("centreSplitter")
+        self.centre_splitter.addWidget(self.compare_view)
+        self.centre_splitter.addWidget(self.result_panel)
+        self.centre_splitter.setStretchFactor(0, 5)
+        self.centre_splitter.setStretchFactor(1, 1)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(side)
+        self.main_splitter.addWidget(self.centre_splitter)
+        self.main_splitter.setStretchFactor(0, 0)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([360, 1000])
+        self.setCentralWidget(self.main_splitter)
+
+        # -- docks ---------------------------------------------------------------------------
+        self.job_queue = JobQueueView(provider_titles)
+        self.queue_dock = QDockWidget("Jobs", self)
+        self.queue_dock.setObjectName("queueDock")
+        self.queue_dock.setWidget(self.job_queue)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
+        self.history_panel = HistoryPanel(history, assets, provider_titles, task_titles)
+        self.history_dock = QDockWidget("History", self)
+        self.history_dock.setObjectName("historyDock")
+        self.history_dock.setWidget(self.history_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
+        self.resizeDocks([self.queue_dock, self.history_dock], [380, 380],
+                         Qt.Orientation.Horizontal)
+
+        # -- status bar ------------------------------------------------------------------------
+        self.credits_label = QLabel("")
+        self.credits_label.setObjectName("creditsLabel")
+        self.running_label = QLabel("")
+        self.running_label.setObjectName("runningLabel")
+        self.statusBar().addPermanentWidget(self.running_label)
+        self.statusBar().addPermanentWidget(self.credits_label)
+        self.statusBar().setSizeGripEnabled(True)
+
+        self._build_actions()
+
+    # -- menus and shortcuts -------------------------------------------------------------------
+    def _action(self, text: str, name: str, shortcut: QKeySequence | str | None = None,
+                *extra: QKeySequence | str) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        keys = [QKeySequence(k) for k in (shortcut, *extra) if k is not None]
+        if keys:
+            action.setShortcuts(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        self.open_action = self._action("&Open image…", "openAction", QKeySequence(std.Open))
+        self.paste_action = self._action("&Paste image", "pasteAction")
+        self.paste_action.setShortcut(QKeySequence(std.Paste))
+        self.paste_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.samples_action = self._action("Try with &samples", "samplesAction")
+        self.save_action = self._action("&Save result as…", "saveAction", QKeySequence(std.Save))
+        self.save_pair_action = self._action("Save &before/after image…", "savePairAction",
+                                             "Ctrl+Shift+S")
+        self.copy_action = self._action("&Copy result image", "copyResultAction",
+                                        "Ctrl+Shift+C")
+        self.settings_action = self._action("Se&ttings…", "settingsAction", "Ctrl+,")
+        self.quit_action = self._action("&Quit", "quitAction", QKeySequence(std.Quit))
+        self.generate_action = self._action("&Generate", "generateAction", "Ctrl+Return",
+                                            "Ctrl+Enter")
+        self.find_action = self._action("&Find in history", "findAction", QKeySequence(std.Find))
+        self.fullscreen_action = self._action("&Full screen", "fullScreenAction", "F11")
+        self.fullscreen_action.setCheckable(True)
+        self.clear_inputs_action = self._action("C&lear inputs", "clearInputsAction")
+
+        file_menu = self.menuBar().addMenu("&File")
+        for action in (self.open_action, self.paste_action, self.samples_action,
+                       self.clear_inputs_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        for action in (self.save_action, self.save_pair_action, self.copy_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = self.menuBar().addMenu("&Run")
+        run_menu.addAction(self.generate_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.queue_dock.toggleViewAction())
+        view_menu.addAction(self.history_dock.toggleViewAction())
+        view_menu.addAction(self.find_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.fullscreen_action)
+        self.fullscreen_action.toggled.connect(self._set_full_screen)
+
+    def _set_full_screen(self, on: bool) -> None:
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
+    def visible_panes(self) -> list[InputPane]:
+        return [p for p in self.panes.values() if not p.isHidden()]
+
+    def set_status(self, text: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+
+def window_settings_path(config_dir: Path) -> Path:
+    """Where geometry, splitters and the last task and providers are kept (QSettings INI)."""
+    return config_dir / "window.ini"
+
+
+def expanding(widget: QWidget) -> QWidget:
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    return widget

@@ -9,6 +9,8 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+import desktop.ui.qt_compat  # noqa: F401 - PySide6 6.12.0 refcount guard, before any Qt work
+
 
 @pytest.fixture
 def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PySide6.QtWidgets import QListWidget
+from PySide6.QtWidgets import QListView
 
 from desktop.app import create_main_window
 from desktop.core.model import Job, JobSpec, JobState
@@ -25,7 +25,8 @@ def test_window_lists_history_of_its_folder(tmp_path: Path, loop: asyncio.Abstra
     assert not window.isVisible()
     assert window.services.paths.database == tmp_path.resolve() / "data" / "history.sqlite3"
     loop.run_until_complete(window.load_history())
-    view = window.findChild(QListWidget, "historyView")
-    assert view is not None and view.count() == 2
-    assert "failed" in view.item(0).text() and "succeeded" in view.item(1).text()
-    window.services.close()
+    view = window.findChild(QListView, "historyView")
+    assert view is not None and view.model().rowCount() == 2
+    # Newest first: the failed job was created last.
+    assert window.history_panel.job_ids_loaded() == [f"{1:032x}", f"{0:032x}"]
+    loop.run_until_complete(window.aclose())

@@ -1,0 +1,135 @@
+"""The result panel under the compare view: what produced the shown result, and the actions
+"copy parameters" and "use these parameters again"."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.humanize import human_duration
+from desktop.core.model import Job
+
+
+def _cost_text(job: Job) -> str:
+    if job.cost_credits is None:
+        return "not reported"
+    value = job.cost_credits
+    return (f"{int(value)}" if float(value).is_integer() else f"{value:g}") + " credits"
+
+
+class ResultPanel(QWidget):
+    """Provider, task, parameters, remote id, duration, cost and seed of the shown job."""
+
+    reuseRequested = Signal(str)  # job id
+
+    def __init__(self, provider_titles: Mapping[str, str], parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setObjectName("resultPanel")
+        self._titles = provider_titles
+        self._job: Job | None = None
+        self._fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(2)
+        for key, title in (("job", "Job"), ("state", "State"), ("params", "Parameters"),
+                           ("remote", "Remote id"), ("duration", "Duration"), ("cost", "Cost"),
+                           ("seed", "Seed"), ("output", "Shown result")):
+            label = QLabel("")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+            label.setWordWrap(True)
+            label.setAccessibleName(title)
+            form.addRow(title + ":", label)
+            self._fields[key] = label
+        self.copy_button = QPushButton("Copy parameters")
+        self.copy_button.setObjectName("copyParamsButton")
+        self.copy_button.setAccessibleName("Copy parameters as JSON")
+        self.copy_button.clicked.connect(self.copy_parameters)
+        self.reuse_button = QPushButton("Use these parameters again")
+        self.reuse_button.setObjectName("reuseParamsButton")
+        self.reuse_button.setAccessibleName("Use these parameters again")
+        self.reuse_button.clicked.connect(self._reuse)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.reuse_button)
+        buttons.addStretch(1)
+        self._empty = QLabel("Select a job in the queue or the history to see its details.")
+        self._empty.setWordWrap(True)
+        self._empty.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self._empty)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self._form = form
+        self.show_job(None)
+
+    def job(self) -> Job | None:
+        return self._job
+
+    def show_job(self, job: Job | None, output_index: int = 0) -> None:
+        self._job = job
+        self._empty.setVisible(job is None)
+        self.copy_button.setEnabled(job is not None)
+        self.reuse_button.setEnabled(job is not None)
+        for row in range(self._form.rowCount()):
+            self._form.setRowVisible(row, job is not None)
+        if job is None:
+            return
+        title = self._titles.get(job.provider, job.provider)
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+        self._fields["job"].setText(f"{title} · {job.task} · {created} · {job.id[:12]}")
+        state = str(job.state)
+        if job.error is not None:
+            state += f": {job.error.message}"
+        elif job.note:
+            state += f" ({job.note})"
+        self._fields["state"].setText(state)
+        self._fields["params"].setText(self.parameters_json(compact=True) or "none")
+        self._fields["remote"].setText(job.remote_id or "none")
+        duration = job.duration_ms
+        self._fields["duration"].setText(human_duration(duration / 1000) if duration is not None
+                                         else "still running")
+        self._fields["cost"].setText(_cost_text(job))
+        seed = job.spec.params.get("seed")
+        self._fields["seed"].setText(str(seed) if seed is not None else "not set")
+        if job.outputs:
+            index = max(0, min(output_index, len(job.outputs) - 1))
+            out = job.outputs[index]
+            size = f"{out.width} × {out.height} px" if out.width and out.height else out.mime
+            label = f" “{out.label}”" if out.label else ""
+            self._fields["output"].setText(
+                f"{index + 1} of {len(job.outputs)}{label} · {size}")
+        else:
+            self._fields["output"].setText("no result")
+
+    def parameters_json(self, *, compact: bool = False) -> str:
+        if self._job is None:
+            return ""
+        params = self._job.spec.params
+        if compact:
+            return json.dumps(params, ensure_ascii=False, default=str)
+        return json.dumps(params, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+    def copy_parameters(self) -> None:
+        if self._job is not None:
+            QApplication.clipboard().setText(self.parameters_json())
+
+    def _reuse(self) -> None:
+        if self._job is not None:
+            self.reuseRequested.emit(self._job.id)

@@ -1,0 +1,885 @@
+"""The window's behaviour: task and provider choice, generating jobs through the engine,
+engine events into the queue, history and compare view, exports, settings and credits.
+
+Everything runs on the qasync loop; decoding, file reads and writes and database queries run in
+worker threads, so the window never waits on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from desktop.config import sample_inputs
+from desktop.core import exporting
+from desktop.core.catalog import CatalogEntry, build_catalog, find_entry
+from desktop.core.contract import Provider, ProviderError, TaskVariant
+from desktop.core.engine import JobEngine
+from desktop.core.model import (
+    EventKind,
+    InvalidInput,
+    Job,
+    JobEvent,
+    JobSpec,
+    JobState,
+    OutputKind,
+    TaskSpec,
+)
+from desktop.ui.compare_view import CompareItem, CompareMode
+from desktop.ui.main_window import MainWindow, window_settings_path
+from desktop.ui.qimages import qimage_from_file
+from desktop.ui.task_picker import ProviderState
+
+if TYPE_CHECKING:
+    from desktop.services import Services
+
+log = logging.getLogger(__name__)
+
+#: Roles whose first image is the "before" of a result, in order of preference.
+BEFORE_ROLES = ("person", "room", "image", "garment")
+
+
+@dataclass
+class Batch:
+    """The jobs one press of Generate created (one per ticked provider)."""
+
+    job_ids: list[str]
+    shown: bool = False
+
+
+class Workbench(QObject):
+    """Wires the window to the engine and the services."""
+
+    def __init__(self, window: MainWindow, services: Services, engine: JobEngine) -> None:
+        super().__init__(window)
+        self.window = window
+        self.services = services
+        self.engine = engine
+        self.providers: dict[str, Provider] = {
+            pid: engine.provider(pid) for pid in services.provider_ids()
+        }
+        self.variants: dict[str, list[TaskVariant]] = {}
+        self._variant_tasks: dict[tuple[str, str], TaskSpec] = {}
+        self._problems: dict[str, str] = {}
+        self._values: dict[str, dict[str, Any]] = {}  # provider id -> form values
+        self._form_provider = ""
+        self._batch: Batch | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._shown_job: Job | None = None
+        self._credits: dict[str, str] = {}
+        self._settings_dialog: Any = None
+        self._file_dialog: QFileDialog | None = None
+        self._closing = False
+        self.qsettings = QSettings(str(window_settings_path(services.paths.config_dir)),
+                                   QSettings.Format.IniFormat)
+        self._unsubscribe = engine.subscribe(self._on_event)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._refresh_generate_state)
+        self._connect()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+        """Run a coroutine on the loop, keep a reference, log what it raises."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Future[Any]) -> None:
+            self._tasks.discard(t)
+            if self._closing:  # cancelled on the way out; what they raise no longer matters
+                return
+            if not t.cancelled() and t.exception() is not None:
+                log.error("Window task failed", exc_info=t.exception())
+                self.window.set_status(f"Something went wrong: {t.exception()}")
+
+        task.add_done_callback(done)
+        return task
+
+    async def idle(self) -> None:
+        """Wait until every task the window started has finished (tests use it)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _connect(self) -> None:
+        w = self.window
+        w.task_selector.entryChanged.connect(self._on_entry_changed)
+        w.provider_selector.selectionChanged.connect(self._on_providers_changed)
+        w.params_provider.currentIndexChanged.connect(self._on_params_provider_changed)
+        w.params_form.changed.connect(self._on_form_changed)
+        for pane in w.panes.values():
+            pane.changed.connect(self.schedule_refresh)
+            pane.busyChanged.connect(self.schedule_refresh)
+        w.generate_button.clicked.connect(self.generate_clicked)
+        w.generate_action.triggered.connect(self.generate_clicked)
+        w.samples_button.clicked.connect(lambda: self.spawn(self.load_samples()))
+        w.samples_action.triggered.connect(lambda: self.spawn(self.load_samples()))
+        w.clear_inputs_action.triggered.connect(self.clear_inputs)
+        w.open_action.triggered.connect(self._open_image)
+        w.paste_action.triggered.connect(self._paste)
+        w.save_action.triggered.connect(lambda: self.ask_export(pair=False))
+        w.save_pair_action.triggered.connect(lambda: self.ask_export(pair=True))
+        w.copy_action.triggered.connect(self.copy_result)
+        w.settings_action.triggered.connect(lambda: self.open_settings(None))
+        w.quit_action.triggered.connect(w.close)
+        w.find_action.triggered.connect(self._find)
+        w.problem_label.linkActivated.connect(self._on_problem_link)
+        q = w.job_queue
+        q.cancelRequested.connect(lambda jid: self.spawn(self.cancel(jid)))
+        q.retryRequested.connect(lambda jid: self.spawn(self.rerun(jid)))
+        q.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
+        q.removeRequested.connect(self._remove_from_queue)
+        q.settingsRequested.connect(self.open_settings)
+        h = w.history_panel
+        h.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
+        h.rerunRequested.connect(lambda jid: self.spawn(self.rerun(jid)))
+        h.reuseRequested.connect(lambda jid: self.spawn(self.reuse(jid)))
+        h.deleteRequested.connect(lambda jid: self.spawn(self.delete(jid)))
+        w.result_panel.reuseRequested.connect(lambda jid: self.spawn(self.reuse(jid)))
+        w.compare_view.currentChanged.connect(self._on_output_changed)
+
+    # -- start-up and shutdown --------------------------------------------------------------
+    async def start(self) -> None:
+        """Restore the last session, fill the history, resume unfinished jobs, then look for
+        workflows and credits of the providers that are ready."""
+        self._problems = await asyncio.to_thread(self._readiness)
+        self._rebuild_catalog(keep=str(self.qsettings.value("task", "") or ""))
+        self.restore_layout()
+        await self.window.history_panel.reload()
+        resumed = await self.engine.resume()
+        for job in resumed:
+            self.window.job_queue.update_job(job)
+        if resumed:
+            self.window.set_status(f"Resumed {len(resumed)} unfinished job"
+                                   + ("" if len(resumed) == 1 else "s") + " from last time.")
+        self.spawn(self.discover_variants())
+        self.spawn(self.refresh_credits())
+
+    def _readiness(self) -> dict[str, str]:
+        problems = {}
+        for pid in self.providers:
+            state = self.services.readiness(pid)
+            if not state.ready:
+                problems[pid] = state.problem
+        return problems
+
+    def restore_layout(self) -> None:
+        s = self.qsettings
+        w = self.window
+        geometry = s.value("geometry")
+        if geometry is not None:
+            w.restoreGeometry(geometry)
+        state = s.value("windowState")
+        if state is not None:
+            w.restoreState(state)
+        else:  # first start: leave the compare view most of the width
+            w.resizeDocks([w.queue_dock], [400], Qt.Orientation.Horizontal)
+        for splitter in (w.main_splitter, w.centre_splitter):
+            saved = s.value(splitter.objectName())
+            if saved is not None:
+                splitter.restoreState(saved)
+        mode = str(s.value("compareMode", "") or "")
+        if mode in {m.value for m in CompareMode}:
+            w.compare_view.set_mode(CompareMode(mode))
+
+    def save_layout(self) -> None:
+        s = self.qsettings
+        w = self.window
+        s.setValue("geometry", w.saveGeometry())
+        s.setValue("windowState", w.saveState())
+        for splitter in (w.main_splitter, w.centre_splitter):
+            s.setValue(splitter.objectName(), splitter.saveState())
+        s.setValue("task", w.task_selector.current_key())
+        s.setValue("providers", ",".join(w.provider_selector.checked()))
+        s.setValue("compareMode", w.compare_view.mode().value)
+        s.sync()
+
+    async def aclose(self) -> None:
+        self._closing = True
+        self._unsubscribe()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- catalogue, providers, panes, form --------------------------------------------------
+    def _rebuild_catalog(self, keep: str | None = None) -> None:
+        entries = build_catalog(self.providers, self.variants)
+        self.window.task_selector.set_entries(entries, keep=keep)
+
+    def _saved_providers(self) -> list[str]:
+        raw = str(self.qsettings.value("providers", "") or "")
+        return [p for p in raw.split(",") if p]
+
+    def current_entry(self) -> CatalogEntry | None:
+        return self.window.task_selector.current_entry()
+
+    def _on_entry_changed(self, _key: str) -> None:
+        entry = self.current_entry()
+        if entry is None:
+            return
+        ticked = [p for p in self.window.provider_selector.checked() if p in entry.providers]
+        if not ticked:
+            ticked = [p for p in self._saved_providers() if p in entry.providers]
+        if not ticked:
+            ready = [p for p in entry.providers if p not in self._problems]
+            ticked = (ready or list(entry.providers))[:1]
+        states = [ProviderState(pid, self.providers[pid].title, pid not in self._problems,
+                                self._problems.get(pid, "")) for pid in entry.providers]
+        self._values = {}
+        self.window.provider_selector.set_providers(states, ticked)
+
+    def ticked(self) -> list[str]:
+        return self.window.provider_selector.checked()
+
+    def task_for(self, provider_id: str) -> TaskSpec | None:
+        entry = self.current_entry()
+        if entry is None:
+            return None
+        if entry.variant is not None:
+            return self._variant_tasks.get((provider_id, entry.variant.value))
+        return self.providers[provider_id].task(entry.task_id)
+
+    def _on_providers_changed(self) -> None:
+        entry = self.current_entry()
+        ticked = self.ticked()
+        combo = self.window.params_provider
+        combo.blockSignals(True)
+        combo.clear()
+        for pid in ticked:
+            combo.addItem(self.providers[pid].title, pid)
+        combo.setVisible(len(ticked) > 1)
+        keep = combo.findData(self._form_provider)
+        combo.setCurrentIndex(max(0, keep))
+        combo.blockSignals(False)
+        if entry is not None and entry.variant is not None:
+            missing = [p for p in ticked if (p, entry.variant.value) not in self._variant_tasks]
+            if missing:
+                self.spawn(self._load_variant_tasks(entry, missing))
+        self._layout_panes()
+        self._show_form(str(combo.currentData() or ""))
+        self.schedule_refresh()
+
+    async def _load_variant_tasks(self, entry: CatalogEntry, provider_ids: list[str]) -> None:
+        assert entry.variant is not None
+        for pid in provider_ids:
+            try:
+                task = await self.providers[pid].variant_task(entry.variant)
+            except (ProviderError, InvalidInput) as exc:
+                self.window.set_status(f"Could not load workflow {entry.variant.value!r}: "
+                                       f"{_message(exc)}")
+                continue
+            self._variant_tasks[(pid, entry.variant.value)] = task
+        if self.current_entry() == entry:
+            self._layout_panes()
+            self._show_form(self._form_provider or (provider_ids[0] if provider_ids else ""))
+            self.schedule_refresh()
+
+    def _layout_panes(self) -> None:
+        """Show the panes the ticked providers' tasks take; the most restrictive limits win."""
+        tasks = [(pid, t) for pid in self.ticked() if (t := self.task_for(pid)) is not None]
+        roles: dict[str, int] = {}
+        titles: dict[str, str] = {}
+        for _pid, task in tasks:
+            for slot in task.inputs:
+                if slot.max_count <= 0:
+                    continue
+                roles[slot.role] = min(roles.get(slot.role, slot.max_count), slot.max_count)
+                titles.setdefault(slot.role, slot.title)
+        for role, pane in self.window.panes.items():
+            if role in roles:
+                pane.set_max_count(roles[role])
+                pane.set_title(titles[role])
+                limiting = min(tasks, key=lambda pt: self.providers[pt[0]].limits.max_side)
+                provider = self.providers[limiting[0]]
+                pane.set_limits(provider.limits)
+                pane.set_provider_title(provider.title)
+            pane.setVisible(role in roles)
+        self.window.inputs_heading.setVisible(bool(roles))
+
+    def _on_params_provider_changed(self, _index: int) -> None:
+        self._show_form(str(self.window.params_provider.currentData() or ""))
+
+    def _show_form(self, provider_id: str) -> None:
+        form = self.window.params_form
+        if self._form_provider and form.task() is not None:
+            self._values[self._form_provider] = form.values()
+        self._form_provider = provider_id
+        task = self.task_for(provider_id) if provider_id else None
+        entry = self.current_entry()
+        hidden: tuple[str, ...] = ()
+        values = dict(self._values.get(provider_id, {}))
+        if entry is not None and entry.variant is not None:
+            hidden = (entry.variant.param,)
+            values[entry.variant.param] = entry.variant.value
+        form.set_task(task, values or None, hidden=hidden)
+
+    def _on_form_changed(self) -> None:
+        if self._form_provider:
+            self._values[self._form_provider] = self.window.params_form.values()
+        self.schedule_refresh()
+
+    def params_for(self, provider_id: str) -> dict[str, Any]:
+        if provider_id == self._form_provider:
+            values = self.window.params_form.values()
+        else:
+            values = dict(self._values.get(provider_id, {}))
+        entry = self.current_entry()
+        if entry is not None and entry.variant is not None:
+            values[entry.variant.param] = entry.variant.value
+        return values
+
+    def inputs(self) -> dict[str, list[str]]:
+        return {role: pane.sources() for role, pane in self.window.panes.items()
+                if not pane.isHidden() and pane.sources()}
+
+    # -- Generate: enabled state, cost, problems --------------------------------------------
+    def schedule_refresh(self, *_args: object) -> None:
+        self._refresh_timer.start()
+
+    def problems(self) -> list[str]:
+        """Why Generate cannot run now, as sentences (rich text links to settings)."""
+        entry = self.current_entry()
+        if entry is None:
+            return ["Choose a task."]
+        ticked = self.ticked()
+        if not ticked:
+            return ["Tick at least one provider."]
+        found: list[str] = []
+        for pid in ticked:
+            if pid in self._problems:
+                found.append(html.escape(self._problems[pid])
+                             + f' <a href="settings:{pid}">Open settings</a>')
+        if any(p.is_busy() for p in self.window.visible_panes()):
+            found.append("Loading images…")
+        inputs = self.inputs()
+        for pid in ticked:
+            task = self.task_for(pid)
+            if task is None:
+                found.append(f"Loading the {self.providers[pid].title} workflow…")
+                continue
+            for slot in task.inputs:
+                count = len(inputs.get(slot.role, []))
+                if count < slot.min_count:
+                    what = slot.title.lower()
+                    found.append(f"Add {'a' if slot.min_count == 1 else slot.min_count} "
+                                 f"{what} image" + ("" if slot.min_count == 1 else "s") + ".")
+        if self.window.params_form.errors():
+            found.extend(html.escape(m) for m in self.window.params_form.errors().values())
+        for pid in ticked:
+            if pid == self._form_provider:
+                continue
+            task = self.task_for(pid)
+            if task is None:
+                continue
+            for message in _param_errors(task, self.params_for(pid)):
+                found.append(f"{html.escape(self.providers[pid].title)}: {html.escape(message)}")
+        return list(dict.fromkeys(found))
+
+    def _refresh_generate_state(self) -> None:
+        problems = self.problems()
+        w = self.window
+        w.generate_button.setEnabled(not problems)
+        w.generate_action.setEnabled(not problems)
+        w.problem_label.setText("<br>".join(problems[:4]))
+        w.problem_label.setVisible(bool(problems))
+        ticked = self.ticked()
+        w.generate_button.setText("Generate" if len(ticked) <= 1
+                                  else f"Generate with {len(ticked)} providers")
+        costs = []
+        entry = self.current_entry()
+        for pid in ticked:
+            if entry is None:
+                break
+            try:
+                cost = self.providers[pid].estimate_cost(entry.task_id, self.params_for(pid))
+            except Exception:  # an estimate must never break the form
+                log.exception("Cost estimate of %s failed", pid)
+                cost = None
+            if cost is not None:
+                costs.append(f"{self.providers[pid].title}: {cost:g} credits")
+        w.cost_label.setText("Expected cost: " + "; ".join(costs) if costs else "")
+        w.cost_label.setVisible(bool(costs))
+
+    def _on_problem_link(self, link: str) -> None:
+        if link.startswith("settings:"):
+            self.open_settings(link.split(":", 1)[1])
+
+    # -- generating ---------------------------------------------------------------------------
+    def generate_clicked(self) -> None:
+        if not self.window.generate_button.isEnabled():
+            problems = self.problems()
+            if problems:
+                self.window.set_status(_plain(problems[0]))
+            return
+        self.spawn(self.generate())
+
+    async def generate(self) -> list[Job]:
+        """One job per ticked provider, with the same inputs. Bad input stops before anything
+        is stored; the sentence shows under the form."""
+        entry = self.current_entry()
+        if entry is None:
+            return []
+        inputs = self.inputs()
+        specs = [JobSpec(pid, entry.task_id, inputs, self.params_for(pid))
+                 for pid in self.ticked()]
+        self.window.generate_button.setEnabled(False)
+        self.window.set_status("Preparing inputs…", 0)
+        try:
+            prepared = []
+            for spec in specs:
+                try:
+                    prepared.append(await self.engine.prepare(spec))
+                except (InvalidInput, ProviderError) as exc:
+                    title = self.providers[spec.provider].title
+                    text = f"{title}: {_message(exc)}"
+                    self.window.problem_label.setText(html.escape(text))
+                    self.window.problem_label.setVisible(True)
+                    self.window.set_status(text)
+                    return []
+            jobs = [await self.engine.submit(p.spec, p) for p in prepared]
+        finally:
+            self.schedule_refresh()
+        self._batch = Batch([job.id for job in jobs])
+        for job in jobs:
+            self.window.job_queue.update_job(job)
+        if jobs:
+            self.window.job_queue.select_job(jobs[0].id)
+        self.window.set_status(f"Started {len(jobs)} job" + ("" if len(jobs) == 1 else "s") + ".")
+        return jobs
+
+    def _on_event(self, event: JobEvent) -> None:
+        job = event.job
+        self.window.job_queue.update_job(job, message=event.message, retry_at=event.retry_at,
+                                         error_code=event.error_code)
+        if event.kind == EventKind.STATE:
+            self.window.history_panel.refresh_job(job)
+            self._update_running_label()
+        if job.state.terminal and event.kind == EventKind.STATE:
+            self._on_finished(job)
+
+    def _update_running_label(self) -> None:
+        queue = self.window.job_queue
+        running = sum(1 for jid in queue.job_ids()
+                      if (j := queue.job(jid)) is not None and not j.state.terminal)
+        self.window.running_label.setText(f"{running} running" if running else "")
+
+    def _on_finished(self, job: Job) -> None:
+        batch = self._batch
+        if job.state == JobState.SUCCEEDED:
+            provider = self.providers.get(job.provider)
+            if provider is not None and provider.supports_account:
+                self.spawn(self.refresh_credits([job.provider]))
+        elif job.error is not None and job.state in (JobState.FAILED, JobState.TIMED_OUT):
+            title = self.providers[job.provider].title if job.provider in self.providers else ""
+            self.window.set_status(f"{title} job failed: {job.error.message}", 15000)
+        if batch is None or job.id not in batch.job_ids:
+            return
+        if len(batch.job_ids) == 1:
+            if job.state == JobState.SUCCEEDED:
+                self.spawn(self.show_job(job.id))
+        else:
+            self.spawn(self.show_batch(batch))
+
+    # -- showing results --------------------------------------------------------------------
+    async def _before_image(self, job: Job) -> QImage | None:
+        for role in BEFORE_ROLES:
+            shas = job.inputs.get(role) or []
+            if shas:
+                asset = await asyncio.to_thread(self.services.history.asset, shas[0])
+                if asset is None:
+                    continue
+                path = self.services.assets.path_for(asset.sha256, asset.mime)
+                try:
+                    return await asyncio.to_thread(qimage_from_file, path)
+                except (OSError, InvalidInput):
+                    return None
+        return None
+
+    async def _output_items(self, job: Job) -> list[CompareItem]:
+        items = []
+        title = self.providers[job.provider].title if job.provider in self.providers else ""
+        for out in job.outputs:
+            if out.kind != OutputKind.IMAGE:
+                continue
+            path = self.services.assets.path_for(out.sha256, out.mime)
+            try:
+                image = await asyncio.to_thread(qimage_from_file, path)
+            except (OSError, InvalidInput) as exc:
+                self.window.set_status(f"Result {out.position + 1} cannot be shown: "
+                                       f"{_message(exc)}")
+                continue
+            # One result: the provider names it; several: the strip tells them apart.
+            name = title if len(job.outputs) == 1 else (out.label or f"Result {out.position + 1}")
+            items.append(CompareItem(image, name, out.label if out.label != name else ""))
+        return items
+
+    async def show_job(self, job_id: str, output_index: int = 0) -> Job | None:
+        job = await asyncio.to_thread(self.services.history.get, job_id)
+        if job is None:
+            self.window.set_status("That job is no longer in the history.")
+            return None
+        before, items = await asyncio.gather(self._before_image(job), self._output_items(job))
+        view = self.window.compare_view
+        view.set_grid([])
+        view.set_before(before)
+        view.set_outputs(items, min(output_index, max(0, len(items) - 1)))
+        if not items:
+            if job.outputs:
+                paths = ", ".join(
+                    str(self.services.assets.path_for(o.sha256, o.mime)) for o in job.outputs)
+                view.set_placeholder(f"This job's result is not an image; it is saved at {paths}.")
+            elif job.error is not None:
+                view.set_placeholder(f"This job did not succeed: {job.error.message}")
+            else:
+                view.set_placeholder(f"This job is {job.state}; its result shows here when it is"
+                                     " ready.")
+        self._shown_job = job
+        self.window.result_panel.show_job(job, view.current_index())
+        return job
+
+    async def show_batch(self, batch: Batch) -> None:
+        """Several providers over the same input: a synced grid of their first results."""
+        jobs = [j for jid in batch.job_ids
+                if (j := await asyncio.to_thread(self.services.history.get, jid)) is not None]
+        done = [j for j in jobs if j.state == JobState.SUCCEEDED]
+        if not done:
+            return
+        before = await self._before_image(done[0])
+        cells = []
+        for job in done:
+            items = await self._output_items(job)
+            if items:
+                cells.append(items[0])
+        view = self.window.compare_view
+        view.set_before(before)
+        view.set_outputs([c for c in cells], 0)
+        if len(cells) > 1:
+            view.set_grid(cells)
+        self._shown_job = done[0]
+        self.window.result_panel.show_job(done[0])
+
+    def _on_output_changed(self, index: int) -> None:
+        if self._shown_job is not None:
+            self.window.result_panel.show_job(self._shown_job, index)
+
+    # -- queue and history actions -----------------------------------------------------------
+    async def cancel(self, job_id: str) -> None:
+        try:
+            await self.engine.cancel(job_id)
+        except KeyError:
+            self.window.set_status("That job is no longer in the history.")
+
+    def _remove_from_queue(self, job_id: str) -> None:
+        job = self.window.job_queue.job(job_id)
+        if job is not None and not job.state.terminal:
+            self.window.set_status("Cancel the job before removing it from the queue.")
+            return
+        self.window.job_queue.remove_job(job_id)
+
+    async def _reusable_inputs(self, job: Job) -> dict[str, list[str]]:
+        """The job's inputs as sources that still exist: the original file or URL, else the
+        copy kept in the asset store."""
+        def resolve() -> dict[str, list[str]]:
+            result: dict[str, list[str]] = {}
+            for role, sources in job.spec.inputs.items():
+                shas = job.inputs.get(role, [])
+                for i, source in enumerate(sources):
+                    if source.startswith(("http://", "https://")) or Path(source).is_file():
+                        result.setdefault(role, []).append(source)
+                        continue
+                    asset = self.services.history.asset(shas[i]) if i < len(shas) else None
+                    if asset is None:
+                        raise InvalidInput(f"The input {source} no longer exists and no copy "
+                                           "was kept; choose the image again.")
+                    path = self.services.assets.path_for(asset.sha256, asset.mime)
+                    result.setdefault(role, []).append(str(path))
+            return result
+
+        return await asyncio.to_thread(resolve)
+
+    async def rerun(self, job_id: str) -> Job | None:
+        """A new job with the same provider, task, inputs and parameters."""
+        job = await asyncio.to_thread(self.services.history.get, job_id)
+        if job is None:
+            self.window.set_status("That job is no longer in the history.")
+            return None
+        try:
+            inputs = await self._reusable_inputs(job)
+            spec = JobSpec(job.provider, job.task, inputs, dict(job.spec.params),
+                           job.spec.deadline_s)
+            new = await self.engine.submit(spec)
+        except (InvalidInput, ProviderError) as exc:
+            self.window.set_status(f"Could not run it again: {_message(exc)}", 15000)
+            return None
+        self._batch = Batch([new.id])
+        self.window.job_queue.update_job(new)
+        self.window.job_queue.select_job(new.id)
+        return new
+
+    async def reuse(self, job_id: str) -> None:
+        """Put the job's task, provider, inputs and parameters back into the form."""
+        job = await asyncio.to_thread(self.services.history.get, job_id)
+        if job is None:
+            return
+        try:
+            inputs = await self._reusable_inputs(job)
+        except InvalidInput as exc:
+            self.window.set_status(str(exc))
+            inputs = {}
+        entries = self.window.task_selector.entries()
+        key = job.task
+        variant = next((e for e in entries if e.variant is not None and e.owner == job.provider
+                        and e.task_id == job.task
+                        and job.spec.params.get(e.variant.param) == e.variant.value), None)
+        if variant is not None:
+            key = variant.key
+        elif find_entry(entries, key) is None or job.provider not in (
+                find_entry(entries, key) or entries[0]).providers:
+            key = f"{job.provider}:{job.task}"
+        if not self.window.task_selector.select_key(key):
+            self.window.set_status(f"The task {job.task} of {job.provider} is not available.")
+            return
+        self.window.provider_selector.set_checked([job.provider])
+        self._values[job.provider] = dict(job.spec.params)
+        self._show_form(job.provider)
+        self.window.params_form.set_values(dict(job.spec.params))
+        for role, pane in self.window.panes.items():
+            if not pane.isHidden():
+                pane.clear()
+                if inputs.get(role):
+                    await pane.add_sources(inputs[role])
+        self.schedule_refresh()
+        self.window.set_status("Parameters and inputs of that job are back in the form.")
+
+    async def delete(self, job_id: str) -> None:
+        try:
+            await self.engine.delete(job_id)
+        except InvalidInput as exc:
+            self.window.set_status(str(exc))
+            return
+        self.window.history_panel.remove_job(job_id)
+        self.window.job_queue.remove_job(job_id)
+        if self._shown_job is not None and self._shown_job.id == job_id:
+            self._shown_job = None
+            self.window.compare_view.clear()
+            self.window.result_panel.show_job(None)
+        self.window.set_status("Deleted the job and the files no other job uses.")
+
+    # -- inputs ---------------------------------------------------------------------------------
+    async def load_samples(self) -> None:
+        samples = await asyncio.to_thread(sample_inputs)
+        if not samples:
+            self.window.set_status("The sample images are missing from this installation.")
+            return
+        for role, pane in self.window.panes.items():
+            if pane.isHidden() or role not in samples:
+                continue
+            pane.clear()
+            paths = [str(p) for p in samples[role]][: max(1, min(2, pane_max(pane)))]
+            await pane.add_sources(paths)
+        self.window.set_status("Sample images loaded. Press Generate (Ctrl+Enter).")
+
+    def clear_inputs(self) -> None:
+        for pane in self.window.panes.values():
+            pane.clear()
+
+    def _target_pane(self) -> Any:
+        focus = QApplication.focusWidget()
+        for pane in self.window.visible_panes():
+            if focus is not None and (focus is pane or pane.isAncestorOf(focus)):
+                return pane
+        visible = self.window.visible_panes()
+        empty = [p for p in visible if not p.sources()]
+        return (empty or visible or [None])[0]
+
+    def _open_image(self) -> None:
+        pane = self._target_pane()
+        if pane is not None:
+            pane.browse()
+
+    def _paste(self) -> None:
+        pane = self._target_pane()
+        if pane is not None:
+            pane.paste()
+
+    def _find(self) -> None:
+        self.window.history_dock.show()
+        self.window.history_dock.raise_()
+        self.window.history_panel.focus_search()
+
+    # -- export -----------------------------------------------------------------------------------
+    def _general(self, name: str, default: Any) -> Any:
+        return self.services.settings.general.get(name, default)
+
+    def ask_export(self, *, pair: bool) -> None:
+        job = self._shown_job
+        item = self.window.compare_view.current_item()
+        if job is None or item is None:
+            self.window.set_status("Show a result first: open a job from the queue or history.")
+            return
+        if pair and self.window.compare_view.before_image() is None:
+            self.window.set_status("This result has no before image to put beside it.")
+            return
+        fmt = str(self._general("export_format", "png"))
+        folder = Path(str(self._general("export_dir", "") or QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.PicturesLocation) or Path.home()))
+        index = self.window.compare_view.current_index()
+        name = exporting.suggested_name(job, index, fmt, suffix="-compare" if pair else "")
+        dialog = QFileDialog(self.window, "Save before/after image" if pair else "Save result")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["PNG image (*.png)", "JPEG image (*.jpg *.jpeg)",
+                               "WebP image (*.webp)"])
+        dialog.selectNameFilter({"png": "PNG image (*.png)", "jpeg": "JPEG image (*.jpg *.jpeg)",
+                                 "webp": "WebP image (*.webp)"}.get(fmt, "PNG image (*.png)"))
+        dialog.setDirectory(str(folder))
+        dialog.selectFile(name)
+        dialog.fileSelected.connect(
+            lambda path: self.spawn(self.export_to(Path(path), pair=pair)))
+        self._file_dialog = dialog
+        dialog.open()
+
+    async def export_to(self, path: Path, *, pair: bool) -> Path | None:
+        """Write the shown result (or before | after) to `path`, format from its extension."""
+        job = self._shown_job
+        view = self.window.compare_view
+        if job is None or not job.outputs:
+            return None
+        images = [o for o in job.outputs if o.kind == OutputKind.IMAGE]
+        index = min(view.current_index(), len(images) - 1)
+        out = images[index]
+        fmt = exporting.format_for_path(path, str(self._general("export_format", "png")))
+        if path.suffix == "":
+            path = path.with_suffix(exporting.EXTENSIONS[fmt])
+        quality = int(self._general("export_quality", exporting.DEFAULT_QUALITY))
+        assets = self.services.assets
+        history = self.services.history
+
+        def work() -> Path:
+            after = assets.path_for(out.sha256, out.mime).read_bytes()
+            if pair:
+                before_sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)),
+                                  None)
+                asset = history.asset(before_sha) if before_sha else None
+                if asset is None:
+                    raise InvalidInput("This result has no before image to put beside it.")
+                before = assets.read(asset)
+                data = exporting.export_side_by_side(before, after, fmt, quality=quality)
+            else:
+                data = exporting.export_image(after, path.name, fmt, quality=quality)
+            return exporting.write_export(path, data)
+
+        try:
+            written = await asyncio.to_thread(work)
+        except (InvalidInput, OSError) as exc:
+            self.window.set_status(f"Export failed: {_message(exc)}", 15000)
+            return None
+        self.window.set_status(f"Saved {written}.")
+        return written
+
+    def copy_result(self) -> None:
+        item = self.window.compare_view.current_item()
+        if item is None:
+            self.window.set_status("Show a result first: open a job from the queue or history.")
+            return
+        QApplication.clipboard().setImage(item.image)
+        self.window.set_status("Result image copied to the clipboard.")
+
+    # -- settings, workflows, credits ---------------------------------------------------------
+    def open_settings(self, provider_id: str | None) -> None:
+        from desktop.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self.window, initial_provider=provider_id)
+        dialog.settingsSaved.connect(lambda: self.spawn(self.settings_changed()))
+        self._settings_dialog = dialog
+        dialog.open()
+
+    async def settings_changed(self) -> None:
+        """New keys, base URLs or limits: fresh providers, readiness, workflows, credits."""
+        policy = self.services.settings.engine_policy(list(self.providers))
+        self.engine.reconfigure(policy)
+        self.providers = {pid: self.engine.provider(pid) for pid in self.providers}
+        self._variant_tasks = {}
+        self._problems = await asyncio.to_thread(self._readiness)
+        self._rebuild_catalog()
+        self._apply_theme()
+        await self.discover_variants()
+        await self.refresh_credits()
+
+    def _apply_theme(self) -> None:
+        from desktop.ui.theme import apply_theme
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, str(self._general("theme", "system")))
+
+    async def discover_variants(self) -> None:
+        """Saved workflows of the ready providers become tasks of their own."""
+        found: dict[str, list[TaskVariant]] = {}
+        for pid, provider in self.providers.items():
+            if pid in self._problems or type(provider).task_variants is Provider.task_variants:
+                continue
+            try:
+                found[pid] = await asyncio.wait_for(provider.task_variants(), 30)
+            except (ProviderError, InvalidInput, TimeoutError) as exc:
+                self.window.set_status(f"Could not list {provider.title} workflows: "
+                                       f"{_message(exc)}", 15000)
+        if found != self.variants:
+            self.variants = found
+            self._rebuild_catalog()
+
+    async def refresh_credits(self, provider_ids: list[str] | None = None) -> None:
+        for pid in provider_ids or list(self.providers):
+            provider = self.providers[pid]
+            if not provider.supports_account or pid in self._problems:
+                continue
+            try:
+                account = await asyncio.wait_for(provider.account(), 30)
+            except (ProviderError, TimeoutError) as exc:
+                self._credits[pid] = f"{provider.title}: credits unknown"
+                log.info("Credits of %s unavailable: %s", pid, _message(exc))
+            else:
+                if account.credits is not None:
+                    self._credits[pid] = f"{provider.title}: {account.credits:,.0f} credits"
+        self.window.credits_label.setText("   ".join(self._credits.values()))
+
+
+def pane_max(pane: Any) -> int:
+    getter: Callable[[], int] | None = getattr(pane, "max_count", None)
+    return getter() if callable(getter) else 1
+
+
+def _param_errors(task: TaskSpec, values: dict[str, Any]) -> list[str]:
+    """Problems with parameter values alone (inputs are checked separately)."""
+    errors = []
+    for spec in task.params:
+        if spec.name in values and values[spec.name] is not None:
+            try:
+                spec.coerce(values[spec.name])
+            except InvalidInput as exc:
+                errors.append(str(exc))
+        elif spec.required and spec.default is None:
+            errors.append(f"Set the parameter '{spec.title or spec.name}'.")
+    return errors
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, ProviderError):
+        return exc.message
+    if isinstance(exc, TimeoutError):
+        return "the service did not answer in time."
+    return str(exc)
+
+
+def _plain(rich: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", rich))
+
