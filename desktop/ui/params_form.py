@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QValidator,
 )
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QColorDialog,
     QComboBox,
@@ -61,18 +62,21 @@ UNSET: Any = _Unset()
 INVALID_PROPERTY = "invalid"
 _INT_LIMIT = 2_147_483_647
 _WIDE = 1e12
+#: A border for line and text edits and combo boxes (spin boxes: see `_mark`).
 _STYLE = """
-QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QSpinBox[invalid="true"],
-QDoubleSpinBox[invalid="true"], QComboBox[invalid="true"] {
-    border: 1px solid %(error)s; border-radius: 3px;
+QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QComboBox[invalid="true"] {
+    border: 1px solid %(error)s; border-radius: 3px; padding: 1px 2px;
 }
 QCheckBox[invalid="true"] { color: %(error)s; }
 """
 
 
-def _error_color(widget: QWidget) -> str:
+def _error_colors(widget: QWidget) -> tuple[str, str]:
+    """(text and border colour, background tint) readable on the widget's palette."""
     dark = widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
-    return "#ff6b6b" if dark else "#c62828"
+    if dark:
+        return "#ff6b6b", "rgba(255, 107, 107, 60)"
+    return "#c62828", "rgba(198, 40, 40, 40)"
 
 
 def _fmt(value: Any) -> str:
@@ -127,7 +131,7 @@ def missing_message(spec: ParamSpec) -> str:
     return f"{title}: enter a value (it is required)."
 
 
-def _mark(widget: QWidget, problem: str | None) -> None:
+def _mark(widget: QWidget, problem: str | None, tint: str) -> None:
     """Set or clear the invalid mark; the problem goes in front of the normal tooltip."""
     base_tooltip = widget.property("baseToolTip")
     if base_tooltip is None:
@@ -136,8 +140,12 @@ def _mark(widget: QWidget, problem: str | None) -> None:
     invalid = problem is not None
     if bool(widget.property(INVALID_PROPERTY)) != invalid:
         widget.setProperty(INVALID_PROPERTY, invalid)
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        if isinstance(widget, QAbstractSpinBox):
+            # Its own text field is tinted: a border rule would restyle the arrows.
+            widget.lineEdit().setStyleSheet(f"background-color: {tint};" if invalid else "")
+        else:
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
         widget.update()
     tip = "\n\n".join(p for p in (problem, base_tooltip) if p)
     widget.setToolTip(tip)
@@ -208,7 +216,7 @@ class ChoiceEditor(Editor):
 
     def _add(self, text: str, value: Any) -> None:
         self._values.append(value)
-        self.combo.addItem(text)
+        self.combo.addItem(text, None if value is UNSET else value)
         self.combo.setItemData(self.combo.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
 
     def _index(self, value: Any) -> int:
@@ -712,8 +720,10 @@ class RowsEditor(Editor):
         for number, (editors, _extra, remove) in enumerate(self.rows, 1):
             for column, editor in enumerate(editors):
                 self.grid.addWidget(editor.outer, number, column)
+                editor.outer.show()  # now, not on the next event loop pass: it can take focus
                 editor.widget.setAccessibleName(f"{_title(editor.spec)}, row {number}")
             self.grid.addWidget(remove, number, len(editors))
+            remove.show()
             remove.setAccessibleName(f"Remove row {number}")
             remove.setToolTip(f"Remove row {number}")
         self._refresh()
@@ -921,6 +931,7 @@ class ExtraRows(QFrame):
             self.grid.addWidget(value_edit, number, 1)
             self.grid.addWidget(remove, number, 2)
             for widget in (name_edit, value_edit, remove):
+                widget.show()  # now, so the new name field can take the focus
                 QWidget.setTabOrder(previous, widget)
                 previous = widget
 
@@ -980,8 +991,9 @@ class ParamsForm(QWidget):
         self.set_task(None)
 
     def _apply_style(self) -> None:
-        color = _error_color(self)
-        self.setStyleSheet(_STYLE % {"error": color})
+        color, tint = _error_colors(self)
+        self._tint = tint
+        self.setStyleSheet(_STYLE % {"error": color, "tint": tint})
         self.error_label.setStyleSheet(f"color: {color};")
 
     # -- building ------------------------------------------------------------------------
@@ -1154,7 +1166,7 @@ class ParamsForm(QWidget):
                     marks[id(name_edit)] = (name_edit, message)
                 seen.add(name)
         for widget, message in marks.values():
-            _mark(widget, message)
+            _mark(widget, message, self._tint)
         self._errors = errors
         if lines:
             unique = dict.fromkeys(lines)
