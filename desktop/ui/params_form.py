@@ -211,7 +211,6 @@ class ChoiceEditor(Editor):
         for choice in spec.choices:
             self._add(str(choice), choice)
         self.combo.setCurrentIndex(max(0, self._index(spec.default)))
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.combo.currentIndexChanged.connect(self.changed)
 
     def _add(self, text: str, value: Any) -> None:
