@@ -267,13 +267,13 @@ class JobEngine:
             data = await self._cpu_run(_read_input_file, source)
             name = Path(source).name
         limits = provider.limits
-        encoded = await self._cpu_run(
-            imaging.normalize, data, name, max_side=limits.max_side, max_bytes=limits.max_bytes,
-            formats=limits.formats, min_side=limits.min_side,
+        encoded, digest = await self._cpu_run(
+            _normalize_and_hash, data, name, max_side=limits.max_side,
+            max_bytes=limits.max_bytes, formats=limits.formats, min_side=limits.min_side,
         )
         return PreparedInput(
             role=role, data=encoded.data, mime=encoded.mime, width=encoded.width,
-            height=encoded.height, sha256=encoded.sha256,
+            height=encoded.height, sha256=digest,
             source_url=source if _is_url(source) else None, filename=name,
         )
 
@@ -736,6 +736,13 @@ class _QueueObserver:
 
     def __call__(self, event: JobEvent) -> None:
         self.queue.put_nowait(event)
+
+
+def _normalize_and_hash(data: bytes, name: str, **limits: Any
+                        ) -> tuple[imaging.EncodedImage, str]:
+    """Normalise and hash in the worker: hashing megabytes on the loop thread stalls a window."""
+    encoded = imaging.normalize(data, name, **limits)
+    return encoded, encoded.sha256
 
 
 def _is_url(source: str) -> bool:
