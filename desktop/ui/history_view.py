@@ -63,6 +63,7 @@ from PySide6.QtWidgets import (
 from desktop.core.assets import AssetStore
 from desktop.core.model import Job, JobState
 from desktop.core.store import History, JobFilter
+from desktop.ui import qt_compat
 from desktop.ui.history_model import (
     FAILED_STATES,
     UNFINISHED_STATES,
@@ -76,6 +77,8 @@ from desktop.ui.history_model import (
     thumb_source,
     when_text,
 )
+
+qt_compat.install()  # paints many rows and emits often: needs the PySide6 6.12 refcount fix
 
 log = logging.getLogger(__name__)
 
