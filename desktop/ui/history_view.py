@@ -483,13 +483,18 @@ class HistoryPanel(QWidget):
         self.addAction(focus_search)
 
     def _tool_button(self, action: QAction, text: str, name: str) -> QToolButton:
+        """A compact button for an action: short text, the action's tooltip and state (not
+        setDefaultAction, which would show the action's long menu text)."""
         button = QToolButton(self)
-        button.setDefaultAction(action)
         button.setText(text)
         button.setObjectName(name)
+        button.setToolTip(action.toolTip())
         button.setAccessibleName(action.text().rstrip("…"))
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        button.clicked.connect(action.trigger)
+        button.setEnabled(action.isEnabled())
+        action.enabledChanged.connect(button.setEnabled)
         return button
 
     def _build_layout(self) -> None:
@@ -508,8 +513,7 @@ class HistoryPanel(QWidget):
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.setSpacing(2)
-        bar.addWidget(self.count_label, 1)
+        bar.setSpacing(0)
         self.toolbar_buttons = [
             self._tool_button(self.open_action, "Open", "historyOpenButton"),
             self._tool_button(self.rerun_action, "Re-run", "historyRerunButton"),
@@ -520,6 +524,7 @@ class HistoryPanel(QWidget):
         ]
         for button in self.toolbar_buttons:
             bar.addWidget(button)
+        bar.addStretch(1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -528,6 +533,7 @@ class HistoryPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.message)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.count_label)
 
         QWidget.setTabOrder(self.search, self.favorites_only)
         QWidget.setTabOrder(self.favorites_only, self.provider_combo)
@@ -781,7 +787,7 @@ class HistoryPanel(QWidget):
             self._confirm.close()
         box = QMessageBox(QMessageBox.Icon.Question, "Delete job",
                           f"Delete the {self.model.title(job)} job from"
-                          f" {when_text(job.created_at).lower()}?", parent=self)
+                          f" {_in_sentence(when_text(job.created_at))}?", parent=self)
         box.setObjectName("historyDeleteConfirm")
         box.setInformativeText("Its input and result files that no other job uses are removed"
                                " too. This cannot be undone.")
@@ -880,6 +886,13 @@ class HistoryPanel(QWidget):
             log.error("A history panel task failed", exc_info=task.exception())
             self._show_message("Something went wrong in the history panel; details are in the"
                                " log.", error=True)
+
+
+def _in_sentence(when: str) -> str:
+    """'Today 14:02' -> 'today 14:02' inside a sentence; weekdays and months keep capitals."""
+    if when.startswith(("Today", "Yesterday")):
+        return when[0].lower() + when[1:]
+    return when
 
 
 def _select_data(combo: QComboBox, value: Any, label: Callable[[Any], str]) -> None:
