@@ -557,3 +557,22 @@ def test_unreadable_history_is_a_sentence(tmp_path: Path, qtbot, loop) -> None: 
     assert panel.message.text().startswith("The job history could not be read")
     assert "Traceback" not in panel.message.text()
     finish(loop, panel)
+
+
+def test_toolbar_buttons_follow_the_current_job(small, qtbot, loop) -> None:  # type: ignore[no-untyped-def]
+    history, assets, jobs = small
+    panel = make_panel(qtbot, history, assets, show=True)
+    loop.run_until_complete(panel.reload())
+    buttons = {b.objectName(): b for b in panel.toolbar_buttons}
+    assert not any(b.isEnabled() for b in buttons.values())  # nothing selected yet
+    reruns: list[str] = []
+    panel.rerunRequested.connect(reruns.append)
+    panel.select_job(jobs[0].id)
+    assert all(b.isEnabled() for b in buttons.values())
+    qtbot.mouseClick(buttons["historyRerunButton"], Qt.MouseButton.LeftButton)
+    assert reruns == [jobs[0].id]
+    qtbot.mouseClick(buttons["historyFavoriteButton"], Qt.MouseButton.LeftButton)
+    assert buttons["historyFavoriteButton"].text() == "★"
+    loop.run_until_complete(panel.settle())
+    assert history.get(jobs[0].id).favorite
+    finish(loop, panel)
