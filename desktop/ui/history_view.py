@@ -476,11 +476,8 @@ class HistoryPanel(QWidget):
             self.removeAction(action)
             self.view.addAction(action)
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        focus_search = QAction("Search", self)
-        focus_search.setShortcut(QKeySequence.StandardKey.Find)
-        focus_search.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        focus_search.triggered.connect(self.focus_search)
-        self.addAction(focus_search)
+        # Ctrl+F is the window's (it calls focus_search); a second binding here would make
+        # the shortcut ambiguous while the panel has focus.
 
     def _tool_button(self, action: QAction, text: str, name: str) -> QToolButton:
         """A compact button for an action: short text, the action's tooltip and state (not
