@@ -590,8 +590,8 @@ def parse_color(text: str, *, what: str = "Colour") -> tuple[int, int, int]:
             digits = "".join(ch * 2 for ch in digits)
         return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
     if value and not value.startswith("#"):
-        try:
-            rgb = ImageColor.getrgb(value)
+        try:  # "royal blue" is written as words; CSS names have no spaces
+            rgb = ImageColor.getrgb(value.replace(" ", ""))
         except ValueError:
             pass
         else:

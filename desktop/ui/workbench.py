@@ -207,6 +207,7 @@ class Workbench(QObject):
     async def aclose(self) -> None:
         self._closing = True
         self._unsubscribe()
+        self.window.history_panel.cancel_tasks()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)

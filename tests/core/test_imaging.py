@@ -465,6 +465,7 @@ def test_encode_jpeg_flattens_alpha_onto_white() -> None:
 @pytest.mark.parametrize(("text", "rgb"), [
     ("#f00", (255, 0, 0)), ("00ff00", (0, 255, 0)), ("#0000FF", (0, 0, 255)),
     ("abc", (0xAA, 0xBB, 0xCC)), ("rebeccapurple", (102, 51, 153)), (" Navy ", (0, 0, 128)),
+    ("royal blue", (65, 105, 225)),
 ])
 def test_parse_color(text: str, rgb: tuple[int, int, int]) -> None:
     assert imaging.parse_color(text) == rgb
