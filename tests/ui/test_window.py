@@ -265,7 +265,7 @@ def test_a_wrong_key_fails_with_the_providers_sentence_and_a_settings_button(
     assert "fiv_live_wrong" not in window.job_queue.row_text(job.id)
 
 
-class qt_signal:  # noqa: N801 - reads as a context manager
+class qt_signal:
     """Collect a signal's first arguments while the block runs."""
 
     def __init__(self, signal: Any) -> None:
@@ -379,3 +379,61 @@ def test_unfinished_jobs_resume_into_the_queue(window_factory: Callable[[], Rest
     assert job is not None and job.state == JobState.CANCELLED
     assert window.services.history.count(JobFilter(states=(JobState.CANCELLED,))) == 1
 
+
+
+def test_keyboard_generate_invalid_form_reuse_rerun_and_delete(
+        window_factory: Callable[[], RestyleWindow], loop: asyncio.AbstractEventLoop,
+        tmp_path: Path, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    image = image_file(tmp_path / "in.png", (40, 90, 200), (240, 180))
+    window = window_factory()
+    window.show()
+    qtbot.waitExposed(window)
+
+    async def body() -> tuple[Job, Job]:
+        await window.start()
+        choose(window, "recolor", ["local"])
+        await window.panes["image"].add_sources([str(image)])
+        colour = window.params_form.editor("color")
+        assert isinstance(colour, QLineEdit)
+        colour.setText("blurple")  # not a colour: Generate stays off and says why
+        await until(lambda: "blurple" in window.problem_label.text(), 5, "the form error")
+        assert not window.generate_button.isEnabled()
+        colour.setText("crimson")
+        window.params_form.editor("seed").setText("0.5,0.5")
+        await until(window.generate_button.isEnabled, 5, "Generate enabled")
+        window.activateWindow()
+        qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: len(window.job_queue.job_ids()) == 1, 10, "Ctrl+Enter to queue")
+        first = await finished(window, window.job_queue.job_ids()[0])
+        rerun = await window.workbench.rerun(first.id)
+        assert rerun is not None
+        second = await finished(window, rerun.id)
+        return first, second
+
+    first, second = loop.run_until_complete(body())
+    assert first.state == second.state == JobState.SUCCEEDED
+    assert second.spec.params == first.spec.params and second.inputs == first.inputs
+
+    # Reuse puts task, provider, inputs and parameters back after the form changed.
+    async def reuse() -> None:
+        choose(window, "upscale", ["local"])
+        window.panes["image"].clear()
+        await window.workbench.reuse(first.id)
+        await window.workbench.idle()
+
+    loop.run_until_complete(reuse())
+    assert window.task_selector.current_key() == "recolor"
+    assert window.panes["image"].sources() == [str(image)]
+    assert window.params_form.values()["color"] == "crimson"
+
+    # Delete removes the job and its files no other job uses; the other job keeps its own.
+    out_path = window.services.assets.path_for(first.outputs[0].sha256, first.outputs[0].mime)
+    assert out_path.exists()
+    loop.run_until_complete(window.workbench.delete(first.id))
+    assert window.services.history.get(first.id) is None
+    assert first.id not in window.history_panel.job_ids_loaded()
+    assert out_path.exists()  # the re-run produced the same pixels: still used
+    loop.run_until_complete(window.workbench.delete(second.id))
+    assert not out_path.exists()
