@@ -16,6 +16,7 @@ import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refc
 from desktop.config import APP_NAME
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
+from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
 from desktop.ui.main_window import MainWindow
@@ -123,7 +124,7 @@ def main() -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 3
     setup_logging(window.services.paths.log_file)
-    apply_theme(app, str(window.services.settings.general.get("theme", "system")))
+    apply_theme(app, str(general_setting(window.services.settings, THEME)))
     try:
         return qasync.run(_run(app, window)) or 0
     except KeyboardInterrupt:

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -77,6 +76,9 @@ class MainWindow(QMainWindow):
         self.params_provider = QComboBox()
         self.params_provider.setObjectName("paramsProviderSelector")
         self.params_provider.setAccessibleName("Parameters for provider")
+        self.params_provider.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.params_provider.setToolTip("Each ticked provider has its own parameters")
         self.params_form = ParamsForm()
         self.cost_label = QLabel("")
         self.cost_label.setObjectName("costLabel")
@@ -255,7 +257,3 @@ def window_settings_path(config_dir: Path) -> Path:
     """Where geometry, splitters and the last task and providers are kept (QSettings INI)."""
     return config_dir / "window.ini"
 
-
-def expanding(widget: QWidget) -> QWidget:
-    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    return widget

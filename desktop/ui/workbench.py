@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -34,6 +34,13 @@ from desktop.core.model import (
     JobState,
     OutputKind,
     TaskSpec,
+)
+from desktop.general_settings import (
+    EXPORT_DIR,
+    EXPORT_FORMAT,
+    EXPORT_QUALITY,
+    THEME,
+    general_setting,
 )
 from desktop.ui.compare_view import CompareItem, CompareMode
 from desktop.ui.main_window import MainWindow, window_settings_path
@@ -719,8 +726,9 @@ class Workbench(QObject):
         self.window.history_panel.focus_search()
 
     # -- export -----------------------------------------------------------------------------------
-    def _general(self, name: str, default: Any) -> Any:
-        return self.services.settings.general.get(name, default)
+    def _general(self, name: str) -> Any:
+        """A general setting (export folder, format, quality, theme) or its default."""
+        return general_setting(self.services.settings, name)
 
     def ask_export(self, *, pair: bool) -> None:
         job = self._shown_job
@@ -731,9 +739,8 @@ class Workbench(QObject):
         if pair and self.window.compare_view.before_image() is None:
             self.window.set_status("This result has no before image to put beside it.")
             return
-        fmt = str(self._general("export_format", "png"))
-        folder = Path(str(self._general("export_dir", "") or QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.PicturesLocation) or Path.home()))
+        fmt = str(self._general(EXPORT_FORMAT))
+        folder = Path(str(self._general(EXPORT_DIR) or Path.home()))
         index = self.window.compare_view.current_index()
         name = exporting.suggested_name(job, index, fmt, suffix="-compare" if pair else "")
         dialog = QFileDialog(self.window, "Save before/after image" if pair else "Save result")
@@ -758,10 +765,10 @@ class Workbench(QObject):
         images = [o for o in job.outputs if o.kind == OutputKind.IMAGE]
         index = min(view.current_index(), len(images) - 1)
         out = images[index]
-        fmt = exporting.format_for_path(path, str(self._general("export_format", "png")))
+        fmt = exporting.format_for_path(path, str(self._general(EXPORT_FORMAT)))
         if path.suffix == "":
             path = path.with_suffix(exporting.EXTENSIONS[fmt])
-        quality = int(self._general("export_quality", exporting.DEFAULT_QUALITY))
+        quality = int(self._general(EXPORT_QUALITY))
         assets = self.services.assets
         history = self.services.history
 
@@ -821,7 +828,7 @@ class Workbench(QObject):
 
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_theme(app, str(self._general("theme", "system")))
+            apply_theme(app, str(self._general(THEME)))
 
     async def discover_variants(self) -> None:
         """Saved workflows of the ready providers become tasks of their own."""
