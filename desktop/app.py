@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -92,9 +93,20 @@ def _install_excepthook() -> None:
 
 async def _run(app: QApplication, window: RestyleWindow) -> int:
     closed = asyncio.Event()
+    interrupted = False
     app.lastWindowClosed.connect(closed.set)
-    # Python runs signal handlers only when it gets control; while Qt idles it would not, and
-    # Ctrl+C in the terminal that started Restyle would do nothing. A light tick fixes that.
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        # Ctrl+C in the terminal that started Restyle closes the window the normal way (the
+        # session is saved, accepted jobs stay resumable). A KeyboardInterrupt would instead
+        # surface inside whatever Qt callback Python happened to be running, and get lost.
+        nonlocal interrupted
+        interrupted = True
+        QTimer.singleShot(0, window.close)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Python runs signal handlers only when it gets control; while Qt idles it would not. A
+    # light tick gives it control four times a second.
     tick = QTimer(app)
     tick.timeout.connect(lambda: None)
     tick.start(250)
@@ -102,10 +114,12 @@ async def _run(app: QApplication, window: RestyleWindow) -> int:
     starting = asyncio.ensure_future(window.start())
     try:
         await closed.wait()
-    finally:  # also on Ctrl+C in the terminal that started Restyle
+    finally:
+        tick.stop()
+        signal.signal(signal.SIGINT, previous)
         starting.cancel()
         await window.aclose()
-    return 0
+    return 130 if interrupted else 0
 
 
 def main() -> int:

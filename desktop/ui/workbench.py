@@ -171,6 +171,7 @@ class Workbench(QObject):
                                    + ("" if len(resumed) == 1 else "s") + " from last time.")
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
+        log.info("Window ready: %d jobs resumed", len(resumed))
 
     def _readiness(self) -> dict[str, str]:
         problems = {}
