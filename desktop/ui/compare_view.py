@@ -32,9 +32,8 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import shiboken6
@@ -65,6 +64,7 @@ from PySide6.QtWidgets import (
 
 from desktop.ui import qt_compat
 from desktop.ui.image_canvas import BUTTON_STEP, ImageCanvas, ViewState, build_pyramid
+from desktop.ui.tasks import TaskSet
 
 qt_compat.install()  # paints and emits all the time: needs the PySide6 6.12 refcount fix
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ class CompareView(QWidget):
         self._pyramid_pending: set[int] = set()
         self._thumbs: dict[int, QPixmap] = {}
         self._thumb_pending: set[int] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet("Compare view")
         self._shortcuts: list[QShortcut] = []
         self._build()
         self._state.subscribe(self._on_view_changed)
@@ -698,7 +698,7 @@ class CompareView(QWidget):
             self._apply_thumbnail(key)
         elif key not in self._thumb_pending:
             self._thumb_pending.add(key)
-            self._spawn(self._make_thumbnail(key, image))
+            self._tasks.spawn(self._make_thumbnail(key, image))
 
     async def _make_thumbnail(self, key: int, image: QImage) -> None:
         ratio = self.devicePixelRatioF()
@@ -724,22 +724,6 @@ class CompareView(QWidget):
 
     # ------------------------------------------------------------------ workers
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
-        try:
-            task = asyncio.ensure_future(coro)
-        except RuntimeError:  # no event loop: only outside the app (a bare script)
-            coro.close()
-            log.warning("compare view: no asyncio loop, background work skipped")
-            return None
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("compare view task failed", exc_info=task.exception())
-
     def _start_difference(self, key: tuple[int, int, int], before: QImage,
                           after: QImage) -> None:
         if self._diff_task is not None and not self._diff_task.done():
@@ -747,7 +731,7 @@ class CompareView(QWidget):
             self._diff_task.cancel()
         self._diff_stop = threading.Event()
         self._diff_key = key
-        self._diff_task = self._spawn(self._compute_difference(key, before, after,
+        self._diff_task = self._tasks.spawn(self._compute_difference(key, before, after,
                                                                self._diff_stop))
 
     async def _compute_difference(self, key: tuple[int, int, int], before: QImage,
@@ -786,7 +770,7 @@ class CompareView(QWidget):
                 max(image.width(), image.height()) < PYRAMID_FROM_SIDE:
             return
         self._pyramid_pending.add(key)
-        self._spawn(self._build_pyramid(key, image))
+        self._tasks.spawn(self._build_pyramid(key, image))
 
     async def _build_pyramid(self, key: int, image: QImage) -> None:
         try:

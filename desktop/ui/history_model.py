@@ -13,7 +13,7 @@ import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,6 +32,7 @@ from PySide6.QtGui import QImage, QPixmap
 from desktop.core.assets import AssetStore
 from desktop.core.model import Asset, Job, JobState, OutputKind
 from desktop.core.store import History, JobFilter, _search_text
+from desktop.ui.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -201,7 +202,7 @@ class ThumbnailCache(QObject):
         self._failures: dict[str, _Failure] = {}
         self._queue: OrderedDict[str, tuple[ThumbSource, int]] = OrderedDict()
         self._running: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet("Thumbnail loading")
 
     # -- reading ------------------------------------------------------------------------------
     def status(self, sha256: str) -> ThumbStatus:
@@ -257,7 +258,7 @@ class ThumbnailCache(QObject):
         if asyncio._get_running_loop() is None:
             return  # painted outside the loop (start-up, tests): the next paint asks again
         while len(self._tasks) < self._workers and self._queue:
-            self._spawn(self._pump())
+            self._tasks.spawn(self._pump())
 
     def forget(self, sha256s: Iterable[str]) -> None:
         """Drop cached entries (files deleted): the next paint asks again."""
@@ -275,15 +276,7 @@ class ThumbnailCache(QObject):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Thumbnail worker failed", exc_info=task.exception())
 
     async def _pump(self) -> None:
         while self._queue:
@@ -368,7 +361,7 @@ class HistoryModel(QAbstractListModel):
         self._loaded_once = False
         self._reloading = 0
         self._fetch_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet("History page fetch")
         self._thumbnails: ThumbnailCache | None = None
 
     # -- Qt model -----------------------------------------------------------------------------
@@ -402,7 +395,7 @@ class HistoryModel(QAbstractListModel):
             return
         if self._fetch_task is not None and not self._fetch_task.done():
             return
-        self._fetch_task = self._spawn(self._fetch_page(self._generation, len(self._jobs)))
+        self._fetch_task = self._tasks.spawn(self._fetch_page(self._generation, len(self._jobs)))
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -594,13 +587,4 @@ class HistoryModel(QAbstractListModel):
         if (self._reloading > 0) != was:
             self.loadingChanged.emit(self._reloading > 0)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("History page fetch failed", exc_info=task.exception())

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ from desktop.ui.history_model import (
     thumb_source,
     when_text,
 )
+from desktop.ui.tasks import TaskSet
 
 qt_compat.install()  # paints many rows and emits often: needs the PySide6 6.12 refcount fix
 
@@ -313,7 +314,7 @@ class HistoryPanel(QWidget):
         self._assets = assets
         self._provider_titles = dict(provider_titles)
         self._task_titles = dict(task_titles)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet("History panel", self._on_task_error)
         self._reload_task: asyncio.Task[None] | None = None
         self._confirm: QMessageBox | None = None
         self._menu: QMenu | None = None
@@ -613,6 +614,10 @@ class HistoryPanel(QWidget):
         first = min(job.outputs, key=lambda o: o.position)
         return self._assets.path_for(first.sha256, first.mime)
 
+    def _on_task_error(self, _exc: BaseException) -> None:
+        self._show_message("Something went wrong in the history panel; details are in the log.",
+                           error=True)
+
     def cancel_tasks(self) -> None:
         """Stop every worker call this panel started (before closing the loop)."""
         for task in list(self._tasks):
@@ -676,7 +681,7 @@ class HistoryPanel(QWidget):
     def _schedule_reload(self) -> None:
         if self._reload_task is not None and not self._reload_task.done():
             self._reload_task.cancel()
-        self._reload_task = self._spawn(self.reload())
+        self._reload_task = self._tasks.spawn(self.reload())
 
     # -- state --------------------------------------------------------------------------------
     def _after_reset(self) -> None:
@@ -757,7 +762,7 @@ class HistoryPanel(QWidget):
         changed = job.evolve(favorite=not job.favorite)
         self.model.update_job(changed)
         self._update_actions()
-        self._spawn(self._store_favorite(job, changed))
+        self._tasks.spawn(self._store_favorite(job, changed))
 
     async def _store_favorite(self, before: Job, after: Job) -> None:
         try:
@@ -808,7 +813,7 @@ class HistoryPanel(QWidget):
 
     def _reveal_current(self) -> None:
         if job_id := self.current_job_id():
-            self._spawn(self.reveal(job_id))
+            self._tasks.spawn(self.reveal(job_id))
 
     async def reveal(self, job_id: str) -> bool:
         """Open the folder holding the result file (no portable 'select file' on Linux)."""
@@ -871,18 +876,6 @@ class HistoryPanel(QWidget):
         return super().eventFilter(watched, event)
 
     # -- tasks --------------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("A history panel task failed", exc_info=task.exception())
-            self._show_message("Something went wrong in the history panel; details are in the"
-                               " log.", error=True)
 
 
 def _in_sentence(when: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +60,7 @@ from desktop.core.contract import InputLimits
 from desktop.core.humanize import human_bytes
 from desktop.core.model import InvalidInput
 from desktop.ui.previews import Preview, PreviewLoader, is_url, local_path, url_name
+from desktop.ui.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ class InputPane(QFrame):
         self._error = ""
         self._busy = 0
         self._reserved = 0  # slots taken by loads still running (multi-image panes)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet("Input pane")
         self._loads: set[asyncio.Task[Any]] = set()
         self._dialog: QFileDialog | None = None
         self._drag_active = False
@@ -559,7 +559,7 @@ class InputPane(QFrame):
                 "or a file first."
             )
             return
-        self._spawn(self._take(offered))
+        self._tasks.spawn(self._take(offered))
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -622,21 +622,11 @@ class InputPane(QFrame):
         if isValid(self):
             await self.add_sources(sources)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Input pane task failed", exc_info=task.exception())
-
     def _on_files_selected(self, files: list[str]) -> None:
         global _last_browse_dir
         if files:
             _last_browse_dir = os.path.dirname(files[0])
-            self._spawn(self.add_sources(list(files)))
+            self._tasks.spawn(self.add_sources(list(files)))
 
     def _on_dialog_gone(self) -> None:
         self._dialog = None
@@ -823,7 +813,7 @@ class InputPane(QFrame):
             event.ignore()
             return
         event.acceptProposedAction()
-        self._spawn(self._take(offered))
+        self._tasks.spawn(self._take(offered))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and not self._items:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +63,7 @@ from desktop.general_settings import (
 from desktop.providers.registry import PROVIDER_CLASSES
 from desktop.secrets import KeySource, KeyStatus
 from desktop.services import Readiness, Services
+from desktop.ui.tasks import TaskSet
 from desktop.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -538,7 +538,7 @@ class SettingsDialog(QDialog):
         self.setAccessibleName("Settings")
         self.resize(880, 580)
         self._services = services
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet("Settings dialog")
         self._tests: dict[str, asyncio.Task[ConnectionResult]] = {}
         self._readiness: dict[str, Readiness] = {}
         self._saving = False
@@ -558,7 +558,7 @@ class SettingsDialog(QDialog):
             page = ProviderPage(cls, services.settings.providers.get(pid, ProviderSettings()),
                                 self)
             page.test_button.clicked.connect(
-                lambda _=False, p=pid: self._spawn(self.test_connection(p)))
+                lambda _=False, p=pid: self._tasks.spawn(self.test_connection(p)))
             self.pages[pid] = page
             self._add_page(cls.title, page)
             page.set_key_status(None, self.key_location_text(pid))
@@ -593,7 +593,7 @@ class SettingsDialog(QDialog):
         self.page_list.setCurrentRow(0)
         if initial_provider is not None:
             self.show_provider(initial_provider)
-        self._status_task = self._spawn(self.refresh_status())
+        self._status_task = self._tasks.spawn(self.refresh_status())
 
     @property
     def status_task(self) -> asyncio.Task[Any]:
@@ -607,16 +607,6 @@ class SettingsDialog(QDialog):
         self.stack.addWidget(page)
 
     # -- tasks ---------------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Settings dialog task failed", exc_info=task.exception())
 
     def done(self, result: int) -> None:
         for task in self._tests.values():
@@ -745,7 +735,7 @@ class SettingsDialog(QDialog):
     # -- saving --------------------------------------------------------------------------------
     def _save_clicked(self) -> None:
         if not self._saving:
-            self._spawn(self._save_and_close())
+            self._tasks.spawn(self._save_and_close())
 
     async def _save_and_close(self) -> None:
         if await self.save():

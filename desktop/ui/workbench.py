@@ -46,6 +46,7 @@ from desktop.ui.compare_view import CompareItem, CompareMode
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.qimages import qimage_from_file
 from desktop.ui.task_picker import ProviderState
+from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
     from desktop.services import Services
@@ -81,12 +82,11 @@ class Workbench(QObject):
         self._values: dict[str, dict[str, Any]] = {}  # provider id -> form values
         self._form_provider = ""
         self._batch: Batch | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet("Window", self._on_task_error)
         self._shown_job: Job | None = None
         self._credits: dict[str, str] = {}
         self._settings_dialog: Any = None
         self._file_dialog: QFileDialog | None = None
-        self._closing = False
         self.qsettings = QSettings(str(window_settings_path(services.paths.config_dir)),
                                    QSettings.Format.IniFormat)
         self._unsubscribe = engine.subscribe(self._on_event)
@@ -97,26 +97,16 @@ class Workbench(QObject):
         self._connect()
 
     # -- plumbing -----------------------------------------------------------------------------
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
-        """Run a coroutine on the loop, keep a reference, log what it raises."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        """Run a coroutine on the loop, keep a reference, log and report what it raises."""
+        return self._tasks.spawn(coro)
 
-        def done(t: asyncio.Future[Any]) -> None:
-            self._tasks.discard(t)
-            if self._closing:  # cancelled on the way out; what they raise no longer matters
-                return
-            if not t.cancelled() and t.exception() is not None:
-                log.error("Window task failed", exc_info=t.exception())
-                self.window.set_status(f"Something went wrong: {t.exception()}")
-
-        task.add_done_callback(done)
-        return task
+    def _on_task_error(self, exc: BaseException) -> None:
+        self.window.set_status(f"Something went wrong: {exc}. Details are in the log.")
 
     async def idle(self) -> None:
         """Wait until every task the window started has finished (tests use it)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.join()
 
     def _connect(self) -> None:
         w = self.window
@@ -213,12 +203,9 @@ class Workbench(QObject):
         s.sync()
 
     async def aclose(self) -> None:
-        self._closing = True
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.aclose()
 
     # -- catalogue, providers, panes, form --------------------------------------------------
     def _rebuild_catalog(self, keep: str | None = None) -> None:
