@@ -265,6 +265,11 @@ class Provider(ABC):
                                 f"{self.title} has no task '{variant.task_id}'.")
         return task
 
+    async def reference_image(self, task: str, params: dict[str, Any]) -> bytes | None:
+        """The "before" of a job that uploads no image (vtryon recolours one of its own
+        results): the provider's copy of what the result should be compared with."""
+        return None
+
     async def reconcile(self, job: PreparedJob) -> RemoteRef | None:
         """After a submit with an unknown outcome, find the job the provider may have created."""
         return None

@@ -303,6 +303,12 @@ class VtryonProvider(Provider):
         data, _media = await self.client.download(url)
         return data
 
+    async def reference_image(self, task: str, params: dict[str, Any]) -> bytes | None:
+        pose = params.get("pose_image_generation_id")
+        if task != "recolor" or pose is None:
+            return None
+        return await self.before_image(pose)
+
     # -- list and delete ---------------------------------------------------------------------
     async def list_tasks(self, page: int = 1, page_size: int = 10) -> RecolorPage:
         """One page of recolour tasks (`page` from 1; `page_size` 1..MAX_PAGE_SIZE)."""

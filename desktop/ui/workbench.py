@@ -44,7 +44,7 @@ from desktop.general_settings import (
 )
 from desktop.ui.compare_view import CompareItem, CompareMode
 from desktop.ui.main_window import MainWindow, window_settings_path
-from desktop.ui.qimages import qimage_from_file
+from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
 
@@ -84,6 +84,7 @@ class Workbench(QObject):
         self._batch: Batch | None = None
         self._tasks = TaskSet("Window", self._on_task_error)
         self._shown_job: Job | None = None
+        self._references: dict[str, QImage | None] = {}
         self._credits: dict[str, str] = {}
         self._settings_dialog: Any = None
         self._file_dialog: QFileDialog | None = None
@@ -488,6 +489,8 @@ class Workbench(QObject):
 
     # -- showing results --------------------------------------------------------------------
     async def _before_image(self, job: Job) -> QImage | None:
+        if not any(job.inputs.get(role) for role in BEFORE_ROLES):
+            return await self._reference_image(job)
         for role in BEFORE_ROLES:
             shas = job.inputs.get(role) or []
             if shas:
@@ -500,6 +503,23 @@ class Workbench(QObject):
                 except (OSError, InvalidInput):
                     return None
         return None
+
+    async def _reference_image(self, job: Job) -> QImage | None:
+        """The provider's own "before" of a job that uploaded no image, fetched once a run."""
+        if job.id in self._references:
+            return self._references[job.id]
+        provider = self.providers.get(job.provider)
+        if provider is None:
+            return None
+        image = None
+        try:
+            data = await provider.reference_image(job.task, dict(job.spec.params))
+            if data is not None:
+                image = await asyncio.to_thread(qimage_from_bytes, data, "before")
+        except (ProviderError, InvalidInput) as exc:
+            self.window.set_status(f"No before image: {_message(exc)}", 15000)
+        self._references[job.id] = image
+        return image
 
     async def _output_items(self, job: Job) -> list[CompareItem]:
         items = []

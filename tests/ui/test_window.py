@@ -437,3 +437,38 @@ def test_keyboard_generate_invalid_form_reuse_rerun_and_delete(
     assert out_path.exists()  # the re-run produced the same pixels: still used
     loop.run_until_complete(window.workbench.delete(second.id))
     assert not out_path.exists()
+
+
+def test_vtryon_recolour_rows_and_the_providers_before_image(
+        window_factory: Callable[[], RestyleWindow], loop: asyncio.AbstractEventLoop,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """vtryon recolours one of its own results: no upload, target + colour rows in the form,
+    and the base pose image fetched from the provider as the before."""
+    from tests.emulators.vtryon import VtryonEmulator
+
+    emu = VtryonEmulator(job_delay=0.1)
+    with serve(emu) as base:
+        monkeypatch.setenv("RESTYLE_VTRYON_BASE_URL", base)
+        monkeypatch.setenv("RESTYLE_VTRYON_API_KEY", emu.api_key)
+        window = window_factory()
+
+        async def body() -> Job:
+            await window.start()
+            choose(window, "recolor", ["vtryon"])
+            assert not any(p.isVisibleTo(window) for p in window.panes.values())
+            window.params_form.set_values({
+                "pose_image_generation_id": emu.seeded_pose_id,
+                "models_image_generation_task_id": emu.seeded_model_task_id,
+                "color_changes": [{"target": "blouse", "color": "royal blue"}],
+            })
+            jobs = await generate(window)
+            job = await finished(window, jobs[0].id)
+            await until(lambda: window.compare_view.before_image() is not None, 10,
+                        "the base pose image as before")
+            return job
+
+        job = loop.run_until_complete(body())
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.spec.params["color_changes"] == [{"target": "blouse", "color": "royal blue"}]
+    before = window.compare_view.before_image()
+    assert before is not None and (before.width(), before.height()) == (96, 128)
