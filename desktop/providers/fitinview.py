@@ -14,6 +14,7 @@ as URLs, the credit purchase page, and the meaning of the failed-job `error_code
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
@@ -367,7 +368,8 @@ class FitInViewProvider(Provider):
         return meta
 
     async def submit(self, job: PreparedJob) -> RemoteRef:
-        body = self.build_request(job)
+        # base64 of megabytes of images: off the event loop, which may be a window's.
+        body = await asyncio.to_thread(self.build_request, job)
         key = self.idempotency_key(job)
         try:
             data = await self.client.post_json(SUBMIT_PATH, body, idempotency_key=key)

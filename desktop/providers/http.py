@@ -561,6 +561,12 @@ def _looks_like_html(response: httpx.Response, text: str) -> bool:
     return "html" in ctype or head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body"))
 
 
+def _encode_json(body: Any) -> bytes:
+    """JSON as httpx writes it for `json=`: compact, UTF-8, no NaN."""
+    return _json.dumps(body, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False).encode("utf-8")
+
+
 def _parse_json(response: httpx.Response) -> tuple[bool, Any]:
     """(ok, value); an empty body is valid and parses to None."""
     if not response.content.strip():
@@ -759,8 +765,15 @@ class ApiClient(_HttpBase):
         return _parse_json(await self.request("GET", path, **kw))[1]
 
     async def post_json(self, path: str, body: Any, **kw: Any) -> Any:
-        """POST `body` as JSON and return the parsed JSON answer (None for an empty one)."""
-        return _parse_json(await self.request("POST", path, json=body, **kw))[1]
+        """POST `body` as JSON and return the parsed JSON answer (None for an empty one).
+
+        The body is encoded in a worker thread: with base64 images inside it is megabytes,
+        and encoding it on the event loop would stall the window for tens of milliseconds.
+        """
+        content = await asyncio.to_thread(_encode_json, body)
+        headers = {"Content-Type": "application/json", **(kw.pop("headers", None) or {})}
+        return _parse_json(await self.request("POST", path, content=content, headers=headers,
+                                              **kw))[1]
 
     async def delete(self, path: str, **kw: Any) -> Any:
         """DELETE; returns the parsed JSON answer when there is one, else None."""

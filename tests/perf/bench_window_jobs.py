@@ -1,6 +1,7 @@
 """How smooth the window stays while 20 jobs run at once.
 
 Run: QT_QPA_PLATFORM=offscreen python -m tests.perf.bench_window_jobs [local|fitinview]
+     [--in-process]   (the emulator runs in a separate process unless --in-process)
 
 Builds the real window on a throw-away folder with the FitInView emulator behind it, submits
 20 try-on jobs (inputs 2000 x 1500, so preparing them is real work) plus 20 local recolour
@@ -11,11 +12,16 @@ worst stalls are what a user feels as a frozen window. Prints figures; asserts n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image
@@ -32,6 +38,27 @@ def _inputs(folder: Path) -> tuple[Path, Path]:
     return person, garment
 
 
+@contextlib.contextmanager
+def _emulators_in_a_subprocess() -> Iterator[dict[str, str]]:
+    """`python -m tests.emulators` in its own process; yields the RESTYLE_* variables."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "tests.emulators"], cwd=root,
+                            stdout=subprocess.PIPE, text=True)
+    found: dict[str, str] = {}
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            match = re.search(r"export (RESTYLE_\w+)=(\S+)", line)
+            if match:
+                found[match.group(1)] = match.group(2)
+            if "Ctrl+C stops" in line:
+                break
+        yield found
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
 async def scenario() -> None:
     from desktop.app import create_main_window
     from desktop.core.model import JobSpec
@@ -40,10 +67,13 @@ async def scenario() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="restyle-bench-"))
     person, garment = _inputs(folder)
-    emu = FitInViewEmulator(job_delay=1.5, rate_limit_per_min=10_000)
-    with serve(emu) as base:
-        os.environ["RESTYLE_FITINVIEW_BASE_URL"] = base
-        os.environ["RESTYLE_FITINVIEW_API_KEY"] = emu.api_key
+    with contextlib.ExitStack() as stack:
+        if "--in-process" in sys.argv:  # the emulator competes with the window for the GIL
+            emu = FitInViewEmulator(job_delay=1.5, rate_limit_per_min=10_000)
+            os.environ["RESTYLE_FITINVIEW_BASE_URL"] = stack.enter_context(serve(emu))
+            os.environ["RESTYLE_FITINVIEW_API_KEY"] = emu.api_key
+        else:  # as in real use: the service is another process
+            os.environ.update(stack.enter_context(_emulators_in_a_subprocess()))
         window = create_main_window(folder / "home")
         window.services.settings = window.services.settings.__class__(global_concurrency=20)
         window.engine.reconfigure(window.services.settings.engine_policy(
@@ -66,7 +96,8 @@ async def scenario() -> None:
         timer.timeout.connect(tick)
         timer.start()
         start = time.perf_counter()
-        only = sys.argv[1] if len(sys.argv) > 1 else ""
+        args = [a for a in sys.argv[1:] if not a.startswith("--")]
+        only = args[0] if args else ""
         specs = [JobSpec("fitinview", "tryon", {"person": [str(person)],
                                                 "garment": [str(garment)]}, {})
                  for _ in range(20) if only in ("", "fitinview")]
