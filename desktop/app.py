@@ -20,6 +20,7 @@ from desktop.core.store import HistoryError
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
+from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
 from desktop.ui.theme import apply_theme
@@ -131,6 +132,7 @@ def main() -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
+    collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     _install_excepthook()
     try:
         window = create_main_window()
@@ -143,3 +145,5 @@ def main() -> int:
         return qasync.run(_run(app, window)) or 0
     except KeyboardInterrupt:
         return 130
+    finally:
+        collector.stop()

@@ -10,6 +10,18 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 import desktop.ui.qt_compat  # noqa: F401 - PySide6 6.12.0 refcount guard, before any Qt work
+from desktop.ui.gc_guard import GuiThreadCollector
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """As in the application: garbage (Qt objects among it) is collected on this thread only,
+    never in a worker that happens to allocate (see desktop/ui/gc_guard.py)."""
+    collector = GuiThreadCollector(interval_ms=200)
+    try:
+        yield
+    finally:
+        collector.stop()
 
 
 @pytest.fixture
