@@ -162,7 +162,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.main_splitter)
 
         # -- docks ---------------------------------------------------------------------------
-        self.job_queue = JobQueueView(provider_titles)
+        self.job_queue = JobQueueView(
+            provider_titles,
+            {(pid, task): title for pid in provider_titles for task, title in task_titles.items()})
         self.queue_dock = QDockWidget("Jobs", self)
         self.queue_dock.setObjectName("queueDock")
         self.queue_dock.setWidget(self.job_queue)

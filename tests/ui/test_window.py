@@ -129,6 +129,7 @@ def test_local_tryon_from_dropped_files_to_compare_view_and_history(
 
     job = loop.run_until_complete(body())
     assert job.state == JobState.SUCCEEDED
+    assert window.job_queue.row_text(job.id).startswith("Local (offline) · Try-on")
     view = window.compare_view
     assert view.before_image() is not None and view.before_image().width() == 300
     assert window.result_panel.job() is not None and window.result_panel.job().id == job.id
