@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
                             | QMainWindow.DockOption.AllowTabbedDocks)
 
         # -- left: task, providers, inputs, parameters, generate ---------------------------
+        self.preview_loader = loader
         self.task_selector = TaskSelector()
         self.provider_selector = ProviderSelector()
         self.panes: dict[str, InputPane] = {}

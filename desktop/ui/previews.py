@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -149,6 +150,23 @@ def _save_png(image: QImage, directory: Path) -> str:
     return str(path)
 
 
+#: Pasted images are kept this long (30 days), for a pane that still shows one.
+PASTED_KEEP_S = 30 * 24 * 3600.0
+
+
+def _prune(folder: Path, older_than_s: float) -> int:
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in folder.glob("pasted-*.png") if folder.is_dir() else ():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 class PreviewLoader:
     """Reads, validates and thumbnails input sources in worker threads."""
 
@@ -203,6 +221,13 @@ class PreviewLoader:
                 f"{human_bytes(MAX_INPUT_FILE_BYTES)} Restyle accepts for one image."
             )
         return await asyncio.to_thread(_describe, url, url_name(url), bytes(data))
+
+    async def prune_pasted(self, older_than_s: float = PASTED_KEEP_S) -> int:
+        """Delete pasted images older than `older_than_s`; how many were removed.
+
+        A job keeps its own copy of every input in the asset store (re-run and reuse fall
+        back to it), so an old pasted file is needed by nothing."""
+        return await asyncio.to_thread(_prune, self._paste_dir, older_than_s)
 
     async def save_pasted(self, image: QImage) -> str:
         """Write clipboard or dragged image data as a PNG named by its content hash; its path.

@@ -162,7 +162,13 @@ class Workbench(QObject):
                                    + ("" if len(resumed) == 1 else "s") + " from last time.")
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
+        self.spawn(self._prune_pasted())
         log.info("Window ready: %d jobs resumed", len(resumed))
+
+    async def _prune_pasted(self) -> None:
+        removed = await self.window.preview_loader.prune_pasted()
+        if removed:
+            log.info("Removed %d pasted images older than 30 days", removed)
 
     def _readiness(self) -> dict[str, str]:
         problems = {}

@@ -574,3 +574,22 @@ def test_loader_refuses_non_path_text(tmp_path: Path, loop) -> None:  # type: ig
     preview = loop.run_until_complete(loader.load(QUrl.fromLocalFile(str(good)).toString()))
     assert isinstance(preview, Preview) and preview.source == str(good)
     assert os.path.isabs(preview.source)
+
+
+def test_old_pasted_images_are_pruned(tmp_path: Path, loop: asyncio.AbstractEventLoop) -> None:
+    import time as _time
+
+    from desktop.ui.previews import PASTED_KEEP_S
+
+    folder = tmp_path / "pasted"
+    folder.mkdir()
+    old, new, other = folder / "pasted-old.png", folder / "pasted-new.png", folder / "mine.png"
+    for path in (old, new, other):
+        path.write_bytes(b"x")
+    long_ago = _time.time() - PASTED_KEEP_S - 60
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    loader = PreviewLoader(None, folder)
+    assert loop.run_until_complete(loader.prune_pasted()) == 1
+    assert not old.exists() and new.exists() and other.exists()
+    assert loop.run_until_complete(PreviewLoader(None, tmp_path / "none").prune_pasted()) == 0
