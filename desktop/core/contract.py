@@ -274,5 +274,8 @@ class Provider(ABC):
         """After a submit with an unknown outcome, find the job the provider may have created."""
         return None
 
+    async def warm_up(self) -> None:  # noqa: B027 - optional hook, nothing to prepare by default
+        """Prepare what the first job would otherwise wait for (worker processes, ...)."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release network clients and other resources."""

@@ -38,6 +38,7 @@ import random
 import re
 import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -378,6 +379,7 @@ class _HttpBase:
         if self._client_instance is None or self._client_instance.is_closed:
             self._client_instance = httpx.AsyncClient(
                 transport=self._transport,
+                verify=_ssl_context_now(),
                 headers={"User-Agent": USER_AGENT},
                 follow_redirects=False,  # redirects are followed by hand: see _send
                 timeout=self.timeouts.for_kind("api"),
@@ -447,6 +449,8 @@ class _HttpBase:
         """Send one attempt. GET and HEAD follow redirects by hand so the auth header is worked
         out afresh for every hop by `auth_for(url)` (httpx only strips `Authorization` on a
         cross-origin redirect, not `X-API-KEY`)."""
+        if self._client_instance is None and self._transport is None:
+            await shared_ssl_context()  # built in a thread, not on a window's event loop
         client = self._client()
         timeout = self.timeouts.for_kind(kind)
         for _hop in range(MAX_REDIRECTS + 1):
@@ -559,6 +563,26 @@ def _looks_like_html(response: httpx.Response, text: str) -> bool:
     ctype = response.headers.get("content-type", "").lower()
     head = text.lstrip()[:15].lower()
     return "html" in ctype or head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body"))
+
+
+_ssl_lock = threading.Lock()
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _ssl_context_now() -> ssl.SSLContext:
+    """One TLS context for every client. Building it reads the CA bundle (about 60 ms), so it
+    is made once, and `shared_ssl_context` makes it in a worker thread before the first use."""
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
+
+
+async def shared_ssl_context() -> ssl.SSLContext:
+    if _ssl_context is not None:
+        return _ssl_context
+    return await asyncio.to_thread(_ssl_context_now)
 
 
 def _encode_json(body: Any) -> bytes:

@@ -163,6 +163,9 @@ class Workbench(QObject):
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
         self.spawn(self._prune_pasted())
+        for pid, provider in self.providers.items():
+            if pid not in self._problems:
+                self.spawn(provider.warm_up())
         log.info("Window ready: %d jobs resumed", len(resumed))
 
     async def _prune_pasted(self) -> None:

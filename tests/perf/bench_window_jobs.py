@@ -81,6 +81,7 @@ async def scenario() -> None:
         window.resize(1500, 940)
         window.show()
         await window.start()
+        await window.workbench.idle()  # start-up work (worker processes, credits) done first
 
         lateness: list[float] = []
         last = time.perf_counter()

@@ -9,7 +9,6 @@ costs nothing, the provider is marked `resubmit_safe` and the engine simply resu
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from desktop.providers.base import (
     RemoteStatus,
 )
 from desktop.providers.local import ops
+from desktop.providers.local.workers import run_operation, warm_up
 
 _IMAGE = InputRole("image", "Image", help="The picture to work on.")
 
@@ -141,7 +141,7 @@ def _optional_text(value: Any) -> str | None:
 
 
 def _run(task_id: str, inputs: dict[str, list[PreparedInput]], params: dict[str, Any]) -> bytes:
-    """Decode, run the operation and encode the result as PNG. Runs in a worker thread."""
+    """Decode, run the operation and encode the result as PNG. Runs in a worker process."""
     operations: dict[str, Callable[[], Image.Image]] = {
         "background_removal": lambda: ops.remove_background(
             _open(inputs["image"][0]), tolerance=float(params["tolerance"]),
@@ -205,7 +205,7 @@ class LocalProvider(Provider):
         params = task.validate(
             {role: [i.sha256 for i in items] for role, items in job.inputs.items()}, job.params
         )
-        data = await asyncio.to_thread(_run, task.id, job.inputs, params)
+        data = await run_operation(_run, task.id, job.inputs, params)
         remote_id = "local-" + uuid.uuid4().hex
         self._results[remote_id] = _Result(data=data, label=_LABELS[task.id], note=task.note)
         return RemoteRef(remote_id, data={"task": task.id})
@@ -234,6 +234,9 @@ class LocalProvider(Provider):
                 "This offline result is no longer in memory; run the job again.",
             )
         return data
+
+    async def warm_up(self) -> None:
+        await warm_up()
 
     async def cancel(self, ref: RemoteRef) -> None:
         self._results.pop(ref.remote_id, None)

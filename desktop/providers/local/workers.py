@@ -1,0 +1,105 @@
+"""Where the offline operations run: a small pool of worker processes.
+
+Decoding, numpy work and PNG encoding of a 12-megapixel photo hold Python's GIL for long
+stretches; run in threads, several of them at once make the window's event loop wait (measured
+by tests/perf/bench_window_jobs.py). Worker processes have their own GIL, so the window stays
+smooth however many local jobs run. Processes are started with "spawn" (never fork a process
+that runs Qt threads), once, on first use, and shared by every LocalProvider. If the pool
+cannot start or breaks (a sandbox without process support, a killed worker), operations fall
+back to a thread, so a job never fails for where it ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_disabled = False
+
+
+def worker_count() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _executor() -> ProcessPoolExecutor | None:
+    global _pool, _disabled
+    with _lock:
+        if _disabled:
+            return None
+        if _pool is None:
+            try:
+                _pool = ProcessPoolExecutor(
+                    max_workers=worker_count(), mp_context=multiprocessing.get_context("spawn"))
+            except (OSError, ValueError, NotImplementedError) as exc:
+                log.warning("No worker processes for local operations (%s); using threads", exc)
+                _disabled = True
+                return None
+        return _pool
+
+
+def _give_up(pool: ProcessPoolExecutor, exc: BaseException) -> None:
+    global _pool, _disabled
+    log.warning("Local worker processes failed (%s); using threads from now on", exc)
+    with _lock:
+        _disabled = True
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def run_operation(fn: Callable[..., T], *args: Any) -> T:
+    """Run a picklable module-level function in a worker process (a thread as fallback)."""
+    pool = _executor()
+    if pool is not None:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool as exc:
+            _give_up(pool, exc)
+        except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
+            if "shutdown" not in str(exc):
+                raise
+            _give_up(pool, exc)
+    return await asyncio.to_thread(fn, *args)
+
+
+def _noop() -> None:
+    return None
+
+
+def _warm() -> None:
+    pool = _executor()
+    if pool is None:
+        return
+    try:
+        for future in [pool.submit(_noop) for _ in range(worker_count())]:
+            future.result(timeout=120)
+    except (BrokenProcessPool, TimeoutError, RuntimeError) as exc:
+        _give_up(pool, exc)
+
+
+async def warm_up() -> None:
+    """Start the worker processes now, from a thread: starting them lazily would happen on the
+    event loop thread at the first local job, a visible hitch in a window."""
+    await asyncio.to_thread(_warm)
+
+
+def shutdown() -> None:
+    """Stop the worker processes (at exit; the next operation would start them again)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)

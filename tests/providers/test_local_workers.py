@@ -1,0 +1,45 @@
+"""Local operations run in worker processes (their own GIL), with a thread as fallback."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from desktop.core.model import InvalidInput
+from desktop.providers.local import workers
+from tests.support import run
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _refuse() -> None:
+    raise InvalidInput("Tolerance must not be negative.")
+
+
+def test_operations_run_in_another_process_and_errors_come_back() -> None:
+    async def main() -> int:
+        await workers.warm_up()
+        return await workers.run_operation(_pid)
+
+    assert run(main()) != os.getpid()
+    with pytest.raises(InvalidInput, match="Tolerance must not be negative"):
+        run(workers.run_operation(_refuse))
+
+
+def test_a_broken_pool_falls_back_to_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Broken:
+        def submit(self, *_args: object, **_kw: object) -> None:
+            raise BrokenProcessPool("a worker was killed")
+
+        def shutdown(self, **_kw: object) -> None:
+            pass
+
+    monkeypatch.setattr(workers, "_pool", Broken())
+    monkeypatch.setattr(workers, "_disabled", False)
+    assert run(workers.run_operation(_pid)) == os.getpid()
+    assert workers._disabled and workers._pool is None
