@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import signal
 import sys
@@ -124,6 +125,8 @@ async def _run(app: QApplication, window: RestyleWindow) -> int:
 
 
 def main() -> int:
+    # A frozen (PyInstaller) build starts the local worker processes through this entry point.
+    multiprocessing.freeze_support()
     # qasync picks its Qt binding from what is already imported: PySide6 first (DESIGN.md 6).
     import qasync
 

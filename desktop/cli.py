@@ -14,6 +14,7 @@ import datetime as dt
 import getpass
 import json
 import logging
+import multiprocessing
 import shutil
 import sys
 import time
@@ -653,6 +654,7 @@ async def _dispatch(services: Services, args: argparse.Namespace, stdin: TextIO)
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
+    multiprocessing.freeze_support()  # a frozen build's local worker processes start here
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors

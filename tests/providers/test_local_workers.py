@@ -19,14 +19,25 @@ def _refuse() -> None:
     raise InvalidInput("Tolerance must not be negative.")
 
 
-def test_operations_run_in_another_process_and_errors_come_back() -> None:
+def test_threads_until_the_window_asks_for_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "_wanted", False)
+    assert run(workers.run_operation(_pid)) == os.getpid()
+
+
+def test_operations_run_in_another_process_and_errors_come_back(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "_wanted", False)  # restored afterwards: other tests use threads
+
     async def main() -> int:
         await workers.warm_up()
         return await workers.run_operation(_pid)
 
-    assert run(main()) != os.getpid()
-    with pytest.raises(InvalidInput, match="Tolerance must not be negative"):
-        run(workers.run_operation(_refuse))
+    try:
+        assert run(main()) != os.getpid()
+        with pytest.raises(InvalidInput, match="Tolerance must not be negative"):
+            run(workers.run_operation(_refuse))
+    finally:
+        workers.shutdown()
 
 
 def test_a_broken_pool_falls_back_to_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,5 +52,6 @@ def test_a_broken_pool_falls_back_to_a_thread(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(workers, "_pool", Broken())
     monkeypatch.setattr(workers, "_disabled", False)
+    monkeypatch.setattr(workers, "_wanted", True)
     assert run(workers.run_operation(_pid)) == os.getpid()
     assert workers._disabled and workers._pool is None

@@ -3,7 +3,8 @@
 Decoding, numpy work and PNG encoding of a 12-megapixel photo hold Python's GIL for long
 stretches; run in threads, several of them at once make the window's event loop wait (measured
 by tests/perf/bench_window_jobs.py). Worker processes have their own GIL, so the window stays
-smooth however many local jobs run. Processes are started with "spawn" (never fork a process
+smooth however many local jobs run. The window turns them on (`warm_up`); the CLI, with no
+window and one job, keeps to a thread. Processes are started with "spawn" (never fork a process
 that runs Qt threads), once, on first use, and shared by every LocalProvider. If the pool
 cannot start or breaks (a sandbox without process support, a killed worker), operations fall
 back to a thread, so a job never fails for where it ran.
@@ -28,6 +29,9 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _disabled = False
+#: Off until `warm_up` (the window calls it): a one-off CLI run is quicker in a thread than
+#: starting processes, and has no window to keep smooth.
+_wanted = False
 
 
 def worker_count() -> int:
@@ -37,7 +41,7 @@ def worker_count() -> int:
 def _executor() -> ProcessPoolExecutor | None:
     global _pool, _disabled
     with _lock:
-        if _disabled:
+        if _disabled or not _wanted:
             return None
         if _pool is None:
             try:
@@ -91,8 +95,10 @@ def _warm() -> None:
 
 
 async def warm_up() -> None:
-    """Start the worker processes now, from a thread: starting them lazily would happen on the
-    event loop thread at the first local job, a visible hitch in a window."""
+    """Use worker processes from now on, and start them now, from a thread: started lazily
+    they would start on the event loop thread at the first local job, a hitch in a window."""
+    global _wanted
+    _wanted = True
     await asyncio.to_thread(_warm)
 
 
