@@ -160,10 +160,15 @@ def thumb_source(job: Job) -> ThumbSource | None:
         return ThumbSource(first.sha256, first.mime, True, first.kind)
     if job.state in FAILED_STATES:
         return None
-    for role in sorted(job.inputs):
+    # The picture the job works on (person, room, image) says more than a garment does.
+    ordered = sorted(job.inputs, key=lambda r: (_ROLE_ORDER.get(r, len(_ROLE_ORDER)), r))
+    for role in ordered:
         if job.inputs[role]:
             return ThumbSource(job.inputs[role][0], None, False)
     return None
+
+
+_ROLE_ORDER = {"person": 0, "room": 1, "image": 2, "garment": 3}
 
 
 class ThumbStatus(Enum):

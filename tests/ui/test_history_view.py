@@ -576,3 +576,11 @@ def test_toolbar_buttons_follow_the_current_job(small, qtbot, loop) -> None:  # 
     loop.run_until_complete(panel.settle())
     assert history.get(jobs[0].id).favorite
     finish(loop, panel)
+
+
+def test_a_job_without_results_shows_its_person_not_its_garment() -> None:
+    job = Job(id="c" * 32, spec=JobSpec("fitinview", "tryon"), state=JobState.CANCELLED,
+              created_at=0.0, updated_at=0.0,
+              inputs={"garment": ["g" * 64], "person": ["p" * 64]})
+    source = thumb_source(job)
+    assert source is not None and source.sha256 == "p" * 64
