@@ -473,3 +473,36 @@ def test_vtryon_recolour_rows_and_the_providers_before_image(
     assert job.spec.params["color_changes"] == [{"target": "blouse", "color": "royal blue"}]
     before = window.compare_view.before_image()
     assert before is not None and (before.width(), before.height()) == (96, 128)
+
+
+def test_standard_shortcuts(window_factory: Callable[[], RestyleWindow],
+                            loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    image = image_file(tmp_path / "in.png", (200, 40, 40), (200, 100))
+    window = window_factory()
+    window.show()
+    qtbot.waitExposed(window)
+
+    async def body() -> None:
+        await window.start()
+        choose(window, "upscale", ["local"])
+        await window.panes["image"].add_sources([str(image)])
+        jobs = await generate(window)
+        await finished(window, jobs[0].id)
+        await until(lambda: window.compare_view.current_item() is not None)
+
+    loop.run_until_complete(body())
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.history_panel.search.hasFocus()
+    window.compare_view.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    dialogs = [d for d in window.findChildren(QFileDialog) if d.isVisible()]
+    assert dialogs and dialogs[0].acceptMode() == QFileDialog.AcceptMode.AcceptSave
+    assert dialogs[0].selectedFiles()[0].endswith(".png")
+    dialogs[0].reject()
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert window.fullscreen_action.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert not window.fullscreen_action.isChecked()
