@@ -167,7 +167,9 @@ class CompareView(QWidget):
 
     modeChanged = Signal(str)  # CompareMode value
     currentChanged = Signal(int)  # index of the output shown (strip click / keys)
-    differenceReady = Signal()  # a difference image (or its error) arrived from the worker
+    differenceReady = Signal()
+    #: A grid cell was clicked: the index of its result item (-1 for the before cell).
+    gridCellActivated = Signal(int)  # a difference image (or its error) arrived from the worker
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -391,6 +393,8 @@ class CompareView(QWidget):
                     cell.set_message("No input image to show." if index == 0 else
                                      "This result has no image to show: it is empty or could "
                                      "not be decoded. Open it from history or run it again.")
+                cell.activated.connect(
+                    lambda i=index: self.gridCellActivated.emit(i - 1))
                 self._grid_layout.addWidget(cell, index // columns, index % columns)
                 self._grid_cells.append(cell)
             for column in range(columns):

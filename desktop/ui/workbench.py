@@ -84,6 +84,7 @@ class Workbench(QObject):
         self._batch: Batch | None = None
         self._tasks = TaskSet("Window", self._on_task_error)
         self._shown_job: Job | None = None
+        self._grid_jobs: list[Job] = []  # in a multi-provider grid: the job of each cell
         self._references: dict[str, QImage | None] = {}
         self._credits: dict[str, str] = {}
         self._settings_dialog: Any = None
@@ -145,6 +146,7 @@ class Workbench(QObject):
         h.deleteRequested.connect(lambda jid: self.spawn(self.delete(jid)))
         w.result_panel.reuseRequested.connect(lambda jid: self.spawn(self.reuse(jid)))
         w.compare_view.currentChanged.connect(self._on_output_changed)
+        w.compare_view.gridCellActivated.connect(self._on_grid_cell)
 
     # -- start-up and shutdown --------------------------------------------------------------
     async def start(self) -> None:
@@ -555,6 +557,7 @@ class Workbench(QObject):
             return None
         before, items = await asyncio.gather(self._before_image(job), self._output_items(job))
         view = self.window.compare_view
+        self._grid_jobs = []
         view.set_grid([])
         view.set_before(before)
         view.set_outputs(items, min(output_index, max(0, len(items) - 1)))
@@ -580,22 +583,43 @@ class Workbench(QObject):
         if not done:
             return
         before = await self._before_image(done[0])
-        cells = []
+        cells, shown = [], []
         for job in done:
             items = await self._output_items(job)
             if items:
                 cells.append(items[0])
+                shown.append(job)
+        if not shown:
+            return
         view = self.window.compare_view
         view.set_before(before)
-        view.set_outputs([c for c in cells], 0)
+        view.set_outputs(cells, 0)
+        self._grid_jobs = shown if len(cells) > 1 else []
         if len(cells) > 1:
             view.set_grid(cells)
-        self._shown_job = done[0]
-        self.window.result_panel.show_job(done[0])
+        self._shown_job = shown[0]
+        self.window.result_panel.show_job(shown[0])
+
+    def _on_grid_cell(self, index: int) -> None:
+        """A provider's cell in the grid was clicked: its job becomes the one shown, exported
+        and described."""
+        if 0 <= index < len(self._grid_jobs):
+            job = self._grid_jobs[index]
+            self._shown_job = job
+            if self.window.compare_view.current_index() != index:
+                self.window.compare_view.set_current(index)
+            self.window.result_panel.show_job(job, 0)
+            self.window.job_queue.select_job(job.id)
 
     def _on_output_changed(self, index: int) -> None:
-        if self._shown_job is not None:
+        if self._grid_jobs:
+            self._on_grid_cell(index)
+        elif self._shown_job is not None:
             self.window.result_panel.show_job(self._shown_job, index)
+
+    def _output_index(self) -> int:
+        """Which of the shown job's outputs the view shows (in a grid: each job's first)."""
+        return 0 if self._grid_jobs else self.window.compare_view.current_index()
 
     # -- queue and history actions -----------------------------------------------------------
     async def cancel(self, job_id: str) -> None:
@@ -758,7 +782,7 @@ class Workbench(QObject):
             return
         fmt = str(self._general(EXPORT_FORMAT))
         folder = Path(str(self._general(EXPORT_DIR) or Path.home()))
-        index = self.window.compare_view.current_index()
+        index = self._output_index()
         name = exporting.suggested_name(job, index, fmt, suffix="-compare" if pair else "")
         dialog = QFileDialog(self.window, "Save before/after image" if pair else "Save result")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -776,11 +800,10 @@ class Workbench(QObject):
     async def export_to(self, path: Path, *, pair: bool) -> Path | None:
         """Write the shown result (or before | after) to `path`, format from its extension."""
         job = self._shown_job
-        view = self.window.compare_view
         if job is None or not job.outputs:
             return None
         images = [o for o in job.outputs if o.kind == OutputKind.IMAGE]
-        index = min(view.current_index(), len(images) - 1)
+        index = min(self._output_index(), len(images) - 1)
         out = images[index]
         fmt = exporting.format_for_path(path, str(self._general(EXPORT_FORMAT)))
         if path.suffix == "":

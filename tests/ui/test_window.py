@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QListView, QPushButton, QWidget
 
 from desktop.app import RestyleWindow, create_main_window
@@ -204,6 +205,21 @@ def test_several_providers_give_one_job_each_and_a_grid(
     # Before plus one cell per provider, all showing the same region.
     canvases = window.compare_view.canvases()
     assert len(canvases) == 3
+    # Clicking a provider's cell makes its job the one described and exported.
+    by_provider = {j.provider: j for j in jobs}
+    for cell in canvases[1:]:
+        QTest.mouseClick(cell, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         cell.rect().center())
+        shown = window.result_panel.job()
+        assert shown is not None and window.workbench._shown_job is not None
+        assert shown.id == window.workbench._shown_job.id
+        assert window.job_queue.current_job_id() == shown.id
+    shown_ids = set()
+    for cell in canvases[1:]:
+        QTest.mouseClick(cell, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         cell.rect().center())
+        shown_ids.add(window.result_panel.job().id)
+    assert shown_ids == {j.id for j in by_provider.values()}
     assert "FitInView" in window.credits_label.text()
 
 
