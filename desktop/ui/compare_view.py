@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QSpinBox,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -292,6 +293,17 @@ class CompareView(QWidget):
             self._mode_buttons[mode] = button
             bar.addWidget(button)
         bar.addSpacing(12)
+        self._threshold_spin = QSpinBox(self)
+        self._threshold_spin.setObjectName("compareThreshold")
+        self._threshold_spin.setAccessibleName("Difference threshold")
+        self._threshold_spin.setPrefix("Threshold ")
+        self._threshold_spin.setRange(0, 254)
+        self._threshold_spin.setValue(DIFF_THRESHOLD)
+        self._threshold_spin.setToolTip(
+            "A pixel counts as changed when a channel differs by more than this (0-254)")
+        self._threshold_spin.valueChanged.connect(self.set_difference_threshold)
+        self._threshold_spin.setVisible(False)
+        bar.addWidget(self._threshold_spin)
         bar.addStretch(1)
         self._fit_button = self._tool_button("Fit", "compareFit", "Fit the image in the view",
                                              "Fit (F, Ctrl+0)", self.zoom_fit)
@@ -502,6 +514,8 @@ class CompareView(QWidget):
 
     def set_difference_threshold(self, threshold: int) -> None:
         self._threshold = max(0, min(254, int(threshold)))
+        if self._threshold_spin.value() != self._threshold:
+            self._threshold_spin.setValue(self._threshold)  # calls back here once, unchanged
         self._refresh()
 
     def difference_image(self) -> QImage | None:
@@ -579,6 +593,7 @@ class CompareView(QWidget):
     def _check_mode_button(self) -> None:
         shown = CompareMode.SIDE_BY_SIDE if self.is_grid() else self._mode
         self._mode_buttons[shown].setChecked(True)
+        self._threshold_spin.setVisible(shown == CompareMode.DIFFERENCE)
 
     def _show_pair(self, before: QImage | None, after: QImage | None) -> None:
         item = self.current_item()

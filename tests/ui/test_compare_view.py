@@ -375,3 +375,27 @@ def test_an_empty_result_image_is_explained_in_the_pane(view: CompareView) -> No
     view.set_outputs([CompareItem(QImage(), "Broken result")])
     [pane] = view.canvases()
     assert "could not be decoded" in pane.message()
+
+
+def test_difference_threshold_control(view: CompareView, loop: asyncio.AbstractEventLoop) -> None:
+    """A change of 40 per channel counts at the default threshold and not at 50."""
+    from PySide6.QtWidgets import QSpinBox
+
+    before = solid(100, 50, QColor(100, 100, 100))
+    after = with_rect(before, QRect(0, 0, 50, 50), QColor(140, 140, 140))
+    view.set_before(before)
+    view.set_outputs([CompareItem(after, "recolor")])
+    spin = view.findChild(QSpinBox, "compareThreshold")
+    assert spin is not None and spin.isHidden()
+    view.set_mode(CompareMode.DIFFERENCE)
+    assert not spin.isHidden()
+
+    async def fraction() -> float | None:
+        await until(lambda: view.difference_image() is not None)
+        return view.difference_fraction()
+
+    assert loop.run_until_complete(fraction()) == pytest.approx(0.5)
+    spin.setValue(50)
+    assert loop.run_until_complete(fraction()) == pytest.approx(0.0)
+    view.set_mode(CompareMode.WIPE)
+    assert spin.isHidden()
