@@ -11,8 +11,7 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +42,7 @@ from desktop.general_settings import (
     general_setting,
 )
 from desktop.ui.compare_view import CompareItem, CompareMode
+from desktop.ui.input_pane import InputPane
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
 from desktop.ui.task_picker import ProviderState
@@ -55,14 +55,6 @@ log = logging.getLogger(__name__)
 
 #: Roles whose first image is the "before" of a result, in order of preference.
 BEFORE_ROLES = ("person", "room", "image", "garment")
-
-
-@dataclass
-class Batch:
-    """The jobs one press of Generate created (one per ticked provider)."""
-
-    job_ids: list[str]
-    shown: bool = False
 
 
 class Workbench(QObject):
@@ -81,11 +73,12 @@ class Workbench(QObject):
         self._problems: dict[str, str] = {}
         self._values: dict[str, dict[str, Any]] = {}  # provider id -> form values
         self._form_provider = ""
-        self._batch: Batch | None = None
+        #: The jobs the last press of Generate (or a re-run) created, one per provider.
+        self._batch: list[str] = []
         self._tasks = TaskSet("Window", self._on_task_error)
         self._shown_job: Job | None = None
         self._grid_jobs: list[Job] = []  # in a multi-provider grid: the job of each cell
-        self._references: dict[str, QImage | None] = {}
+        self._references: dict[str, bytes | None] = {}  # job id -> provider's before
         self._credits: dict[str, str] = {}
         self._settings_dialog: Any = None
         self._file_dialog: QFileDialog | None = None
@@ -457,7 +450,7 @@ class Workbench(QObject):
             jobs = [await self.engine.submit(p.spec, p) for p in prepared]
         finally:
             self.schedule_refresh()
-        self._batch = Batch([job.id for job in jobs])
+        self._batch = [job.id for job in jobs]
         for job in jobs:
             self.window.job_queue.update_job(job)
         if jobs:
@@ -490,47 +483,49 @@ class Workbench(QObject):
         elif job.error is not None and job.state in (JobState.FAILED, JobState.TIMED_OUT):
             title = self.providers[job.provider].title if job.provider in self.providers else ""
             self.window.set_status(f"{title} job failed: {job.error.message}", 15000)
-        if batch is None or job.id not in batch.job_ids:
+        if job.id not in batch:
             return
-        if len(batch.job_ids) == 1:
+        if len(batch) == 1:
             if job.state == JobState.SUCCEEDED:
                 self.spawn(self.show_job(job.id))
         else:
             self.spawn(self.show_batch(batch))
 
     # -- showing results --------------------------------------------------------------------
-    async def _before_image(self, job: Job) -> QImage | None:
-        if not any(job.inputs.get(role) for role in BEFORE_ROLES):
-            return await self._reference_image(job)
-        for role in BEFORE_ROLES:
-            shas = job.inputs.get(role) or []
-            if shas:
-                asset = await asyncio.to_thread(self.services.history.asset, shas[0])
-                if asset is None:
-                    continue
-                path = self.services.assets.path_for(asset.sha256, asset.mime)
-                try:
-                    return await asyncio.to_thread(qimage_from_file, path)
-                except (OSError, InvalidInput):
-                    return None
-        return None
+    def _stored_before(self, job: Job) -> bytes | None:
+        """The first person, room, image or garment input as stored with the job (worker)."""
+        sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)), None)
+        asset = self.services.history.asset(sha) if sha else None
+        return self.services.assets.read(asset) if asset is not None else None
 
-    async def _reference_image(self, job: Job) -> QImage | None:
-        """The provider's own "before" of a job that uploaded no image, fetched once a run."""
-        if job.id in self._references:
-            return self._references[job.id]
-        provider = self.providers.get(job.provider)
-        if provider is None:
-            return None
-        image = None
+    async def _before_bytes(self, job: Job) -> bytes | None:
+        """What a result is compared with: its stored input, else the provider's own copy (a
+        vtryon recolour uploads nothing), fetched once per job."""
         try:
-            data = await provider.reference_image(job.task, dict(job.spec.params))
-            if data is not None:
-                image = await asyncio.to_thread(qimage_from_bytes, data, "before")
-        except (ProviderError, InvalidInput) as exc:
-            self.window.set_status(f"No before image: {_message(exc)}", 15000)
-        self._references[job.id] = image
-        return image
+            data = await asyncio.to_thread(self._stored_before, job)
+        except OSError:
+            data = None
+        if data is not None or any(job.inputs.get(r) for r in BEFORE_ROLES):
+            return data
+        if job.id not in self._references:
+            provider = self.providers.get(job.provider)
+            reference = None
+            if provider is not None:
+                try:
+                    reference = await provider.reference_image(job.task, dict(job.spec.params))
+                except (ProviderError, InvalidInput) as exc:
+                    self.window.set_status(f"No before image: {_message(exc)}", 15000)
+            self._references[job.id] = reference
+        return self._references[job.id]
+
+    async def _before_image(self, job: Job) -> QImage | None:
+        data = await self._before_bytes(job)
+        if data is None:
+            return None
+        try:
+            return await asyncio.to_thread(qimage_from_bytes, data, "before")
+        except InvalidInput:
+            return None
 
     async def _output_items(self, job: Job) -> list[CompareItem]:
         items = []
@@ -575,9 +570,9 @@ class Workbench(QObject):
         self.window.result_panel.show_job(job, view.current_index())
         return job
 
-    async def show_batch(self, batch: Batch) -> None:
+    async def show_batch(self, batch: list[str]) -> None:
         """Several providers over the same input: a synced grid of their first results."""
-        jobs = [j for jid in batch.job_ids
+        jobs = [j for jid in batch
                 if (j := await asyncio.to_thread(self.services.history.get, jid)) is not None]
         done = [j for j in jobs if j.state == JobState.SUCCEEDED]
         if not done:
@@ -670,7 +665,7 @@ class Workbench(QObject):
         except (InvalidInput, ProviderError) as exc:
             self.window.set_status(f"Could not run it again: {_message(exc)}", 15000)
             return None
-        self._batch = Batch([new.id])
+        self._batch = [new.id]
         self.window.job_queue.update_job(new)
         self.window.job_queue.select_job(new.id)
         return new
@@ -734,7 +729,7 @@ class Workbench(QObject):
             if pane.isHidden() or role not in samples:
                 continue
             pane.clear()
-            paths = [str(p) for p in samples[role]][: max(1, min(2, pane_max(pane)))]
+            paths = [str(p) for p in samples[role]][: min(2, pane.max_count())]
             await pane.add_sources(paths)
         self.window.set_status("Sample images loaded. Press Generate (Ctrl+Enter).")
 
@@ -742,7 +737,7 @@ class Workbench(QObject):
         for pane in self.window.panes.values():
             pane.clear()
 
-    def _target_pane(self) -> Any:
+    def _target_pane(self) -> InputPane | None:
         focus = QApplication.focusWidget()
         for pane in self.window.visible_panes():
             if focus is not None and (focus is pane or pane.isAncestorOf(focus)):
@@ -810,17 +805,13 @@ class Workbench(QObject):
             path = path.with_suffix(exporting.EXTENSIONS[fmt])
         quality = int(self._general(EXPORT_QUALITY))
         assets = self.services.assets
-        history = self.services.history
+        before = await self._before_bytes(job) if pair else None
 
         def work() -> Path:
             after = assets.path_for(out.sha256, out.mime).read_bytes()
             if pair:
-                before_sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)),
-                                  None)
-                asset = history.asset(before_sha) if before_sha else None
-                if asset is None:
+                if before is None:
                     raise InvalidInput("This result has no before image to put beside it.")
-                before = assets.read(asset)
                 data = exporting.export_side_by_side(before, after, fmt, quality=quality)
             else:
                 data = exporting.export_image(after, path.name, fmt, quality=quality)
@@ -899,11 +890,6 @@ class Workbench(QObject):
                 if account.credits is not None:
                     self._credits[pid] = f"{provider.title}: {account.credits:,.0f} credits"
         self.window.credits_label.setText("   ".join(self._credits.values()))
-
-
-def pane_max(pane: Any) -> int:
-    getter: Callable[[], int] | None = getattr(pane, "max_count", None)
-    return getter() if callable(getter) else 1
 
 
 def _param_errors(task: TaskSpec, values: dict[str, Any]) -> list[str]:

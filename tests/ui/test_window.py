@@ -458,7 +458,7 @@ def test_keyboard_generate_invalid_form_reuse_rerun_and_delete(
 
 def test_vtryon_recolour_rows_and_the_providers_before_image(
         window_factory: Callable[[], RestyleWindow], loop: asyncio.AbstractEventLoop,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """vtryon recolours one of its own results: no upload, target + colour rows in the form,
     and the base pose image fetched from the provider as the before."""
     from tests.emulators.vtryon import VtryonEmulator
@@ -482,6 +482,13 @@ def test_vtryon_recolour_rows_and_the_providers_before_image(
             job = await finished(window, jobs[0].id)
             await until(lambda: window.compare_view.before_image() is not None, 10,
                         "the base pose image as before")
+            # The before | after export uses the same image, fetched once.
+            pair = await window.workbench.export_to(tmp_path / "pair.png", pair=True)
+            assert pair is not None and pair.exists()
+            pose_path = f"/{emu.seeded_pose_id}/"
+            fetched = [r for r in emu.requests if r.method == "GET" and
+                       r.path.endswith(pose_path)]
+            assert len(fetched) == 1, [r.path for r in emu.requests]
             return job
 
         job = loop.run_until_complete(body())
