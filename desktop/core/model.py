@@ -364,6 +364,20 @@ class TaskSpec:
     def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def param_errors(self, params: dict[str, Any]) -> list[str]:
+        """Every problem with the parameter values alone (inputs are checked by `validate`),
+        as sentences; [] when they would pass. Lets a form list them all at once."""
+        errors = []
+        for spec in self.params:
+            if params.get(spec.name) is not None:
+                try:
+                    spec.coerce(params[spec.name])
+                except InvalidInput as exc:
+                    errors.append(str(exc))
+            elif spec.required and spec.default is None:
+                errors.append(f"Task '{self.id}' needs the parameter '{spec.name}'.")
+        return errors
+
     def validate(self, inputs: dict[str, list[str]], params: dict[str, Any]) -> dict[str, Any]:
         """Check input counts and coerce params; return the params with defaults filled in.
 

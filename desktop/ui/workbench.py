@@ -382,7 +382,7 @@ class Workbench(QObject):
             task = self.task_for(pid)
             if task is None:
                 continue
-            for message in _param_errors(task, self.params_for(pid)):
+            for message in task.param_errors(self.params_for(pid)):
                 found.append(f"{html.escape(self.providers[pid].title)}: {html.escape(message)}")
         return list(dict.fromkeys(found))
 
@@ -890,20 +890,6 @@ class Workbench(QObject):
                 if account.credits is not None:
                     self._credits[pid] = f"{provider.title}: {account.credits:,.0f} credits"
         self.window.credits_label.setText("   ".join(self._credits.values()))
-
-
-def _param_errors(task: TaskSpec, values: dict[str, Any]) -> list[str]:
-    """Problems with parameter values alone (inputs are checked separately)."""
-    errors = []
-    for spec in task.params:
-        if spec.name in values and values[spec.name] is not None:
-            try:
-                spec.coerce(values[spec.name])
-            except InvalidInput as exc:
-                errors.append(str(exc))
-        elif spec.required and spec.default is None:
-            errors.append(f"Set the parameter '{spec.title or spec.name}'.")
-    return errors
 
 
 def _message(exc: BaseException) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from desktop.core.model import InvalidInput, ParamSpec, ParamType, TaskSpec
+from desktop.core.model import InputRole, InvalidInput, ParamSpec, ParamType, TaskSpec
 
 ROWS = (
     ParamSpec("target", ParamType.STRING, "Garment", required=True),
@@ -98,3 +98,17 @@ def test_vtryon_colour_changes_declare_target_and_colour_rows() -> None:
         ("target", ParamType.STRING, True), ("color", ParamType.COLOR, True)]
     assert spec.coerce([{"target": "blouse", "color": "royal blue"}]) == [
         {"target": "blouse", "color": "royal blue"}]
+
+
+def test_param_errors_lists_every_problem_and_agrees_with_validate() -> None:
+    task = TaskSpec("recolor", "Recolour", (InputRole("image", "Image"),), params=(
+        ParamSpec("color", ParamType.COLOR, required=True),
+        ParamSpec("tolerance", ParamType.NUMBER, default=40.0, minimum=0, maximum=255),
+        ParamSpec("seed", ParamType.POINT),
+    ))
+    errors = task.param_errors({"tolerance": 300, "seed": "left"})
+    assert errors == ["Task 'recolor' needs the parameter 'color'.",
+                      "Parameter 'tolerance' must be at most 255 (got 300.0).",
+                      "Parameter 'seed' must be a point written as x,y (got 'left')."]
+    assert task.param_errors({"color": "teal"}) == []
+    task.validate({"image": ["x"]}, {"color": "teal"})  # what passes here passes there
