@@ -62,6 +62,11 @@ class Services:
         """Every registered provider, the offline one first."""
         return list(PROVIDER_CLASSES)
 
+    def provider_class(self, provider_id: str) -> type[Provider]:
+        """A provider's class: what it is and needs (title, key, base URL) without an instance.
+        The window asks here rather than importing the registry (ui stays out of providers)."""
+        return provider_class(provider_id)
+
     def base_url(self, provider_id: str) -> str | None:
         if provider_id in self.base_url_overrides:
             return self.base_url_overrides[provider_id]

@@ -60,7 +60,6 @@ from desktop.general_settings import (
     THEMES,
     general_setting,
 )
-from desktop.providers.registry import PROVIDER_CLASSES
 from desktop.secrets import KeySource, KeyStatus
 from desktop.services import Readiness, Services
 from desktop.ui.tasks import TaskSet
@@ -554,7 +553,8 @@ class SettingsDialog(QDialog):
         self.general_page = GeneralPage(services.settings, self)
         self._add_page("General", self.general_page)
         self.pages: dict[str, ProviderPage] = {}
-        for pid, cls in PROVIDER_CLASSES.items():
+        for pid in services.provider_ids():
+            cls = services.provider_class(pid)
             page = ProviderPage(cls, services.settings.providers.get(pid, ProviderSettings()),
                                 self)
             page.test_button.clicked.connect(
@@ -665,7 +665,7 @@ class SettingsDialog(QDialog):
 
         async def one(pid: str) -> tuple[str, KeyStatus | None, Readiness]:
             status = (await asyncio.to_thread(secrets.status, pid)
-                      if PROVIDER_CLASSES[pid].needs_key else None)
+                      if self._services.provider_class(pid).needs_key else None)
             readiness = await asyncio.to_thread(self._services.readiness, pid)
             return pid, status, readiness
 
@@ -677,7 +677,7 @@ class SettingsDialog(QDialog):
 
     def _set_readiness(self, provider_id: str, readiness: Readiness) -> None:
         self._readiness[provider_id] = readiness
-        cls = PROVIDER_CLASSES[provider_id]
+        cls = self._services.provider_class(provider_id)
         mark = _readiness_mark(readiness)
         item = self._page_item(provider_id)
         item.setText(f"{cls.title}  {mark}" if mark == "✓" else f"{cls.title} — {mark}")
@@ -695,7 +695,7 @@ class SettingsDialog(QDialog):
         """The base URL a test uses: the environment's, else the typed one, else the default."""
         env = os.environ.get(env_name(provider_id, "BASE_URL"))
         typed = self.pages[provider_id].typed_base_url()
-        return env or typed or PROVIDER_CLASSES[provider_id].default_base_url
+        return env or typed or self._services.provider_class(provider_id).default_base_url
 
     async def test_connection(self, provider_id: str) -> ConnectionResult:
         """Test with the key and base URL typed now (nothing is saved); show the sentence."""
