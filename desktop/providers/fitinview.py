@@ -15,12 +15,11 @@ as URLs, the credit purchase page, and the meaning of the failed-job `error_code
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, Unpack
 
 import httpx
 
@@ -30,7 +29,6 @@ from desktop.providers.base import (
     InputLimits,
     PreparedInput,
     PreparedJob,
-    Provider,
     ProviderConfig,
     ProviderError,
     RemoteOutput,
@@ -38,7 +36,8 @@ from desktop.providers.base import (
     RemoteState,
     RemoteStatus,
 )
-from desktop.providers.http import ApiClient, Auth, Sleep, Timeouts, clip
+from desktop.providers.http import ApiClient, Auth, clip
+from desktop.providers.remote import ClientOptions, RemoteProvider
 
 DEFAULT_BASE_URL = "https://api.fitinview.com"
 SUBMIT_PATH = "/api/v1/tryon"
@@ -183,7 +182,7 @@ class _FitInViewClient(ApiClient):
             self.rate_limit_headers = found
 
 
-class FitInViewProvider(Provider):
+class FitInViewProvider(RemoteProvider):
     """FitInView virtual try-on: person + 1-3 garments -> one PNG."""
 
     id = "fitinview"
@@ -206,22 +205,17 @@ class FitInViewProvider(Provider):
         base_url: str | None = DEFAULT_BASE_URL,
         key_source: Callable[[], str | None] = lambda: None,
         *,
-        timeouts: Timeouts | None = None,
-        max_retries: int = 4,
-        sleep: Sleep | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rng: random.Random | None = None,
         url_inputs: UrlPolicy = "https",
         purchase_url: str = DEFAULT_PURCHASE_URL,
         reconcile_pages: int = 10,
         page_size: int = 20,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if url_inputs not in ("https", "any", "never"):
             raise ValueError("url_inputs must be 'https', 'any' or 'never'")
         self.client = _FitInViewClient(
             self.id, self.title, base_url or DEFAULT_BASE_URL, auth=Auth.bearer(key_source),
-            timeouts=timeouts, max_retries=max_retries, sleep=sleep, transport=transport,
-            rng=rng,
+            **options,
         )
         self.url_inputs: UrlPolicy = url_inputs
         self.purchase_url = purchase_url
@@ -239,15 +233,9 @@ class FitInViewProvider(Provider):
             purchase_url=str(extra.get("purchase_url") or DEFAULT_PURCHASE_URL),
         )
 
-    def __repr__(self) -> str:
-        return f"FitInViewProvider({self.client!r})"
-
     @property
     def tasks(self) -> tuple[TaskSpec, ...]:
         return TASKS
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # -- costs -------------------------------------------------------------------------------
     def cost_for(self, output_size: str = "1K") -> int | None:

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import random
 from collections.abc import Callable, Mapping
-from typing import Any, Self
+from typing import Any, Unpack
 
 import httpx
 
@@ -29,15 +28,14 @@ from desktop.core.model import ErrorCode, InputRole, TaskSpec
 from desktop.providers.base import (
     InputLimits,
     PreparedJob,
-    Provider,
-    ProviderConfig,
     ProviderError,
     RemoteOutput,
     RemoteRef,
     RemoteState,
     RemoteStatus,
 )
-from desktop.providers.http import ApiClient, Auth, Sleep, Timeouts, clip
+from desktop.providers.http import ApiClient, Auth, clip
+from desktop.providers.remote import ClientOptions, RemoteProvider
 
 SUBMIT_PATH = "/api/v1/tryon"
 STATUS_PATH = "/api/v1/tryon/status/{job_id}"
@@ -111,7 +109,7 @@ _WAITING = {"processing": RemoteState.RUNNING, "queued": RemoteState.QUEUED,
 _FAILED = {"failed", "invalid_input"}
 
 
-class TryonApiProvider(Provider):
+class TryonApiProvider(RemoteProvider):
     """TryonAPI (Bearer key; the base URL is the customer's own domain)."""
 
     id = "tryonapi"
@@ -128,28 +126,11 @@ class TryonApiProvider(Provider):
     supports_reconcile = False  # no job list to find a job after an unknown outcome
     accepts_urls = False
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        key_source: Callable[[], str | None] = lambda: None,
-        *,
-        timeouts: Timeouts | None = None,
-        max_retries: int = 4,
-        sleep: Sleep | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.client = ApiClient(
-            self.id, self.title, base_url, auth=Auth.bearer(key_source), timeouts=timeouts,
-            max_retries=max_retries, sleep=sleep, transport=transport, rng=rng,
-        )
-
-    @classmethod
-    def from_config(cls, config: ProviderConfig) -> Self:
-        return cls(config.base_url, config.key_source)
-
-    def __repr__(self) -> str:
-        return f"TryonApiProvider({self.client!r})"
+    def __init__(self, base_url: str | None = None,
+                 key_source: Callable[[], str | None] = lambda: None,
+                 **options: Unpack[ClientOptions]) -> None:
+        self.client = ApiClient(self.id, self.title, base_url, auth=Auth.bearer(key_source),
+                                **options)
 
     @property
     def tasks(self) -> tuple[TaskSpec, ...]:
@@ -312,8 +293,6 @@ class TryonApiProvider(Provider):
         data, _media = await self.client.download(output.url)
         return data
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 def job_error(body: Mapping[str, Any]) -> ProviderError:

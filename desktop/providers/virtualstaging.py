@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
 from desktop.core.model import ErrorCode, InputRole, InvalidInput, ParamSpec, ParamType, TaskSpec
 from desktop.core.redaction import register_secret
@@ -35,7 +35,6 @@ from desktop.providers.base import (
     AccountInfo,
     InputLimits,
     PreparedJob,
-    Provider,
     ProviderConfig,
     ProviderError,
     RemoteOutput,
@@ -43,7 +42,8 @@ from desktop.providers.base import (
     RemoteState,
     RemoteStatus,
 )
-from desktop.providers.http import ApiClient, Auth, Sleep, Timeouts
+from desktop.providers.http import ApiClient, Auth
+from desktop.providers.remote import ClientOptions, RemoteProvider
 
 log = logging.getLogger("restyle.providers.virtualstaging")
 
@@ -190,7 +190,7 @@ def _task(room_types: Sequence[str], styles: Sequence[str], max_variations: int)
     )
 
 
-class VirtualStagingProvider(Provider):
+class VirtualStagingProvider(RemoteProvider):
     """Virtual Staging AI, API v2."""
 
     id = "virtualstaging"
@@ -212,19 +212,16 @@ class VirtualStagingProvider(Provider):
         base_url: str | None = DEFAULT_BASE_URL,
         key_source: Callable[[], str | None] = lambda: None,
         *,
-        timeouts: Timeouts | None = None,
-        max_retries: int = 4,
-        sleep: Sleep | None = None,
         clock: Callable[[], float] = time.time,
         room_types: Sequence[str] = (),
         styles: Sequence[str] = (),
         max_variations: int = 10,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.client = ApiClient(
             self.id, self.title, base_url or DEFAULT_BASE_URL,
             auth=Auth(key_source, header="Authorization", scheme="Api-Key "),
-            timeouts=timeouts, max_retries=max_retries, sleep=sleep,
-            extract_error=extract_error, clock=clock,
+            extract_error=extract_error, clock=clock, **options,
         )
         self._clock = clock
         self.room_types = tuple(dict.fromkeys([*ROOM_TYPES, *room_types]))
@@ -253,8 +250,6 @@ class VirtualStagingProvider(Provider):
     def tasks(self) -> tuple[TaskSpec, ...]:
         return self._tasks
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     # -- building requests ---------------------------------------------------------------------
     def build_config(self, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,11 +19,10 @@ shape of a node run's outputs.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, Unpack
 from urllib.parse import quote
 
 import httpx
@@ -41,7 +40,6 @@ from desktop.providers.base import (
     InputLimits,
     PreparedInput,
     PreparedJob,
-    Provider,
     ProviderConfig,
     ProviderError,
     RemoteOutput,
@@ -50,7 +48,8 @@ from desktop.providers.base import (
     RemoteStatus,
     TaskVariant,
 )
-from desktop.providers.http import ApiClient, Auth, Sleep, Timeouts, clip
+from desktop.providers.http import ApiClient, Auth, clip
+from desktop.providers.remote import ClientOptions, RemoteProvider
 
 RUN_PATH = "/api/v3/run"
 STATUS_PATH = "/api/v3/status/{run_id}"
@@ -293,7 +292,7 @@ def manifest_param(entry: ManifestInput) -> ParamSpec:
                      required=entry.group == "mandatory", help=help_text + ".")
 
 
-class VistoureProvider(Provider):
+class VistoureProvider(RemoteProvider):
     """VistoureAI API v3 (X-API-KEY header; the base URL is a required setting)."""
 
     id = "vistoure"
@@ -316,19 +315,14 @@ class VistoureProvider(Provider):
         key_source: Callable[[], str | None] = lambda: None,
         *,
         image_encoding: Literal["base64", "data_uri"] = "base64",
-        timeouts: Timeouts | None = None,
-        max_retries: int = 4,
-        sleep: Sleep | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rng: random.Random | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if image_encoding not in ("base64", "data_uri"):
             raise ValueError("image_encoding must be 'base64' or 'data_uri'")
         self.image_encoding = image_encoding
         self.client = ApiClient(
             self.id, self.title, base_url, auth=Auth.api_key_header(key_source, "X-API-KEY"),
-            timeouts=timeouts, max_retries=max_retries, sleep=sleep, transport=transport,
-            rng=rng,
+            **options,
         )
         self._manifests: dict[str, WorkflowManifest] = {}
 
@@ -338,9 +332,6 @@ class VistoureProvider(Provider):
         if encoding not in ("base64", "data_uri"):
             encoding = "base64"
         return cls(config.base_url, config.key_source, image_encoding=encoding)
-
-    def __repr__(self) -> str:
-        return f"VistoureProvider({self.client!r})"
 
     @property
     def tasks(self) -> tuple[TaskSpec, ...]:
@@ -652,8 +643,6 @@ class VistoureProvider(Provider):
         data, _media = await self.client.download(output.url)
         return data
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -20,27 +20,23 @@ the choices are written next to the code that makes them.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
-
-import httpx
+from typing import Any, Unpack
 
 from desktop.core.model import ErrorCode, ParamSpec, ParamType, TaskSpec
 from desktop.providers.base import (
     InputLimits,
     PreparedJob,
-    Provider,
-    ProviderConfig,
     ProviderError,
     RemoteOutput,
     RemoteRef,
     RemoteState,
     RemoteStatus,
 )
-from desktop.providers.http import ApiClient, Auth, Sleep, Timeouts, clip, default_extract_error
+from desktop.providers.http import ApiClient, Auth, clip, default_extract_error
+from desktop.providers.remote import ClientOptions, RemoteProvider
 
 RECOLOR_PATH = "/v4/models/multipose-image-recolor/"
 TASK_PATH = "/v2/models/multipose-tasks/{task_id}/"
@@ -150,7 +146,7 @@ class RecolorPage:
         return self.next is not None
 
 
-class VtryonProvider(Provider):
+class VtryonProvider(RemoteProvider):
     """vtryon Recolor API (`x-api-key`; the base URL is a required setting)."""
 
     id = "vtryon"
@@ -165,30 +161,14 @@ class VtryonProvider(Provider):
     supports_reconcile = False  # the list cannot tell which task a lost submit created
     accepts_urls = False
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        key_source: Callable[[], str | None] = lambda: None,
-        *,
-        timeouts: Timeouts | None = None,
-        max_retries: int = 4,
-        sleep: Sleep | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
+    def __init__(self, base_url: str | None = None,
+                 key_source: Callable[[], str | None] = lambda: None,
+                 **options: Unpack[ClientOptions]) -> None:
         self.client = ApiClient(
             self.id, self.title, base_url,
-            auth=Auth.api_key_header(key_source, header=API_KEY_HEADER), timeouts=timeouts,
-            max_retries=max_retries, sleep=sleep, transport=transport, rng=rng,
-            extract_error=extract_error,
+            auth=Auth.api_key_header(key_source, header=API_KEY_HEADER),
+            extract_error=extract_error, **options,
         )
-
-    @classmethod
-    def from_config(cls, config: ProviderConfig) -> Self:
-        return cls(config.base_url, config.key_source)
-
-    def __repr__(self) -> str:
-        return f"VtryonProvider({self.client!r})"
 
     @property
     def tasks(self) -> tuple[TaskSpec, ...]:
@@ -353,8 +333,6 @@ class VtryonProvider(Provider):
         detail = _text(body.get("detail")) if isinstance(body, Mapping) else None
         return detail or "Deleted."
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 def task_error(task_id: str, body: Mapping[str, Any]) -> ProviderError:

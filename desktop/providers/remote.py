@@ -1,0 +1,48 @@
+"""What every remote provider shares: one ApiClient, built from a base URL, an Auth and the
+network options tests and settings pass, and closed with the provider."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Self, TypedDict
+
+import httpx
+
+from desktop.providers.base import Provider, ProviderConfig
+from desktop.providers.http import ApiClient, Sleep, Timeouts
+
+
+class ClientOptions(TypedDict, total=False):
+    """ApiClient's network knobs: timeouts, retries, and (for tests) a sleep, a random source,
+    a clock and a transport such as httpx.ASGITransport."""
+
+    timeouts: Timeouts | None
+    max_retries: int
+    retry_after_ceiling: float
+    sleep: Sleep | None
+    rng: random.Random | None
+    clock: Callable[[], float]
+    transport: httpx.AsyncBaseTransport | None
+
+
+class RemoteProvider(Provider):
+    """A service reached over HTTP through `self.client`."""
+
+    client: ApiClient
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig) -> Self:
+        """The configured base URL (else the provider's default) and key; providers with
+        settings of their own in `config.extra` override this."""
+        return cls(config.base_url or cls.default_base_url,  # type: ignore[call-arg]
+                   config.key_source)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.client!r})"
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+__all__ = ["ClientOptions", "RemoteProvider"]
