@@ -47,6 +47,13 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         self.unknown_outcome = unknown_outcome
 
+    def rephrased(self, code: ErrorCode, message: str) -> ProviderError:
+        """The same failure told better: a provider's own sentence (and, where it knows more,
+        a sharper code), keeping the provider's code, HTTP status, Retry-After and outcome."""
+        return ProviderError(code, message, provider_code=self.provider_code,
+                             http_status=self.http_status, retry_after=self.retry_after,
+                             unknown_outcome=self.unknown_outcome)
+
     def __repr__(self) -> str:
         return (
             f"ProviderError({self.code!s}, {self.message!r}, provider_code={self.provider_code!r},"

@@ -387,19 +387,17 @@ class FitInViewProvider(RemoteProvider):
         """Sharper sentences for what a submit answer means at FitInView."""
         said = f" ({exc.message})" if exc.message else ""
         if exc.code == ErrorCode.CONFLICT and exc.http_status == 409:
-            return ProviderError(
+            return exc.rephrased(
                 ErrorCode.CONFLICT,
                 f"{self.title} already has a job with this idempotency key but a different "
                 f"request: the job's inputs changed after it was first sent. Run it as a new "
                 f"job.{said}",
-                provider_code=exc.provider_code, http_status=409,
             )
         if exc.code == ErrorCode.INSUFFICIENT_CREDITS:
-            return ProviderError(
+            return exc.rephrased(
                 ErrorCode.INSUFFICIENT_CREDITS,
                 f"{self.title} has too few credits for this output size. Buy credits at "
                 f"{self.purchase_url} or choose a smaller output_size.{said}",
-                provider_code=exc.provider_code, http_status=exc.http_status,
             )
         if exc.code == ErrorCode.PROVIDER_UNAVAILABLE and exc.http_status is not None and (
                 200 <= exc.http_status < 300):
@@ -409,20 +407,18 @@ class FitInViewProvider(RemoteProvider):
 
     def _common_error(self, exc: ProviderError) -> ProviderError:
         if exc.code == ErrorCode.FORBIDDEN and exc.http_status == 403:
-            return ProviderError(
+            return exc.rephrased(
                 ErrorCode.FORBIDDEN,
                 f"{self.title} says this account is not eligible (for example the key was "
                 f"revoked){': ' + exc.message if exc.message else '.'} Contact FitInView or "
                 "create a new key.",
-                provider_code=exc.provider_code, http_status=403,
             )
         if exc.code == ErrorCode.RATE_LIMITED:
             extra = self._rate_limit_sentence()
             if extra:
-                return ProviderError(
-                    exc.code, f"{exc.message} {extra}", provider_code=exc.provider_code,
-                    http_status=exc.http_status, retry_after=exc.retry_after,
-                    unknown_outcome=exc.unknown_outcome,
+                return exc.rephrased(
+                    exc.code,
+                    f"{exc.message} {extra}",
                 )
         return exc
 
@@ -460,11 +456,10 @@ class FitInViewProvider(RemoteProvider):
             data = await self.client.get_json(f"{SUBMIT_PATH}/{_path_id(job_id)}")
         except ProviderError as exc:
             if exc.code == ErrorCode.NOT_FOUND:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.NOT_FOUND,
                     f"{self.title} has no job {clip(job_id, 60)} for this key (it may belong to "
                     "another key or have been removed).",
-                    provider_code=exc.provider_code, http_status=exc.http_status,
                 ) from None
             raise self._common_error(exc) from None
         if not isinstance(data, Mapping) or data.get("status") not in JOB_STATUSES:
@@ -638,17 +633,15 @@ class FitInViewProvider(RemoteProvider):
             }, max_retries=0)
         except ProviderError as exc:
             if exc.http_status == 402:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.INSUFFICIENT_CREDITS,
                     f"The payment for the {pack_slug} pack failed"
                     f"{': ' + exc.message if exc.message else ''}",
-                    provider_code=exc.provider_code, http_status=402,
                 ) from None
             if exc.http_status == 409:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.CONFLICT,
                     "This payment token was already used; credits were granted for it then.",
-                    provider_code=exc.provider_code, http_status=409,
                 ) from None
             raise self._common_error(exc) from None
         if not isinstance(data, Mapping):

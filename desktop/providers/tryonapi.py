@@ -230,18 +230,16 @@ class TryonApiProvider(RemoteProvider):
             body = await self.client.get_json(target)
         except ProviderError as exc:
             if exc.http_status == 403 and exc.code == ErrorCode.FORBIDDEN:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.FORBIDDEN,
                     f"{self.title} will not show job {job_id}: it belongs to another API key "
                     "(HTTP 403). Use the key that submitted it.",
-                    provider_code=exc.provider_code, http_status=403,
                 ) from None
             if exc.http_status == 404:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.NOT_FOUND,
                     f"{self.title} has no job {job_id} (HTTP 404); it may have been removed, or "
                     "the base URL points at another server.",
-                    provider_code=exc.provider_code, http_status=404,
                 ) from None
             raise
         return self.client.expect_object(body, f"a status for job {job_id}")

@@ -739,9 +739,9 @@ def _limit_error(exc: ProviderError) -> ProviderError:
     said = exc.message.split(" The key may", 1)[0]
     if exc.code == ErrorCode.FORBIDDEN and _LIMIT_WORDS.search(said):
         detail = said.split("(", 1)[-1].rsplit(")", 1)[0]
-        return ProviderError(
+        return exc.rephrased(
             ErrorCode.INSUFFICIENT_CREDITS,
             f"Virtual Staging AI says the account has used its photos for this period ({detail})."
             " Upgrade the plan or wait for the next period, then try again.",
-            provider_code=exc.provider_code, http_status=exc.http_status)
+        )
     return exc

@@ -355,10 +355,10 @@ class VistoureProvider(RemoteProvider):
             body = await self.client.get_json(WORKFLOW_PATH.format(name=quote(name, safe="")))
         except ProviderError as exc:
             if exc.http_status == 404:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.NOT_FOUND,
                     f"{self.title} has no workflow named {name!r} (HTTP 404); check the name "
-                    "in the workflow list.", provider_code=exc.provider_code, http_status=404,
+                    "in the workflow list.",
                 ) from None
             raise
         if not isinstance(body, Mapping):
@@ -556,18 +556,13 @@ class VistoureProvider(RemoteProvider):
             body = await self.client.get_json(STATUS_PATH.format(run_id=quote(run_id, safe="")))
         except ProviderError as exc:
             if exc.http_status == 404:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.NOT_FOUND,
                     f"{self.title} has no run {run_id} (HTTP 404); outputs are kept for 3 days, "
                     "or the base URL points at another server.",
-                    provider_code=exc.provider_code, http_status=404,
                 ) from None
             raise
-        if not isinstance(body, Mapping):
-            raise ProviderError(ErrorCode.PROVIDER_UNAVAILABLE,
-                                f"{self.title} sent a status for run {run_id} that is not a JSON "
-                                "object; try again later.")
-        return dict(body)
+        return self.client.expect_object(body, f"a status for run {run_id}")
 
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         body = await self.status(ref.remote_id)
@@ -713,11 +708,11 @@ def _is_credits(code: str | None, message: str | None) -> bool:
 def _credits(exc: ProviderError) -> ProviderError:
     """Any answer naming InsufficientTokens is the out-of-credits case, whatever its status."""
     if exc.code != ErrorCode.INSUFFICIENT_CREDITS and _is_credits(exc.provider_code, exc.message):
-        return ProviderError(
+        return exc.rephrased(
             ErrorCode.INSUFFICIENT_CREDITS,
             f"VistoureAI says the account has too few tokens for this run ({exc.message}) Top "
-            "up the account, then try again.", provider_code=exc.provider_code,
-            http_status=exc.http_status)
+            "up the account, then try again.",
+        )
     return exc
 
 

@@ -219,11 +219,10 @@ class VtryonProvider(RemoteProvider):
             body = await self.client.get_json(TASK_PATH.format(task_id=task_id))
         except ProviderError as exc:
             if exc.http_status == 404:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.NOT_FOUND,
                     f"{self.title} has no task {task_id} (HTTP 404); it may have been deleted, "
                     "or the base URL points at another server.",
-                    provider_code=exc.provider_code, http_status=404,
                 ) from None
             raise
         return self.client.expect_object(body, f"a status for task {task_id}")
@@ -323,11 +322,10 @@ class VtryonProvider(RemoteProvider):
             body = await self.client.delete(TASK_PATH.format(task_id=remote_id))
         except ProviderError as exc:
             if exc.http_status == 404:
-                raise ProviderError(
+                raise exc.rephrased(
                     ErrorCode.NOT_FOUND,
                     f"{self.title} has no task {remote_id} to delete (HTTP 404); it may "
                     "already be gone.",
-                    provider_code=exc.provider_code, http_status=404,
                 ) from None
             raise
         detail = _text(body.get("detail")) if isinstance(body, Mapping) else None
