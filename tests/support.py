@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from desktop.providers.remote import RemoteProvider
+
+P = TypeVar("P", bound="RemoteProvider")
 
 
 def run(coro: Awaitable[Any]) -> Any:
@@ -20,3 +25,14 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+def remote_provider(cls: type[P], base: str | None, key: str | None, *,
+                sleeps: Sleeps | None = None, read: float = 5.0, **kw: Any) -> P:
+    """A remote provider for emulator tests: short timeouts (`read` for reads and downloads),
+    waits recorded instead of slept, the key given."""
+    from desktop.providers.http import Timeouts
+
+    timeouts = Timeouts(connect=2, read=read, write=5, pool=2, transfer_read=read,
+                        transfer_write=5)
+    return cls(base, lambda: key, timeouts=timeouts, sleep=sleeps or Sleeps(), **kw)

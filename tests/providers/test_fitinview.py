@@ -37,11 +37,11 @@ from desktop.providers.fitinview import (
     METADATA_JOB_KEY,
     FitInViewProvider,
 )
-from desktop.providers.http import Timeouts, UrlSourceLoader
+from desktop.providers.http import UrlSourceLoader
 from tests.emulators.fitinview import JOB_ERROR_CODES, FitInViewEmulator
 from tests.emulators.kit import Fault, derive_image, serve
 from tests.fakes import png_bytes
-from tests.support import Sleeps, run
+from tests.support import Sleeps, remote_provider, run
 
 KEY = FitInViewEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -52,10 +52,7 @@ SUBMIT = "/api/v1/tryon"
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,
              read: float = 5.0, **kw: Any) -> FitInViewProvider:
-    timeouts = Timeouts(connect=2, read=read, write=5, pool=2, transfer_read=read,
-                        transfer_write=5)
-    return FitInViewProvider(base, lambda: key, timeouts=timeouts, sleep=sleeps or Sleeps(),
-                             **kw)
+    return remote_provider(FitInViewProvider, base, key, sleeps=sleeps, read=read, **kw)
 
 
 def item(role: str, data: bytes, url: str | None = None, n: int = 0) -> PreparedInput:

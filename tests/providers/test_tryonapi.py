@@ -30,13 +30,13 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
 )
-from desktop.providers.http import Timeouts, UrlSourceLoader
+from desktop.providers.http import UrlSourceLoader
 from desktop.providers.tryonapi import ERROR_CODES, TryonApiProvider
 from tests.emulators.kit import Fault, derive_image, serve
 from tests.emulators.tryonapi import ERROR_CODES as EMU_CODES
 from tests.emulators.tryonapi import TryonApiEmulator, parse_multipart
 from tests.fakes import png_bytes
-from tests.support import Sleeps, run
+from tests.support import Sleeps, remote_provider, run
 
 KEY = TryonApiEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -47,10 +47,7 @@ STATUS = "/api/v1/tryon/status/"
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,
              read: float = 5.0, **kw: Any) -> TryonApiProvider:
-    timeouts = Timeouts(connect=2, read=read, write=5, pool=2, transfer_read=read,
-                        transfer_write=5)
-    return TryonApiProvider(base, lambda: key, timeouts=timeouts,
-                            sleep=sleeps or Sleeps(), **kw)
+    return remote_provider(TryonApiProvider, base, key, sleeps=sleeps, read=read, **kw)
 
 
 def item(role: str, data: bytes, mime: str = "image/png") -> PreparedInput:

@@ -41,7 +41,6 @@ from desktop.providers.base import (
     RemoteStatus,
     TaskVariant,
 )
-from desktop.providers.http import Timeouts
 from desktop.providers.vistoure import (
     TOOL_SPECS,
     TOOLS,
@@ -52,7 +51,7 @@ from tests.emulators.kit import Fault, serve
 from tests.emulators.vistoure import TOOLS as EMU_TOOLS
 from tests.emulators.vistoure import VistoureEmulator, expected_output
 from tests.fakes import png_bytes
-from tests.support import Sleeps, run
+from tests.support import Sleeps, remote_provider, run
 
 KEY = VistoureEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -65,10 +64,7 @@ CUSTOM = "My Custom Model Workflow"
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,
              read: float = 5.0, **kw: Any) -> VistoureProvider:
-    timeouts = Timeouts(connect=2, read=read, write=5, pool=2, transfer_read=read,
-                        transfer_write=5)
-    return VistoureProvider(base, lambda: key, timeouts=timeouts, sleep=sleeps or Sleeps(),
-                            **kw)
+    return remote_provider(VistoureProvider, base, key, sleeps=sleeps, read=read, **kw)
 
 
 def item(role: str, data: bytes, url: str | None = None) -> PreparedInput:

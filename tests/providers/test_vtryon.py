@@ -29,11 +29,10 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
 )
-from desktop.providers.http import Timeouts
 from desktop.providers.vtryon import VtryonProvider, check_color_changes, extract_error
 from tests.emulators.kit import Fault, serve
 from tests.emulators.vtryon import SEED_MODEL_TASK_ID, SEED_POSE_ID, VtryonEmulator
-from tests.support import Sleeps, run
+from tests.support import Sleeps, remote_provider, run
 
 KEY = VtryonEmulator.default_key
 CREATE = "/v4/models/multipose-image-recolor/"
@@ -43,9 +42,7 @@ CHANGES = [{"target": "blouse", "color": "royal blue"}, {"target": "lehenga", "c
 
 def provider(base: str | None, key: str | None = KEY, *, sleeps: Sleeps | None = None,
              read: float = 5.0, **kw: Any) -> VtryonProvider:
-    timeouts = Timeouts(connect=2, read=read, write=5, pool=2, transfer_read=read,
-                        transfer_write=5)
-    return VtryonProvider(base, lambda: key, timeouts=timeouts, sleep=sleeps or Sleeps(), **kw)
+    return remote_provider(VtryonProvider, base, key, sleeps=sleeps, read=read, **kw)
 
 
 def params(emu: VtryonEmulator, **over: Any) -> dict[str, Any]:
