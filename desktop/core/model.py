@@ -30,10 +30,27 @@ class JobState(StrEnum):
     def terminal(self) -> bool:
         return self in TERMINAL_STATES
 
+    @property
+    def title(self) -> str:
+        """The state as a word for people: "Preparing inputs", "Timed out"."""
+        return _STATE_TITLES[self]
+
 
 TERMINAL_STATES = frozenset(
     {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT}
 )
+
+_STATE_TITLES = {
+    JobState.QUEUED: "Queued",
+    JobState.PREPARING: "Preparing inputs",
+    JobState.SUBMITTING: "Submitting",
+    JobState.RUNNING: "Running",
+    JobState.DOWNLOADING: "Downloading",
+    JobState.SUCCEEDED: "Succeeded",
+    JobState.FAILED: "Failed",
+    JobState.CANCELLED: "Cancelled",
+    JobState.TIMED_OUT: "Timed out",
+}
 
 
 class ErrorCode(StrEnum):

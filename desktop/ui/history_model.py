@@ -48,19 +48,6 @@ JobIdRole = Qt.ItemDataRole.UserRole + 2
 FAILED_STATES = (JobState.FAILED, JobState.TIMED_OUT)
 UNFINISHED_STATES = tuple(s for s in JobState if not s.terminal)
 
-_STATE_WORDS = {
-    JobState.QUEUED: "Queued",
-    JobState.PREPARING: "Preparing",
-    JobState.SUBMITTING: "Submitting",
-    JobState.RUNNING: "Running",
-    JobState.DOWNLOADING: "Downloading",
-    JobState.SUCCEEDED: "Succeeded",
-    JobState.FAILED: "Failed",
-    JobState.CANCELLED: "Cancelled",
-    JobState.TIMED_OUT: "Timed out",
-}
-
-
 def in_worker(fn: Callable[..., T], *args: Any) -> Awaitable[T]:
     """Run a blocking call in the loop's executor. Unlike asyncio.to_thread this does not need
     the loop to be *running* when a task steps: qasync may step tasks from Qt's own event
@@ -70,7 +57,7 @@ def in_worker(fn: Callable[..., T], *args: Any) -> Awaitable[T]:
 
 def state_text(job: Job) -> str:
     """'Succeeded', 'Running 40 %', 'Failed: <message>' is left to the tooltip."""
-    word = _STATE_WORDS.get(job.state, str(job.state))
+    word = job.state.title
     if job.state == JobState.RUNNING and job.progress is not None:
         return f"{word} {round(job.progress * 100)} %"
     return word

@@ -63,18 +63,6 @@ qt_compat.install()  # emits dozens of signals per second: needs the PySide6 6.1
 
 _LIVE_STATES = (JobState.PREPARING, JobState.SUBMITTING, JobState.RUNNING, JobState.DOWNLOADING)
 
-STATE_TITLES: dict[JobState, str] = {
-    JobState.QUEUED: "Queued",
-    JobState.PREPARING: "Preparing inputs",
-    JobState.SUBMITTING: "Submitting",
-    JobState.RUNNING: "Running",
-    JobState.DOWNLOADING: "Downloading",
-    JobState.SUCCEEDED: "Succeeded",
-    JobState.FAILED: "Failed",
-    JobState.CANCELLED: "Cancelled",
-    JobState.TIMED_OUT: "Timed out",
-}
-
 #: What the countdown line says while the engine waits to try a provider again.
 _WAIT_TITLES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Rate limited",
@@ -755,7 +743,7 @@ class JobQueueView(QWidget):
             entry.message = _CHECKING_AGAIN.sub("", message) or message
         if job.state in (JobState.FAILED, JobState.TIMED_OUT):
             entry.height_key = (job.error.message if job.error is not None
-                                else f"The job ended as {STATE_TITLES[job.state].lower()}.")
+                                else f"The job ended as {job.state.title.lower()}.")
         else:
             entry.height_key = None
 
@@ -769,7 +757,7 @@ class JobQueueView(QWidget):
 
     def state_line(self, entry: _Entry) -> str:
         job = entry.job
-        parts = [STATE_TITLES[job.state]]
+        parts = [job.state.title]
         if job.state == JobState.SUCCEEDED and job.outputs:
             count = len(job.outputs)
             parts.append(f"{count} result" + ("" if count == 1 else "s"))
@@ -984,7 +972,7 @@ class JobQueueView(QWidget):
             return
         job = entry.job
         provider_title = self._provider_title(job.provider)
-        self._detail_title.setText(f"{entry.title} — {STATE_TITLES[job.state]}")
+        self._detail_title.setText(f"{entry.title} — {job.state.title}")
         lines: list[str] = []
         advice = ""
         show_settings = False
@@ -995,7 +983,7 @@ class JobQueueView(QWidget):
             advice = advice_for(job.error.code, provider_title)
             show_settings = (job.state != JobState.CANCELLED and needs_settings(job.error.code))
         elif job.state.terminal:
-            lines.append(job.note or f"{STATE_TITLES[job.state]}.")
+            lines.append(job.note or f"{job.state.title}.")
             if job.state == JobState.SUCCEEDED and not job.outputs:
                 lines.append("The provider returned no result files.")
         else:
@@ -1006,7 +994,7 @@ class JobQueueView(QWidget):
             if message:
                 lines.append(message)
             if not lines:
-                lines.append(f"{STATE_TITLES[job.state]}…")
+                lines.append(f"{job.state.title}…")
         lines.append(f"Job {job.id}")
         self._set_label(self._detail_message, "\n".join(lines))
         if advice:

@@ -94,7 +94,7 @@ class ResultPanel(QWidget):
         title = self._titles.get(job.provider, job.provider)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         self._fields["job"].setText(f"{title} · {job.task} · {created} · {job.id[:12]}")
-        state = str(job.state)
+        state = job.state.title
         if job.error is not None:
             state += f": {job.error.message}"
         elif job.note:

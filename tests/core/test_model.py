@@ -112,3 +112,10 @@ def test_param_errors_lists_every_problem_and_agrees_with_validate() -> None:
                       "Parameter 'seed' must be a point written as x,y (got 'left')."]
     assert task.param_errors({"color": "teal"}) == []
     task.validate({"image": ["x"]}, {"color": "teal"})  # what passes here passes there
+
+
+def test_every_state_has_a_title() -> None:
+    from desktop.core.model import JobState
+
+    assert {s: s.title for s in JobState}[JobState.TIMED_OUT] == "Timed out"
+    assert all(s.title and s.title[0].isupper() for s in JobState)
