@@ -7,7 +7,8 @@ Plain data built from providers' TaskSpecs, so the selector, its tests and the C
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from desktop.core.contract import Provider, TaskVariant
 
@@ -44,7 +45,6 @@ class CatalogEntry:
     variant: TaskVariant | None = None
     #: For tools and variants: the single provider that offers them.
     owner: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def build_catalog(providers: Mapping[str, Provider],
@@ -83,3 +83,14 @@ def build_catalog(providers: Mapping[str, Provider],
 
 def find_entry(entries: Iterable[CatalogEntry], key: str) -> CatalogEntry | None:
     return next((e for e in entries if e.key == key), None)
+
+
+def entry_for(entries: Iterable[CatalogEntry], provider: str, task: str,
+              params: Mapping[str, Any]) -> CatalogEntry | None:
+    """The entry a job of `provider` / `task` was run from: its workflow when its parameters
+    name one, else the common task, else the provider's own tool ("reuse parameters")."""
+    candidates = [e for e in entries if e.task_id == task and provider in e.providers]
+    for entry in candidates:
+        if entry.variant is not None and params.get(entry.variant.param) == entry.variant.value:
+            return entry
+    return next((e for e in candidates if e.variant is None), None)

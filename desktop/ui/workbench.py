@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop.config import sample_inputs
 from desktop.core import exporting
-from desktop.core.catalog import CatalogEntry, build_catalog, find_entry
+from desktop.core.catalog import CatalogEntry, build_catalog, entry_for
 from desktop.core.contract import Provider, ProviderError, TaskVariant
 from desktop.core.engine import JobEngine
 from desktop.core.model import (
@@ -680,17 +680,9 @@ class Workbench(QObject):
         except InvalidInput as exc:
             self.window.set_status(str(exc))
             inputs = {}
-        entries = self.window.task_selector.entries()
-        key = job.task
-        variant = next((e for e in entries if e.variant is not None and e.owner == job.provider
-                        and e.task_id == job.task
-                        and job.spec.params.get(e.variant.param) == e.variant.value), None)
-        if variant is not None:
-            key = variant.key
-        elif find_entry(entries, key) is None or job.provider not in (
-                find_entry(entries, key) or entries[0]).providers:
-            key = f"{job.provider}:{job.task}"
-        if not self.window.task_selector.select_key(key):
+        entry = entry_for(self.window.task_selector.entries(), job.provider, job.task,
+                          job.spec.params)
+        if entry is None or not self.window.task_selector.select_key(entry.key):
             self.window.set_status(f"The task {job.task} of {job.provider} is not available.")
             return
         self.window.provider_selector.set_checked([job.provider])

@@ -38,3 +38,17 @@ def test_provider_tools_and_variants() -> None:
     assert studio is not None and studio.group == GROUP_VARIANT and studio.variant == variant
     assert studio.title == "VistoureAI workflow: Studio (template)"
     assert len({e.key for e in entries}) == len(entries)
+
+
+def test_entry_for_a_stored_job() -> None:
+    from desktop.core.catalog import entry_for
+
+    variant = TaskVariant("workflow", "Studio", "Studio (template)", "workflow")
+    entries = build_catalog(providers(), {"vistoure": [variant]})
+    assert entry_for(entries, "local", "tryon", {}).key == "tryon"
+    assert entry_for(entries, "vistoure", "fabric", {}).key == "vistoure:fabric"
+    assert entry_for(entries, "vistoure", "workflow",
+                     {"workflow": "Studio"}).key == "vistoure:workflow:Studio"
+    # A workflow no longer listed has no entry to go back to.
+    assert entry_for(entries, "vistoure", "workflow", {"workflow": "Gone"}) is None
+    assert entry_for(entries, "local", "staging", {}) is None
