@@ -885,11 +885,9 @@ class Workbench(QObject):
 
 
 def _message(exc: BaseException) -> str:
-    if isinstance(exc, ProviderError):
-        return exc.message
-    if isinstance(exc, TimeoutError):
-        return "the service did not answer in time."
-    return str(exc)
+    """A failure's sentence (ProviderError and InvalidInput carry one); asyncio's TimeoutError
+    has none."""
+    return str(exc) or "the service did not answer in time."
 
 
 def _plain(rich: str) -> str:
