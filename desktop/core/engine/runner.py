@@ -17,25 +17,29 @@ import os
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
-from desktop.core import imaging
 from desktop.core.assets import AssetStore
 from desktop.core.contract import (
-    PreparedInput,
     PreparedJob,
     Provider,
     ProviderError,
-    RemoteOutput,
     RemoteRef,
     RemoteState,
     RemoteStatus,
 )
-from desktop.core.humanize import human_bytes, human_duration
+from desktop.core.engine.collecting import verify_and_store
+from desktop.core.engine.policy import EnginePolicy
+from desktop.core.engine.preparing import (
+    PreparedSpec,
+    Preparer,
+    SourceLoader,
+    rebuild_prepared,
+    store_inputs,
+)
+from desktop.core.humanize import human_duration
 from desktop.core.model import (
     Asset,
     ErrorCode,
@@ -47,7 +51,6 @@ from desktop.core.model import (
     JobSpec,
     JobState,
     Output,
-    OutputKind,
 )
 from desktop.core.store import History
 
@@ -55,53 +58,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Loads an http(s) input given by the user; wired by the app or CLI (httpx stays out of core).
-SourceLoader = Callable[[str], Awaitable[bytes]]
 ProviderFactory = Callable[[str], Provider]
 Observer = Callable[[JobEvent], None]
-
-MAX_INPUT_FILE_BYTES = 200 * 1000 * 1000
 
 #: Errors during polling that say "try again later", not "this job is lost".
 TRANSIENT_POLL_ERRORS = frozenset(
     {ErrorCode.RATE_LIMITED, ErrorCode.NETWORK, ErrorCode.PROVIDER_UNAVAILABLE,
      ErrorCode.TIMED_OUT}
 )
-
-
-@dataclass(frozen=True)
-class EnginePolicy:
-    """Limits and schedules; built from settings by the app, passed in by tests."""
-
-    global_limit: int = 4
-    provider_limits: Mapping[str, int] = field(default_factory=dict)
-    default_provider_limit: int = 2
-    deadlines: Mapping[str, float] = field(default_factory=dict)
-    default_deadline_s: float = 15 * 60.0
-    poll_intervals: Mapping[str, float] = field(default_factory=dict)
-    #: Polls slow down as a job runs longer, up to this interval.
-    max_poll_interval: float = 30.0
-    #: After this many seconds of running, each poll interval grows by the elapsed minutes.
-    slowdown_after_s: float = 30.0
-    #: +-fraction of random jitter on every poll delay, so many clients do not poll in step.
-    jitter: float = 0.2
-    #: Backoff for transient poll failures: base * 2^n, capped.
-    poll_backoff_base: float = 0.5
-    poll_backoff_cap: float = 8.0
-
-    def provider_limit(self, provider: str) -> int:
-        return max(1, int(self.provider_limits.get(provider, self.default_provider_limit)))
-
-    def deadline(self, provider: str) -> float:
-        return float(self.deadlines.get(provider, self.default_deadline_s))
-
-
-@dataclass(frozen=True)
-class PreparedSpec:
-    """A spec whose params are coerced and whose inputs are read, validated and encoded."""
-
-    spec: JobSpec
-    inputs: dict[str, list[PreparedInput]]
 
 
 class _JobFailed(Exception):
@@ -131,7 +95,7 @@ class JobEngine:
         self._provider_factory = providers
         self._providers: dict[str, Provider] = {}
         self._retired: list[Provider] = []
-        self._load_url = load_url
+        self._preparer = Preparer(self._cpu_run, load_url)
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
@@ -229,53 +193,16 @@ class JobEngine:
     async def prepare(self, spec: JobSpec) -> PreparedSpec:
         """Validate the spec and read, check and encode every input. Stores nothing; raises
         InvalidInput (or ProviderError for a URL that cannot be fetched) on bad input."""
-        provider = self.provider(spec.provider)
-        task = provider.task(spec.task)
-        if task is None:
-            names = ", ".join(t.id for t in provider.tasks)
-            raise InvalidInput(
-                f"{provider.title} has no task '{spec.task}' (it offers: {names})."
-            )
-        params = task.validate(spec.inputs, spec.params)
-        coros = [
-            self._prepare_input(provider, role, source)
-            for role, sources in spec.inputs.items()
-            for source in sources
-        ]
-        prepared = await asyncio.gather(*coros)
-        inputs: dict[str, list[PreparedInput]] = {}
-        for item in prepared:
-            inputs.setdefault(item.role, []).append(item)
-        normalized_inputs = {
-            role: [s if _is_url(s) else str(Path(s).expanduser().resolve()) for s in sources]
-            for role, sources in spec.inputs.items()
-            if sources
-        }
-        return PreparedSpec(
-            spec=JobSpec(provider=spec.provider, task=spec.task, inputs=normalized_inputs,
-                         params=params, deadline_s=spec.deadline_s),
-            inputs=inputs,
-        )
+        return await self._preparer.prepare(self.provider(spec.provider), spec)
 
-    async def _prepare_input(self, provider: Provider, role: str, source: str) -> PreparedInput:
-        if _is_url(source):
-            if self._load_url is None:
-                raise InvalidInput(f"Cannot download {source}: URL inputs are not enabled here.")
-            data = await self._load_url(source)
-            name = source.rsplit("/", 1)[-1].split("?", 1)[0] or "image"
-        else:
-            data = await self._cpu_run(_read_input_file, source)
-            name = Path(source).name
-        limits = provider.limits
-        encoded, digest = await self._cpu_run(
-            _normalize_and_hash, data, name, max_side=limits.max_side,
-            max_bytes=limits.max_bytes, formats=limits.formats, min_side=limits.min_side,
-        )
-        return PreparedInput(
-            role=role, data=encoded.data, mime=encoded.mime, width=encoded.width,
-            height=encoded.height, sha256=digest,
-            source_url=source if _is_url(source) else None, filename=name,
-        )
+    async def _rebuilt(self, job: Job) -> PreparedJob:
+        pjob = await self._cpu_run(rebuild_prepared, self.history, self.assets, job)
+        if pjob is None:
+            raise _JobFailed(JobError(
+                ErrorCode.RESULT_UNAVAILABLE,
+                "An input of this job is no longer in the asset store; run it again.",
+            ))
+        return pjob
 
     # -- submitting --------------------------------------------------------------------------
     async def submit(self, spec: JobSpec, prepared: PreparedSpec | None = None) -> Job:
@@ -327,7 +254,7 @@ class JobEngine:
             deadline_s = job.spec.deadline_s or self.policy.deadline(job.provider)
             job = await self._transition(job, JobState.PREPARING, started_at=now,
                                          deadline_at=now + deadline_s)
-            assets, inputs = await self._cpu_run(self._store_inputs, prepared)
+            assets, inputs = await self._cpu_run(store_inputs, self.assets, prepared)
             job = await self._transition(job, JobState.SUBMITTING, attempts=job.attempts + 1,
                                          inputs=inputs, assets=assets)
             pjob = PreparedJob(job_id=job.id, task=job.task, inputs=prepared.inputs,
@@ -341,17 +268,6 @@ class JobEngine:
                 )
                 status = await self._poll_until_done(provider, job, ref)
             await self._collect(provider, self._current[job.id], status)
-
-    def _store_inputs(self, prepared: PreparedSpec) -> tuple[list[Asset], dict[str, list[str]]]:
-        assets: list[Asset] = []
-        inputs: dict[str, list[str]] = {}
-        for role, items in prepared.inputs.items():
-            for item in items:
-                asset = self.assets.put(item.data, item.mime, width=item.width,
-                                        height=item.height)
-                assets.append(asset)
-                inputs.setdefault(role, []).append(asset.sha256)
-        return assets, inputs
 
     async def _submit_remote(self, provider: Provider, pjob: PreparedJob) -> RemoteRef:
         try:
@@ -452,27 +368,11 @@ class JobEngine:
 
     async def _resubmit(self, provider: Provider, job: Job) -> RemoteRef:
         """Run a job again that a resubmit-safe (offline) provider forgot across a restart."""
-        pjob = await self._cpu_run(self._rebuild_prepared, job)
+        pjob = await self._rebuilt(job)
         ref = await provider.submit(pjob)
         await self._transition(self._current[job.id], JobState.RUNNING, remote_id=ref.remote_id,
                                remote_data=ref.data, attempts=job.attempts + 1)
         return ref
-
-    def _rebuild_prepared(self, job: Job) -> PreparedJob:
-        inputs: dict[str, list[PreparedInput]] = {}
-        for role, shas in job.inputs.items():
-            for sha in shas:
-                asset = self.history.asset(sha)
-                if asset is None or not self.assets.exists(asset):
-                    raise _JobFailed(JobError(
-                        ErrorCode.RESULT_UNAVAILABLE,
-                        "An input of this job is no longer in the asset store; run it again.",
-                    ))
-                inputs.setdefault(role, []).append(PreparedInput(
-                    role=role, data=self.assets.read(asset), mime=asset.mime,
-                    width=asset.width or 0, height=asset.height or 0, sha256=sha,
-                ))
-        return PreparedJob(job_id=job.id, task=job.task, inputs=inputs, params=job.spec.params)
 
     # -- downloading -------------------------------------------------------------------------
     async def _collect(self, provider: Provider, job: Job, status: RemoteStatus) -> None:
@@ -498,7 +398,8 @@ class JobEngine:
             if any(o.position == position for o in outputs):
                 continue  # already downloaded before a restart
             data = await provider.fetch(remote)
-            asset, output = await self._cpu_run(self._verify_and_store, provider, position,
+            asset, output = await self._cpu_run(verify_and_store, self.assets, provider.title,
+                                                position,
                                                 remote, data)
             outputs.append(output)
             # Each result is stored as soon as it lands: a paid result is never lost.
@@ -511,29 +412,6 @@ class JobEngine:
         note = status.message or (task.note if task else "")
         await self._transition(job, JobState.SUCCEEDED, finished_at=self._clock(),
                                progress=1.0, error=None, note=note)
-
-    def _verify_and_store(self, provider: Provider, position: int, remote: RemoteOutput,
-                          data: bytes) -> tuple[Asset, Output]:
-        name = f"result {position + 1} from {provider.title}"
-        if not data:
-            raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, f"The {name} was empty.")
-        if remote.kind == OutputKind.IMAGE:
-            try:
-                info = imaging.probe(data, name)
-            except InvalidInput as exc:
-                raise ProviderError(
-                    ErrorCode.RESULT_UNAVAILABLE,
-                    f"The {name} could not be read as an image: {exc} Run the job again or "
-                    "contact the provider.",
-                ) from None
-            asset = self.assets.put(data, info.mime, width=info.width, height=info.height)
-        else:
-            mime = imaging.sniff_mime(data) or remote.mime or "application/octet-stream"
-            asset = self.assets.put(data, mime)
-        output = Output(position=position, sha256=asset.sha256, mime=asset.mime,
-                        size=asset.size, width=asset.width, height=asset.height,
-                        kind=remote.kind, label=remote.label)
-        return asset, output
 
     # -- terminal states ---------------------------------------------------------------------
     async def _guard(self, job_id: str, coro: Awaitable[None]) -> None:
@@ -674,7 +552,7 @@ class JobEngine:
 
     async def _resume_reconcile(self, provider: Provider, job: Job) -> None:
         async with self._slots(job.provider):
-            pjob = await self._cpu_run(self._rebuild_prepared, job)
+            pjob = await self._rebuilt(job)
             ref = await provider.reconcile(pjob)
             if ref is None:
                 raise _JobFailed(JobError(
@@ -736,37 +614,3 @@ class _QueueObserver:
 
     def __call__(self, event: JobEvent) -> None:
         self.queue.put_nowait(event)
-
-
-def _normalize_and_hash(data: bytes, name: str, **limits: Any
-                        ) -> tuple[imaging.EncodedImage, str]:
-    """Normalise and hash in the worker: hashing megabytes on the loop thread stalls a window."""
-    encoded = imaging.normalize(data, name, **limits)
-    return encoded, encoded.sha256
-
-
-def _is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
-
-
-def _read_input_file(source: str) -> bytes:
-    path = Path(source).expanduser()
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InvalidInput(f"{source} does not exist.") from None
-    except PermissionError:
-        raise InvalidInput(f"{source} cannot be read (permission denied).") from None
-    if path.is_dir():
-        raise InvalidInput(f"{source} is a folder, not an image file.")
-    if size > MAX_INPUT_FILE_BYTES:
-        raise InvalidInput(
-            f"{path.name} is {human_bytes(size)}, larger than the "
-            f"{human_bytes(MAX_INPUT_FILE_BYTES)} Restyle accepts for one image."
-        )
-    try:
-        return path.read_bytes()
-    except PermissionError:
-        raise InvalidInput(f"{source} cannot be read (permission denied).") from None
-    except OSError as exc:
-        raise InvalidInput(f"{source} cannot be read ({exc.strerror or exc}).") from None

@@ -1,0 +1,33 @@
+"""The engine's limits and schedules, built from settings by the app and passed in by tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EnginePolicy:
+    """Limits and schedules; built from settings by the app, passed in by tests."""
+
+    global_limit: int = 4
+    provider_limits: Mapping[str, int] = field(default_factory=dict)
+    default_provider_limit: int = 2
+    deadlines: Mapping[str, float] = field(default_factory=dict)
+    default_deadline_s: float = 15 * 60.0
+    poll_intervals: Mapping[str, float] = field(default_factory=dict)
+    #: Polls slow down as a job runs longer, up to this interval.
+    max_poll_interval: float = 30.0
+    #: After this many seconds of running, each poll interval grows by the elapsed minutes.
+    slowdown_after_s: float = 30.0
+    #: +-fraction of random jitter on every poll delay, so many clients do not poll in step.
+    jitter: float = 0.2
+    #: Backoff for transient poll failures: base * 2^n, capped.
+    poll_backoff_base: float = 0.5
+    poll_backoff_cap: float = 8.0
+
+    def provider_limit(self, provider: str) -> int:
+        return max(1, int(self.provider_limits.get(provider, self.default_provider_limit)))
+
+    def deadline(self, provider: str) -> float:
+        return float(self.deadlines.get(provider, self.default_deadline_s))
