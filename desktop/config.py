@@ -18,6 +18,7 @@ import platformdirs
 
 from desktop.core.engine import EnginePolicy
 from desktop.core.files import atomic_write
+from desktop.core.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class Settings:
     global_concurrency: int = DEFAULT_GLOBAL_CONCURRENCY
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     general: dict[str, Any] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
     def provider(self, provider_id: str) -> ProviderSettings:
         """The provider's settings with RESTYLE_<ID>_BASE_URL applied."""
@@ -145,6 +147,7 @@ class Settings:
             "global_concurrency": self.global_concurrency,
             "providers": {k: asdict(v) for k, v in sorted(self.providers.items())},
             "general": self.general,
+            "limits": self.limits.to_dict(),
         }
 
     @classmethod
@@ -160,6 +163,7 @@ class Settings:
             ),
             providers=providers,
             general=dict(data.get("general") or {}),
+            limits=Limits.from_dict(data.get("limits")),
         )
 
 

@@ -1,0 +1,23 @@
+"""Limits: defaults, and settings values that are read or ignored."""
+
+from __future__ import annotations
+
+from desktop.config import Settings
+from desktop.core.limits import Limits
+
+
+def test_defaults_cover_a_4x_upscale_of_a_4096_px_image() -> None:
+    limits = Limits()
+    assert limits.result_max_pixels >= 16384 * 16384
+    assert limits.input_max_pixels == 64_000_000
+
+
+def test_settings_round_trip_and_bad_values_keep_defaults() -> None:
+    settings = Settings.from_dict({"limits": {"result_max_megapixels": 500, "url_input_timeout_s":
+                                              "nan", "input_max_bytes": -3, "unknown": 1}})
+    assert settings.limits.result_max_megapixels == 500
+    assert settings.limits.url_input_timeout_s == Limits().url_input_timeout_s
+    assert settings.limits.input_max_bytes == Limits().input_max_bytes
+    again = Settings.from_dict(settings.to_dict())
+    assert again.limits == settings.limits
+    assert Settings.from_dict({"limits": "junk"}).limits == Limits()
