@@ -34,7 +34,7 @@ class RestyleWindow(MainWindow):
     """The main window wired to the services it was built for, through a Workbench."""
 
     def __init__(self, services: Services) -> None:
-        engine = services.engine()
+        engine = services.engine("the Restyle window")
         titles = {pid: engine.provider(pid).title for pid in services.provider_ids()}
         task_titles: dict[str, str] = dict(COMMON_TASKS)
         for pid in services.provider_ids():

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from desktop import __version__
+from desktop.core.engine.ledger import describe_owner
 from desktop.core.humanize import human_duration
 from desktop.core.model import (
     ErrorCode,
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("resume", help="collect every unfinished job that a provider accepted")
+    p.add_argument("job_ids", nargs="*", metavar="JOB_ID",
+                   help="only these jobs, tried again now with a new deadline (a job that needs"
+                        " attention, once its cause is fixed)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("cancel", help="cancel a job")
@@ -188,7 +192,17 @@ def job_to_json(services: Services, job: Job, out_paths: dict[int, Path] | None 
         "inputs": job.spec.inputs,
         "note": job.note,
         "favorite": job.favorite,
+        "may_be_charged": job.may_be_charged and _charges(job.provider),
+        "owner": describe_owner(job.owner) if job.owner else None,
     }
+
+
+def _charges(provider_id: str) -> bool:
+    """Whether the provider bills jobs at all (the offline one does not)."""
+    try:
+        return provider_class(provider_id).needs_key
+    except KeyError:
+        return True
 
 
 def _print_json(data: Any, stream: TextIO | None = None) -> None:
@@ -220,7 +234,12 @@ def _print_job(services: Services, job: Job, out_paths: dict[int, Path] | None =
         print(f"  output:     {out['path']}  ({size})")
     if job.error:
         code = f" [{job.error.provider_code}]" if job.error.provider_code else ""
-        print(f"  error:      {job.error.code}{code}: {job.error.message}")
+        label = "needs you:" if job.state == JobState.NEEDS_ATTENTION else "error:"
+        print(f"  {label:<11} {job.error.code}{code}: {job.error.message}")
+    if data["owner"] and not job.state.terminal:
+        print(f"  worked on:  by {data['owner']}")
+    if data["may_be_charged"] and job.state != JobState.SUCCEEDED:
+        print(f"  charges:    {job.provider} may have charged for this job.")
 
 
 def _local_time(ts: float) -> str:
@@ -228,6 +247,9 @@ def _local_time(ts: float) -> str:
 
 
 def exit_code_for(job: Job) -> int:
+    """0 succeeded; 3 a key, credits or configuration problem (also for a job waiting in
+    needs_attention for one); 2 invalid input nothing was sent for; 1 anything else that did
+    not succeed (failed, cancelled, timed out, or waiting for another reason)."""
     if job.state == JobState.SUCCEEDED:
         return EXIT_OK
     if job.error is not None:
@@ -387,7 +409,7 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
     spec = JobSpec(provider=args.provider, task=args.task,
                    inputs={k: v for k, v in inputs.items() if v},
                    params=parse_params(args.param), deadline_s=args.timeout)
-    engine = services.engine()
+    engine = services.engine("restyle-cli run")
     progress = _Progress(sys.stderr) if not args.json else None
     job: Job | None = None
     try:
@@ -410,8 +432,9 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
         else:
             job = await engine.wait(job.id)
     except asyncio.CancelledError:
-        # Ctrl+C: asyncio.run cancelled us. Cancel a job nobody has accepted yet; leave one
-        # with a remote id running so `restyle-cli resume` can collect it.
+        # Ctrl+C: asyncio.run cancelled us. Stop the engine: a job never sent is closed, a
+        # submit on its way gets a few seconds for its answer, an accepted job keeps running
+        # at the provider and `restyle-cli resume` collects it.
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
@@ -419,15 +442,13 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
             progress.stop()
         if job is not None:
             current = engine.get(job.id) or job
-            if current.remote_id is None and not current.state.terminal:
-                await engine.cancel(job.id)
-                print(f"Interrupted: job {job.id} was cancelled before it was sent.",
-                      file=sys.stderr)
-            elif not current.state.terminal:
-                print(f"Interrupted: job {job.id} is still running at {current.provider}"
-                      f" (remote id {current.remote_id}). Collect it with `restyle-cli resume`.",
-                      file=sys.stderr)
+            if current.state == JobState.SUBMITTING:
+                grace = human_duration(engine.policy.submit_grace_s)
+                print(f"Interrupted: waiting up to {grace} for {current.provider} to confirm "
+                      f"it received job {job.id}, so it is not lost.", file=sys.stderr)
         await engine.aclose()
+        if job is not None:
+            _say_interrupted(services.history.get(job.id) or job)
         return EXIT_INTERRUPTED
     finally:
         if progress:
@@ -444,6 +465,20 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
     if args.no_wait and not job.state.terminal:
         return EXIT_OK
     return exit_code_for(job)
+
+
+def _say_interrupted(job: Job) -> None:
+    """After Ctrl+C: where the job stands, and whether it may be charged."""
+    if job.remote_id and not job.state.terminal:
+        print(f"Interrupted: job {job.id} is still running at {job.provider} (remote id "
+              f"{job.remote_id}). Collect it with `restyle-cli resume`.", file=sys.stderr)
+    elif job.state == JobState.NEEDS_ATTENTION and job.error is not None:
+        print(f"Interrupted: job {job.id}: {job.error.message}", file=sys.stderr)
+    elif job.state == JobState.CANCELLED and not job.may_be_charged:
+        print(f"Interrupted: job {job.id} was cancelled before it was sent; nothing was "
+              "charged.", file=sys.stderr)
+    elif job.error is not None:
+        print(f"Interrupted: job {job.id} {job.state}: {job.error.message}", file=sys.stderr)
 
 
 async def _wait_until_accepted(engine: Any, job_id: str) -> Job:
@@ -481,6 +516,10 @@ def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     for j in jobs:
         print(f"{j.id[:12]}  {_local_time(j.created_at)}  {j.provider + '/' + j.task:<28}  "
               f"{j.state!s:<11}  {len(j.outputs)}")
+        if j.state == JobState.NEEDS_ATTENTION and j.error is not None:
+            print(f"{'':14}needs attention: {j.error.message}")
+        elif j.owner and not j.state.terminal:
+            print(f"{'':14}worked on by {describe_owner(j.owner)}")
     return EXIT_OK
 
 
@@ -505,14 +544,15 @@ def cmd_show(services: Services, args: argparse.Namespace) -> int:
 
 
 async def cmd_resume(services: Services, args: argparse.Namespace) -> int:
-    engine = services.engine()
+    ids = [_find_job(services, given).id for given in args.job_ids] or None
+    engine = services.engine("restyle-cli resume")
     progress = _Progress(sys.stderr) if not args.json else None
     if progress:
         engine.subscribe(progress)
         progress.start()
     try:
-        resumed = await engine.resume()
-        finished = [await engine.wait(j.id) for j in resumed]
+        report = await engine.resume(ids, fresh_deadline=ids is not None)
+        finished = [await engine.wait(j.id) for j in report.resumed]
     except asyncio.CancelledError:
         task = asyncio.current_task()
         if task is not None:
@@ -526,14 +566,35 @@ async def cmd_resume(services: Services, args: argparse.Namespace) -> int:
         if progress:
             progress.stop()
     await engine.aclose()
+    waiting = [services.history.get(j.id) or j for j in report.waiting]
+    left = [j for j, _holder in report.left_alone]
+    if ids is not None:
+        _explain_not_resumed(services, ids, report)
     if args.json:
-        _print_json([job_to_json(services, j) for j in finished])
-    elif not finished:
-        print("Nothing to resume.")
+        _print_json([job_to_json(services, j) for j in [*finished, *waiting, *left]])
+    elif not (finished or waiting or left):
+        if ids is None:
+            print("Nothing to resume.")
     else:
-        for job in finished:
+        for job in [*finished, *waiting]:
             _print_job(services, job)
-    return max((exit_code_for(j) for j in finished), default=EXIT_OK)
+    for job, holder in report.left_alone:
+        print(f"Left alone: job {job.id} ({job.provider}/{job.task}, {job.state}) is being "
+              f"worked on by {holder}.", file=sys.stderr)
+    return max((exit_code_for(j) for j in [*finished, *waiting]), default=EXIT_OK)
+
+
+def _explain_not_resumed(services: Services, ids: list[str], report: Any) -> None:
+    """`resume JOB_ID` for a job that was not resumed: say why."""
+    seen = {j.id for j in [*report.resumed, *report.waiting, *report.closed]}
+    seen |= {j.id for j, _ in report.left_alone}
+    for job_id in ids:
+        if job_id in seen:
+            continue
+        job = services.history.get(job_id)
+        if job is not None and job.state.terminal:
+            raise CliError(f"Job {job_id} has already ended ({job.state}); nothing to resume.",
+                           EXIT_JOB_FAILED)
 
 
 async def cmd_cancel(services: Services, args: argparse.Namespace) -> int:
@@ -541,11 +602,16 @@ async def cmd_cancel(services: Services, args: argparse.Namespace) -> int:
     if job.state.terminal:
         print(f"Job {job.id} has already ended ({job.state}); nothing to cancel.")
         return EXIT_JOB_FAILED
-    engine = services.engine()
+    engine = services.engine("restyle-cli cancel")
     try:
         job = await engine.cancel(job.id)
     finally:
         await engine.aclose()
+    if not job.state.terminal:
+        holder = describe_owner(job.owner) if job.owner else "another Restyle"
+        print(f"Job {job.id} is being worked on by {holder}; it was asked to cancel the job and"
+              " will do so at its next check.")
+        return EXIT_OK
     print(f"Job {job.id}: {job.state}. {job.error.message if job.error else ''}".strip())
     return EXIT_OK if job.state == JobState.CANCELLED else EXIT_JOB_FAILED
 

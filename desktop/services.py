@@ -113,10 +113,12 @@ class Services:
             self._url_loader = UrlSourceLoader()
         return self._url_loader
 
-    def engine(self) -> JobEngine:
+    def engine(self, label: str = "Restyle") -> JobEngine:
+        """A job engine on this history; `label` names this process to others that find its
+        jobs running ("restyle-cli run", "the Restyle window")."""
         policy = self.settings.engine_policy(list(PROVIDER_CLASSES))
         return JobEngine(self.history, self.assets, self.create_provider, policy=policy,
-                         load_url=self.url_loader())
+                         load_url=self.url_loader(), label=label)
 
     async def aclose(self) -> None:
         if self._url_loader is not None:

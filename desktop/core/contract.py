@@ -231,6 +231,12 @@ class Provider(ABC):
         return cls()
 
     @property
+    def account_url(self) -> str | None:
+        """Where a user can look at their jobs and charges on the provider's site, when known:
+        named in sentences about jobs whose submit may or may not have landed."""
+        return None
+
+    @property
     @abstractmethod
     def tasks(self) -> tuple[TaskSpec, ...]:
         """The tasks this provider can run."""

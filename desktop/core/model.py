@@ -21,6 +21,10 @@ class JobState(StrEnum):
     SUBMITTING = "submitting"
     RUNNING = "running"
     DOWNLOADING = "downloading"
+    #: The provider has (or may have) accepted the job, but Restyle cannot go on until
+    #: something is fixed: a key, a base URL, a damaged download, a deadline at a provider
+    #: that cannot cancel, an answer that never came. Not terminal: resume collects it.
+    NEEDS_ATTENTION = "needs_attention"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -46,6 +50,7 @@ _STATE_TITLES = {
     JobState.SUBMITTING: "Submitting",
     JobState.RUNNING: "Running",
     JobState.DOWNLOADING: "Downloading",
+    JobState.NEEDS_ATTENTION: "Needs attention",
     JobState.SUCCEEDED: "Succeeded",
     JobState.FAILED: "Failed",
     JobState.CANCELLED: "Cancelled",
@@ -69,6 +74,8 @@ class ErrorCode(StrEnum):
     JOB_FAILED = "job_failed"
     RESULT_UNAVAILABLE = "result_unavailable"
     CANCELLED = "cancelled"
+    #: A submit whose answer never came: the provider may have created (and billed) the job.
+    UNKNOWN_OUTCOME = "unknown_outcome"
     # Local causes: nothing was wrong on the provider's side.
     MISSING_KEY = "missing_key"
     NOT_CONFIGURED = "not_configured"
@@ -499,6 +506,22 @@ class Job:
     favorite: bool = False
     #: A line for the user: "Local preview (no AI)", the provider's status text, ...
     note: str = ""
+    #: Which Restyle process works on the job (see core/engine/ledger.py) and until when its
+    #: lease runs; None when nobody does (finished, needs attention, or its owner closed).
+    owner: str | None = None
+    lease_until: float | None = None
+    #: Another process asked the owner to cancel this job.
+    cancel_requested: bool = False
+
+    @property
+    def may_be_charged(self) -> bool:
+        """True once the provider may have accepted the job: it has a remote id, or a submit
+        was under way whose answer never came."""
+        if self.remote_id:
+            return True
+        if self.error is not None and self.error.code == ErrorCode.UNKNOWN_OUTCOME:
+            return True
+        return self.state == JobState.SUBMITTING
 
     @property
     def provider(self) -> str:

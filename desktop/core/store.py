@@ -84,6 +84,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outputs_sha ON outputs(sha256);
     """,
+    # 1 -> 2: who works on a job (a lease with a heartbeat) and cross-process cancel requests.
+    # Plain ALTER TABLE ... ADD COLUMN, so the same step runs on PostgreSQL.
+    """
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until REAL;
+    ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_owner ON jobs(owner);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -91,6 +99,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class HistoryError(Exception):
     """The history database cannot be used; the message says why and what to do."""
+
+
+class LeaseLost(Exception):
+    """Another process has taken over the job (this one's lease ran out): stop working on it."""
 
 
 @dataclass(frozen=True)
@@ -176,21 +188,34 @@ class History:
                 self._conn.execute("COMMIT")
 
     # -- writing -----------------------------------------------------------------------------
-    def save_job(self, job: Job, *, assets: Iterable[Asset] = ()) -> None:
-        """Insert or update the job row, its inputs and outputs, in one transaction."""
+    def save_job(self, job: Job, *, assets: Iterable[Asset] = (), owner: str | None = None,
+                 lease_until: float | None = None) -> None:
+        """Insert or update the job row, its inputs and outputs, in one transaction.
+
+        With `owner`, the write is fenced: a new job is inserted owned by `owner`; an existing
+        one is only updated while `owner` holds it (else LeaseLost, and nothing is written).
+        The write leaves the job owned by
+        `owner` until `lease_until`, or free once the job is terminal or needs attention.
+        Without `owner` (tools, tests, imports) the ownership columns are left as they are.
+        """
+        row = _job_row(job)
+        released = job.state.terminal or job.state == JobState.NEEDS_ATTENTION
+        row["owner"] = None if released else owner
+        row["lease_until"] = None if released else lease_until
+        row["fence"] = owner
         with self._transaction() as conn:
             for asset in assets:
                 _insert_asset(conn, asset)
-            conn.execute(
+            cursor = conn.execute(
                 """
                 INSERT INTO jobs (id, provider, task, state, spec, remote_id, remote_data,
                     attempts, created_at, updated_at, started_at, finished_at, deadline_at,
                     cost_credits, error_code, error_message, provider_code, progress, favorite,
-                    note, search_text)
+                    note, search_text, owner, lease_until)
                 VALUES (:id, :provider, :task, :state, :spec, :remote_id, :remote_data,
                     :attempts, :created_at, :updated_at, :started_at, :finished_at,
                     :deadline_at, :cost_credits, :error_code, :error_message, :provider_code,
-                    :progress, :favorite, :note, :search_text)
+                    :progress, :favorite, :note, :search_text, :owner, :lease_until)
                 ON CONFLICT(id) DO UPDATE SET
                     state=excluded.state, spec=excluded.spec, remote_id=excluded.remote_id,
                     remote_data=excluded.remote_data, attempts=excluded.attempts,
@@ -198,11 +223,13 @@ class History:
                     finished_at=excluded.finished_at, deadline_at=excluded.deadline_at,
                     cost_credits=excluded.cost_credits, error_code=excluded.error_code,
                     error_message=excluded.error_message, provider_code=excluded.provider_code,
-                    progress=excluded.progress, favorite=excluded.favorite, note=excluded.note,
+                    progress=excluded.progress, note=excluded.note,
                     search_text=excluded.search_text
-                """,
-                _job_row(job),
+                """ + (_FENCED_UPDATE if owner is not None else "\n"),
+                row,
             )
+            if cursor.rowcount == 0:
+                raise LeaseLost(job.id)
             conn.execute("DELETE FROM job_inputs WHERE job_id = ?", (job.id,))
             conn.executemany(
                 "INSERT INTO job_inputs (job_id, role, position, sha256) VALUES (?, ?, ?, ?)",
@@ -222,6 +249,46 @@ class History:
     def set_favorite(self, job_id: str, favorite: bool) -> None:
         with self._transaction() as conn:
             conn.execute("UPDATE jobs SET favorite = ? WHERE id = ?", (int(favorite), job_id))
+
+    # -- ownership (see core/engine/ledger.py) ------------------------------------------------
+    def claim(self, job_id: str, owner: str, lease_until: float, *, expected: str | None
+              ) -> bool:
+        """Take an unfinished job over from `expected` (its owner as last read, None when it
+        had none): a compare-and-swap, so of two processes that both saw the owner gone only
+        one gets the job."""
+        terminal = [str(s) for s in JobState if s.terminal]
+        marks = ",".join("?" * len(terminal))
+        holder = "owner IS NULL" if expected is None else "owner = ?"
+        args: list[Any] = [owner, lease_until, job_id, *terminal]
+        if expected is not None:
+            args.append(expected)
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                f"UPDATE jobs SET owner = ?, lease_until = ? WHERE id = ?"
+                f" AND state NOT IN ({marks}) AND {holder}", args,
+            )
+            return cursor.rowcount == 1
+
+    def renew(self, owner: str, lease_until: float) -> int:
+        """Extend every lease `owner` holds (the heartbeat); returns how many it holds."""
+        with self._transaction() as conn:
+            return conn.execute("UPDATE jobs SET lease_until = ? WHERE owner = ?",
+                                (lease_until, owner)).rowcount
+
+    def release(self, owner: str, job_id: str | None = None) -> None:
+        """Give up `owner`'s lease on one job, or on all of its jobs."""
+        with self._transaction() as conn:
+            if job_id is None:
+                conn.execute("UPDATE jobs SET owner = NULL, lease_until = NULL WHERE owner = ?",
+                             (owner,))
+            else:
+                conn.execute("UPDATE jobs SET owner = NULL, lease_until = NULL"
+                             " WHERE owner = ? AND id = ?", (owner, job_id))
+
+    def request_cancel(self, job_id: str) -> None:
+        """Ask whichever process owns the job to cancel it (it checks at every poll)."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
 
     def delete_job(self, job_id: str) -> list[Asset]:
         """Delete a job; returns the assets no other job uses any more (their rows are gone
@@ -343,6 +410,13 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
+#: The fence of a save with an owner: an update lands only while `owner` holds the job (the
+#: engine claims a job before it works on it), so a process whose lease was taken over can
+#: never overwrite what the new owner wrote.
+_FENCED_UPDATE = (", owner=excluded.owner, lease_until=excluded.lease_until"
+                  " WHERE jobs.owner = :fence\n")
+
+
 def _insert_asset(conn: sqlite3.Connection, asset: Asset) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO assets (sha256, mime, size, width, height, created_at)"
@@ -421,6 +495,9 @@ def _job_from_row(row: sqlite3.Row, inputs: dict[str, list[str]], outputs: list[
         outputs=tuple(outputs),
         favorite=bool(row["favorite"]),
         note=row["note"],
+        owner=row["owner"],
+        lease_until=row["lease_until"],
+        cancel_requested=bool(row["cancel_requested"]),
     )
 
 

@@ -223,6 +223,11 @@ class FitInViewProvider(RemoteProvider):
         self.page_size = max(1, page_size)
         self._costs: dict[str, int] = dict(DOCUMENTED_COSTS)
 
+    @property
+    def account_url(self) -> str | None:
+        """The developer dashboard: jobs, charges and credits."""
+        return self.purchase_url
+
     @classmethod
     def from_config(cls, config: ProviderConfig) -> Self:
         extra = config.extra or {}

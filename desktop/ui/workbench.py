@@ -149,7 +149,8 @@ class Workbench(QObject):
         self._rebuild_catalog(keep=str(self.qsettings.value("task", "") or ""))
         self.restore_layout()
         await self.window.history_panel.reload()
-        resumed = await self.engine.resume()
+        report = await self.engine.resume()
+        resumed = report.resumed
         for job in resumed:
             self.window.job_queue.update_job(job)
         if resumed:

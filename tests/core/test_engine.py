@@ -26,7 +26,8 @@ from desktop.providers.base import ProviderError, RemoteState, RemoteStatus
 from tests.fakes import FakeBackend, FakeProvider, ReconcilingFakeProvider, factory, png_bytes
 from tests.support import run
 
-FAST = EnginePolicy(jitter=0.0, poll_backoff_base=0.01, poll_backoff_cap=0.02)
+FAST = EnginePolicy(jitter=0.0, poll_backoff_base=0.01, poll_backoff_cap=0.02,
+                    download_backoff_base=0.01, download_backoff_cap=0.02)
 
 
 class Env:
@@ -312,8 +313,8 @@ def test_resume_after_crash_never_resubmits(env: Env) -> None:
 
     async def second_life() -> Job:
         engine = env.engine(backend)
-        resumed = await engine.resume()
-        assert [j.id for j in resumed] == [job_id]
+        report = await engine.resume()
+        assert [j.id for j in report.resumed] == [job_id]
         job = await engine.wait(job_id)
         await engine.aclose()
         return job
@@ -341,8 +342,11 @@ def test_resume_of_jobs_left_in_every_state(env: Env) -> None:
 
     async def main() -> list[Job]:
         engine = env.engine(backend)
-        resumed = await engine.resume()
-        assert [j.id for j in resumed] == ["downloading"]
+        report = await engine.resume()
+        assert [j.id for j in report.resumed] == ["downloading"]
+        assert [j.id for j in report.waiting] == ["submitting"]
+        assert sorted(j.id for j in report.closed) == ["preparing", "queued"]
+        assert report.left_alone == []
         await engine.wait("downloading")
         await engine.aclose()
         return [env.history.get(k) for k in rows]  # type: ignore[misc]
@@ -350,8 +354,12 @@ def test_resume_of_jobs_left_in_every_state(env: Env) -> None:
     queued, preparing, submitting, downloading = run(main())
     assert queued.state == preparing.state == JobState.CANCELLED
     assert "nothing was charged" in queued.error.message
-    assert submitting.state == JobState.FAILED
-    assert "may or may not have been created" in submitting.error.message
+    # Restyle stopped while sending: the provider may have the job, and this one has no job
+    # list to look in, so the job waits for the user instead of being called failed.
+    assert submitting.state == JobState.NEEDS_ATTENTION
+    assert submitting.error.code == ErrorCode.UNKNOWN_OUTCOME
+    assert "may have created the job and charged for it" in submitting.error.message
+    assert "check your Fake Service account" in submitting.error.message
     assert downloading.state == JobState.SUCCEEDED and len(downloading.outputs) == 1
     assert backend.submits == []
 
@@ -415,14 +423,34 @@ def test_resubmit_safe_provider_reruns_a_forgotten_job(env: Env) -> None:
     assert backend.submits[1].inputs["image"][0].data == backend.submits[0].inputs["image"][0].data
 
 
-def test_download_that_does_not_decode_fails_clearly(env: Env) -> None:
+def test_download_that_does_not_decode_waits_and_is_collected_later(env: Env) -> None:
+    """A page served instead of the image: downloaded again (with fresh links) a few times,
+    then the paid job waits; once the provider serves the image, Retry collects it."""
     backend = FakeBackend(output_bytes=b"<html>expired</html>")
 
     job = run_job(env, backend)
-    assert job.state == JobState.FAILED
+    assert job.state == JobState.NEEDS_ATTENTION
     assert job.error is not None and job.error.code == ErrorCode.RESULT_UNAVAILABLE
     assert "could not be read as an image" in job.error.message
-    assert job.outputs == ()
+    assert "Retry" in job.error.message and "may be charged" in job.error.message
+    assert job.outputs == () and job.remote_id == "r1" and job.finished_at is None
+    assert len(backend.fetches) == FAST.download_attempts
+    polls_before = len(backend.polls)
+
+    backend.output_bytes = png_bytes((9, 9, 9))
+
+    async def retry() -> Job:
+        engine = env.engine(backend)
+        report = await engine.retry(job.id)
+        assert [j.id for j in report.resumed] == [job.id]
+        final = await engine.wait(job.id)
+        await engine.aclose()
+        return final
+
+    final = run(retry())
+    assert final.state == JobState.SUCCEEDED and len(final.outputs) == 1
+    assert final.error is None
+    assert len(backend.submits) == 1 and len(backend.polls) > polls_before
 
 
 def test_remote_failure_keeps_provider_code(env: Env) -> None:

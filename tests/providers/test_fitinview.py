@@ -619,9 +619,10 @@ def engine_run(tmp_path: Path, base: str, **kw: Any) -> Job:
     history = History(tmp_path / "history.sqlite3")
     assets = AssetStore(tmp_path / "assets")
     params = kw.pop("params", {})
+    policy = kw.pop("policy", None) or EnginePolicy(
+        jitter=0.0, poll_intervals={"fitinview": 0.02}, poll_backoff_base=0.01,
+        poll_backoff_cap=0.02)
     p = provider(base, **kw)
-    policy = EnginePolicy(jitter=0.0, poll_intervals={"fitinview": 0.02},
-                          poll_backoff_base=0.01, poll_backoff_cap=0.02)
 
     async def main() -> Job:
         engine = JobEngine(history, assets, lambda _pid: p, policy=policy,
@@ -629,6 +630,25 @@ def engine_run(tmp_path: Path, base: str, **kw: Any) -> Job:
         try:
             return await engine.run(JobSpec(provider="fitinview", task="tryon", inputs={
                 "person": [str(person)], "garment": [str(garment)]}, params=params))
+        finally:
+            await engine.aclose()
+
+    return run(main())
+
+
+def engine_retry(tmp_path: Path, base: str, job_id: str) -> Job:
+    """A new engine on the same history presses Retry on one job and waits for it."""
+    history = History(tmp_path / "history.sqlite3")
+    assets = AssetStore(tmp_path / "assets")
+    p = provider(base)
+    policy = EnginePolicy(jitter=0.0, poll_intervals={"fitinview": 0.02})
+
+    async def main() -> Job:
+        engine = JobEngine(history, assets, lambda _pid: p, policy=policy)
+        try:
+            report = await engine.retry(job_id)
+            assert [j.id for j in report.resumed] == [job_id]
+            return await engine.wait(job_id)
         finally:
             await engine.aclose()
 
@@ -695,12 +715,26 @@ def test_engine_out_of_credits(tmp_path: Path) -> None:
     assert len(emu.requests_to("POST", SUBMIT)) == 1
 
 
-def test_engine_reports_an_expired_result_link(tmp_path: Path) -> None:
+def test_engine_keeps_a_job_whose_result_links_keep_expiring(tmp_path: Path) -> None:
+    """Every link expires at once: the download is tried again with links re-signed by a new
+    status call, then the paid job waits (never failed); once links live, it is collected."""
     emu = FitInViewEmulator(job_delay=0.0, url_ttl=0.0)
     with serve(emu) as base:
-        done = engine_run(tmp_path, base)
-    assert done.state == JobState.FAILED
-    assert done.error is not None and done.error.code == ErrorCode.RESULT_UNAVAILABLE
+        done = engine_run(tmp_path, base, policy=EnginePolicy(
+            jitter=0.0, poll_intervals={"fitinview": 0.02}, download_backoff_base=0.01,
+            download_backoff_cap=0.02, download_attempts=3))
+        assert done.state == JobState.NEEDS_ATTENTION and done.remote_id
+        assert done.error is not None and done.error.code == ErrorCode.RESULT_UNAVAILABLE
+        assert "expired" in done.error.message and "Retry" in done.error.message
+        downloads = [r for r in emu.requests if r.path.startswith("/results/")]
+        assert len(downloads) == 6  # 3 attempts, each re-signing once inside fetch()
+        status_calls = emu.requests_to("GET", f"{SUBMIT}/{done.remote_id}")
+        assert len(status_calls) >= 3  # fresh links asked for between the downloads
+
+        emu.results.ttl = 300.0
+        final = engine_retry(tmp_path, base, done.id)
+    assert final.state == JobState.SUCCEEDED and len(final.outputs) == 1
+    assert len(emu.requests_to("POST", SUBMIT)) == 1
 
 
 # -- the CLI -----------------------------------------------------------------------------------

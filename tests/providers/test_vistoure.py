@@ -706,7 +706,8 @@ def engine_run(tmp_path: Path, base: str, spec: JobSpec | None = None, **kw: Any
     assets = AssetStore(tmp_path / "assets")
     p = provider(base, **kw)
     policy = EnginePolicy(jitter=0.0, poll_intervals={"vistoure": 0.02},
-                          poll_backoff_base=0.01, poll_backoff_cap=0.02)
+                          poll_backoff_base=0.01, poll_backoff_cap=0.02,
+                          download_backoff_base=0.01, download_backoff_cap=0.02)
     spec = spec or JobSpec(provider="vistoure", task="tryon", inputs={
         "person": [str(person)], "garment": [str(garment)]})
 
@@ -781,9 +782,9 @@ def test_engine_out_of_tokens_and_unknown_outcome(tmp_path: Path) -> None:
     assert broke.state == JobState.FAILED and broke.error is not None
     assert broke.error.code == ErrorCode.INSUFFICIENT_CREDITS
     assert broke.error.provider_code == "InsufficientTokens"
-    assert dropped.state == JobState.FAILED and dropped.remote_id is None
-    assert dropped.error is not None and dropped.error.code == ErrorCode.NETWORK
-    assert "may or may not have been created" in dropped.error.message
+    assert dropped.state == JobState.NEEDS_ATTENTION and dropped.remote_id is None
+    assert dropped.error is not None and dropped.error.code == ErrorCode.UNKNOWN_OUTCOME
+    assert "may have created the job and charged for it" in dropped.error.message
     assert len(emu.requests_to("POST", RUN)) == 2
 
 
@@ -791,7 +792,8 @@ def test_engine_reports_an_expired_result_link(tmp_path: Path) -> None:
     emu = VistoureEmulator(job_delay=0.0, url_ttl=0.0)
     with serve(emu) as base:
         done = engine_run(tmp_path, base)
-    assert done.state == JobState.FAILED
+    # The paid job is kept, waiting: the links are asked for again, never the job.
+    assert done.state == JobState.NEEDS_ATTENTION and done.remote_id
     assert done.error is not None and done.error.code == ErrorCode.RESULT_UNAVAILABLE
 
 

@@ -597,7 +597,8 @@ def engine_run(tmp_path: Path, emu: VtryonEmulator, base: str, **kw: Any) -> Job
     assets = AssetStore(tmp_path / "assets")
     p = provider(base, **kw)
     policy = EnginePolicy(jitter=0.0, poll_intervals={"vtryon": 0.02},
-                          poll_backoff_base=0.01, poll_backoff_cap=0.02)
+                          poll_backoff_base=0.01, poll_backoff_cap=0.02,
+                          download_backoff_base=0.01, download_backoff_cap=0.02)
     spec_params = {**params(emu), "color_changes": json.dumps(CHANGES)}
 
     async def main() -> Job:
@@ -646,8 +647,8 @@ def test_engine_never_resubmits_after_an_unknown_outcome(tmp_path: Path) -> None
     emu.inject(Fault("drop", method="POST", path=CREATE))
     with serve(emu) as base:
         done = engine_run(tmp_path, emu, base)
-    assert done.state == JobState.FAILED and done.remote_id is None
-    assert done.error is not None and done.error.code == ErrorCode.NETWORK
+    assert done.state == JobState.NEEDS_ATTENTION and done.remote_id is None
+    assert done.error is not None and done.error.code == ErrorCode.UNKNOWN_OUTCOME
     assert len(emu.requests_to("POST", CREATE)) == 1
 
 
@@ -655,7 +656,8 @@ def test_engine_reports_an_expired_result_link(tmp_path: Path) -> None:
     emu = VtryonEmulator(job_delay=0.0, url_ttl=0.0)
     with serve(emu) as base:
         done = engine_run(tmp_path, emu, base)
-    assert done.state == JobState.FAILED
+    # The paid job is kept, waiting: the links are asked for again, never the job.
+    assert done.state == JobState.NEEDS_ATTENTION and done.remote_id
     assert done.error is not None and done.error.code == ErrorCode.RESULT_UNAVAILABLE
 
 

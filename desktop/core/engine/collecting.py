@@ -5,12 +5,39 @@ from __future__ import annotations
 
 from desktop.core import imaging
 from desktop.core.assets import AssetStore
-from desktop.core.contract import ProviderError, RemoteOutput
-from desktop.core.model import Asset, ErrorCode, InvalidInput, Output, OutputKind
+from desktop.core.contract import (
+    Provider,
+    ProviderError,
+    RemoteOutput,
+    RemoteRef,
+    RemoteState,
+    RemoteStatus,
+)
+from desktop.core.engine import outcomes
+from desktop.core.engine.base import EngineBase
+from desktop.core.engine.outcomes import FIX_FIRST, JobEnded, NeedsAttention
+from desktop.core.humanize import human_duration
+from desktop.core.model import (
+    Asset,
+    ErrorCode,
+    EventKind,
+    InvalidInput,
+    Job,
+    JobError,
+    JobState,
+    Output,
+    OutputKind,
+)
+
+
+class ResultRefused(ProviderError):
+    """A result Restyle will not take as it is set up (over a size limit): downloading it
+    again cannot help, changing the setting can."""
 
 
 def verify_and_store(assets: AssetStore, provider_title: str, position: int,
-                     remote: RemoteOutput, data: bytes) -> tuple[Asset, Output]:
+                     remote: RemoteOutput, data: bytes, *,
+                     max_pixels: int = imaging.DEFAULT_MAX_PIXELS) -> tuple[Asset, Output]:
     """Check one downloaded result and store it (blocking: run in a worker). Raises
     ProviderError(RESULT_UNAVAILABLE) for an empty or undecodable result."""
     name = f"result {position + 1} from {provider_title}"
@@ -18,7 +45,7 @@ def verify_and_store(assets: AssetStore, provider_title: str, position: int,
         raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, f"The {name} was empty.")
     if remote.kind == OutputKind.IMAGE:
         try:
-            info = imaging.probe(data, name)
+            info = imaging.probe(data, name, max_pixels=max_pixels)
         except InvalidInput as exc:
             raise ProviderError(
                 ErrorCode.RESULT_UNAVAILABLE,
@@ -33,3 +60,82 @@ def verify_and_store(assets: AssetStore, provider_title: str, position: int,
                     size=asset.size, width=asset.width, height=asset.height,
                     kind=remote.kind, label=remote.label)
     return asset, output
+
+
+class CollectingMixin(EngineBase):
+    async def _collect(self, provider: Provider, job: Job, ref: RemoteRef,
+                       status: RemoteStatus) -> None:
+        """Act on the provider's verdict: end a failed or cancelled job, or download every
+        result of a finished one. A download that fails is tried again with fresh links from
+        the provider; one that keeps failing leaves the job waiting, never failed."""
+        if status.state == RemoteState.CANCELLED:
+            raise JobEnded(JobError(ErrorCode.CANCELLED,
+                                    status.message or f"{provider.title} cancelled the job."),
+                           JobState.CANCELLED)
+        if status.state == RemoteState.FAILED:
+            err = status.error
+            raise JobEnded(JobError(
+                err.code if err else ErrorCode.JOB_FAILED,
+                err.message if err else (status.message or f"{provider.title} reported that "
+                                         "the job failed, without a reason."),
+                err.provider_code if err else None,
+            ))
+        cost = status.cost_credits if status.cost_credits is not None else job.cost_credits
+        job = await self._transition(job, JobState.DOWNLOADING, cost_credits=cost,
+                                     error=None)
+        if not status.outputs:
+            raise JobEnded(JobError(ErrorCode.RESULT_UNAVAILABLE,
+                                    f"{provider.title} finished the job but returned no result."))
+        outputs: list[Output] = list(job.outputs)
+        count = len(status.outputs)
+        failures = 0
+        position = 0
+        while position < count:
+            if any(o.position == position for o in outputs):
+                position += 1  # already downloaded before a restart
+                continue
+            try:
+                data = await provider.fetch(status.outputs[position])
+                asset, output = await self._cpu_run(
+                    verify_and_store, self.assets, provider.title, position,
+                    status.outputs[position], data, max_pixels=self.policy.result_max_pixels)
+            except ProviderError as exc:
+                failures += 1
+                if (exc.code in FIX_FIRST or isinstance(exc, ResultRefused)
+                        or failures >= max(1, self.policy.download_attempts)):
+                    raise NeedsAttention(
+                        outcomes.download_problem(provider, position, count, exc)) from None
+                wait = min(self.policy.download_backoff_cap,
+                           self.policy.download_backoff_base * 2 ** (failures - 1))
+                job = await self._save(
+                    self._current[job.id], kind=EventKind.PROGRESS,
+                    message=f"{exc.message} Downloading again in {human_duration(wait)}.",
+                    retry_at=self._clock() + wait, error_code=exc.code,
+                )
+                await self._sleep(wait)
+                status = await self._fresh_links(provider, ref, status)
+                continue
+            failures = 0
+            outputs.append(output)
+            # Each result is stored as soon as it lands: a paid result is never lost.
+            job = await self._save(self._current[job.id].evolve(outputs=tuple(outputs)),
+                                   assets=[asset], kind=EventKind.PROGRESS,
+                                   message=f"Downloaded result {position + 1} of {count}.")
+            position += 1
+        task = provider.task(job.task)
+        # A progress line such as "still processing" must not outlive the job.
+        note = status.message or (task.note if task else "")
+        await self._transition(self._current[job.id], JobState.SUCCEEDED,
+                               finished_at=self._clock(), progress=1.0, error=None, note=note)
+
+    async def _fresh_links(self, provider: Provider, ref: RemoteRef, status: RemoteStatus
+                           ) -> RemoteStatus:
+        """Ask the provider again for the results: signed links that expired are re-signed
+        (where the API does that). Keeps the old status when the answer is no better."""
+        try:
+            fresh = await provider.poll(ref)
+        except ProviderError:
+            return status
+        if fresh.state == RemoteState.SUCCEEDED and len(fresh.outputs) == len(status.outputs):
+            return fresh
+        return status

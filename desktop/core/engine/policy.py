@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from desktop.core.limits import Limits
+
 
 @dataclass(frozen=True)
 class EnginePolicy:
@@ -25,6 +27,24 @@ class EnginePolicy:
     #: Backoff for transient poll failures: base * 2^n, capped.
     poll_backoff_base: float = 0.5
     poll_backoff_cap: float = 8.0
+    #: Checking on an accepted job may fail this many times in a row (a 401, a 404 that may
+    #: pass) before the job waits in "needs attention"; transient failures never count.
+    poll_attention_after: int = 4
+    #: A result is downloaded (and verified) up to this many times, with fresh links from the
+    #: provider in between, before the job waits in "needs attention".
+    download_attempts: int = 5
+    download_backoff_base: float = 1.0
+    download_backoff_cap: float = 30.0
+    #: Pixels a result may have (Limits.result_max_megapixels).
+    result_max_pixels: int = Limits().result_max_pixels
+    #: When Restyle stops (Cancel, Ctrl+C, closing) while a submit is on its way, it waits this
+    #: long for the provider's answer, so an accepted job is recorded rather than lost.
+    submit_grace_s: float = 10.0
+    #: A running job's lease in the history, and how often the owner renews it.
+    lease_s: float = 30.0
+    heartbeat_s: float = 10.0
+    #: How long `cancel` waits for another process that owns a job to act on the request.
+    cancel_wait_s: float = 10.0
 
     def provider_limit(self, provider: str) -> int:
         return max(1, int(self.provider_limits.get(provider, self.default_provider_limit)))

@@ -5,206 +5,68 @@ blocks it: image work runs in its own thread pool, database writes in one dedica
 they keep their order. Every state change is stored before observers hear of it, so a crash at
 any point leaves a record, and a job that has a remote id is never submitted again: `resume()`
 picks it up by polling.
+
+This module holds what callers use (submit, wait, cancel, resume, retry, delete, aclose) and
+how a job's run ends (`_guard`). The run itself lives in submitting.py, polling.py and
+collecting.py; who works on which job, across processes, in ledger.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import os
-import random
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from desktop.core.assets import AssetStore
-from desktop.core.contract import (
-    PreparedJob,
-    Provider,
-    ProviderError,
-    RemoteRef,
-    RemoteState,
-    RemoteStatus,
-)
-from desktop.core.engine.collecting import verify_and_store
-from desktop.core.engine.policy import EnginePolicy
-from desktop.core.engine.preparing import (
-    PreparedSpec,
-    Preparer,
-    SourceLoader,
-    rebuild_prepared,
-    store_inputs,
-)
-from desktop.core.humanize import human_duration
-from desktop.core.model import (
-    Asset,
-    ErrorCode,
-    EventKind,
-    InvalidInput,
-    Job,
-    JobError,
-    JobEvent,
-    JobSpec,
-    JobState,
-    Output,
-)
-from desktop.core.store import History
+from desktop.core.contract import Provider, ProviderError, RemoteRef
+from desktop.core.engine import outcomes
+from desktop.core.engine.base import Observer, ProviderFactory
+from desktop.core.engine.outcomes import CancelRequested, JobEnded, NeedsAttention
+from desktop.core.engine.preparing import PreparedSpec, rebuild_prepared
+from desktop.core.engine.submitting import SubmittingMixin
+from desktop.core.model import ErrorCode, InvalidInput, Job, JobError, JobSpec, JobState
+from desktop.core.store import HistoryError, LeaseLost
 
-log = logging.getLogger(__name__)
+__all__ = ["JobEngine", "Observer", "ProviderFactory", "ResumeReport"]
 
-T = TypeVar("T")
+log = logging.getLogger("desktop.core.engine")
 
-ProviderFactory = Callable[[str], Provider]
-Observer = Callable[[JobEvent], None]
-
-#: Errors during polling that say "try again later", not "this job is lost".
-TRANSIENT_POLL_ERRORS = frozenset(
-    {ErrorCode.RATE_LIMITED, ErrorCode.NETWORK, ErrorCode.PROVIDER_UNAVAILABLE,
-     ErrorCode.TIMED_OUT}
-)
+NOT_SENT = "Restyle closed before this job was sent; nothing was charged. Run it again."
 
 
-class _JobFailed(Exception):
-    def __init__(self, error: JobError, state: JobState = JobState.FAILED) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.state = state
+@dataclass
+class ResumeReport:
+    """What `resume` did with the unfinished jobs it found."""
+
+    #: Being followed now (polled, reconciled, downloaded); `wait` for each.
+    resumed: list[Job] = field(default_factory=list)
+    #: Owned by another live Restyle process, left to it: (job, who holds it).
+    left_alone: list[tuple[Job, str]] = field(default_factory=list)
+    #: Waiting for the user: a submit with an unknown outcome at a provider without a job
+    #: list, or a provider this Restyle does not know.
+    waiting: list[Job] = field(default_factory=list)
+    #: Never sent (Restyle stopped before submitting): closed, nothing was charged.
+    closed: list[Job] = field(default_factory=list)
 
 
-class JobEngine:
-    def __init__(
-        self,
-        history: History,
-        assets: AssetStore,
-        providers: ProviderFactory,
-        *,
-        policy: EnginePolicy | None = None,
-        load_url: SourceLoader | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-        workers: int | None = None,
-    ) -> None:
-        self.history = history
-        self.assets = assets
-        self.policy = policy or EnginePolicy()
-        self._provider_factory = providers
-        self._providers: dict[str, Provider] = {}
-        self._retired: list[Provider] = []
-        self._preparer = Preparer(self._cpu_run, load_url)
-        self._sleep = sleep
-        self._clock = clock
-        self._rng = rng or random.Random()
-        self._cpu = ThreadPoolExecutor(
-            max_workers=workers or max(2, os.cpu_count() or 2), thread_name_prefix="restyle-cpu"
-        )
-        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="restyle-db")
-        self._global_slots: asyncio.Semaphore | None = None
-        self._provider_slots: dict[str, asyncio.Semaphore] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._current: dict[str, Job] = {}
+class JobEngine(SubmittingMixin):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._cancel_requested: set[str] = set()
-        self._detaching = False
-        self._observers: list[Observer] = []
-        self._closed = False
+        #: Coroutines of tasks that have not started yet: a task cancelled before its first
+        #: step never runs its body, so the job is closed by whoever cancelled it.
+        self._unstarted: dict[str, Coroutine[Any, Any, None]] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
 
-    # -- observers ---------------------------------------------------------------------------
-    def subscribe(self, observer: Observer) -> Callable[[], None]:
-        """Call `observer` with every event; returns a function that unsubscribes."""
-        self._observers.append(observer)
-        return lambda: self._observers.remove(observer) if observer in self._observers else None
-
-    async def events(self) -> AsyncIterator[JobEvent]:
-        """Every event from now on, as an async iterator (stops when the engine closes)."""
-        queue: asyncio.Queue[JobEvent | None] = asyncio.Queue()
-        unsubscribe = self.subscribe(_QueueObserver(queue))
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-        finally:
-            unsubscribe()
-
-    def _announce(self, event: JobEvent) -> None:
-        for observer in list(self._observers):
-            try:
-                observer(event)
-            except Exception:
-                log.exception("A job observer failed on %s", event.kind)
-
-    # -- helpers -----------------------------------------------------------------------------
-    def provider(self, provider_id: str) -> Provider:
-        """The engine's instance of a provider (made once); InvalidInput for an unknown id."""
-        if provider_id not in self._providers:
-            try:
-                self._providers[provider_id] = self._provider_factory(provider_id)
-            except KeyError:
-                raise InvalidInput(f"There is no provider '{provider_id}'.") from None
-        return self._providers[provider_id]
-
-    def reconfigure(self, policy: EnginePolicy) -> None:
-        """Apply changed settings: new limits and deadlines, and fresh provider instances (a new
-        base URL) for jobs submitted from now on. Running jobs keep the instance they started
-        with; retired instances are closed with the engine."""
-        self.policy = policy
-        self._provider_slots = {}
-        self._global_slots = None
-        self._retired.extend(self._providers.values())
-        self._providers = {}
-
-    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db_thread, functools.partial(fn, *args, **kwargs))
-
-    async def _cpu_run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._cpu, functools.partial(fn, *args, **kwargs))
-
-    async def _save(self, job: Job, *, assets: tuple[Asset, ...] | list[Asset] = (),
-                    previous: JobState | None = None, kind: EventKind = EventKind.STATE,
-                    message: str = "", retry_at: float | None = None,
-                    error_code: ErrorCode | None = None) -> Job:
-        """Store, then announce. The only way a job's state changes."""
-        job = job.evolve(updated_at=self._clock())
-        await self._db(self.history.save_job, job, assets=tuple(assets))
-        self._current[job.id] = job
-        self._announce(JobEvent(kind=kind, job=job, previous_state=previous, message=message,
-                                retry_at=retry_at, error_code=error_code))
-        return job
-
-    async def _transition(self, job: Job, state: JobState, **changes: Any) -> Job:
-        assets = changes.pop("assets", ())
-        message = changes.pop("message", "")
-        return await self._save(job.evolve(state=state, **changes), assets=assets,
-                                previous=job.state, message=message)
-
-    def get(self, job_id: str) -> Job | None:
-        """The latest version this engine knows of a job it is running."""
-        return self._current.get(job_id)
-
-    @property
-    def running_ids(self) -> list[str]:
-        return [jid for jid, task in self._tasks.items() if not task.done()]
-
-    # -- preparing ---------------------------------------------------------------------------
+    # -- preparing and submitting ------------------------------------------------------------
     async def prepare(self, spec: JobSpec) -> PreparedSpec:
         """Validate the spec and read, check and encode every input. Stores nothing; raises
         InvalidInput (or ProviderError for a URL that cannot be fetched) on bad input."""
         return await self._preparer.prepare(self.provider(spec.provider), spec)
 
-    async def _rebuilt(self, job: Job) -> PreparedJob:
-        pjob = await self._cpu_run(rebuild_prepared, self.history, self.assets, job)
-        if pjob is None:
-            raise _JobFailed(JobError(
-                ErrorCode.RESULT_UNAVAILABLE,
-                "An input of this job is no longer in the asset store; run it again.",
-            ))
-        return pjob
-
-    # -- submitting --------------------------------------------------------------------------
     async def submit(self, spec: JobSpec, prepared: PreparedSpec | None = None) -> Job:
         """Queue a job and start it. Returns the stored `queued` job at once."""
         if self._closed:
@@ -222,12 +84,13 @@ class JobEngine:
         return job
 
     async def run(self, spec: JobSpec, prepared: PreparedSpec | None = None) -> Job:
-        """Submit and wait for the terminal state."""
+        """Submit and wait until the engine stops working on the job."""
         job = await self.submit(spec, prepared)
         return await self.wait(job.id)
 
     async def wait(self, job_id: str) -> Job:
-        """Wait until this engine stops working on the job; return it as stored."""
+        """Wait until this engine stops working on the job (it ended, or needs attention);
+        return it as stored."""
         task = self._tasks.get(job_id)
         if task is not None:
             try:
@@ -241,208 +104,92 @@ class JobEngine:
             raise KeyError(job_id)
         return job
 
-    def _start(self, job: Job, coro: Awaitable[None]) -> None:
+    def _start(self, job: Job, coro: Coroutine[Any, Any, None]) -> None:
         self._current[job.id] = job
+        self._unstarted[job.id] = coro
         task = asyncio.ensure_future(self._guard(job.id, coro))
         self._tasks[job.id] = task
         task.add_done_callback(lambda _t, jid=job.id: self._tasks.pop(jid, None))
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.ensure_future(self._beat())
 
-    async def _run_new(self, job: Job, prepared: PreparedSpec) -> None:
-        provider = self.provider(job.provider)
-        async with self._slots(job.provider):
-            now = self._clock()
-            deadline_s = job.spec.deadline_s or self.policy.deadline(job.provider)
-            job = await self._transition(job, JobState.PREPARING, started_at=now,
-                                         deadline_at=now + deadline_s)
-            assets, inputs = await self._cpu_run(store_inputs, self.assets, prepared)
-            job = await self._transition(job, JobState.SUBMITTING, attempts=job.attempts + 1,
-                                         inputs=inputs, assets=assets)
-            pjob = PreparedJob(job_id=job.id, task=job.task, inputs=prepared.inputs,
-                               params=job.spec.params)
-            async with self._deadline(job):
-                ref = await self._submit_remote(provider, pjob)
-                job = await self._transition(
-                    job, JobState.RUNNING, remote_id=ref.remote_id, remote_data=ref.data,
-                    cost_credits=ref.cost_credits if ref.cost_credits is not None
-                    else job.cost_credits,
-                )
-                status = await self._poll_until_done(provider, job, ref)
-            await self._collect(provider, self._current[job.id], status)
-
-    async def _submit_remote(self, provider: Provider, pjob: PreparedJob) -> RemoteRef:
-        try:
-            return await provider.submit(pjob)
-        except ProviderError as exc:
-            if exc.unknown_outcome and provider.supports_reconcile:
-                log.info("Submit of %s had an unknown outcome; reconciling", pjob.job_id)
-                ref = await provider.reconcile(pjob)
-                if ref is not None:
-                    return ref
-            raise
-
-    # -- running -----------------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def _slots(self, provider_id: str) -> AsyncIterator[None]:
-        if self._global_slots is None:
-            self._global_slots = asyncio.Semaphore(max(1, self.policy.global_limit))
-        slots = self._provider_slots.get(provider_id)
-        if slots is None:
-            slots = asyncio.Semaphore(self.policy.provider_limit(provider_id))
-            self._provider_slots[provider_id] = slots
-        async with slots, self._global_slots:
-            yield
-
-    @contextlib.asynccontextmanager
-    async def _deadline(self, job: Job) -> AsyncIterator[None]:
-        """Bound submit and polling by the job's deadline (downloads are not: a finished,
-        paid result is always fetched)."""
-        assert job.deadline_at is not None
-        remaining = job.deadline_at - self._clock()
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout_at(loop.time() + max(remaining, 0.0)) as scope:
-                yield
-        except TimeoutError:
-            if not scope.expired():
-                raise
-            current = self._current.get(job.id, job)
-            allowed = (current.deadline_at or 0) - (current.started_at or current.created_at)
-            raise _JobFailed(
-                JobError(ErrorCode.TIMED_OUT,
-                         f"The job did not finish within {human_duration(allowed)}."),
-                JobState.TIMED_OUT,
-            ) from None
-
-    async def _poll_until_done(self, provider: Provider, job: Job, ref: RemoteRef
-                               ) -> RemoteStatus:
-        interval = self.policy.poll_intervals.get(job.provider, provider.poll_interval)
-        failures = 0
-        resubmitted = False
+    async def _beat(self) -> None:
+        """Keep this engine's leases alive while it works on jobs."""
         while True:
-            stored = await self._db(self.history.get, job.id)
-            if stored is not None and stored.state == JobState.CANCELLED:
-                raise _JobFailed(stored.error or JobError(ErrorCode.CANCELLED, "Cancelled."),
-                                 JobState.CANCELLED)
+            await asyncio.sleep(max(0.05, self.policy.heartbeat_s))
             try:
-                status = await provider.poll(ref)
-            except ProviderError as exc:
-                if exc.code == ErrorCode.NOT_FOUND and provider.resubmit_safe and not resubmitted:
-                    ref = await self._resubmit(provider, job)
-                    job = self._current[job.id]
-                    resubmitted = True
-                    continue
-                if exc.code not in TRANSIENT_POLL_ERRORS:
-                    raise
-                failures += 1
-                wait = exc.retry_after if exc.retry_after is not None else min(
-                    self.policy.poll_backoff_cap,
-                    self.policy.poll_backoff_base * 2 ** (failures - 1),
-                )
-                job = await self._save(
-                    self._current[job.id], kind=EventKind.PROGRESS,
-                    message=f"{exc.message} Checking again in {human_duration(wait)}.",
-                    retry_at=self._clock() + wait, error_code=exc.code,
-                )
-                await self._sleep(wait)
-                continue
-            failures = 0
-            job = self._current[job.id]
-            if status.progress != job.progress or (status.message and status.message != job.note):
-                job = await self._save(
-                    job.evolve(progress=status.progress, note=status.message or job.note),
-                    kind=EventKind.PROGRESS, message=status.message,
-                )
-            if status.state.terminal:
-                return status
-            await self._sleep(self._next_delay(interval, job, status))
+                await self._db(self.ledger.renew)
+            except Exception:
+                log.exception("Renewing job leases failed")
 
-    def _next_delay(self, interval: float, job: Job, status: RemoteStatus) -> float:
-        if status.poll_after is not None and status.poll_after >= 0:
-            delay = status.poll_after
-        else:
-            elapsed = self._clock() - (job.started_at or job.created_at)
-            over = max(0.0, elapsed - self.policy.slowdown_after_s)
-            delay = min(self.policy.max_poll_interval, interval * (1.0 + over / 60.0))
-        spread = self.policy.jitter
-        return max(0.0, delay * (1.0 + self._rng.uniform(-spread, spread)))
-
-    async def _resubmit(self, provider: Provider, job: Job) -> RemoteRef:
-        """Run a job again that a resubmit-safe (offline) provider forgot across a restart."""
-        pjob = await self._rebuilt(job)
-        ref = await provider.submit(pjob)
-        await self._transition(self._current[job.id], JobState.RUNNING, remote_id=ref.remote_id,
-                               remote_data=ref.data, attempts=job.attempts + 1)
-        return ref
-
-    # -- downloading -------------------------------------------------------------------------
-    async def _collect(self, provider: Provider, job: Job, status: RemoteStatus) -> None:
-        if status.state == RemoteState.CANCELLED:
-            raise _JobFailed(JobError(ErrorCode.CANCELLED,
-                                      status.message or f"{provider.title} cancelled the job."),
-                             JobState.CANCELLED)
-        if status.state == RemoteState.FAILED:
-            err = status.error
-            raise _JobFailed(JobError(
-                err.code if err else ErrorCode.JOB_FAILED,
-                err.message if err else (status.message or f"{provider.title} reported that "
-                                         "the job failed, without a reason."),
-                err.provider_code if err else None,
-            ))
-        cost = status.cost_credits if status.cost_credits is not None else job.cost_credits
-        job = await self._transition(job, JobState.DOWNLOADING, cost_credits=cost)
-        if not status.outputs:
-            raise _JobFailed(JobError(ErrorCode.RESULT_UNAVAILABLE,
-                                      f"{provider.title} finished the job but returned no result."))
-        outputs: list[Output] = list(job.outputs)
-        for position, remote in enumerate(status.outputs):
-            if any(o.position == position for o in outputs):
-                continue  # already downloaded before a restart
-            data = await provider.fetch(remote)
-            asset, output = await self._cpu_run(verify_and_store, self.assets, provider.title,
-                                                position,
-                                                remote, data)
-            outputs.append(output)
-            # Each result is stored as soon as it lands: a paid result is never lost.
-            job = await self._save(job.evolve(outputs=tuple(outputs)), assets=[asset],
-                                   kind=EventKind.PROGRESS,
-                                   message=f"Downloaded result {position + 1} of "
-                                           f"{len(status.outputs)}.")
-        task = provider.task(job.task)
-        # A progress line such as "still processing" must not outlive the job.
-        note = status.message or (task.note if task else "")
-        await self._transition(job, JobState.SUCCEEDED, finished_at=self._clock(),
-                               progress=1.0, error=None, note=note)
-
-    # -- terminal states ---------------------------------------------------------------------
-    async def _guard(self, job_id: str, coro: Awaitable[None]) -> None:
-        """Run a job's coroutine and turn whatever ends it into a stored terminal state."""
+    # -- how a run ends ----------------------------------------------------------------------
+    async def _guard(self, job_id: str, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a job's coroutine and store how it ended: a terminal state, or "needs
+        attention" when the provider may have accepted the job."""
+        self._unstarted.pop(job_id, None)
         try:
-            await coro
-        except asyncio.CancelledError:
-            if job_id in self._cancel_requested:
-                self._cancel_requested.discard(job_id)
+            try:
+                await coro
+            except asyncio.CancelledError:
+                if job_id in self._cancel_requested:
+                    self._cancel_requested.discard(job_id)
+                    await self._finish_cancel(job_id)
+                    return
+                await self._finish_detach(job_id)
+                raise
+            except CancelRequested:
                 await self._finish_cancel(job_id)
-                return
-            await self._finish_detach(job_id)
-            raise
-        except _JobFailed as exc:
-            if exc.state == JobState.TIMED_OUT:
-                await self._finish_timeout(job_id, exc.error)
-            else:
+            except NeedsAttention as exc:
+                await self._attention(job_id, exc.error)
+            except JobEnded as exc:
                 await self._finish(job_id, exc.state, exc.error)
-        except ProviderError as exc:
-            await self._finish(job_id, JobState.FAILED,
-                               JobError(exc.code, exc.message, exc.provider_code))
-        except InvalidInput as exc:
-            await self._finish(job_id, JobState.FAILED,
-                               JobError(ErrorCode.INVALID_INPUT, str(exc)))
-        except Exception as exc:
-            log.exception("Job %s failed unexpectedly", job_id)
-            await self._finish(job_id, JobState.FAILED, JobError(
-                ErrorCode.INTERNAL,
-                f"Restyle hit an unexpected error ({type(exc).__name__}); details are in the "
-                "log file. Please report it.",
-            ))
+            except (ProviderError, InvalidInput) as exc:
+                if isinstance(exc, ProviderError):
+                    error = JobError(exc.code, exc.message, exc.provider_code)
+                else:
+                    error = JobError(ErrorCode.INVALID_INPUT, str(exc))
+                await self._end_or_keep(job_id, error)
+            except (LeaseLost, HistoryError):
+                raise
+            except Exception as exc:
+                log.exception("Job %s failed unexpectedly", job_id)
+                job = self._current[job_id]
+                title = self._title(job.provider)
+                error = outcomes.unexpected(title, exc, job.may_be_charged)
+                await self._end_or_keep(job_id, error)
+        except LeaseLost:
+            log.info("Job %s was taken over by another Restyle process; stopping here", job_id)
+        except HistoryError as exc:
+            log.error("Job %s could not be recorded: %s", job_id, exc)
+
+    def _title(self, provider_id: str) -> str:
+        try:
+            return self.provider(provider_id).title
+        except InvalidInput:
+            return provider_id
+
+    async def _end_or_keep(self, job_id: str, error: JobError) -> None:
+        """An error that is not the provider's verdict: end the job if nothing can have been
+        charged yet, keep it waiting otherwise."""
+        job = self._current[job_id]
+        if job.may_be_charged and not self._is_free(job.provider):
+            await self._attention(job_id, error)
+        else:
+            await self._finish(job_id, JobState.FAILED, error)
+
+    def _is_free(self, provider_id: str) -> bool:
+        """Whether running a job twice costs nothing (the offline provider): then a job that
+        stopped half-way is simply closed, nothing to collect or be charged for."""
+        try:
+            return self.provider(provider_id).resubmit_safe
+        except InvalidInput:
+            return False
+
+    async def _attention(self, job_id: str, error: JobError) -> None:
+        job = self._current[job_id]
+        if job.state.terminal:
+            return
+        await self._transition(job, JobState.NEEDS_ATTENTION, error=error)
 
     async def _finish(self, job_id: str, state: JobState, error: JobError | None) -> None:
         job = self._current[job_id]
@@ -454,163 +201,225 @@ class JobEngine:
         """Ask the provider to cancel; returns a sentence about what happened there."""
         if not job.remote_id:
             return ""
-        provider = self.provider(job.provider)
+        try:
+            provider = self.provider(job.provider)
+        except InvalidInput:
+            return " It may still finish at the provider and be charged."
         if not provider.supports_cancel:
             return (f" {provider.title} cannot cancel jobs: it may still finish there and be"
                     " charged.")
         try:
             await provider.cancel(RemoteRef(job.remote_id, job.remote_data))
         except ProviderError as exc:
-            return f" Cancelling at {provider.title} failed: {exc.message}"
+            return (f" Cancelling at {provider.title} failed ({exc.message}): it may still"
+                    " finish there and be charged.")
         return f" It was cancelled at {provider.title}."
 
     async def _finish_cancel(self, job_id: str) -> None:
+        """The user gave the job up by hand: cancel it at the provider where possible, and
+        say whether it may have been charged."""
         job = self._current[job_id]
         if job.state.terminal:
             return
-        note = await self._remote_cancel(job)
+        if job.remote_id:
+            note = await self._remote_cancel(job)
+        elif job.may_be_charged and not self._is_free(job.provider):
+            title = self._title(job.provider)
+            note = (f" {title} may have created this job before it was cancelled (its answer "
+                    f"never came): check your {title} account.")
+        else:
+            note = " Nothing was sent, so nothing was charged."
         await self._finish(job_id, JobState.CANCELLED,
-                           JobError(ErrorCode.CANCELLED, ("Cancelled by you." + note).strip()))
-
-    async def _finish_timeout(self, job_id: str, error: JobError) -> None:
-        note = await self._remote_cancel(self._current[job_id])
-        await self._finish(job_id, JobState.TIMED_OUT,
-                           JobError(error.code, error.message + note, error.provider_code))
+                           JobError(ErrorCode.CANCELLED, "Cancelled by you." + note))
 
     async def _finish_detach(self, job_id: str) -> None:
-        """The engine is closing: leave resumable jobs as they are, close the rest honestly."""
+        """The engine is stopping: leave jobs a provider may have accepted as they are (resume
+        collects them), close the ones never sent honestly."""
         job = self._current.get(job_id)
-        if job is None or job.state.terminal or job.remote_id:
+        if job is None or job.state.terminal or job.state == JobState.NEEDS_ATTENTION:
             return
-        if job.state == JobState.SUBMITTING:
-            return  # outcome unknown: resume() reconciles or reports it
-        await self._finish(job_id, JobState.CANCELLED, JobError(
-            ErrorCode.CANCELLED,
-            "Restyle closed before this job was sent; nothing was charged. Run it again.",
-        ))
+        if job.remote_id or (job.may_be_charged and not self._is_free(job.provider)):
+            return
+        await self._finish(job_id, JobState.CANCELLED, JobError(ErrorCode.CANCELLED, NOT_SENT))
+
+    async def _close_unstarted(self, job_id: str, *, cancel: bool) -> None:
+        coro = self._unstarted.pop(job_id, None)
+        if coro is None:
+            return
+        coro.close()
+        try:
+            if cancel:
+                await self._finish_cancel(job_id)
+            else:
+                await self._finish_detach(job_id)
+        except (LeaseLost, HistoryError) as exc:
+            log.info("Closing job %s that never started failed: %s", job_id, exc)
 
     # -- caller operations -------------------------------------------------------------------
     async def cancel(self, job_id: str) -> Job:
-        """Cancel a job: the running task here, or a stored one (e.g. from another process)."""
+        """Cancel a job: the running task here, a stored job nobody works on, or (by asking
+        it) one that another Restyle process is working on. For a job the provider may have
+        accepted this is abandoning it, and the stored sentence says it may be charged."""
         task = self._tasks.get(job_id)
         if task is not None and not task.done():
             self._cancel_requested.add(job_id)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self._cancel_requested.discard(job_id)
+            await self._close_unstarted(job_id, cancel=True)
             return await self.wait(job_id)
         job = await self._db(self.history.get, job_id)
         if job is None:
             raise KeyError(job_id)
         if job.state.terminal:
             return job
-        self._current[job_id] = job
-        await self._finish_cancel(job_id)
+        claim = await self._db(self.ledger.claim, job_id)
+        if not claim.ok:
+            if claim.job is None or claim.job.state.terminal:
+                return claim.job or job
+            return await self._ask_owner_to_cancel(job_id, claim.job)
+        assert claim.job is not None
+        self._current[job_id] = claim.job
+        try:
+            await self._finish_cancel(job_id)
+        finally:
+            await self._db(self.ledger.release, job_id)
         return self._current[job_id]
 
-    async def resume(self) -> list[Job]:
-        """Pick up every unfinished job from history. Jobs with a remote id are polled, never
-        submitted again; the others are closed with a sentence saying what happened."""
-        resumed: list[Job] = []
+    async def _ask_owner_to_cancel(self, job_id: str, job: Job) -> Job:
+        """Another live process owns the job: ask it, and wait a little for it to act."""
+        await self._db(self.history.request_cancel, job_id)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + max(0.0, self.policy.cancel_wait_s)
+        while loop.time() < until:
+            await asyncio.sleep(0.1)
+            stored = await self._db(self.history.get, job_id)
+            if stored is None or stored.state.terminal:
+                return stored or job
+            job = stored
+        return job
+
+    async def resume(self, job_ids: Iterable[str] | None = None, *,
+                     fresh_deadline: bool = False) -> ResumeReport:
+        """Pick up unfinished jobs from history (all, or those in `job_ids`). Jobs with a
+        remote id are polled, never submitted again; a submit with an unknown outcome is
+        looked up in the provider's job list where there is one; jobs another live process
+        works on are left to it. `fresh_deadline` gives each a new deadline from now (a
+        user's Retry) instead of a short look past an expired one."""
+        wanted = set(job_ids) if job_ids is not None else None
+        report = ResumeReport()
         for job in await self._db(self.history.unfinished):
-            if job.id in self._tasks:
+            if (wanted is not None and job.id not in wanted) or job.id in self._tasks:
                 continue
+            claim = await self._db(self.ledger.claim, job.id)
+            if not claim.ok:
+                if claim.job is not None and not claim.job.state.terminal:
+                    report.left_alone.append((claim.job, claim.holder or "another Restyle"))
+                continue
+            assert claim.job is not None
+            job = claim.job
+            self._current[job.id] = job
             try:
                 provider = self.provider(job.provider)
             except InvalidInput:
                 log.warning("Cannot resume job %s: provider %s is unknown", job.id, job.provider)
+                await self._db(self.ledger.release, job.id)
+                report.waiting.append(job)
                 continue
-            self._current[job.id] = job
             if job.remote_id:
-                self._start(job, self._resume_remote(provider, job))
-                resumed.append(job)
-            elif job.state == JobState.SUBMITTING and provider.supports_reconcile:
-                self._start(job, self._resume_reconcile(provider, job))
-                resumed.append(job)
-            elif job.state == JobState.SUBMITTING:
-                await self._finish(job.id, JobState.FAILED, JobError(
-                    ErrorCode.NETWORK,
-                    f"Restyle stopped while sending this job to {provider.title}; it may or may"
-                    f" not have been created there. Check your {provider.title} account before"
-                    " running it again.",
-                ))
+                self._start(job, self._resume_remote(provider, job, fresh_deadline))
+                report.resumed.append(job)
+            elif job.may_be_charged or job.state == JobState.NEEDS_ATTENTION:
+                if provider.supports_reconcile:
+                    self._start(job, self._resume_reconcile(provider, job, fresh_deadline))
+                    report.resumed.append(job)
+                else:
+                    await self._attention(job.id, outcomes.unknown_outcome(provider, None)
+                                          if job.error is None
+                                          or job.error.code != ErrorCode.UNKNOWN_OUTCOME
+                                          else job.error)
+                    report.waiting.append(self._current[job.id])
             else:
-                await self._finish(job.id, JobState.CANCELLED, JobError(
-                    ErrorCode.CANCELLED,
-                    "Restyle closed before this job was sent; nothing was charged. Run it again.",
-                ))
-        return resumed
+                await self._finish(job.id, JobState.CANCELLED,
+                                   JobError(ErrorCode.CANCELLED, NOT_SENT))
+                report.closed.append(self._current[job.id])
+        return report
 
-    async def _resume_remote(self, provider: Provider, job: Job) -> None:
+    async def retry(self, job_id: str) -> ResumeReport:
+        """The user's Retry on a job that needs attention: collect it now, with a new
+        deadline."""
+        return await self.resume([job_id], fresh_deadline=True)
+
+    def _deadline_for(self, job: Job, fresh: bool) -> Job:
+        """A resumed job's deadline: a new one on Retry; otherwise a job past its deadline
+        still gets a short look, as it may have finished."""
+        now = self._clock()
+        if fresh:
+            until = now + (job.spec.deadline_s or self.policy.deadline(job.provider))
+        elif job.deadline_at is None or job.deadline_at < now + 15.0:
+            until = now + 15.0
+        else:
+            return job
+        return job.evolve(deadline_at=until)
+
+    async def _resume_remote(self, provider: Provider, job: Job, fresh: bool) -> None:
         async with self._slots(job.provider):
             ref = RemoteRef(job.remote_id or "", job.remote_data, job.cost_credits)
-            if job.state != JobState.RUNNING:
-                job = await self._transition(job, JobState.RUNNING, message="Resumed.")
-            async with self._deadline(self._with_grace(job)):
-                status = await self._poll_until_done(provider, job, ref)
-            await self._collect(provider, self._current[job.id], status)
+            job = await self._transition(self._deadline_for(job, fresh), JobState.RUNNING,
+                                         error=None, message="Resumed.")
+            await self._follow(provider, job, ref)
 
-    async def _resume_reconcile(self, provider: Provider, job: Job) -> None:
+    async def _resume_reconcile(self, provider: Provider, job: Job, fresh: bool) -> None:
         async with self._slots(job.provider):
-            pjob = await self._rebuilt(job)
-            ref = await provider.reconcile(pjob)
-            if ref is None:
-                raise _JobFailed(JobError(
-                    ErrorCode.NETWORK,
-                    f"Restyle stopped while sending this job; {provider.title} has no record of"
-                    " it, so nothing was charged. Run it again.",
-                ))
-            job = await self._transition(job, JobState.RUNNING, remote_id=ref.remote_id,
-                                         remote_data=ref.data)
-            async with self._deadline(self._with_grace(job)):
-                status = await self._poll_until_done(provider, job, ref)
-            await self._collect(provider, self._current[job.id], status)
-
-    def _with_grace(self, job: Job) -> Job:
-        """A resumed job past its deadline still gets a short look: it may have finished."""
-        grace_until = self._clock() + 15.0
-        if job.deadline_at is None or job.deadline_at < grace_until:
-            job = job.evolve(deadline_at=grace_until)
-            self._current[job.id] = self._current[job.id].evolve(deadline_at=job.deadline_at)
-        return job
+            pjob = await self._cpu_run(rebuild_prepared, self.history, self.assets, job)
+            if pjob is None:
+                raise NeedsAttention(outcomes.unknown_outcome(provider, None))
+            ref = await self._reconcile(provider, pjob, None)
+            job = await self._accepted(self._deadline_for(self._current[job.id], fresh), ref)
+            await self._follow(provider, job, ref)
 
     async def delete(self, job_id: str) -> None:
-        """Delete a finished job and every file no other job uses."""
+        """Delete a job that nobody is working on, and every file no other job uses."""
         if job_id in self._tasks:
             raise InvalidInput("This job is still running; cancel it before deleting it.")
+        stored = await self._db(self.history.get, job_id)
+        if stored is not None and not stored.state.terminal:
+            claim = await self._db(self.ledger.claim, job_id)
+            if not claim.ok and claim.holder:
+                raise InvalidInput(f"This job is being worked on by {claim.holder}; cancel it"
+                                   " there before deleting it.")
         orphans = await self._db(self.history.delete_job, job_id)
         await self._cpu_run(self.assets.remove, orphans)
         self._current.pop(job_id, None)
 
     async def aclose(self) -> None:
-        """Stop: running jobs with a remote id stay resumable, the rest are closed honestly."""
+        """Stop: jobs a provider may have accepted stay resumable (a submit on its way gets a
+        few seconds to be answered), jobs never sent are closed honestly, leases released."""
         if self._closed:
             return
         self._closed = True
-        self._detaching = True
-        tasks = [t for t in self._tasks.values() if not t.done()]
-        for task in tasks:
+        tasks = {jid: t for jid, t in self._tasks.items() if not t.done()}
+        for task in tasks.values():
             task.cancel()
-        for task in tasks:
+        for task in tasks.values():
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for job_id in list(self._unstarted):
+            await self._close_unstarted(job_id, cancel=False)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        try:
+            await self._db(self.ledger.release)
+        except HistoryError as exc:
+            log.warning("Releasing job leases failed: %s", exc)
         for provider in [*self._providers.values(), *self._retired]:
             try:
                 await provider.aclose()
             except Exception:
                 log.exception("Closing provider %s failed", provider.id)
-        for observer in self._observers:
-            if isinstance(observer, _QueueObserver):
-                observer.queue.put_nowait(None)
+        self._end_event_streams()
         self._cpu.shutdown(wait=False, cancel_futures=True)
         self._db_thread.shutdown(wait=True)
-
-
-class _QueueObserver:
-    """Feeds an events() iterator; aclose() ends the iterator by queueing None."""
-
-    def __init__(self, queue: asyncio.Queue[JobEvent | None]) -> None:
-        self.queue = queue
-
-    def __call__(self, event: JobEvent) -> None:
-        self.queue.put_nowait(event)
