@@ -19,6 +19,7 @@ from desktop.providers import registry
 from desktop.providers.base import ProviderConfig, ProviderError, RemoteState, RemoteStatus
 from tests.conftest import MemoryKeyring
 from tests.fakes import FakeBackend, FakeProvider
+from tests.support import with_default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -324,9 +325,10 @@ def test_ctrl_c_cancels_a_job_not_yet_sent(home: Path, tmp_path: Path) -> None:
     noise = np.random.default_rng(3).integers(0, 255, (2400, 3200, 3), dtype=np.uint8)
     Image.fromarray(noise).save(big, compress_level=1)
     env = {**os.environ, "RESTYLE_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "desktop.cli", "run", "--provider", "local",
-                             "--task", "upscale", "--image", str(big), "--param", "factor=2"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-m", "desktop.cli", "run", "--provider", "local", "--task",
+            "upscale", "--image", str(big), "--param", "factor=2"]
+    proc = subprocess.Popen(with_default_sigint(argv), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         state = None

@@ -100,6 +100,51 @@ SCHEMA_VERSION = len(MIGRATIONS)
 class HistoryError(Exception):
     """The history database cannot be used; the message says why and what to do."""
 
+    @classmethod
+    def from_sqlite(cls, path: Path, exc: sqlite3.Error, *, upgrading_from: int | None = None
+                    ) -> HistoryError:
+        """A sentence for an SQLite failure while opening the history or upgrading it from
+        schema `upgrading_from`: a problem of the machine (disk full, locked, read-only,
+        damaged) says what to do about it; anything else is reported as it is."""
+        doing = ("opened" if upgrading_from is None
+                 else f"upgraded from schema {upgrading_from} to {upgrading_from + 1}")
+        head = f"The history database {path} cannot be {doing}"
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary result code
+        if code in _SQLITE_ADVICE:
+            reason, todo = _SQLITE_ADVICE[code]
+            return cls(f"{head}: {reason} ({exc}). {todo}")
+        if upgrading_from is not None:
+            return cls(f"{head} ({exc}); it was left unchanged at schema {upgrading_from}."
+                       " Please report this problem; to carry on meanwhile, move the file aside"
+                       " to start a new history.")
+        return cls(f"{head} ({exc}). Move it aside to start a new history; nothing else is"
+                   " affected.")
+
+
+_LOCKED = ("another program is holding it locked",
+           "Close other Restyle windows and restyle-cli commands, then try again.")
+_NOT_WRITABLE = ("it cannot be written",
+                 "Check that you may write to the file and its folder, then try again.")
+_DAMAGED = ("the file is damaged or is not a Restyle history",
+            "Move it aside to start a new history; nothing else is affected.")
+#: Primary SQLite result codes that are problems of the machine, not of Restyle: what they
+#: mean and what to do (https://www.sqlite.org/rescode.html).
+_SQLITE_ADVICE: dict[int, tuple[str, str]] = {
+    sqlite3.SQLITE_FULL: ("the disk is full", "Free some space on it, then try again."),
+    sqlite3.SQLITE_BUSY: _LOCKED,
+    sqlite3.SQLITE_LOCKED: _LOCKED,
+    sqlite3.SQLITE_READONLY: _NOT_WRITABLE,
+    sqlite3.SQLITE_PERM: _NOT_WRITABLE,
+    sqlite3.SQLITE_CANTOPEN: ("the file cannot be opened or created",
+                              "Check that it is a file (not a folder) and that you may write to"
+                              " its folder, then try again."),
+    sqlite3.SQLITE_IOERR: ("the disk reported a read or write error",
+                           "Check that the disk is still connected and working, then try"
+                           " again."),
+    sqlite3.SQLITE_CORRUPT: _DAMAGED,
+    sqlite3.SQLITE_NOTADB: _DAMAGED,
+}
+
 
 class LeaseLost(Exception):
     """Another process has taken over the job (this one's lease ran out): stop working on it."""
@@ -127,16 +172,19 @@ class History:
             self._conn = sqlite3.connect(
                 str(path), timeout=10.0, isolation_level=None, check_same_thread=False
             )
+        except sqlite3.Error as exc:
+            raise HistoryError.from_sqlite(path, exc) from exc
+        try:
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(
-                f"The history database {path} cannot be opened ({exc}). Move it aside to start"
-                " a new history; nothing else is affected."
-            ) from exc
+        except BaseException as exc:
+            self._conn.close()  # no History comes out of here: free the file (and any lock)
+            if isinstance(exc, sqlite3.Error):
+                raise HistoryError.from_sqlite(path, exc) from exc
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -144,13 +192,16 @@ class History:
 
     # -- schema ------------------------------------------------------------------------------
     def _migrate(self) -> None:
-        """Apply pending migrations, each in one IMMEDIATE transaction. The version is read
-        again under the write lock, so two processes opening a new history at the same moment
-        (the window and a CLI run) cannot both apply the same step."""
+        """Apply pending migrations, each in one IMMEDIATE transaction together with its
+        version bump: a step is applied and counted, or neither. The version is read again
+        under the write lock, so two processes opening a new history at the same moment (the
+        window and a CLI run) cannot both apply the same step. A step that fails is rolled back
+        and raises HistoryError; the database stays at the version before it."""
         with self._lock:
             while True:
-                self._conn.execute("BEGIN IMMEDIATE")
+                step: int | None = None  # the version a step is being applied to
                 try:
+                    self._conn.execute("BEGIN IMMEDIATE")
                     version = self._conn.execute("PRAGMA user_version").fetchone()[0]
                     if version > SCHEMA_VERSION:
                         raise HistoryError(
@@ -161,14 +212,23 @@ class History:
                     if version == SCHEMA_VERSION:
                         self._conn.execute("COMMIT")
                         return
+                    step = version
                     for statement in _statements(MIGRATIONS[version]):
                         self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version = {version + 1}")
+                    self._set_version(version + 1)
                     self._conn.execute("COMMIT")
-                except BaseException:
+                except BaseException as exc:
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.Error):
+                        raise HistoryError.from_sqlite(self.path, exc,
+                                                       upgrading_from=step) from exc
                     raise
+
+    def _set_version(self, version: int) -> None:
+        """Record the schema version; called inside the step's transaction (a seam for tests
+        that make the bump fail)."""
+        self._conn.execute(f"PRAGMA user_version = {int(version)}")
 
     @property
     def schema_version(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,66 @@ def test_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest
         files.atomic_write(target, b"new content")
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
+
+
+def _files_under(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_put_that_crashes_before_the_bytes_are_durable_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """put writes elsewhere, makes the bytes durable, and only then gives them the asset's
+    name: at the moment of the fsync nothing is under the final name yet, and a crash there
+    leaves no file at all, partial or not."""
+    store = AssetStore(tmp_path / "assets")
+    data = png_bytes()
+    path = store.path_for(hashlib.sha256(data).hexdigest(), "image/png")
+    final_name_seen: list[bool] = []
+
+    def crash(fd: int) -> None:
+        final_name_seen.append(path.exists())
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        store.put(data, "image/png")
+    assert final_name_seen == [False]  # fsynced before it had the name; failed at the first
+    assert not path.exists() and _files_under(store.root) == []
+    monkeypatch.undo()
+    asset = store.put(data, "image/png")
+    assert store.read(asset) == data and _files_under(store.root) == [path]
+
+
+def test_put_never_truncates_an_existing_file(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A good asset already stored is left alone (same file, no write at all); a damaged one
+    (wrong size, from an older crash) keeps its bytes until the replacement is durable."""
+    store = AssetStore(tmp_path / "assets")
+    data = png_bytes()
+    good = store.put(data, "image/png")
+    path = store.path_for(good.sha256, "image/png")
+    before = path.stat()
+    seen_at_fsync: list[bytes] = []
+
+    def crash(fd: int) -> None:
+        seen_at_fsync.append(path.read_bytes())
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    assert store.put(data, "image/png") == good
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert path.read_bytes() == data and seen_at_fsync == []
+
+    damaged = data[: len(data) // 2]
+    path.write_bytes(damaged)
+    with pytest.raises(OSError, match="disk full"):
+        store.put(data, "image/png")
+    assert seen_at_fsync == [damaged] and path.read_bytes() == damaged
+    assert _files_under(store.root) == [path]
+    monkeypatch.undo()
+    store.put(data, "image/png")
+    assert path.read_bytes() == data
 
 
 def test_thumbnail_is_cached_and_small(tmp_path: Path) -> None:

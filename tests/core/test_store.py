@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from desktop.core import store
 from desktop.core.model import Asset, ErrorCode, Job, JobError, JobSpec, JobState, Output
 from desktop.core.store import SCHEMA_VERSION, History, HistoryError, JobFilter
 
@@ -152,3 +154,243 @@ def test_two_processes_opening_a_new_history_at_once(tmp_path: Path) -> None:
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     assert History(path).schema_version == SCHEMA_VERSION
+
+
+# -- upgrading an existing history ----------------------------------------------------------
+
+#: A synthetic next step shaped like a real one: a new column with a default, and an index.
+EXTRA_STEP = """
+    ALTER TABLE jobs ADD COLUMN colour_label TEXT NOT NULL DEFAULT 'none';
+    CREATE INDEX jobs_colour_label ON jobs(colour_label);
+"""
+#: The same step whose second statement fails (a bug in a migration).
+BROKEN_STEP = """
+    ALTER TABLE jobs ADD COLUMN colour_label TEXT NOT NULL DEFAULT 'none';
+    INSERT INTO no_such_table VALUES (1);
+"""
+
+
+def add_step(monkeypatch: pytest.MonkeyPatch, script: str) -> int:
+    """Make `script` the next migration, as a newer Restyle would; returns the new version."""
+    monkeypatch.setattr(store, "MIGRATIONS", (*store.MIGRATIONS, script))
+    monkeypatch.setattr(store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    return SCHEMA_VERSION + 1
+
+
+def filled_history(path: Path) -> list[Job]:
+    """A history at today's schema holding jobs with inputs, outputs and their assets."""
+    history = History(path)
+    jobs: list[Job] = []
+    for i in range(4):
+        source = Asset(f"{i:02d}" * 32, "image/png", 100 + i, 40, 30)
+        result = Asset(f"{i + 50:02d}" * 32, "image/jpeg", 200 + i, 80, 60)
+        job = make_job(i, inputs={"image": [source.sha256]}, note=f"note {i}",
+                       outputs=(Output(0, result.sha256, "image/jpeg", 200 + i, 80, 60,
+                                       label=f"v{i}"),),
+                       favorite=i == 2, cost_credits=float(i))
+        history.save_job(job, assets=[source, result])
+        jobs.append(job)
+    history.close()
+    return jobs
+
+
+def table_rows(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, as stored."""
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: [dict(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY rowid")]
+                for t in tables}
+    finally:
+        conn.close()
+
+
+def schema_of(path: Path) -> tuple[int, list[str], list[str]]:
+    """user_version, the jobs table's columns, the index names."""
+    conn = sqlite3.connect(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(jobs)")]
+        indexes = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")]
+        return version, columns, indexes
+    finally:
+        conn.close()
+
+
+def test_upgrading_a_history_keeps_every_row(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    jobs = filled_history(path)
+    before = table_rows(path)
+    assert {t: len(rows) for t, rows in before.items()} == {
+        "assets": 8, "job_inputs": 4, "jobs": 4, "outputs": 4}
+    new_version = add_step(monkeypatch, EXTRA_STEP)
+
+    history = History(path)
+    assert history.schema_version == new_version
+    version, columns, indexes = schema_of(path)
+    assert version == new_version and "colour_label" in columns
+    assert "jobs_colour_label" in indexes
+    after = table_rows(path)
+    assert after.keys() == before.keys()
+    for table, rows in before.items():
+        assert [{k: row[k] for k in rows[0]} for row in after[table]] == rows, table
+    assert {row["colour_label"] for row in after["jobs"]} == {"none"}
+    # Through the API too: every job with its inputs and outputs, every asset.
+    assert [history.get(job.id) for job in jobs] == jobs
+    assert history.list(JobFilter(favorite=True)) == [jobs[2]]
+    assert history.asset("51" * 32) == Asset("51" * 32, "image/jpeg", 201, 80, 60)
+    history.save_job(make_job(9))
+    assert history.count() == 5
+    history.close()
+    # The step is applied once: opening again changes nothing.
+    again = History(path)
+    assert again.schema_version == new_version and again.count() == 5
+    again.close()
+
+
+def test_a_failing_step_leaves_the_history_as_it_was(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    jobs = filled_history(path)
+    before = table_rows(path)
+    add_step(monkeypatch, BROKEN_STEP)
+
+    with pytest.raises(HistoryError) as failure:
+        History(path)
+    message = str(failure.value)
+    assert message.startswith(f"The history database {path} cannot be upgraded from schema"
+                              f" {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}")
+    assert "no such table" in message and f"left unchanged at schema {SCHEMA_VERSION}" in message
+    assert "report" in message and "Traceback" not in message
+    # Nothing of the step, not even its first statement, and the old version.
+    version, columns, _indexes = schema_of(path)
+    assert version == SCHEMA_VERSION and "colour_label" not in columns
+    assert table_rows(path) == before
+    # Nothing is left locked: another program can write at once.
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+    # The Restyle that knows only the old schema still opens it.
+    monkeypatch.undo()
+    history = History(path)
+    assert [history.get(job.id) for job in jobs] == jobs
+    history.close()
+
+
+def test_a_failing_step_rolls_back_on_the_connection_it_ran_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """_migrate itself leaves no transaction open (the history stays usable), whoever calls
+    it and whether or not the connection is closed afterwards."""
+    path = tmp_path / "h.sqlite3"
+    filled_history(path)
+    history = History(path)
+    add_step(monkeypatch, BROKEN_STEP)
+    with pytest.raises(HistoryError, match="cannot be upgraded"):
+        history._migrate()
+    columns = [r[1] for r in history._conn.execute("PRAGMA table_info(jobs)")]
+    assert "colour_label" not in columns and history.schema_version == SCHEMA_VERSION
+    history.save_job(make_job(9))  # a transaction left open would refuse to begin another
+    assert history.count() == 5
+    history.close()
+
+
+def test_the_version_bump_is_part_of_the_step(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step whose version cannot be recorded is undone: otherwise the next start would
+    apply it a second time (and fail on the column that already exists)."""
+    path = tmp_path / "h.sqlite3"
+    filled_history(path)
+    before = table_rows(path)
+    add_step(monkeypatch, EXTRA_STEP)
+
+    def bump_fails(self: History, version: int) -> None:
+        raise sqlite3.OperationalError("disk I/O error while recording the version")
+
+    monkeypatch.setattr(History, "_set_version", bump_fails)
+    with pytest.raises(HistoryError, match="cannot be upgraded from schema"):
+        History(path)
+    version, columns, indexes = schema_of(path)
+    assert version == SCHEMA_VERSION and "colour_label" not in columns
+    assert "jobs_colour_label" not in indexes and table_rows(path) == before
+    monkeypatch.undo()
+    add_step(monkeypatch, EXTRA_STEP)
+    history = History(path)  # the next start applies the whole step, once
+    assert history.schema_version == SCHEMA_VERSION + 1
+    history.close()
+
+
+def test_a_disk_that_fills_up_during_an_upgrade_is_a_sentence(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    filled_history(path)
+    before = table_rows(path)
+    # The step's own PRAGMA caps the database at its current size: the next write meets a
+    # full disk, as SQLite reports it (SQLITE_FULL), half-way through the step.
+    add_step(monkeypatch, """
+        CREATE TABLE filler (data BLOB);
+        PRAGMA max_page_count = 1;
+        INSERT INTO filler VALUES (randomblob(1000000));
+    """)
+    with pytest.raises(HistoryError) as failure:
+        History(path)
+    message = str(failure.value)
+    assert f"cannot be upgraded from schema {SCHEMA_VERSION}" in message
+    assert "the disk is full" in message and "Free some space" in message
+    assert schema_of(path)[0] == SCHEMA_VERSION and table_rows(path) == before
+
+
+def test_a_locked_history_is_a_sentence(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    History(path).close()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another program in the middle of a long write
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect",
+                        lambda *a, **kw: real_connect(*a, **{**kw, "timeout": 0.2}))
+    try:
+        with pytest.raises(HistoryError) as failure:
+            History(path)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    message = str(failure.value)
+    assert message.startswith(f"The history database {path} cannot be opened: another program")
+    assert "Close other Restyle windows and restyle-cli commands" in message
+
+
+def test_a_folder_in_place_of_the_database_is_a_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.mkdir()
+    with pytest.raises(HistoryError, match="cannot be opened: the file cannot be opened or"
+                                           r" created \(.*\)\. Check that it is a file"):
+        History(path)
+
+
+def test_whatever_fails_while_opening_leaves_no_lock(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even a failure that leaves a write transaction open (a ROLLBACK that itself failed)
+    does not keep the file locked after the HistoryError: the connection is closed."""
+    path = tmp_path / "h.sqlite3"
+    History(path).close()
+
+    def fails_mid_write(self: History) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute("CREATE TABLE half_done (x)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(History, "_migrate", fails_mid_write)
+    with pytest.raises(HistoryError, match="cannot be opened") as failure:
+        History(path)
+    assert failure.value.__cause__ is not None  # the traceback still holds the History
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    assert other.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'"
+                         ).fetchone() is None
+    other.execute("ROLLBACK")
+    other.close()

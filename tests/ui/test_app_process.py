@@ -10,13 +10,15 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support import with_default_sigint
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_window_starts_and_ctrl_c_closes_it_cleanly(home: Path) -> None:
     env = {**os.environ, "RESTYLE_HOME": str(home), "PYTHONPATH": str(ROOT),
            "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.Popen([sys.executable, "-m", "desktop"], env=env,
+    proc = subprocess.Popen(with_default_sigint([sys.executable, "-m", "desktop"]), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log = home / "logs" / "restyle.log"
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -131,23 +132,39 @@ def test_10000_jobs_open_with_count_and_one_page(big, qtbot, loop) -> None:  # t
     finish(loop, panel)
 
 
-def test_scrolling_to_the_bottom_fetches_the_next_page_once(big, qtbot, loop) -> None:  # type: ignore[no-untyped-def]
+def test_scrolling_to_the_bottom_fetches_the_next_page_once(big, qtbot, loop,  # type: ignore[no-untyped-def]
+                                                           monkeypatch) -> None:
     history, assets = big
+    pages: list[int] = []  # the offset of every page actually read from the store
+    real_list = history.list
+
+    def counting_list(where: JobFilter | None = None, *, limit: int = 50, offset: int = 0
+                      ) -> list[Job]:
+        pages.append(offset)
+        return real_list(where, limit=limit, offset=offset)
+
+    monkeypatch.setattr(history, "list", counting_list)
     panel = make_panel(qtbot, history, assets, show=True)
 
     async def body() -> None:
         await panel.reload()
+        assert pages == [0]
         bar = panel.view.verticalScrollBar()
         await until(lambda: bar.maximum() > 0)
         bar.setValue(bar.maximum())
+        bar.setValue(bar.maximum() - 1)  # jiggling at the bottom while the page is under way
+        bar.setValue(bar.maximum())
         await until(lambda: panel.model.rowCount() == 2 * PAGE_SIZE)
+        await panel.settle()
+        assert pages == [0, PAGE_SIZE]
         # Two fetchMore calls while a page is in flight ask for it once.
         panel.model.fetchMore()
         panel.model.fetchMore()
         assert panel.model.fetching
         await panel.settle()
+        assert pages == [0, PAGE_SIZE, 2 * PAGE_SIZE]
         assert panel.model.rowCount() == 3 * PAGE_SIZE
-        assert panel.job_ids_loaded() == [j.id for j in history.list(limit=3 * PAGE_SIZE)]
+        assert panel.job_ids_loaded() == [j.id for j in real_list(limit=3 * PAGE_SIZE)]
         assert panel.total_count() == BIG
 
     loop.run_until_complete(body())
@@ -532,19 +549,39 @@ def test_empty_history_says_so(tmp_path: Path, qtbot, loop) -> None:  # type: ig
 
 
 def test_newer_reload_supersedes_older(big, qtbot, loop) -> None:  # type: ignore[no-untyped-def]
+    """A reload for an older filter that finishes after a newer one is dropped."""
     history, assets = big
     panel = make_panel(qtbot, history, assets)
+    model = panel.model
+    older_started = threading.Event()
+    release_older = threading.Event()
+    real_query = model._query
+
+    def gated_query(job_filter: JobFilter, *args: object) -> object:
+        if job_filter.provider == "local":  # the older reload: held until the newer has landed
+            older_started.set()
+            assert release_older.wait(30)
+        return real_query(job_filter, *args)  # type: ignore[arg-type]
+
+    model._query = gated_query  # type: ignore[method-assign]
 
     async def body() -> None:
-        panel.model.set_job_filter(JobFilter(provider="local"))
-        first = asyncio.ensure_future(panel.reload())
-        panel.model.set_job_filter(JobFilter(provider="fitinview"))
-        second = asyncio.ensure_future(panel.reload())
-        await asyncio.gather(first, second)
-        assert panel.total_count() == history.count(JobFilter(provider="fitinview"))
-        assert {panel.model.job(i).provider for i in panel.job_ids_loaded()} == {"fitinview"}
+        model.set_job_filter(JobFilter(provider="local"))
+        older = asyncio.ensure_future(model.reload())
+        await until(older_started.is_set)  # it has read its filter and is in the worker
+        model.set_job_filter(JobFilter(provider="fitinview"))
+        await model.reload()
+        expected = history.count(JobFilter(provider="fitinview"))
+        assert model.total == expected != history.count(JobFilter(provider="local"))
+        release_older.set()
+        await older
+        assert model.total == expected
+        assert {model.job(i).provider for i in model.job_ids()} == {"fitinview"}
 
-    loop.run_until_complete(body())
+    try:
+        loop.run_until_complete(body())
+    finally:
+        release_older.set()
     finish(loop, panel)
 
 
