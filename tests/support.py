@@ -36,3 +36,20 @@ def remote_provider(cls: type[P], base: str | None, key: str | None, *,
     timeouts = Timeouts(connect=2, read=read, write=5, pool=2, transfer_read=read,
                         transfer_write=5)
     return cls(base, lambda: key, timeouts=timeouts, sleep=sleeps or Sleeps(), **kw)
+
+
+#: What a careless provider might echo back: the key, a token pair and a signed link.
+LEAKED_TOKEN = "TOK-SECRET-4411"
+LEAKED_SIGNATURE = "SIG-SECRET-8822"
+
+
+def leaky_words(key: str) -> str:
+    """A provider sentence that carries the key, a `token=` pair and a signed URL."""
+    return (f"Done for key {key}; token={LEAKED_TOKEN} - see "
+            f"https://cdn.example/r.png?X-Amz-Signature={LEAKED_SIGNATURE}&w=1")
+
+
+def assert_no_secret(text: str | None, key: str) -> None:
+    """None of what `leaky_words` carries is left in `text`."""
+    for secret in (key, LEAKED_TOKEN, LEAKED_SIGNATURE):
+        assert secret not in (text or ""), text
