@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -53,3 +54,17 @@ def assert_no_secret(text: str | None, key: str) -> None:
     """None of what `leaky_words` carries is left in `text`."""
     for secret in (key, LEAKED_TOKEN, LEAKED_SIGNATURE):
         assert secret not in (text or ""), text
+
+
+def assert_request_log_is_clean(records: list[logging.LogRecord], key: str,
+                                submit_path: str) -> None:
+    """The HTTP layer logged the submit and the polls at DEBUG (so the check below looked at
+    something), each with its auth header masked, and no record holds the key."""
+    lines = [r.getMessage() for r in records
+             if r.name == "restyle.http" and r.levelno == logging.DEBUG]
+    assert any(line.startswith("POST ") and submit_path in line for line in lines), lines
+    assert any(line.startswith("GET ") for line in lines), lines
+    sent = [line for line in lines if " -> " in line and "headers=" in line]
+    assert sent and all("[REDACTED]" in line for line in sent if submit_path in line), sent
+    for line in lines:
+        assert key not in line, line

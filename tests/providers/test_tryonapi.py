@@ -36,7 +36,15 @@ from tests.emulators.kit import Fault, derive_image, serve
 from tests.emulators.tryonapi import ERROR_CODES as EMU_CODES
 from tests.emulators.tryonapi import TryonApiEmulator, parse_multipart
 from tests.fakes import png_bytes
-from tests.support import LEAKED_TOKEN, Sleeps, assert_no_secret, leaky_words, remote_provider, run
+from tests.support import (
+    LEAKED_TOKEN,
+    Sleeps,
+    assert_no_secret,
+    assert_request_log_is_clean,
+    leaky_words,
+    remote_provider,
+    run,
+)
 
 KEY = TryonApiEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -521,6 +529,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     emu = TryonApiEmulator(job_delay=0.05)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="restyle.http")
     with serve(emu) as base:
         done = engine_run(tmp_path, emu, base)
     assert done.state == JobState.SUCCEEDED, done.error
@@ -530,6 +539,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
     stored = AssetStore(tmp_path / "assets").path_for(output.sha256, output.mime).read_bytes()
     assert stored == derive_image([PERSON, GARMENT], done.remote_id)
     assert (output.width, output.height) == (96, 128)
+    assert_request_log_is_clean(caplog.records, KEY, SUBMIT)
     assert KEY not in caplog.text
     for path in tmp_path.rglob("*"):
         if path.is_file():

@@ -55,6 +55,7 @@ from tests.support import (
     LEAKED_TOKEN,
     Sleeps,
     assert_no_secret,
+    assert_request_log_is_clean,
     leaky_words,
     remote_provider,
     run,
@@ -731,6 +732,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     emu = VistoureEmulator(job_delay=0.05)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="restyle.http")
     with serve(emu) as base:
         done = engine_run(tmp_path, base)
     assert done.state == JobState.SUCCEEDED, done.error
@@ -739,6 +741,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
     stored = AssetStore(tmp_path / "assets").path_for(output.sha256, output.mime).read_bytes()
     assert stored == expected_output(done.remote_id, "virtual_tryon", [PERSON, GARMENT])
     assert (output.width, output.height, output.label) == (96, 128, "result_image")
+    assert_request_log_is_clean(caplog.records, KEY, RUN)
     assert KEY not in caplog.text
     for path in tmp_path.rglob("*"):
         if path.is_file():

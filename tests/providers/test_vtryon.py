@@ -36,6 +36,7 @@ from tests.support import (
     LEAKED_TOKEN,
     Sleeps,
     assert_no_secret,
+    assert_request_log_is_clean,
     leaky_words,
     remote_provider,
     run,
@@ -622,6 +623,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     emu = VtryonEmulator(job_delay=0.05)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="restyle.http")
     with serve(emu) as base:
         done = engine_run(tmp_path, emu, base)
     assert done.state == JobState.SUCCEEDED, done.error
@@ -631,6 +633,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
     assert stored == emu.expected_result(done.remote_id)
     assert (output.width, output.height) == (96, 128)
     assert emu.requests_to("POST", CREATE)[0].json()["color_changes"] == CHANGES
+    assert_request_log_is_clean(caplog.records, KEY, CREATE)
     assert KEY not in caplog.text
     for path in tmp_path.rglob("*"):
         if path.is_file():
