@@ -37,7 +37,6 @@ from desktop.core.store import HistoryError, JobFilter
 from desktop.logs import setup_logging, teardown_logging
 from desktop.providers.base import ProviderError
 from desktop.providers.registry import PROVIDER_CLASSES, provider_class
-from desktop.secrets import KeySource
 from desktop.services import Services
 
 log = logging.getLogger(__name__)
@@ -605,12 +604,16 @@ def cmd_keys(services: Services, args: argparse.Namespace, stdin: TextIO) -> int
         status = store.status(args.provider)
         print(f"{cls.title}: {'key present' if status.present else 'no key'}"
               f" ({status.source}). {status.message}")
-        if not status.keyring_available:
+        if not status.keyring_available and not status.refusal:
             print(f"Keyring backend: {status.backend} (not usable on this machine).")
         return EXIT_OK
+    env = store.env_override(args.provider)
     if args.action == "delete":
         removed = store.delete(args.provider)
         print(f"{cls.title}: key removed." if removed else f"{cls.title}: no stored key.")
+        if env:
+            print(f"{cls.title}: {env} is still set in this environment, so Restyle keeps "
+                  "using that key until you unset it.")
         return EXIT_OK
     if stdin.isatty():
         key = getpass.getpass(f"API key for {cls.title} (input hidden): ")
@@ -620,12 +623,11 @@ def cmd_keys(services: Services, args: argparse.Namespace, stdin: TextIO) -> int
     if not key:
         raise CliError("No key given on standard input; nothing was stored.", EXIT_USAGE)
     status = store.set(args.provider, key)
-    if status.source == KeySource.SESSION:
-        raise CliError(
-            f"{status.message} A key set from the command line would be lost at once: set "
-            f"RESTYLE_{args.provider.upper()}_API_KEY in your environment instead.",
-            EXIT_SETUP,
-        )
+    if not status.keyring_available:  # kept for this process only, which ends now
+        advice = ("" if env else f" Set RESTYLE_{args.provider.upper()}_API_KEY in your "
+                  "environment instead.")
+        raise CliError(f"{status.message} A key set from the command line would be lost at "
+                       f"once: nothing was stored.{advice}", EXIT_SETUP)
     print(f"{cls.title}: {status.message}")
     return EXIT_OK
 
