@@ -33,6 +33,7 @@ from desktop.core.model import (
     JobSpec,
     JobState,
 )
+from desktop.core.redaction import redact_inputs
 from desktop.core.store import HistoryError, JobFilter
 from desktop.logs import setup_logging, teardown_logging
 from desktop.providers.base import ProviderError
@@ -184,7 +185,8 @@ def job_to_json(services: Services, job: Job, out_paths: dict[int, Path] | None 
         "created_at": _iso(job.created_at),
         "finished_at": _iso(job.finished_at),
         "params": job.spec.params,
-        "inputs": job.spec.inputs,
+        # A URL input may carry user info or a signed link's token: never printed as given.
+        "inputs": redact_inputs(job.spec.inputs),
         "note": job.note,
         "favorite": job.favorite,
     }
@@ -209,7 +211,7 @@ def _print_job(services: Services, job: Job, out_paths: dict[int, Path] | None =
     if job.spec.params:
         print("  params:     " + ", ".join(f"{k}={json.dumps(v, default=str)}"
                                           for k, v in job.spec.params.items()))
-    for role, sources in job.spec.inputs.items():
+    for role, sources in data["inputs"].items():
         for src in sources:
             print(f"  {role + ':':<11} {src}")
     if job.note:

@@ -441,3 +441,49 @@ def test_keys_set_refuses_a_plaintext_keyring(home: Path, tmp_path: Path, keyed:
     assert not (tmp_path / "keyring_pass.cfg").exists()
     code, out, _ = run_cli(capsys, "keys", "status", "--provider", "keyedfake")
     assert "stores keys unencrypted" in out and "Restyle does not use it" in out
+
+
+def test_url_credentials_and_tokens_are_never_printed_or_logged(
+        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A signed input URL with user info: downloaded as given, shown redacted in the run's
+    output, `show`, `--json` and the verbose log, and kept out of the log file."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "www"
+    served.mkdir()
+    make_image(served / "shirt.png")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # the server's own log
+            pass
+
+    handler = functools.partial(Quiet, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    url = (f"http://alice:PW-SECRET-61@{host}/shirt.png?w=512&token=TOK-SECRET-62"
+           "&X-Amz-Signature=SIG-SECRET-63")
+    shown = (f"http://[REDACTED]@{host}/shirt.png?w=512&token=[REDACTED]"
+             "&X-Amz-Signature=[REDACTED]")
+    secrets = ("PW-SECRET-61", "TOK-SECRET-62", "SIG-SECRET-63")
+    try:
+        code, out, err = run_cli(capsys, "-v", "run", "--provider", "local", "--task",
+                                 "upscale", "--image", url, "--json")
+        assert code == 0, err
+        data = json.loads(out)
+        assert data["inputs"] == {"image": [shown]}
+        code, out2, err2 = run_cli(capsys, "-v", "show", data["id"])
+        assert code == 0 and f"image:      {shown}" in out2
+        code, out3, _ = run_cli(capsys, "show", data["id"], "--json")
+        assert json.loads(out3)["inputs"] == {"image": [shown]}
+    finally:
+        server.shutdown()
+        server.server_close()
+    log_text = (home / "logs" / "restyle.log").read_text(encoding="utf-8")
+    assert f"GET http://{host}/shirt.png?… -> 200" in err  # the download, logged at DEBUG
+    for text in (out, err, out2, err2, out3, log_text):
+        for secret in secrets:
+            assert secret not in text

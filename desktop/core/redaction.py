@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -136,6 +136,13 @@ def redact_url(url: str) -> str:
         fragment = parts["fragment"]
         out += "#" + (_redact_params(fragment) if "=" in fragment else fragment)
     return out
+
+
+def redact_inputs(inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """A job's inputs (role -> sources) with every URL passed through `redact_url`; local
+    paths come back unchanged, roles and order kept. For what is stored in the history and
+    shown: the URL as given is needed only to download the input, before the job is stored."""
+    return {role: [redact_url(src) for src in sources] for role, sources in inputs.items()}
 
 
 def _redact_urls_in(text: str) -> str:

@@ -9,6 +9,7 @@ from desktop.core.redaction import (
     MASK,
     forget_secret,
     is_sensitive_param,
+    redact_inputs,
     redact_text,
     redact_url,
     register_secret,
@@ -46,6 +47,8 @@ M = MASK
      f"&password={M}&secret={M}&client_secret={M}&sessionid={M}&code={M}&w=512"),
     ("https://h/i?TOKEN=t&X%2DAmz%2DSignature=s&acc%65ss_token=a",
      f"https://h/i?TOKEN={M}&X%2DAmz%2DSignature={M}&acc%65ss_token={M}"),
+    ("https://h/i?%73ig=s&%6Bey=k&s%65=2030&w%69dth=5",
+     f"https://h/i?%73ig={M}&%6Bey={M}&s%65={M}&w%69dth=5"),
     ("https://h/i?a=1;sig=2;b=3", f"https://h/i?a=1;sig={M};b=3"),
     # what is not a credential stays as it was, encoding, order and empty values included
     ("https://h/i.jpg?width=512&author=me&q=a%20b+c&flag&empty=&token=",
@@ -113,3 +116,16 @@ def test_a_log_line_with_headers_and_a_url() -> None:
     line = "GET http://127.0.0.1:5/r?Signature=zz -> 200 headers={'x-api-key': '[REDACTED]'}"
     assert redact_text(line) == (
         f"GET http://127.0.0.1:5/r?Signature={M} -> 200 headers={{'x-api-key': '{M}'}}")
+
+
+def test_redact_inputs_for_the_history() -> None:
+    """What the engine stores as JobSpec.inputs: URLs redacted, paths kept, order kept."""
+    inputs = {"person": ["/home/me/p.jpg"],
+              "garment": ["https://u:p@cdn.example/g1.png?sig=abc&w=1", "C:\\g2.png",
+                          "https://cdn.example/g3.png"]}
+    assert redact_inputs(inputs) == {
+        "person": ["/home/me/p.jpg"],
+        "garment": [f"https://{M}@cdn.example/g1.png?sig={M}&w=1", "C:\\g2.png",
+                    "https://cdn.example/g3.png"]}
+    assert inputs["garment"][0].startswith("https://u:p@")  # the caller's copy is untouched
+    assert redact_inputs({}) == {}
