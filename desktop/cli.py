@@ -34,11 +34,11 @@ from desktop.core.model import (
     JobSpec,
     JobState,
 )
+from desktop.core.redaction import redact_inputs
 from desktop.core.store import HistoryError, JobFilter
 from desktop.logs import setup_logging, teardown_logging
 from desktop.providers.base import ProviderError
 from desktop.providers.registry import PROVIDER_CLASSES, provider_class
-from desktop.secrets import KeySource
 from desktop.services import Services
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,8 @@ def job_to_json(services: Services, job: Job, out_paths: dict[int, Path] | None 
         "created_at": _iso(job.created_at),
         "finished_at": _iso(job.finished_at),
         "params": job.spec.params,
-        "inputs": job.spec.inputs,
+        # A URL input may carry user info or a signed link's token: never printed as given.
+        "inputs": redact_inputs(job.spec.inputs),
         "note": job.note,
         "favorite": job.favorite,
         "may_be_charged": job.may_be_charged and _charges(job.provider),
@@ -224,7 +225,7 @@ def _print_job(services: Services, job: Job, out_paths: dict[int, Path] | None =
     if job.spec.params:
         print("  params:     " + ", ".join(f"{k}={json.dumps(v, default=str)}"
                                           for k, v in job.spec.params.items()))
-    for role, sources in job.spec.inputs.items():
+    for role, sources in data["inputs"].items():
         for src in sources:
             print(f"  {role + ':':<11} {src}")
     if job.note:
@@ -671,12 +672,16 @@ def cmd_keys(services: Services, args: argparse.Namespace, stdin: TextIO) -> int
         status = store.status(args.provider)
         print(f"{cls.title}: {'key present' if status.present else 'no key'}"
               f" ({status.source}). {status.message}")
-        if not status.keyring_available:
+        if not status.keyring_available and not status.refusal:
             print(f"Keyring backend: {status.backend} (not usable on this machine).")
         return EXIT_OK
+    env = store.env_override(args.provider)
     if args.action == "delete":
         removed = store.delete(args.provider)
         print(f"{cls.title}: key removed." if removed else f"{cls.title}: no stored key.")
+        if env:
+            print(f"{cls.title}: {env} is still set in this environment, so Restyle keeps "
+                  "using that key until you unset it.")
         return EXIT_OK
     if stdin.isatty():
         key = getpass.getpass(f"API key for {cls.title} (input hidden): ")
@@ -686,12 +691,11 @@ def cmd_keys(services: Services, args: argparse.Namespace, stdin: TextIO) -> int
     if not key:
         raise CliError("No key given on standard input; nothing was stored.", EXIT_USAGE)
     status = store.set(args.provider, key)
-    if status.source == KeySource.SESSION:
-        raise CliError(
-            f"{status.message} A key set from the command line would be lost at once: set "
-            f"RESTYLE_{args.provider.upper()}_API_KEY in your environment instead.",
-            EXIT_SETUP,
-        )
+    if not status.keyring_available:  # kept for this process only, which ends now
+        advice = ("" if env else f" Set RESTYLE_{args.provider.upper()}_API_KEY in your "
+                  "environment instead.")
+        raise CliError(f"{status.message} A key set from the command line would be lost at "
+                       f"once: nothing was stored.{advice}", EXIT_SETUP)
     print(f"{cls.title}: {status.message}")
     return EXIT_OK
 

@@ -19,6 +19,7 @@ import platformdirs
 from desktop.core.engine import EnginePolicy
 from desktop.core.files import atomic_write
 from desktop.core.limits import Limits
+from desktop.core.permissions import FILE_MODE, private_dir, tighten
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,28 @@ class Paths:
     def log_file(self) -> Path:
         return self.log_dir / "restyle.log"
 
+    def own_dirs(self) -> tuple[Path, ...]:
+        """Restyle's own folders (not their parents, not a RESTYLE_HOME folder itself)."""
+        return (self.config_dir, self.data_dir, self.log_dir, self.cache_dir, self.assets_dir)
+
+    def own_files(self) -> list[Path]:
+        """Restyle's own files that exist now: settings, window state, history, logs."""
+        names = [self.settings_file, self.settings_file.with_suffix(".damaged.json"),
+                 self.config_dir / "window.ini", self.database,
+                 self.database.with_name(self.database.name + "-wal"),
+                 self.database.with_name(self.database.name + "-shm")]
+        logs = sorted(self.log_dir.glob(self.log_file.name + "*")) if self.log_dir.is_dir() else []
+        return [p for p in (*names, *logs) if p.is_file()]
+
     def ensure(self) -> None:
-        for d in (self.config_dir, self.data_dir, self.log_dir, self.cache_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the folders private to the user (0700) and tighten Restyle's own files that
+        an older version or another tool left group- or world-readable (see
+        desktop.core.permissions). Files written later are created 0600 where they are made:
+        settings by atomic_write, the history by History, logs by the log handler."""
+        for d in self.own_dirs():
+            private_dir(d)
+        for f in self.own_files():
+            tighten(f, FILE_MODE)
 
 
 def resolve_paths(home: str | os.PathLike[str] | None = None) -> Paths:

@@ -6,11 +6,22 @@ import logging
 import logging.handlers
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
+from desktop.core.permissions import private_dir, private_file
 from desktop.core.redaction import redact_text
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOGGER_NAMES = ("desktop", "restyle")
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file, the fresh one after each rollover too, is created
+    readable by the user only (0600) before the handler opens it."""
+
+    def _open(self) -> TextIO:
+        private_file(Path(self.baseFilename))
+        return super()._open()
 
 
 class RedactingFormatter(logging.Formatter):
@@ -33,8 +44,8 @@ def setup_logging(log_file: Path, *, level: int = logging.INFO,
                   stderr_level: int | None = None) -> LogSetup:
     """Attach a rotating, redacting file handler (1 MB x 5) to the `desktop` and `restyle`
     loggers; optionally also log to stderr at `stderr_level`."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    file_handler = logging.handlers.RotatingFileHandler(
+    private_dir(log_file.parent)
+    file_handler = PrivateRotatingFileHandler(
         log_file, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
     )
     file_handler.setFormatter(RedactingFormatter(LOG_FORMAT))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Sequence
@@ -59,3 +60,34 @@ def remote_provider(cls: type[P], base: str | None, key: str | None, *,
     timeouts = Timeouts(connect=2, read=read, write=5, pool=2, transfer_read=read,
                         transfer_write=5)
     return cls(base, lambda: key, timeouts=timeouts, sleep=sleeps or Sleeps(), **kw)
+
+
+#: What a careless provider might echo back: the key, a token pair and a signed link.
+LEAKED_TOKEN = "TOK-SECRET-4411"
+LEAKED_SIGNATURE = "SIG-SECRET-8822"
+
+
+def leaky_words(key: str) -> str:
+    """A provider sentence that carries the key, a `token=` pair and a signed URL."""
+    return (f"Done for key {key}; token={LEAKED_TOKEN} - see "
+            f"https://cdn.example/r.png?X-Amz-Signature={LEAKED_SIGNATURE}&w=1")
+
+
+def assert_no_secret(text: str | None, key: str) -> None:
+    """None of what `leaky_words` carries is left in `text`."""
+    for secret in (key, LEAKED_TOKEN, LEAKED_SIGNATURE):
+        assert secret not in (text or ""), text
+
+
+def assert_request_log_is_clean(records: list[logging.LogRecord], key: str,
+                                submit_path: str) -> None:
+    """The HTTP layer logged the submit and the polls at DEBUG (so the check below looked at
+    something), each with its auth header masked, and no record holds the key."""
+    lines = [r.getMessage() for r in records
+             if r.name == "restyle.http" and r.levelno == logging.DEBUG]
+    assert any(line.startswith("POST ") and submit_path in line for line in lines), lines
+    assert any(line.startswith("GET ") for line in lines), lines
+    sent = [line for line in lines if " -> " in line and "headers=" in line]
+    assert sent and all("[REDACTED]" in line for line in sent if submit_path in line), sent
+    for line in lines:
+        assert key not in line, line

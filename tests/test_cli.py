@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+import keyring
 import pytest
 from PIL import Image
 
@@ -402,3 +403,89 @@ def test_cost_is_shown_before_a_paid_run(home: Path, tmp_path: Path,
     assert code == 0, err
     assert "This run costs 20 credits at FitInView." in err
     assert "succeeded" in out and "cost:       20 credits" in out
+
+
+def test_keys_set_and_delete_say_the_environment_variable_wins(
+        home: Path, keyed: FakeBackend, memory_keyring: MemoryKeyring,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_API_KEY", "env-key-777")
+    code, out, _ = run_cli(capsys, "keys", "set", "--provider", "keyedfake",
+                           stdin="kf-STORED-999\n")
+    assert code == 0 and memory_keyring.passwords == {("restyle", "keyedfake"): "kf-STORED-999"}
+    assert out == ("Keyed Fake: Stored in the system keyring (service 'restyle', entry "
+                   "'keyedfake'). The environment variable RESTYLE_KEYEDFAKE_API_KEY is set, so "
+                   "its key is used instead while it is set.\n")
+    code, out, _ = run_cli(capsys, "keys", "status", "--provider", "keyedfake")
+    assert "(environment)" in out and "RESTYLE_KEYEDFAKE_API_KEY" in out
+    code, out, _ = run_cli(capsys, "keys", "delete", "--provider", "keyedfake")
+    assert code == 0 and memory_keyring.passwords == {}
+    assert out.splitlines() == [
+        "Keyed Fake: key removed.",
+        "Keyed Fake: RESTYLE_KEYEDFAKE_API_KEY is still set in this environment, so Restyle "
+        "keeps using that key until you unset it."]
+    monkeypatch.delenv("RESTYLE_KEYEDFAKE_API_KEY")
+    code, out, _ = run_cli(capsys, "keys", "delete", "--provider", "keyedfake")
+    assert out == "Keyed Fake: no stored key.\n"
+    assert "env-key-777" not in out and "kf-STORED" not in out
+
+
+def test_keys_set_refuses_a_plaintext_keyring(home: Path, tmp_path: Path, keyed: FakeBackend,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring_pass.cfg")  # type: ignore[misc]
+    keyring.set_keyring(backend)
+    code, out, err = run_cli(capsys, "keys", "set", "--provider", "keyedfake",
+                             stdin="kf-PLAIN-555\n")
+    assert code == 3 and out == "" and "stores keys unencrypted" in err
+    assert "RESTYLE_KEYEDFAKE_API_KEY" in err and "system keyring (" not in err
+    assert not (tmp_path / "keyring_pass.cfg").exists()
+    code, out, _ = run_cli(capsys, "keys", "status", "--provider", "keyedfake")
+    assert "stores keys unencrypted" in out and "Restyle does not use it" in out
+
+
+def test_url_credentials_and_tokens_are_never_printed_or_logged(
+        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A signed input URL with user info: downloaded as given, shown redacted in the run's
+    output, `show`, `--json` and the verbose log, and kept out of the log file."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "www"
+    served.mkdir()
+    make_image(served / "shirt.png")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # the server's own log
+            pass
+
+    handler = functools.partial(Quiet, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    url = (f"http://alice:PW-SECRET-61@{host}/shirt.png?w=512&token=TOK-SECRET-62"
+           "&X-Amz-Signature=SIG-SECRET-63")
+    shown = (f"http://[REDACTED]@{host}/shirt.png?w=512&token=[REDACTED]"
+             "&X-Amz-Signature=[REDACTED]")
+    secrets = ("PW-SECRET-61", "TOK-SECRET-62", "SIG-SECRET-63")
+    try:
+        code, out, err = run_cli(capsys, "-v", "run", "--provider", "local", "--task",
+                                 "upscale", "--image", url, "--json")
+        assert code == 0, err
+        data = json.loads(out)
+        assert data["inputs"] == {"image": [shown]}
+        code, out2, err2 = run_cli(capsys, "-v", "show", data["id"])
+        assert code == 0 and f"image:      {shown}" in out2
+        code, out3, _ = run_cli(capsys, "show", data["id"], "--json")
+        assert json.loads(out3)["inputs"] == {"image": [shown]}
+    finally:
+        server.shutdown()
+        server.server_close()
+    log_text = (home / "logs" / "restyle.log").read_text(encoding="utf-8")
+    assert f"GET http://{host}/shirt.png?… -> 200" in err  # the download, logged at DEBUG
+    for text in (out, err, out2, err2, out3, log_text):
+        for secret in secrets:
+            assert secret not in text

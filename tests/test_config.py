@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from desktop.config import ProviderSettings, Settings, load_settings, resolve_paths, save_settings
+from tests.conftest import MemoryKeyring
 
 
 def test_restyle_home_puts_everything_in_one_folder(home: Path) -> None:
@@ -67,3 +69,32 @@ def test_sample_inputs_ship_with_the_source() -> None:
         for path in paths:
             with Image.open(path) as img:
                 assert min(img.size) >= 512
+
+
+def test_settings_never_hold_a_key(home: Path, memory_keyring: MemoryKeyring,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys live in the keyring or the environment; the settings round trip the window makes
+    (read a provider's settings, change them, save) carries neither into settings.json."""
+    from desktop.secrets import SecretStore
+    from desktop.services import Services
+
+    monkeypatch.setenv("RESTYLE_TRYONAPI_API_KEY", "tk-ENV-SECRET-31")
+    services = Services.open(secrets=SecretStore())
+    try:
+        services.secrets.set("fitinview", "fk-KEYRING-SECRET-32")
+        settings = services.settings
+        for pid in services.provider_ids():
+            current = settings.provider(pid)
+            settings = settings.with_provider(pid, replace(current, concurrency=3))
+        save_settings(services.paths, settings)
+        assert load_settings(services.paths) == settings
+    finally:
+        services.close()
+    # The key is where it belongs ...
+    assert memory_keyring.passwords == {("restyle", "fitinview"): "fk-KEYRING-SECRET-32"}
+    # ... and in no file Restyle wrote: settings, history, anything under RESTYLE_HOME.
+    text = services.paths.settings_file.read_text(encoding="utf-8")
+    assert '"concurrency": 3' in text
+    for path in [p for p in home.rglob("*") if p.is_file()]:
+        data = path.read_bytes()
+        assert b"tk-ENV-SECRET-31" not in data and b"fk-KEYRING-SECRET-32" not in data, path

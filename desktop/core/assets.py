@@ -15,6 +15,7 @@ from pathlib import Path
 from desktop.core import imaging
 from desktop.core.files import atomic_write
 from desktop.core.model import Asset
+from desktop.core.permissions import private_dir
 
 _EXTENSIONS = {
     "image/png": "png",
@@ -42,8 +43,7 @@ def sha256_hex(data: bytes) -> str:
 
 class AssetStore:
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(root)
 
     def path_for(self, sha256: str, mime: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.{extension_for(mime)}"

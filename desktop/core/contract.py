@@ -18,12 +18,16 @@ from enum import StrEnum
 from typing import Any, Self
 
 from desktop.core.model import ErrorCode, OutputKind, TaskSpec
+from desktop.core.redaction import redact_text
 
 
 class ProviderError(Exception):
     """A failure mapped into the common taxonomy, with the provider's own code kept.
 
-    `message` is a sentence for the user (what failed, why, what to do); it never contains a key.
+    `message` is a sentence for the user (what failed, why, what to do); it never contains a key:
+    adapters quote providers' own words through `clip`, and the message and provider code are
+    redacted here once more, so no adapter can hand a key or a signed link to a log line, the
+    history or the screen by forgetting to.
     `retry_after` is the provider's requested wait in seconds, when it gave one.
     `unknown_outcome` is True when a request may have reached the provider and had an effect
     we could not observe (read timeout, dropped connection after sending).
@@ -39,10 +43,11 @@ class ProviderError(Exception):
         retry_after: float | None = None,
         unknown_outcome: bool = False,
     ) -> None:
+        message = redact_text(message)
         super().__init__(message)
         self.code = code
         self.message = message
-        self.provider_code = provider_code
+        self.provider_code = redact_text(provider_code) if provider_code else provider_code
         self.http_status = http_status
         self.retry_after = retry_after
         self.unknown_outcome = unknown_outcome
@@ -149,7 +154,11 @@ class RemoteStatus:
     #: Seconds the provider suggests before the next poll (Retry-After, an eta, ...).
     poll_after: float | None = None
     cost_credits: float | None = None
+    #: A line for the user; often the provider's own words, so it is redacted on the way in.
     message: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", redact_text(self.message))
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,9 @@ class AccountInfo:
     details: dict[str, Any] = field(default_factory=dict)
     purchase_url: str | None = None
     message: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", redact_text(self.message))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -28,6 +28,7 @@ from desktop.core.model import (
     Output,
     OutputKind,
 )
+from desktop.core.permissions import FILE_MODE, private_file, tighten
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the first schema.
@@ -166,6 +167,10 @@ class History:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 before SQLite opens it: SQLite gives -wal and -shm the same mode.
+        private_file(path)
+        for leftover in ("-wal", "-shm"):
+            tighten(path.with_name(path.name + leftover), FILE_MODE)
         self.path = path
         self._lock = threading.RLock()
         try:

@@ -504,11 +504,12 @@ class FitInViewProvider(RemoteProvider):
         """A failed job as a ProviderError. The document lists no job error codes, so the
         provider's code and message are kept as they are under JOB_FAILED."""
         why = remote.error_message or "no reason given"
-        code = f" [{remote.error_code}]" if remote.error_code else ""
+        pcode = clip(remote.error_code, 64) if remote.error_code else None
+        code = f" [{pcode}]" if pcode else ""
         return ProviderError(
             ErrorCode.JOB_FAILED,
             f"{self.title} could not make the try-on: {clip(why)}{code}.",
-            provider_code=remote.error_code,
+            provider_code=pcode,
         )
 
     async def fetch(self, output: RemoteOutput) -> bytes:

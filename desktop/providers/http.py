@@ -51,7 +51,13 @@ import httpx
 from desktop import __version__
 from desktop.core.humanize import human_bytes, human_duration
 from desktop.core.model import ErrorCode
-from desktop.core.redaction import redact_headers, redact_mapping, redact_text, register_secret
+from desktop.core.redaction import (
+    redact_headers,
+    redact_mapping,
+    redact_text,
+    redact_url,
+    register_secret,
+)
 from desktop.providers.base import ProviderError
 
 log = logging.getLogger("restyle.http")
@@ -216,8 +222,9 @@ def clip(text: str, limit: int = MESSAGE_CAP) -> str:
 
 
 def display_url(url: httpx.URL | str) -> str:
-    """A URL fit for messages and logs: no user info, no query values (signed links carry
-    tokens there), path capped."""
+    """A URL fit for messages and logs: no user info, no query at all (signed links carry
+    tokens there), path capped. Stricter than `redact_url`, which keeps the query's harmless
+    parameters: a request log names the endpoint, its parameters are not needed there."""
     parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
     path = parsed.path if len(parsed.path) <= 80 else parsed.path[:79] + "…"
     query = "?…" if parsed.query else ""
@@ -1100,7 +1107,8 @@ class UrlSourceLoader(_HttpBase):
         except httpx.InvalidURL:
             raise ProviderError(
                 ErrorCode.INVALID_INPUT,
-                f"Could not download {clip(url, 100)}: it is not a valid http(s) address.",
+                f"Could not download {clip(redact_url(url), 100)}: it is not a valid http(s) "
+                "address.",
             ) from None
         shown = display_url(target)
 

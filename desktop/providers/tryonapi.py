@@ -279,8 +279,9 @@ class TryonApiProvider(RemoteProvider):
         # fallback for fetch().
         output = RemoteOutput(url=url, data=data, mime=mime, label="Try-on",
                               extra={"job_id": job_id})
+        message = _text(body.get("message"))
         return RemoteStatus(RemoteState.SUCCEEDED, progress=1.0, outputs=(output,),
-                            message=_text(body.get("message")) or "")
+                            message=clip(message) if message else "")
 
     async def fetch(self, output: RemoteOutput) -> bytes:
         if output.data:

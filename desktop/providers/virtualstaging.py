@@ -42,7 +42,7 @@ from desktop.providers.base import (
     RemoteState,
     RemoteStatus,
 )
-from desktop.providers.http import ApiClient, Auth
+from desktop.providers.http import ApiClient, Auth, clip
 from desktop.providers.remote import ClientOptions, RemoteProvider
 
 log = logging.getLogger("restyle.providers.virtualstaging")
@@ -413,7 +413,7 @@ class VirtualStagingProvider(RemoteProvider):
                 else ErrorCode.JOB_FAILED)
         what = "The variation" if total == 1 else f"All {total} variations"
         return ProviderError(code, f"{what} failed at {self.title}: {reason}",
-                             provider_code=str(variation.get("status") or "error"))
+                             provider_code=clip(str(variation.get("status") or "error"), 64))
 
     def _eta_wait(self, etas: Sequence[Any]) -> float | None:
         """Seconds until the earliest future eta (epoch ms), bounded; None without one."""
@@ -723,13 +723,14 @@ def _variation_reason(variation: Mapping[str, Any]) -> str:
         if isinstance(value, Mapping):
             value = value.get("message")
         if isinstance(value, str) and value.strip():
-            return value.strip().rstrip(".")
+            return clip(value).rstrip(".")
     return "no reason given"
 
 
 def _message(answer: Any, default: str) -> str:
+    """The service's own confirmation, redacted and capped (it may echo what it was sent)."""
     if isinstance(answer, Mapping) and isinstance(answer.get("message"), str):
-        return answer["message"]
+        return clip(answer["message"]) or default
     return default
 
 

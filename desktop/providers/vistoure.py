@@ -719,6 +719,7 @@ def _credits(exc: ProviderError) -> ProviderError:
 def _run_refused(title: str, error: Any) -> ProviderError:
     code, message = _error_parts(error)
     said = clip(message or code or "no reason given")
+    code = clip(code, 64) if code else None
     if _is_credits(code, message):
         return ProviderError(ErrorCode.INSUFFICIENT_CREDITS,
                              f"{title} says the account has too few tokens for this run "
@@ -741,12 +742,13 @@ def run_error(body: Mapping[str, Any]) -> ProviderError:
         ncode, nmessage = _error_parts(node.get("error"))
         code, message = code or ncode, message or nmessage
         tool = _text(node.get("model_name"))
-        where = f" in node {name}" + (f" ({tool})" if tool else "")
+        where = f" in node {clip(name, 60)}" + (f" ({clip(tool, 60)})" if tool else "")
     if _is_credits(code, message):
         return ProviderError(
             ErrorCode.INSUFFICIENT_CREDITS,
             f"VistoureAI stopped the run{where}: the account has too few tokens. Top up the "
-            "account, then try again.", provider_code=code or INSUFFICIENT_TOKENS)
+            "account, then try again.",
+            provider_code=clip(code, 64) if code else INSUFFICIENT_TOKENS)
     sentence = f"VistoureAI reported that the run failed{where}"
     if code:
         sentence += f" (code {clip(code, 64)})"

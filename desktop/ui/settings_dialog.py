@@ -652,6 +652,9 @@ class SettingsDialog(QDialog):
         backend = backend_label(status.backend)
         if status.source == KeySource.KEYRING:
             return f"Stored in the system keyring ({backend})."
+        if status.refusal:  # e.g. a plaintext file backend: say which, and that we refuse it
+            why = status.refusal[:1].upper() + status.refusal[1:]
+            return f"{why}: a key you enter lasts this session only."
         if not status.keyring_available:
             return SESSION_ONLY_TEXT
         if status.source == KeySource.SESSION:

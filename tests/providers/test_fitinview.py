@@ -41,7 +41,14 @@ from desktop.providers.http import UrlSourceLoader
 from tests.emulators.fitinview import JOB_ERROR_CODES, FitInViewEmulator
 from tests.emulators.kit import Fault, derive_image, serve
 from tests.fakes import png_bytes
-from tests.support import Sleeps, remote_provider, run
+from tests.support import (
+    LEAKED_TOKEN,
+    Sleeps,
+    assert_no_secret,
+    leaky_words,
+    remote_provider,
+    run,
+)
 
 KEY = FitInViewEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -781,3 +788,32 @@ def test_cli_run_writes_a_real_output(home: Path, tmp_path: Path,
         METADATA_JOB_KEY: data["id"]}
     assert account_code == 0 and account["credits"] == 1000 - 12
     assert account["purchase_url"] == DEFAULT_PURCHASE_URL
+
+
+def test_provider_words_never_carry_the_key_or_tokens() -> None:
+    """A failed job's code and message and a refused submit's body are redacted: the key, a
+    `token=` pair and a signed link never reach a RemoteStatus or ProviderError."""
+    key = "fiv_live_LEAK_0002"
+    said = leaky_words(key)
+    emu = FitInViewEmulator(api_key=key, job_delay=0.0)
+    emu.inject(Fault("status", "POST", SUBMIT, status=400,
+                     body={"error": {"code": f"bad {key}", "message": said}}))
+    emu.fail_next(f"token={LEAKED_TOKEN}", said)
+
+    async def main() -> tuple[ProviderError, RemoteStatus]:
+        p = provider(base, key)
+        try:
+            with pytest.raises(ProviderError) as refused:
+                await p.submit(job("local-1"))
+            return refused.value, await until_done(p, await p.submit(job("local-2")))
+        finally:
+            await p.aclose()
+
+    with serve(emu) as base:
+        refused, failed = run(main())
+    assert refused.code == ErrorCode.INVALID_INPUT and "Done for key [REDACTED]" in refused.message
+    assert failed.state == RemoteState.FAILED and failed.error is not None
+    assert "Done for key [REDACTED]" in failed.error.message
+    for text in (refused.message, refused.provider_code, failed.message, failed.error.message,
+                 failed.error.provider_code):
+        assert_no_secret(text, key)

@@ -36,7 +36,15 @@ from tests.emulators.kit import Fault, derive_image, serve
 from tests.emulators.tryonapi import ERROR_CODES as EMU_CODES
 from tests.emulators.tryonapi import TryonApiEmulator, parse_multipart
 from tests.fakes import png_bytes
-from tests.support import Sleeps, remote_provider, run
+from tests.support import (
+    LEAKED_TOKEN,
+    Sleeps,
+    assert_no_secret,
+    assert_request_log_is_clean,
+    leaky_words,
+    remote_provider,
+    run,
+)
 
 KEY = TryonApiEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -522,6 +530,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     emu = TryonApiEmulator(job_delay=0.05)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="restyle.http")
     with serve(emu) as base:
         done = engine_run(tmp_path, emu, base)
     assert done.state == JobState.SUCCEEDED, done.error
@@ -531,6 +540,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
     stored = AssetStore(tmp_path / "assets").path_for(output.sha256, output.mime).read_bytes()
     assert stored == derive_image([PERSON, GARMENT], done.remote_id)
     assert (output.width, output.height) == (96, 128)
+    assert_request_log_is_clean(caplog.records, KEY, SUBMIT)
     assert KEY not in caplog.text
     for path in tmp_path.rglob("*"):
         if path.is_file():
@@ -607,3 +617,43 @@ def test_cli_run_writes_a_real_output(home: Path, tmp_path: Path,
     with Image.open(path) as img:
         assert img.size == (96, 128)
     assert KEY not in out
+
+
+def test_provider_words_never_carry_the_key_or_tokens() -> None:
+    """Every message TryonAPI's words reach (waiting, completed, failed, refused) is redacted:
+    the key, a `token=` pair and a signed link never reach a RemoteStatus or ProviderError."""
+    import base64
+
+    key = "tk-LEAK-KEY-0001"
+    said = leaky_words(key)
+    emu = TryonApiEmulator(api_key=key, job_delay=0.0)
+    done_body = {"jobId": "j1", "status": "completed", "message": said,
+                 "imageBase64": base64.b64encode(PERSON).decode("ascii")}
+    emu.inject(
+        Fault("status", "GET", STATUS, status=200,
+              body={"jobId": "j1", "status": "processing", "message": said}),
+        Fault("status", "GET", STATUS, status=200, body=done_body),
+        Fault("status", "POST", SUBMIT, status=400, body={"error": said, "errorCode": said}),
+    )
+    emu.fail_next(f"token={LEAKED_TOKEN}", said)
+
+    async def main() -> tuple[Any, Any, ProviderError, Any]:
+        p = provider(base, key)
+        try:
+            ref = RemoteRef("j1", data={"status_url": f"{STATUS}j1"})
+            waiting, done = await p.poll(ref), await p.poll(ref)
+            with pytest.raises(ProviderError) as refused:
+                await p.submit(job())
+            failed = await until_done(p, await p.submit(job()))
+            return waiting, done, refused.value, failed
+        finally:
+            await p.aclose()
+
+    with serve(emu) as base:
+        waiting, done, refused, failed = run(main())
+    assert waiting.state == RemoteState.RUNNING and "Done for key [REDACTED]" in waiting.message
+    assert done.state == RemoteState.SUCCEEDED and "Done for key [REDACTED]" in done.message
+    assert failed.state == RemoteState.FAILED and failed.error is not None
+    for text in (waiting.message, done.message, refused.message, refused.provider_code,
+                 failed.error.message, failed.error.provider_code):
+        assert_no_secret(text, key)

@@ -36,6 +36,7 @@ from desktop.providers.virtualstaging import (
 from tests.emulators.kit import Fault, serve
 from tests.emulators.virtualstaging import VirtualStagingEmulator
 from tests.fakes import png_bytes
+from tests.support import assert_no_secret, leaky_words
 
 T = TypeVar("T")
 KEY = "vsai-SECRET-key-123"
@@ -617,3 +618,35 @@ def test_cli_run_writes_every_variation(home: Path, tmp_path: Path,
         assert Path(output["path"]).parent == out_dir
     body = emu.requests_to("POST", "/renders")[0].json()
     assert body["config"]["add_furniture"]["style"] == "farmhouse"
+
+
+def test_provider_words_never_carry_the_key_or_tokens() -> None:
+    """A failed variation's words (in a partial success and in a failure), a refused render
+    and a webhook confirmation are redacted: the key, a `token=` pair and a signed link never
+    reach a RemoteStatus, a ProviderError or a returned message."""
+    key = "vsai-LEAK-0005"
+    said = leaky_words(key)
+    leaky = VirtualStagingEmulator(api_key=key, job_delay=0.05, prefix="/v2")
+    leaky.inject(
+        Fault("status", "POST", "/v2/renders", status=400, body={"message": said}),
+        Fault("status", "POST", "/v2/user/webhook-secret", status=200, body={"message": said}),
+    )
+    leaky.fail_next(said)  # one of the two variations
+
+    async def go(p: VirtualStagingProvider) -> tuple[ProviderError, Any, Any, str]:
+        with pytest.raises(ProviderError) as refused:
+            await p.submit(job({"variation_count": 1}))
+        partial = await until_done(p, await p.submit(job({"variation_count": 2})))
+        leaky.fail_next(said)  # the only variation
+        failed = await until_done(p, await p.submit(job({"variation_count": 1})))
+        return refused.value, partial, failed, await p.set_webhook_secret("hook_1")
+
+    with serve(leaky) as root:
+        refused, partial, failed, confirmed = run(make(root + "/v2", key), go)
+    assert partial.state == RemoteState.SUCCEEDED and "Done for key [REDACTED]" in partial.message
+    assert failed.state == RemoteState.FAILED and failed.error is not None
+    assert "Done for key [REDACTED]" in failed.error.message
+    assert "Done for key [REDACTED]" in confirmed
+    for text in (refused.message, refused.provider_code, partial.message, failed.error.message,
+                 failed.error.provider_code, confirmed):
+        assert_no_secret(text, key)

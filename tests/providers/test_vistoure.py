@@ -51,7 +51,15 @@ from tests.emulators.kit import Fault, serve
 from tests.emulators.vistoure import TOOLS as EMU_TOOLS
 from tests.emulators.vistoure import VistoureEmulator, expected_output
 from tests.fakes import png_bytes
-from tests.support import Sleeps, remote_provider, run
+from tests.support import (
+    LEAKED_TOKEN,
+    Sleeps,
+    assert_no_secret,
+    assert_request_log_is_clean,
+    leaky_words,
+    remote_provider,
+    run,
+)
 
 KEY = VistoureEmulator.default_key
 PERSON = png_bytes((200, 150, 120), (96, 128))
@@ -725,6 +733,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     emu = VistoureEmulator(job_delay=0.05)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="restyle.http")
     with serve(emu) as base:
         done = engine_run(tmp_path, base)
     assert done.state == JobState.SUCCEEDED, done.error
@@ -733,6 +742,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
     stored = AssetStore(tmp_path / "assets").path_for(output.sha256, output.mime).read_bytes()
     assert stored == expected_output(done.remote_id, "virtual_tryon", [PERSON, GARMENT])
     assert (output.width, output.height, output.label) == (96, 128, "result_image")
+    assert_request_log_is_clean(caplog.records, KEY, RUN)
     assert KEY not in caplog.text
     for path in tmp_path.rglob("*"):
         if path.is_file():
@@ -857,3 +867,44 @@ def test_cli_runs_a_workflow_to_an_image_and_a_video_file(
     assert bad == 2, bad_out
     assert "needs: Vton_Node.garment_image" in json.loads(bad_out)["error"]["message"]
     assert len(emu.requests_to("POST", RUN)) == 1
+
+
+def test_provider_words_never_carry_the_key_or_tokens() -> None:
+    """Node names, tool names, progress words, a failed run's error and a refused run are
+    redacted: the key, a `token=` pair and a signed link never reach a RemoteStatus or
+    ProviderError."""
+    key = "vistoure-LEAK-0003"
+    said = leaky_words(key)
+    emu = VistoureEmulator(api_key=key, job_delay=0.0)
+    node = {"status": "running", "model_name": said, "error": None, "output": []}
+    emu.inject(
+        Fault("status", "POST", RUN, status=200,
+              body={"id": None, "error": {"code": f"bad {key}", "message": said}}),
+        Fault("status", "GET", STATUS, status=200,
+              body={"overall_status": "running", "nodes": {f"node {said}": node}}),
+        Fault("status", "GET", STATUS, status=200, body={
+            "overall_status": "failed",
+            "nodes": {f"Vton {key}": {**node, "status": "failed", "error": said}}}),
+    )
+    emu.fail_next(error={"code": f"token={LEAKED_TOKEN}", "message": said})
+
+    async def main() -> tuple[ProviderError, RemoteStatus, RemoteStatus, RemoteStatus]:
+        p = provider(base, key)
+        try:
+            with pytest.raises(ProviderError) as refused:
+                await p.submit(tryon_job())
+            ref = await p.submit(tryon_job())
+            running, node_failed = await p.poll(ref), await p.poll(ref)
+            return refused.value, running, node_failed, await until_done(p, ref)
+        finally:
+            await p.aclose()
+
+    with serve(emu) as base:
+        refused, running, node_failed, failed = run(main())
+    assert running.state == RemoteState.RUNNING and "[REDACTED]" in running.message
+    assert node_failed.error is not None and failed.error is not None
+    assert "Done for key [REDACTED]" in failed.error.message
+    for text in (refused.message, refused.provider_code, running.message,
+                 node_failed.error.message, node_failed.error.provider_code,
+                 failed.error.message, failed.error.provider_code):
+        assert_no_secret(text, key)

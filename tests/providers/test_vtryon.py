@@ -32,7 +32,15 @@ from desktop.providers.base import (
 from desktop.providers.vtryon import VtryonProvider, check_color_changes, extract_error
 from tests.emulators.kit import Fault, serve
 from tests.emulators.vtryon import SEED_MODEL_TASK_ID, SEED_POSE_ID, VtryonEmulator
-from tests.support import Sleeps, remote_provider, run
+from tests.support import (
+    LEAKED_TOKEN,
+    Sleeps,
+    assert_no_secret,
+    assert_request_log_is_clean,
+    leaky_words,
+    remote_provider,
+    run,
+)
 
 KEY = VtryonEmulator.default_key
 CREATE = "/v4/models/multipose-image-recolor/"
@@ -616,6 +624,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     emu = VtryonEmulator(job_delay=0.05)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="restyle.http")
     with serve(emu) as base:
         done = engine_run(tmp_path, emu, base)
     assert done.state == JobState.SUCCEEDED, done.error
@@ -625,6 +634,7 @@ def test_engine_runs_a_job_to_a_stored_result(tmp_path: Path,
     assert stored == emu.expected_result(done.remote_id)
     assert (output.width, output.height) == (96, 128)
     assert emu.requests_to("POST", CREATE)[0].json()["color_changes"] == CHANGES
+    assert_request_log_is_clean(caplog.records, KEY, CREATE)
     assert KEY not in caplog.text
     for path in tmp_path.rglob("*"):
         if path.is_file():
@@ -689,3 +699,32 @@ def test_cli_run_writes_a_real_output(home: Path, tmp_path: Path,
         assert img.size == (96, 128)
     assert emu.requests_to("POST", CREATE)[0].json()["image_quality"] == "4k"
     assert KEY not in out
+
+
+def test_provider_words_never_carry_the_key_or_tokens() -> None:
+    """A failed task's error and code and a refused create (Django REST framework's field
+    errors) are redacted: the key, a `token=` pair and a signed link never reach a
+    RemoteStatus or ProviderError."""
+    key = "vtryon-LEAK-0004"
+    said = leaky_words(key)
+    emu = VtryonEmulator(api_key=key, job_delay=0.0)
+    emu.inject(Fault("status", "POST", CREATE, status=400, body={"color_changes": [said]}))
+    emu.fail_next(said, f"token={LEAKED_TOKEN}")
+
+    async def main() -> tuple[ProviderError, Any]:
+        p = provider(base, key)
+        try:
+            with pytest.raises(ProviderError) as refused:
+                await p.submit(job(emu))
+            return refused.value, await until_done(p, await p.submit(job(emu)))
+        finally:
+            await p.aclose()
+
+    with serve(emu) as base:
+        refused, failed = run(main())
+    assert refused.code == ErrorCode.INVALID_INPUT and "Done for key [REDACTED]" in refused.message
+    assert failed.state == RemoteState.FAILED and failed.error is not None
+    assert "Done for key [REDACTED]" in failed.error.message
+    for text in (refused.message, refused.provider_code, failed.message, failed.error.message,
+                 failed.error.provider_code):
+        assert_no_secret(text, key)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
@@ -481,3 +482,27 @@ def test_backend_labels() -> None:
     assert backend_label("keyring.backends.Windows.WinVaultKeyring") == (
         "Windows Credential Locker")
     assert backend_label("tests.conftest.MemoryKeyring") == "MemoryKeyring"
+
+
+def test_a_plaintext_keyring_is_named_and_refused(
+        qtbot: QtBot, loop: asyncio.AbstractEventLoop, services: Services,
+        tmp_path: Path) -> None:
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring_pass.cfg")  # type: ignore[misc]
+    keyring.set_keyring(backend)
+    expected = (f"The keyring backend keyrings.alt.file.PlaintextKeyring stores keys unencrypted "
+                f"in {tmp_path / 'keyring_pass.cfg'}; Restyle does not use it: a key you enter "
+                "lasts this session only.")
+
+    async def body() -> None:
+        dialog = await opened(qtbot, services, initial_provider="fitinview")
+        assert dialog.pages["fitinview"].key_location.text() == expected
+        qtbot.keyClicks(dialog.pages["fitinview"].key_field, TYPED_KEY)
+        assert await dialog.save()
+        assert services.secrets.get("fitinview") == TYPED_KEY  # for this session
+        assert dialog.pages["fitinview"].key_location.text() == expected
+
+    run(loop, body())
+    assert not (tmp_path / "keyring_pass.cfg").exists()
