@@ -354,3 +354,29 @@ def test_events_say_the_engine_waits_for_a_submits_answer(env: Env) -> None:
 
     run(main())
     assert any("to confirm it received this job" in m for m in messages)
+
+
+def test_signed_input_urls_are_stored_masked_but_sent_whole(env: Env) -> None:
+    backend = FakeBackend()
+    url = "https://user:pw@cdn.example/in.png?X-Amz-Signature=deadbeef1234&size=2"
+
+    async def load(source: str) -> bytes:
+        assert source == url
+        return png_bytes((7, 7, 7))
+
+    async def main() -> Job:
+        engine = env.engine(backend, load_url=load)
+        job = await engine.run(env.spec().__class__(provider="fake", task="echo",
+                                                    inputs={"image": [url]}))
+        await engine.aclose()
+        return job
+
+    job = run(main())
+    assert job.state == JobState.SUCCEEDED
+    sent = backend.submits[0].inputs["image"][0]
+    assert sent.source_url == url  # the provider may fetch it itself
+    stored = job.spec.inputs["image"][0]
+    assert "deadbeef1234" not in stored and "pw@" not in stored and "cdn.example" in stored
+    raw = env.history.path.read_bytes() + (env.history.path.parent /
+                                           (env.history.path.name + "-wal")).read_bytes()
+    assert b"deadbeef1234" not in raw

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Coroutine, Iterable
@@ -28,6 +29,7 @@ from desktop.core.engine.outcomes import CancelRequested, JobEnded, NeedsAttenti
 from desktop.core.engine.preparing import PreparedSpec, rebuild_prepared
 from desktop.core.engine.submitting import SubmittingMixin
 from desktop.core.model import ErrorCode, InvalidInput, Job, JobError, JobSpec, JobState
+from desktop.core.redaction import redact_inputs
 from desktop.core.store import HistoryError, LeaseLost
 
 __all__ = ["JobEngine", "Observer", "ProviderFactory", "ResumeReport"]
@@ -75,8 +77,11 @@ class JobEngine(SubmittingMixin):
         provider = self.provider(prepared.spec.provider)
         task = provider.task(prepared.spec.task)
         now = self._clock()
+        # Input URLs may carry credentials or signed tokens: the history keeps them masked
+        # (the provider got the real URL through the prepared inputs).
+        spec = dataclasses.replace(prepared.spec, inputs=redact_inputs(prepared.spec.inputs))
         job = Job(
-            id=uuid.uuid4().hex, spec=prepared.spec, state=JobState.QUEUED, created_at=now,
+            id=uuid.uuid4().hex, spec=spec, state=JobState.QUEUED, created_at=now,
             updated_at=now, note=task.note if task else "",
         )
         job = await self._save(job)
