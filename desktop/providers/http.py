@@ -776,7 +776,16 @@ class ApiClient(_HttpBase):
                 return self._transport_failure(exc, url, kind, idempotent, repeatable)
             if response.is_success:
                 if expect_json and not _parse_json(response)[0]:
-                    raise self._malformed(response)
+                    error = self._malformed(response)
+                    if not idempotent:
+                        # A 2xx to a POST: the job was very likely created, its id unreadable.
+                        error = error.rephrased(
+                            error.code,
+                            f"{self.title} answered {_reason(response.status_code)} but the "
+                            "answer could not be read; it may have created the job. Check your "
+                            f"{self.title} account before sending it again.")
+                        error.unknown_outcome = True
+                    raise error
                 return response
             return self._status_failure(response, url, idempotent, repeatable)
 
@@ -1035,7 +1044,13 @@ class ApiClient(_HttpBase):
             return _Failure(error, retryable=False, wait=wait)
         retryable = status in (RETRY_STATUSES if repeatable else REJECTED_STATUSES)
         if not idempotent and status >= 500 and status not in REJECTED_STATUSES:
-            # A 500/502/504 after a POST was received does not prove nothing was created.
+            # A 500/502/504 after a POST was received does not prove nothing was created:
+            # never "try again later", which would invite a second paid job.
+            error = error.rephrased(
+                error.code,
+                f"{self.title} answered {_reason(status)} after receiving the request; it may "
+                f"have created the job. Check your {self.title} account before sending it "
+                "again.")
             error.unknown_outcome = True
         return _Failure(error, retryable=retryable, wait=wait)
 
@@ -1046,8 +1061,7 @@ class ApiClient(_HttpBase):
             pcode = self._provider_details(response)[0]
             return _Failure(ProviderError(
                 ErrorCode.RESULT_UNAVAILABLE,
-                f"The result link has expired or was removed ({_reason(status)}); run the job "
-                "again to get a new result.",
+                f"The result link has expired or was removed ({_reason(status)}).",
                 provider_code=pcode, http_status=status,
             ), retryable=False)
         return self._status_failure(response, url, True, True)

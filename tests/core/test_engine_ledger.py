@@ -277,3 +277,23 @@ def test_a_version_1_history_with_jobs_upgrades_and_its_jobs_resume(env: Env, tm
         return final
 
     assert run(main()).state == JobState.SUCCEEDED
+
+
+def test_adopting_orphans_leaves_jobs_that_need_attention_to_the_user(env: Env) -> None:
+    backend = FakeBackend(script=[RemoteStatus(RemoteState.SUCCEEDED)])
+    backend.jobs.update({"r1": 0, "r2": 0})
+    orphan = stored_running_job(env, None, None, "r1")
+    waiting = stored_running_job(env, None, None, "r2")
+    env.history.save_job(env.history.get(waiting.id).evolve(  # type: ignore[union-attr]
+        state=JobState.NEEDS_ATTENTION))
+
+    async def main() -> None:
+        engine = env.engine(backend)
+        report = await engine.resume(include_attention=False)
+        assert [j.id for j in report.resumed] == [orphan.id]
+        await engine.wait(orphan.id)
+        await engine.aclose()
+
+    run(main())
+    assert env.history.get(waiting.id).state == JobState.NEEDS_ATTENTION  # type: ignore[union-attr]
+    assert backend.polls == ["r1"]

@@ -357,6 +357,19 @@ def test_post_is_not_retried_on_500_without_idempotency_key() -> None:
     assert len(script.requests) == 1
     assert error.code == ErrorCode.PROVIDER_UNAVAILABLE
     assert error.unknown_outcome  # a 500 does not prove nothing was created
+    # Never "try again later": that invites a second paid job.
+    assert "may have created the job" in error.message and "try again" not in error.message
+    assert "HTTP 500" in error.message
+
+
+def test_unreadable_2xx_to_a_post_is_an_unknown_outcome_but_not_to_a_get() -> None:
+    broken = httpx.Response(200, content=b'{"id": ', headers={"content-type":
+                                                             "application/json"})
+    error = expect_error(make_client(Script(broken)), lambda c: c.post_json("/jobs", {"a": 1}))
+    assert error.unknown_outcome and "may have created the job" in error.message
+    error = expect_error(make_client(Script(broken, broken, broken, broken)),
+                         lambda c: c.get_json("/jobs/1"))
+    assert not error.unknown_outcome and "malformed" in error.message
 
 
 @pytest.mark.parametrize("code", [429, 503])

@@ -306,16 +306,21 @@ class JobEngine(SubmittingMixin):
         return job
 
     async def resume(self, job_ids: Iterable[str] | None = None, *,
-                     fresh_deadline: bool = False) -> ResumeReport:
+                     fresh_deadline: bool = False, include_attention: bool = True
+                     ) -> ResumeReport:
         """Pick up unfinished jobs from history (all, or those in `job_ids`). Jobs with a
         remote id are polled, never submitted again; a submit with an unknown outcome is
         looked up in the provider's job list where there is one; jobs another live process
         works on are left to it. `fresh_deadline` gives each a new deadline from now (a
-        user's Retry) instead of a short look past an expired one."""
+        user's Retry) instead of a short look past an expired one. Without
+        `include_attention`, jobs waiting in needs_attention stay as they are: a window
+        adopting the jobs of a Restyle that died uses that, and only a user retries them."""
         wanted = set(job_ids) if job_ids is not None else None
         report = ResumeReport()
         for job in await self._db(self.history.unfinished):
             if (wanted is not None and job.id not in wanted) or job.id in self._tasks:
+                continue
+            if not include_attention and job.state == JobState.NEEDS_ATTENTION:
                 continue
             claim = await self._db(self.ledger.claim, job.id)
             if not claim.ok:
