@@ -363,8 +363,10 @@ def test_post_is_not_retried_on_500_without_idempotency_key() -> None:
 
 
 def test_unreadable_2xx_to_a_post_is_an_unknown_outcome_but_not_to_a_get() -> None:
-    broken = httpx.Response(200, content=b'{"id": ', headers={"content-type":
-                                                             "application/json"})
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"id": ',
+                              headers={"content-type": "application/json"})
+
     error = expect_error(make_client(Script(broken)), lambda c: c.post_json("/jobs", {"a": 1}))
     assert error.unknown_outcome and "may have created the job" in error.message
     error = expect_error(make_client(Script(broken, broken, broken, broken)),
