@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from desktop.core.limits import Limits
+
+_LIMITS = Limits()
+
 
 @dataclass(frozen=True)
 class EnginePolicy:
@@ -25,6 +29,11 @@ class EnginePolicy:
     #: Backoff for transient poll failures: base * 2^n, capped.
     poll_backoff_base: float = 0.5
     poll_backoff_cap: float = 8.0
+    #: Pixels a result image may have (limits.result_max_megapixels).
+    result_max_pixels: int = _LIMITS.result_max_pixels
+    #: Pixels of a result that is checked by decoding it whole: WebP, AVIF, GIF, TIFF, BMP,
+    #: HEIF (limits.result_full_decode_max_megapixels).
+    result_full_decode_max_pixels: int = _LIMITS.result_full_decode_max_pixels
 
     def provider_limit(self, provider: str) -> int:
         return max(1, int(self.provider_limits.get(provider, self.default_provider_limit)))
