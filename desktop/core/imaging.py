@@ -6,11 +6,15 @@ Pillow settings, so several threads may call them at once. Every failure a user 
 raised as `ImageError` with a sentence that names the file and says what to do.
 
 Safety rules:
-- The pixel count is checked from the header before any pixel is decoded (`max_pixels`), and
-  Pillow's own decompression-bomb warning/error is turned into `ImageError` as a second line.
+- The pixel count is checked from the header before any pixel is decoded (`max_pixels`: the
+  input limit for inputs, limits.result_max_megapixels for results). Pillow's own global
+  decompression-bomb ceiling is bypassed (`_identify`), as it is below what providers return
+  and is process-wide; a bomb error raised inside an opener still becomes `ImageError`.
 - `ImageFile.LOAD_TRUNCATED_IMAGES` is never set: truncated files fail to decode and are
   reported as damaged.
-- Only the formats listed in `_PIL_FORMATS` are tried, so exotic decoders are never reached.
+- Only the formats listed in `_BASE_FORMATS` are tried, so exotic decoders are never reached.
+- A large result is never decoded at full size to be checked, thumbnailed or shown
+  (`verify_result`, `thumbnail`, `open_for_display`); only exports need every pixel.
 """
 
 from __future__ import annotations
@@ -680,8 +684,8 @@ def verify_result(data: bytes, name: str, *, max_pixels: int,
 
     - PNG: every chunk's CRC, the IEND marker, and the pixel stream inflated in pieces to its
       full length with a valid filter on every row (`desktop.core.png`): what a full decode
-      would refuse, in a few megabytes. 2 s and 60 MB for 16384 x 16384, where decoding takes
-      6 s and 1 GB.
+      would refuse, in a few megabytes. For 16384 x 16384: 1-2 s and under 10 MB, where
+      decoding takes 6 s and 1 GB.
     - JPEG: decoded at 1/8 scale (`draft`). libjpeg still reads every byte of the entropy-coded
       data, so a file cut anywhere, even just its end marker, fails as it does at full size.
     - Other formats (WebP, AVIF, GIF, TIFF, BMP, HEIF): decoded whole, up to
@@ -887,7 +891,7 @@ def thumbnail(data: bytes, name: str, *, size: int = 256,
 
     A large image is first reduced while it is decoded (see `_decode_reduced`) to at least
     twice the thumbnail, then resized with LANCZOS: a 268-megapixel PNG result needs about
-    60 MB instead of 1 GB.
+    50 MB instead of 1 to 2 GB.
     """
     if size < 1:
         raise ImageError(f"A thumbnail of {name} must be at least 1 pixel wide.")
