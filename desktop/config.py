@@ -160,6 +160,8 @@ class Settings:
                 for p in provider_ids
                 if (interval := self.provider(p).poll_interval) is not None
             },
+            result_max_pixels=self.limits.result_max_pixels,
+            result_full_decode_max_pixels=self.limits.result_full_decode_max_pixels,
         )
 
     def to_dict(self) -> dict[str, Any]:

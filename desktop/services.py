@@ -50,12 +50,15 @@ class Services:
              secrets: SecretStore | None = None) -> Services:
         paths = resolve_paths(home)
         paths.ensure()
+        settings = load_settings(paths)
+        limits = settings.limits
         return cls(
             paths=paths,
-            settings=load_settings(paths),
+            settings=settings,
             secrets=secrets or SecretStore(),
             history=History(paths.database),
-            assets=AssetStore(paths.assets_dir),
+            assets=AssetStore(paths.assets_dir, max_pixels=max(limits.result_max_pixels,
+                                                               limits.input_max_pixels)),
         )
 
     def provider_ids(self) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from desktop.core import imaging
 from desktop.core.files import atomic_write
+from desktop.core.limits import Limits
 from desktop.core.model import Asset
 from desktop.core.permissions import private_dir
 
@@ -42,8 +43,11 @@ def sha256_hex(data: bytes) -> str:
 
 
 class AssetStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_pixels: int = Limits().result_max_pixels) -> None:
+        """`max_pixels`: the largest image thumbnails are made of. Stored results were checked
+        against limits.result_max_megapixels on the way in, inputs against a lower limit."""
         self.root = private_dir(root)
+        self.max_pixels = max_pixels
 
     def path_for(self, sha256: str, mime: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.{extension_for(mime)}"
@@ -65,13 +69,14 @@ class AssetStore:
         return self.path_for(asset.sha256, asset.mime).exists()
 
     def thumbnail(self, asset: Asset, size: int = 256) -> Path:
-        """Path of a cached thumbnail no larger than size x size, made on first use."""
+        """Path of a cached thumbnail no larger than size x size, made on first use (a large
+        image is decoded reduced: see imaging.thumbnail)."""
         for ext in ("jpg", "png"):
             cached = self._thumb_path(asset.sha256, size, ext)
             if cached.exists():
                 return cached
         thumb = imaging.thumbnail(self.read(asset), self.path_for(asset.sha256, asset.mime).name,
-                                  size=size)
+                                  size=size, max_pixels=self.max_pixels)
         path = self._thumb_path(asset.sha256, size, extension_for(thumb.mime))
         atomic_write(path, thumb.data, fsync=False)  # a cache: losing it costs a re-render
         return path

@@ -9,12 +9,17 @@ from pathlib import Path
 
 from desktop.core import imaging
 from desktop.core.files import atomic_write
+from desktop.core.limits import Limits
 from desktop.core.model import InvalidInput, Job
 
 #: Export format name -> MIME type, in the order a format menu lists them.
 EXPORT_FORMATS: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 EXTENSIONS: dict[str, str] = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 DEFAULT_QUALITY = 92
+#: The most pixels a side each format can hold (PNG's limit is far beyond any result).
+MAX_SIDE: dict[str, int] = {"webp": 16383, "jpeg": 65535}
+
+_LIMITS = Limits()
 
 
 def format_for_path(path: Path, fallback: str = "png") -> str:
@@ -40,24 +45,53 @@ def _quality(quality: int) -> int:
     return quality
 
 
-def export_image(data: bytes, name: str, fmt: str, *, quality: int = DEFAULT_QUALITY) -> bytes:
-    """One result in the chosen format. PNG keeps transparency; JPEG flattens it on white."""
+def _fits(width: int, height: int, fmt: str) -> None:
+    """Refuse before encoding what the format cannot hold (WebP stops at 16383 px a side, and
+    a 4x upscale is 16384)."""
+    limit = MAX_SIDE.get(fmt)
+    if limit is not None and max(width, height) > limit:
+        raise InvalidInput(
+            f"A {fmt.upper()} image can be at most {limit} pixels a side and this one is "
+            f"{width}x{height}; export it as PNG."
+        )
+
+
+def export_image(data: bytes, name: str, fmt: str, *, quality: int = DEFAULT_QUALITY,
+                 max_pixels: int = _LIMITS.result_max_pixels) -> bytes:
+    """One result in the chosen format. PNG keeps transparency; JPEG flattens it on white.
+
+    `max_pixels` is the result limit (limits.result_max_megapixels): a result that was stored
+    can always be exported, however large."""
     mime = _mime(fmt)
     quality = _quality(quality)
     if imaging.sniff_mime(data) == mime and fmt == "png":
         return data  # lossless and already PNG: the provider's bytes, untouched
-    return imaging.encode(imaging.open_image(data, name), mime, quality=quality)
+    try:
+        img = imaging.open_image(data, name, max_pixels=max_pixels)
+        _fits(img.width, img.height, fmt)
+        return imaging.encode(img, mime, quality=quality)
+    except MemoryError:
+        raise InvalidInput(f"There is not enough memory to export {name} as {fmt.upper()}; "
+                           "close other programs or export it as PNG.") from None
 
 
 def export_side_by_side(before: bytes, after: bytes, fmt: str, *,
                         quality: int = DEFAULT_QUALITY,
-                        labels: tuple[str, str] = ("Before", "After")) -> bytes:
-    """Before | after as one image, both at the result's height, labelled."""
+                        labels: tuple[str, str] = ("Before", "After"),
+                        max_pixels: int = _LIMITS.result_max_pixels) -> bytes:
+    """Before | after as one image, both at the result's height, labelled. `max_pixels`
+    applies to both (the result limit: the before may be a provider's reference image)."""
     mime = _mime(fmt)
     quality = _quality(quality)
-    composite = imaging.side_by_side(imaging.open_image(before, "before"),
-                                     imaging.open_image(after, "after"), labels=labels)
-    return imaging.encode(composite, mime, quality=quality)
+    try:
+        composite = imaging.side_by_side(
+            imaging.open_image(before, "before", max_pixels=max_pixels),
+            imaging.open_image(after, "after", max_pixels=max_pixels), labels=labels)
+        _fits(composite.width, composite.height, fmt)
+        return imaging.encode(composite, mime, quality=quality)
+    except MemoryError:
+        raise InvalidInput("There is not enough memory to put this large result beside its "
+                           "before image; export the result alone.") from None
 
 
 def suggested_name(job: Job, position: int, fmt: str, *, suffix: str = "") -> str:

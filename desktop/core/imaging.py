@@ -6,11 +6,15 @@ Pillow settings, so several threads may call them at once. Every failure a user 
 raised as `ImageError` with a sentence that names the file and says what to do.
 
 Safety rules:
-- The pixel count is checked from the header before any pixel is decoded (`max_pixels`), and
-  Pillow's own decompression-bomb warning/error is turned into `ImageError` as a second line.
+- The pixel count is checked from the header before any pixel is decoded (`max_pixels`: the
+  input limit for inputs, limits.result_max_megapixels for results). Pillow's own global
+  decompression-bomb ceiling is bypassed (`_identify`), as it is below what providers return
+  and is process-wide; a bomb error raised inside an opener still becomes `ImageError`.
 - `ImageFile.LOAD_TRUNCATED_IMAGES` is never set: truncated files fail to decode and are
   reported as damaged.
-- Only the formats listed in `_PIL_FORMATS` are tried, so exotic decoders are never reached.
+- Only the formats listed in `_BASE_FORMATS` are tried, so exotic decoders are never reached.
+- A large result is never decoded at full size to be checked, thumbnailed or shown
+  (`verify_result`, `thumbnail`, `open_for_display`); only exports need every pixel.
 """
 
 from __future__ import annotations
@@ -19,17 +23,21 @@ import base64
 import binascii
 import hashlib
 import io
+import math
 import re
 import struct
 import threading
 import urllib.parse
-import warnings
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageCms, ImageColor, ImageDraw, ImageFile, ImageFont, ImageOps
 
+from desktop.core import png
 from desktop.core.humanize import human_bytes
+from desktop.core.limits import setting_name
 from desktop.core.model import InvalidInput
 
 DEFAULT_MAX_PIXELS = 64_000_000
@@ -199,18 +207,38 @@ def _too_large(name: str, width: int, height: int, max_pixels: int) -> ImageErro
     )
 
 
+def _identify(data: bytes) -> ImageFile.ImageFile:
+    """What `Image.open` does for our formats, without its decompression-bomb check.
+
+    That check compares against the process-wide `Image.MAX_IMAGE_PIXELS` (warning over 89
+    megapixels, refusing over 179), which is below what providers legitimately return (a 4x
+    upscale is 268 megapixels) and which this module must not change for every thread. Each
+    caller compares the header's size with its own limit instead, before any pixel is decoded.
+    Raises UnidentifiedImageError when no opener accepts the bytes.
+    """
+    fp = io.BytesIO(data)
+    prefix = data[:16]
+    for fmt in _allowed_formats():
+        factory, accept = Image.OPEN[fmt]
+        accepted = not accept or accept(prefix)
+        if isinstance(accepted, str) or not accepted:  # a str is Pillow's reason to decline
+            continue
+        fp.seek(0)
+        try:
+            return factory(fp, "")
+        except (SyntaxError, IndexError, TypeError, struct.error):
+            continue  # as Image.open does: not this format after all, try the next
+    raise Image.UnidentifiedImageError("cannot identify image file")
+
+
 def _open_header(data: bytes, name: str, max_pixels: int) -> ImageFile.ImageFile:
     """Identify the image and check its size from the header; no pixels are decoded yet."""
     if not data:
         raise ImageError(f"{name} is empty (0 bytes).")
     try:
-        # The warnings filter turns Pillow's bomb warning into an exception. The header check
-        # below is the real guard: it does not depend on process-wide warning state, which
-        # another thread's catch_warnings could be restoring at the same moment.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=_allowed_formats())
+        im = _identify(data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Some openers check frame sizes themselves while reading the header.
         raise ImageError(
             f"{name} has more pixels than Restyle opens safely (over the "
             f"{_megapixels(max_pixels)}-megapixel limit); downscale it first."
@@ -223,8 +251,10 @@ def _open_header(data: bytes, name: str, max_pixels: int) -> ImageFile.ImageFile
         raise ImageError(f"{name} is truncated or damaged; re-export it and try again.") from None
     width, height = im.size
     if width <= 0 or height <= 0:
+        im.close()
         raise ImageError(f"{name} has no pixels ({width}x{height}); re-export it and try again.")
     if width * height > max_pixels:
+        im.close()
         raise _too_large(name, width, height, max_pixels)
     return im
 
@@ -243,9 +273,20 @@ def _load(im: ImageFile.ImageFile, name: str) -> None:
         raise ImageError(f"{name} is truncated or damaged; re-export it and try again.") from None
 
 
-def _orientation(im: Image.Image) -> int:
+def _orientation(im: Image.Image, data: bytes | None = None) -> int:
+    """The EXIF orientation (1 = upright). Pass the file's `data` while `im` is not decoded
+    yet: a PNG's eXIf chunk is then looked up in the bytes, because Pillow decodes the whole
+    image to look for one after the pixel data (1 GB for a 268-megapixel result)."""
     try:
-        value = im.getexif().get(_ORIENTATION_TAG, 1)
+        if data is not None and im.format == "PNG" and "exif" not in im.info:
+            body = png.find(data, b"eXIf")
+            if body is None:
+                return 1
+            exif = Image.Exif()
+            exif.load(b"Exif\x00\x00" + body)
+            value = exif.get(_ORIENTATION_TAG, 1)
+        else:
+            value = im.getexif().get(_ORIENTATION_TAG, 1)
     except _DECODE_ERRORS:
         return 1  # unreadable EXIF: treat as upright rather than refuse the photo
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
@@ -299,29 +340,51 @@ def open_image(data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) 
     return _decode(data, name, max_pixels=max_pixels)
 
 
-def _decode(
-    data: bytes, name: str, *, max_pixels: int, draft: tuple[int, int] | None = None
-) -> Image.Image:
+def _decode(data: bytes, name: str, *, max_pixels: int) -> Image.Image:
     im = _open_header(data, name, max_pixels)
-    with im:
-        if draft is not None and im.format in ("JPEG", "MPO"):
-            # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: much faster for thumbnails.
-            im.draft("RGB", draft)
-        _load(im, name)
-        return _upright_rgb(im, name)
-
-
-def _upright_rgb(im: Image.Image, name: str) -> Image.Image:
-    """A new, independent image: `im` (already loaded) turned upright and converted to 8-bit
-    RGB/RGBA. The caller may close `im` afterwards."""
+    img: Image.Image | None = None
     try:
-        upright = ImageOps.exif_transpose(im) or im
+        img = _decode_loaded(im, name)
+        return img
+    finally:
+        if img is not im:
+            im.close()
+
+
+def _decode_loaded(im: ImageFile.ImageFile, name: str) -> Image.Image:
+    """Decode `im` and return it upright as RGB/RGBA: `im` itself when nothing had to change
+    (no copy of a large image), else a new image (the caller then closes `im`)."""
+    _load(im, name)
+    return _upright_rgb(im, name, may_return_source=True)
+
+
+#: EXIF orientation -> the transpose that makes the image upright (what exif_transpose does).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright_rgb(im: Image.Image, name: str, *, may_return_source: bool = False) -> Image.Image:
+    """`im` (already loaded) turned upright and converted to 8-bit RGB/RGBA.
+
+    The result is a new, independent image (the caller may close `im` afterwards), unless
+    `may_return_source` allows handing back `im` itself when it needs no change: a decoded
+    268-megapixel result is 1 GB, and a copy of it would be another.
+    """
+    try:
+        upright = im if _orientation(im) == 1 else (ImageOps.exif_transpose(im) or im)
         converted = _to_rgb_or_rgba(upright, name)
     except MemoryError:
         raise ImageError(f"{name} is too large to convert in memory.") from None
     except _DECODE_ERRORS:
         raise ImageError(f"{name} is truncated or damaged; re-export it and try again.") from None
-    if converted is im:
+    if converted is im and not may_return_source:
         converted = im.copy()  # closing `im` would release the pixels we return
     converted.info.pop("exif", None)
     return converted
@@ -561,15 +624,302 @@ def normalize(
             return EncodedImage(encoded, out_mime, img.width, img.height)
 
 
-def thumbnail(data: bytes, name: str, *, size: int = 256) -> EncodedImage:
-    """A preview that fits in size x size: PNG when alpha matters, else JPEG quality 85."""
+# -- results: verified, thumbnailed and shown without decoding them at full size -------------
+
+#: Bytes of still-filtered PNG rows decoded at once when a large PNG is read band by band.
+_BAND_BYTES = 4 << 20
+#: Pillow modes of 8-bit PNGs whose rows Pillow hands back byte for byte (see _png_reduced).
+_BAND_MODES = frozenset({"L", "LA", "RGB", "RGBA", "P"})
+_JPEG_FORMATS = ("JPEG", "MPO")
+
+
+class ResultTooLarge(ImageError):
+    """A result has more pixels than a setting allows; the sentence names the setting."""
+
+
+def _result_too_large(name: str, width: int, height: int, limit: int, setting: str,
+                      what: str = "results") -> ResultTooLarge:
+    return ResultTooLarge(
+        f"{name} has {_megapixels(width * height)} megapixels ({width}x{height}), more than "
+        f"the {_megapixels(limit)}-megapixel limit for {what} ({setting} in settings.json); "
+        "raise that setting to accept images this large."
+    )
+
+
+def _unreadable_result(name: str, reason: str) -> ImageError:
+    return ImageError(f"{name} could not be read as an image: {reason}.")
+
+
+def _not_image_reason(data: bytes) -> str:
+    """Why bytes that no opener accepts are not an image, in words (never quoting them: an
+    error page may carry tokens)."""
+    sniffed = sniff_mime(data)
+    if sniffed in ("image/heic", "image/heif") and not heif_supported():
+        return ("it is a HEIC/HEIF image and HEIC support (pillow-heif) is not installed; "
+                "install it to read such results")
+    if sniffed is not None and sniffed.startswith("video/"):
+        return f"it is a video ({sniffed}), not an image"
+    if sniffed is not None:
+        return f"it is an incomplete or damaged {sniffed} file"
+    if _looks_like_text(data):
+        head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or \
+                b"<body" in head:
+            return ("it is a web page (HTML), not image data: the server sent a page where the "
+                    "image should be")
+        if head.startswith(b"<"):
+            return ("it is an XML document, not image data: the server sent a message (often "
+                    "an expired or refused download link) where the image should be")
+        if head.startswith((b"{", b"[")):
+            return ("it is a JSON document, not image data: the provider sent a message where "
+                    "the image should be")
+        return "it is text, not image data"
+    return "its format is not one Restyle can read"
+
+
+def verify_result(data: bytes, name: str, *, max_pixels: int,
+                  full_decode_max_pixels: int = 100_000_000) -> ImageInfo:
+    """Prove a downloaded result is a complete image Restyle can open, and describe it,
+    without decoding a large one at full size.
+
+    - PNG: every chunk's CRC, the IEND marker, and the pixel stream inflated in pieces to its
+      full length with a valid filter on every row (`desktop.core.png`): what a full decode
+      would refuse, in a few megabytes. For 16384 x 16384: 1-2 s and under 10 MB, where
+      decoding takes 6 s and 1 GB.
+    - JPEG: decoded at 1/8 scale (`draft`). libjpeg still reads every byte of the entropy-coded
+      data, so a file cut anywhere, even just its end marker, fails as it does at full size.
+    - Other formats (WebP, AVIF, GIF, TIFF, BMP, HEIF): decoded whole, up to
+      `full_decode_max_pixels` (limits.result_full_decode_max_megapixels); larger ones are
+      refused with a sentence naming that setting.
+
+    Raises ResultTooLarge over `max_pixels` (the sentence names limits.result_max_megapixels)
+    and ImageError for an empty body, an HTML, XML or JSON page, or a truncated, corrupt or
+    unknown file. Every sentence starts with `name`.
+    """
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes).")
+    if data.startswith(png.SIGNATURE):
+        # Before Pillow, which would only say "broken", this says exactly what is wrong.
+        try:
+            head = png.header(data)
+            _check_result_size(name, head.width, head.height, max_pixels)
+            png.check(data)
+        except png.PngDamaged as exc:
+            raise _unreadable_result(name, str(exc)) from None
+    try:
+        im = _identify(data)
+    except Image.UnidentifiedImageError:
+        raise _unreadable_result(name, _not_image_reason(data)) from None
+    except MemoryError:
+        raise _unreadable_result(name, "its header needs more memory than is free") from None
+    except (*_DECODE_ERRORS, Image.DecompressionBombError) as exc:
+        raise _unreadable_result(name, _damage_reason(data, exc)) from None
+    with im:
+        width, height = im.size
+        if width <= 0 or height <= 0:
+            raise _unreadable_result(name, f"it has no pixels ({width}x{height})")
+        _check_result_size(name, width, height, max_pixels)
+        fmt = im.format or ""
+        swapped = _orientation(im, data) in _SWAPPING_ORIENTATIONS
+        info = ImageInfo(
+            width=height if swapped else width,
+            height=width if swapped else height,
+            mime=_mime_for(im, data),
+            format=fmt,
+            mode=im.mode,
+            has_alpha=_has_alpha_channel(im),
+            frames=_frame_count(im),
+        )
+        if fmt == "PNG":
+            return info  # checked above, without a pixel buffer
+        if fmt in _JPEG_FORMATS:
+            im.draft(None, (-(-width // 8), -(-height // 8)))
+        elif width * height > full_decode_max_pixels:
+            raise _result_too_large(
+                name, width, height, full_decode_max_pixels,
+                setting_name("result_full_decode_max_megapixels"),
+                what=f"{fmt or 'such'} results, which are checked by decoding them whole")
+        _load_result(im, data, name)
+        return info
+
+
+def _check_result_size(name: str, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise _result_too_large(name, width, height, max_pixels,
+                                setting_name("result_max_megapixels"))
+
+
+def _damage_reason(data: bytes, exc: BaseException) -> str:
+    """Why a file of a known kind failed to open or decode, in words."""
+    riff_size = int.from_bytes(data[4:8], "little") + 8 if data.startswith(b"RIFF") else 0
+    if "truncated" in str(exc) or len(data) < riff_size:
+        return "its data ends before the image does: it was cut short"
+    return f"it is an incomplete or damaged {sniff_mime(data) or 'image'} file"
+
+
+def _load_result(im: ImageFile.ImageFile, data: bytes, name: str) -> None:
+    try:
+        im.load()
+    except MemoryError:
+        raise _unreadable_result(name, "decoding it needs more memory than is free") from None
+    except (*_DECODE_ERRORS, Image.DecompressionBombError) as exc:
+        raise _unreadable_result(name, _damage_reason(data, exc)) from None
+
+
+def _decode_reduced(data: bytes, name: str, *, max_pixels: int,
+                    factor_for: Callable[[int, int], int]) -> Image.Image:
+    """The first frame upright, as 8-bit RGB/RGBA, shrunk by the whole factor
+    `factor_for(width, height)` picks from the stored size (each side ceil(side / factor)).
+
+    Never decodes a large image at full size when it can be avoided: a JPEG is decoded at
+    1/2, 1/4 or 1/8 scale by libjpeg (`draft`), an 8-bit non-interlaced PNG band by band
+    (`_png_reduced`); other images are decoded whole and then reduced.
+    """
+    im = _open_header(data, name, max_pixels)
+    img: Image.Image | None = None
+    try:
+        width, height = im.size
+        factor = max(1, factor_for(width, height))
+        if factor == 1:
+            img = _decode_loaded(im, name)
+            return img
+        target = (-(-width // factor), -(-height // factor))
+        orientation = _orientation(im, data)
+        head = _band_header(data, im)
+        if head is not None:
+            img = _png_reduced(data, name, im, head, factor, target)
+        else:
+            if im.format in _JPEG_FORMATS:
+                im.draft(None, target)  # libjpeg picks a scale whose size is at least target
+            _load(im, name)
+            img = _to_rgb_or_rgba_safely(im, name)
+            if img.size == (width, height):
+                img = img.reduce(factor)
+            elif img.size != target:
+                img = img.resize(target, Image.Resampling.BOX)
+            elif img is im:
+                img = im.copy()
+        if orientation in _UPRIGHT:
+            img = img.transpose(_UPRIGHT[orientation])
+        img.info.pop("exif", None)
+        return img
+    finally:
+        if img is not im:
+            im.close()
+
+
+def _band_header(data: bytes, im: ImageFile.ImageFile) -> png.Header | None:
+    """The PNG header when `im` can be read band by band (8-bit, not interlaced), else None."""
+    if im.format != "PNG" or im.mode not in _BAND_MODES:
+        return None
+    try:
+        head = png.header(data)
+    except png.PngDamaged:
+        return None  # the full decode below reports the damage
+    return head if head.bit_depth == 8 and not head.interlaced else None
+
+
+def _to_rgb_or_rgba_safely(im: Image.Image, name: str) -> Image.Image:
+    try:
+        return _to_rgb_or_rgba(im, name)
+    except MemoryError:
+        raise ImageError(f"{name} is too large to convert in memory.") from None
+    except _DECODE_ERRORS:
+        raise ImageError(f"{name} is truncated or damaged; re-export it and try again.") from None
+
+
+def _png_reduced(data: bytes, name: str, im: ImageFile.ImageFile, head: png.Header,
+                 factor: int, target: tuple[int, int]) -> Image.Image:
+    """A large PNG decoded band by band and reduced by `factor`: memory holds one band of a
+    few megabytes and the reduced image, never the full-size pixels.
+
+    Each band of rows is turned into a small PNG of its own that Pillow decodes: the band's
+    rows (still filtered, as inflated from the file) preceded by the previous band's last row,
+    unfiltered, under filter type None, so the first row's Up/Average/Paeth filters have their
+    reference. Bands are a multiple of `factor` rows tall, so the result equals reducing the
+    whole image. The palette and tRNS chunks go into every band; an ICC profile is applied to
+    the reduced image. For 8-bit modes Pillow gives a row's bytes back exactly
+    (`tobytes("raw", mode)`), which is why only those are read this way (see `_band_header`).
+    """
+    stride = 1 + head.row_bytes
+    rows = factor * max(1, _BAND_BYTES // (stride * factor))
+    extra = b""
+    for kind, body in png.chunks(data):
+        if kind in (b"PLTE", b"tRNS"):
+            extra += png.chunk(kind, bytes(body))
+        elif kind == b"IDAT":
+            break
+    out: Image.Image | None = None
+    prior: bytes | None = None
+    top = 0
+    try:
+        for band in png.filtered_rows(data, head, rows):
+            count = len(band) // stride
+            raw = band if prior is None else b"\x00" + prior + band
+            skip = 0 if prior is None else 1
+            part = _identify(png.SIGNATURE + png.chunk(b"IHDR", head.ihdr(height=count + skip))
+                             + extra + png.chunk(b"IDAT", zlib.compress(raw, 0))
+                             + png.chunk(b"IEND", b""))
+            with part:
+                _load(part, name)
+                prior = part.crop((0, count + skip - 1, head.width, count + skip)).tobytes(
+                    "raw", part.mode)
+                box = (0, skip, head.width, count + skip)
+                if part.mode in ("RGB", "RGBA") and "transparency" not in part.info:
+                    small = part.reduce(factor, box)  # no copy of the band's rows
+                else:
+                    small = _to_rgb_or_rgba_safely(part.crop(box), name).reduce(factor)
+            if out is None:
+                out = Image.new(small.mode, target)
+            out.paste(small, (0, top // factor))
+            top += count
+    except png.PngDamaged:
+        raise ImageError(f"{name} is truncated or damaged; re-export it and try again.") from None
+    except MemoryError:
+        raise ImageError(f"{name} is too large to decode in memory.") from None
+    assert out is not None  # a PNG has at least one row
+    icc = im.info.get("icc_profile")
+    if icc:
+        out.info["icc_profile"] = icc
+        out = _to_rgb_or_rgba_safely(out, name)
+    return out
+
+
+def thumbnail(data: bytes, name: str, *, size: int = 256,
+              max_pixels: int = DEFAULT_MAX_PIXELS) -> EncodedImage:
+    """A preview that fits in size x size: PNG when alpha matters, else JPEG quality 85.
+
+    A large image is first reduced while it is decoded (see `_decode_reduced`) to at least
+    twice the thumbnail, then resized with LANCZOS: a 268-megapixel PNG result needs about
+    50 MB instead of 1 to 2 GB.
+    """
     if size < 1:
         raise ImageError(f"A thumbnail of {name} must be at least 1 pixel wide.")
-    img = _decode(data, name, max_pixels=DEFAULT_MAX_PIXELS, draft=(size, size))
+    img = _decode_reduced(data, name, max_pixels=max_pixels,
+                          factor_for=lambda w, h: max(w, h) // (2 * size))
     img.thumbnail((size, size), Image.Resampling.LANCZOS)
     if alpha_matters(img):
         return EncodedImage(encode(img, "image/png"), "image/png", img.width, img.height)
     return EncodedImage(encode(img, "image/jpeg", quality=85), "image/jpeg", img.width, img.height)
+
+
+def display_factor(width: int, height: int, display_pixels: int) -> int:
+    """The smallest whole factor that brings width x height within `display_pixels`."""
+    if display_pixels <= 0 or width * height <= display_pixels:
+        return 1
+    factor = max(2, math.ceil(math.sqrt(width * height / display_pixels)))
+    while -(-width // factor) * -(-height // factor) > display_pixels:
+        factor += 1
+    return factor
+
+
+def open_for_display(data: bytes, name: str, *, max_pixels: int,
+                     display_pixels: int) -> Image.Image:
+    """Like `open_image`, but an image over `display_pixels` comes back reduced by the
+    smallest whole factor that fits (decoded reduced, see `_decode_reduced`), so showing a
+    268-megapixel result does not hold gigabytes."""
+    return _decode_reduced(data, name, max_pixels=max_pixels,
+                           factor_for=lambda w, h: display_factor(w, h, display_pixels))
 
 
 # -- colours ----------------------------------------------------------------------------------

@@ -29,6 +29,10 @@ class Limits:
     result_max_bytes: int = 200 * MIB
     #: Pixels of a result image: a 4x upscale of a 4096 px image is 16384 px a side (268 MP).
     result_max_megapixels: float = 270.0
+    #: Pixels of a result that can only be checked by decoding it whole (WebP, AVIF, GIF, TIFF,
+    #: BMP, HEIF: 4 bytes a pixel in memory). PNG and JPEG results are checked without a
+    #: full-size decode, so only `result_max_megapixels` applies to them.
+    result_full_decode_max_megapixels: float = 100.0
     #: One API answer (JSON; some carry a result inline as base64).
     api_body_max_bytes: int = 300 * MIB
 
@@ -39,6 +43,10 @@ class Limits:
     @property
     def result_max_pixels(self) -> int:
         return int(self.result_max_megapixels * 1_000_000)
+
+    @property
+    def result_full_decode_max_pixels(self) -> int:
+        return int(self.result_full_decode_max_megapixels * 1_000_000)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -524,7 +524,8 @@ class Workbench(QObject):
         if data is None:
             return None
         try:
-            return await asyncio.to_thread(qimage_from_bytes, data, "before")
+            return await asyncio.to_thread(qimage_from_bytes, data, "before",
+                                           max_pixels=self._open_max_pixels())
         except InvalidInput:
             return None
 
@@ -536,15 +537,27 @@ class Workbench(QObject):
                 continue
             path = self.services.assets.path_for(out.sha256, out.mime)
             try:
-                image = await asyncio.to_thread(qimage_from_file, path)
+                image = await asyncio.to_thread(qimage_from_file, path,
+                                                max_pixels=self._open_max_pixels())
             except (OSError, InvalidInput) as exc:
                 self.window.set_status(f"Result {out.position + 1} cannot be shown: "
                                        f"{_message(exc)}")
                 continue
             # One result: the provider names it; several: the strip tells them apart.
             name = title if len(job.outputs) == 1 else (out.label or f"Result {out.position + 1}")
-            items.append(CompareItem(image, name, out.label if out.label != name else ""))
+            label = out.label if out.label != name else ""
+            if out.width and image.width() < out.width:
+                note = (f"shown at {image.width()}x{image.height()} of {out.width}x{out.height};"
+                        " export saves the full size")
+                label = f"{label} · {note}" if label else note
+            items.append(CompareItem(image, name, label))
         return items
+
+    def _open_max_pixels(self) -> int:
+        """The largest image the window opens: a stored result may be as large as the result
+        limit allows (limits.result_max_megapixels), an input as its own limit allows."""
+        limits = self.services.settings.limits
+        return max(limits.result_max_pixels, limits.input_max_pixels)
 
     async def show_job(self, job_id: str, output_index: int = 0) -> Job | None:
         job = await asyncio.to_thread(self.services.history.get, job_id)
@@ -798,6 +811,7 @@ class Workbench(QObject):
             path = path.with_suffix(exporting.EXTENSIONS[fmt])
         quality = int(self._general(EXPORT_QUALITY))
         assets = self.services.assets
+        max_pixels = self._open_max_pixels()
         before = await self._before_bytes(job) if pair else None
 
         def work() -> Path:
@@ -805,9 +819,11 @@ class Workbench(QObject):
             if pair:
                 if before is None:
                     raise InvalidInput("This result has no before image to put beside it.")
-                data = exporting.export_side_by_side(before, after, fmt, quality=quality)
+                data = exporting.export_side_by_side(before, after, fmt, quality=quality,
+                                                     max_pixels=max_pixels)
             else:
-                data = exporting.export_image(after, path.name, fmt, quality=quality)
+                data = exporting.export_image(after, path.name, fmt, quality=quality,
+                                              max_pixels=max_pixels)
             return exporting.write_export(path, data)
 
         try:

@@ -12,6 +12,8 @@ from PIL import Image
 
 from desktop.core import files
 from desktop.core.assets import AssetStore
+from desktop.core.model import InvalidInput
+from tests.big_images import solid_png
 from tests.fakes import png_bytes
 
 
@@ -115,3 +117,13 @@ def test_thumbnail_is_cached_and_small(tmp_path: Path) -> None:
     assert store.thumbnail(asset, 128) == thumb and thumb.stat().st_mtime_ns == mtime
     assert store.remove([asset]) == 1
     assert not thumb.exists() and not store.exists(asset)
+
+
+def test_thumbnail_of_a_result_over_the_input_limit(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    asset = store.put(solid_png(8200, 8200), "image/png", width=8200, height=8200)
+    thumb = Image.open(store.thumbnail(asset, 128))
+    assert thumb.size == (128, 128) and thumb.format == "JPEG"
+    small = AssetStore(tmp_path / "other", max_pixels=64_000_000)
+    with pytest.raises(InvalidInput, match="64-megapixel limit"):
+        small.thumbnail(small.put(solid_png(8200, 8200), "image/png"), 128)

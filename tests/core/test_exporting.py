@@ -10,6 +10,7 @@ from PIL import Image
 
 from desktop.core import exporting
 from desktop.core.model import InvalidInput, Job, JobSpec, JobState, Output
+from tests.big_images import grey_jpeg, solid_png
 
 
 def png(color: tuple[int, ...], size: tuple[int, int] = (80, 60), mode: str = "RGB") -> bytes:
@@ -73,3 +74,28 @@ def test_write_export_to_an_unwritable_place_says_so(tmp_path: Path) -> None:
         exporting.write_export(blocker / "sub" / "out.png", b"data")
     target = exporting.write_export(tmp_path / "out" / "r.png", b"data")
     assert target.read_bytes() == b"data"
+
+
+def test_a_result_over_the_input_limit_exports() -> None:
+    # 8200 x 8200 (67 MP) is over the 64 MP input guard; results export up to the result limit.
+    data = solid_png(8200, 8200)
+    out = exporting.export_image(data, "big.png", "jpeg", quality=80)
+    img = Image.open(io.BytesIO(out))
+    assert img.format == "JPEG" and img.size == (8200, 8200)
+    with pytest.raises(InvalidInput, match="megapixel limit"):
+        exporting.export_image(data, "big.png", "jpeg", max_pixels=64_000_000)
+    side = exporting.export_side_by_side(png((1, 2, 3), (40, 40)), grey_jpeg(512, 512), "png",
+                                         max_pixels=300_000)
+    assert Image.open(io.BytesIO(side)).height > 512
+    with pytest.raises(InvalidInput, match="megapixel limit"):
+        exporting.export_side_by_side(png((1, 2, 3), (40, 40)), grey_jpeg(512, 512), "png",
+                                      max_pixels=200_000)
+
+
+def test_webp_export_of_a_16384_px_result_says_to_use_png() -> None:
+    data = grey_jpeg(16384, 16, components=1)
+    with pytest.raises(InvalidInput) as err:
+        exporting.export_image(data, "wide.jpg", "webp")
+    assert str(err.value) == ("A WEBP image can be at most 16383 pixels a side and this one is "
+                              "16384x16; export it as PNG.")
+    assert Image.open(io.BytesIO(exporting.export_image(data, "wide.jpg", "png"))).width == 16384

@@ -21,3 +21,14 @@ def test_settings_round_trip_and_bad_values_keep_defaults() -> None:
     again = Settings.from_dict(settings.to_dict())
     assert again.limits == settings.limits
     assert Settings.from_dict({"limits": "junk"}).limits == Limits()
+
+
+def test_result_limits_reach_the_engine_policy() -> None:
+    policy = Settings.from_dict({"limits": {"result_max_megapixels": 400,
+                                            "result_full_decode_max_megapixels": 150}}
+                                ).engine_policy(["local"])
+    assert policy.result_max_pixels == 400_000_000
+    assert policy.result_full_decode_max_pixels == 150_000_000
+    defaults = Settings().engine_policy(["local"])
+    assert defaults.result_max_pixels == Limits().result_max_pixels == 270_000_000
+    assert defaults.result_full_decode_max_pixels == 100_000_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from desktop.core import imaging
+from desktop.core.assets import AssetStore
+from desktop.core.engine.collecting import verify_and_store
+from desktop.core.limits import Limits
 from desktop.core.model import ErrorCode, InvalidInput, ParamType
 from desktop.providers.base import (
     PreparedInput,
@@ -21,7 +25,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
 )
-from desktop.providers.local import TASKS, LocalProvider
+from desktop.providers.local import TASKS, LocalProvider, ops
 
 
 def png(img: Image.Image) -> bytes:
@@ -241,3 +245,22 @@ def test_tryon_result_carries_the_note() -> None:
         return (await provider.poll(ref)).message
 
     assert asyncio.run(main()) == "Local preview (no AI)"
+
+
+def test_a_4x_upscale_over_64_megapixels_passes_result_verification(tmp_path: Path) -> None:
+    # 2050 x 2050 x 4 = 8200 x 8200 (67 MP): refused by the old 64 MP check after the work was
+    # done. The local upscaler allows up to ops.MAX_UPSCALE_PIXELS (100 MP), so the default
+    # result limit must cover that.
+    assert Limits().result_max_pixels >= ops.MAX_UPSCALE_PIXELS
+    provider = LocalProvider()
+
+    async def main() -> bytes:
+        ref = await provider.submit(job("upscale", {"factor": 4},
+                                        image=Image.new("RGB", (2050, 2050), (10, 120, 200))))
+        status = await provider.poll(ref)
+        return await provider.fetch(status.outputs[0])
+
+    data = asyncio.run(main())
+    _asset, output = verify_and_store(AssetStore(tmp_path), provider.title, 0,
+                                      RemoteOutput(data=data, mime="image/png"), data)
+    assert (output.width, output.height, output.mime) == (8200, 8200, "image/png")

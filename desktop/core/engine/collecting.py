@@ -17,6 +17,7 @@ from desktop.core.engine import outcomes
 from desktop.core.engine.base import EngineBase
 from desktop.core.engine.outcomes import FIX_FIRST, JobEnded, NeedsAttention
 from desktop.core.humanize import human_duration
+from desktop.core.limits import Limits
 from desktop.core.model import (
     Asset,
     ErrorCode,
@@ -35,23 +36,34 @@ class ResultRefused(ProviderError):
     again cannot help, changing the setting can."""
 
 
+_LIMITS = Limits()
+
+
 def verify_and_store(assets: AssetStore, provider_title: str, position: int,
                      remote: RemoteOutput, data: bytes, *,
-                     max_pixels: int = imaging.DEFAULT_MAX_PIXELS) -> tuple[Asset, Output]:
+                     max_pixels: int = _LIMITS.result_max_pixels,
+                     full_decode_max_pixels: int = _LIMITS.result_full_decode_max_pixels,
+                     ) -> tuple[Asset, Output]:
     """Check one downloaded result and store it (blocking: run in a worker). Raises
-    ProviderError(RESULT_UNAVAILABLE) for an empty or undecodable result."""
+    ProviderError(RESULT_UNAVAILABLE) for an empty, undecodable or too large result.
+
+    An image is proved complete without decoding a large one at full size
+    (`imaging.verify_result`); `max_pixels` is limits.result_max_megapixels and
+    `full_decode_max_pixels` limits.result_full_decode_max_megapixels (EnginePolicy carries
+    both from the settings)."""
     name = f"result {position + 1} from {provider_title}"
     if not data:
         raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, f"The {name} was empty.")
     if remote.kind == OutputKind.IMAGE:
         try:
-            info = imaging.probe(data, name, max_pixels=max_pixels)
+            info = imaging.verify_result(data, f"The {name}", max_pixels=max_pixels,
+                                         full_decode_max_pixels=full_decode_max_pixels)
+        except imaging.ResultTooLarge as exc:
+            # Not the provider's fault and not worth re-running: the sentence names the setting.
+            raise ResultRefused(ErrorCode.RESULT_UNAVAILABLE, str(exc)) from None
         except InvalidInput as exc:
-            raise ProviderError(
-                ErrorCode.RESULT_UNAVAILABLE,
-                f"The {name} could not be read as an image: {exc} Run the job again or "
-                "contact the provider.",
-            ) from None
+            # No "run it again" here: the job is paid for; the engine downloads it again.
+            raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, str(exc)) from None
         asset = assets.put(data, info.mime, width=info.width, height=info.height)
     else:
         mime = imaging.sniff_mime(data) or remote.mime or "application/octet-stream"
@@ -98,7 +110,8 @@ class CollectingMixin(EngineBase):
                 data = await provider.fetch(status.outputs[position])
                 asset, output = await self._cpu_run(
                     verify_and_store, self.assets, provider.title, position,
-                    status.outputs[position], data, max_pixels=self.policy.result_max_pixels)
+                    status.outputs[position], data, max_pixels=self.policy.result_max_pixels,
+                    full_decode_max_pixels=self.policy.result_full_decode_max_pixels)
             except ProviderError as exc:
                 failures += 1
                 if (exc.code in FIX_FIRST or isinstance(exc, ResultRefused)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from desktop.core.limits import Limits
 
+_LIMITS = Limits()
+
 
 @dataclass(frozen=True)
 class EnginePolicy:
@@ -35,8 +37,11 @@ class EnginePolicy:
     download_attempts: int = 5
     download_backoff_base: float = 1.0
     download_backoff_cap: float = 30.0
-    #: Pixels a result may have (Limits.result_max_megapixels).
-    result_max_pixels: int = Limits().result_max_pixels
+    #: Pixels a result image may have (limits.result_max_megapixels).
+    result_max_pixels: int = _LIMITS.result_max_pixels
+    #: Pixels of a result that is checked by decoding it whole: WebP, AVIF, GIF, TIFF, BMP,
+    #: HEIF (limits.result_full_decode_max_megapixels).
+    result_full_decode_max_pixels: int = _LIMITS.result_full_decode_max_pixels
     #: When Restyle stops (Cancel, Ctrl+C, closing) while a submit is on its way, it waits this
     #: long for the provider's answer, so an accepted job is recorded rather than lost.
     submit_grace_s: float = 10.0

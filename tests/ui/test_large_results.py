@@ -1,0 +1,98 @@
+"""Results far larger than a screen (a 4x upscale is 16384 x 16384) open in the window: decoded
+reduced for display with a note, never refused below the result limit."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtGui import QImage
+
+from desktop.app import RestyleWindow, create_main_window
+from desktop.core.imaging import ImageError
+from desktop.core.limits import Limits
+from desktop.core.model import Job, JobSpec, JobState, Output
+from desktop.ui import qimages
+from desktop.ui.compare_view import CompareMode
+from tests.big_images import grey_jpeg
+
+RESULT_LIMIT = Limits().result_max_pixels
+
+
+def test_a_16384_px_result_is_decoded_reduced_for_display() -> None:
+    image = qimages.qimage_from_bytes(grey_jpeg(16384, 16384), "r", max_pixels=RESULT_LIMIT)
+    assert (image.width(), image.height()) == (8192, 8192)
+    assert image.format() == QImage.Format.Format_RGBA8888
+    assert image.pixelColor(8191, 8191).getRgb() == (128, 128, 128, 255)
+    with pytest.raises(ImageError, match="64-megapixel limit"):
+        qimages.qimage_from_bytes(grey_jpeg(16384, 16384), "input.jpg")  # inputs: 64 MP
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_pixels_are_copied_band_by_band_exactly(mode: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(qimages, "_BAND_BYTES", 1000)  # a few rows a band
+    rng = np.random.default_rng(2)
+    pixels = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    if mode == "RGB":
+        pixels[..., 3] = 255
+    img = Image.fromarray(pixels, "RGBA").convert(mode)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    image = qimages.qimage_from_bytes(buf.getvalue(), "x.png")
+    got = np.frombuffer(image.constBits(), np.uint8).reshape(37, 53, 4)
+    assert np.array_equal(got, pixels)
+
+
+@pytest.fixture
+def window(home: Path, qtbot: Any, loop: asyncio.AbstractEventLoop) -> Iterator[RestyleWindow]:
+    win = create_main_window(home)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    yield win
+    loop.run_until_complete(win.aclose())
+
+
+def test_a_16384_px_result_opens_in_the_compare_view_with_a_note(
+        window: RestyleWindow, loop: asyncio.AbstractEventLoop) -> None:
+    services = window.services
+    before = io.BytesIO()
+    Image.new("RGB", (1024, 1024), (90, 90, 90)).save(before, "JPEG")
+    source = services.assets.put(before.getvalue(), "image/jpeg", width=1024, height=1024)
+    result = services.assets.put(grey_jpeg(16384, 16384), "image/jpeg", width=16384,
+                                 height=16384)
+    now = time.time()
+    job = Job(id="b" * 32, spec=JobSpec("local", "upscale", {"image": ["in.jpg"]},
+                                        {"factor": 4}),
+              state=JobState.SUCCEEDED, created_at=now, updated_at=now, finished_at=now,
+              inputs={"image": [source.sha256]},
+              outputs=(Output(0, result.sha256, result.mime, result.size, 16384, 16384),))
+    services.history.save_job(job, assets=[source, result])
+
+    async def body() -> None:
+        await window.start()
+        assert await window.workbench.show_job(job.id) is not None
+        view = window.compare_view
+        item = view.current_item()
+        assert item is not None, window.statusBar().currentMessage()
+        assert (item.image.width(), item.image.height()) == (8192, 8192)
+        assert "shown at 8192x8192 of 16384x16384" in item.label
+        assert view.before_image() is not None
+        view.set_mode(CompareMode.DIFFERENCE)
+        deadline = time.monotonic() + 60
+        while view.difference_image() is None:
+            assert time.monotonic() < deadline, "no difference image"
+            await asyncio.sleep(0.05)
+        assert view.difference_fraction() is not None
+        await window.workbench.idle()
+
+    loop.run_until_complete(body())
+    thumb = Image.open(services.assets.thumbnail(result, 128))
+    assert thumb.size == (128, 128)
