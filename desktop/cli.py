@@ -331,7 +331,8 @@ def cmd_providers(services: Services, args: argparse.Namespace) -> int:
                                for r in t.inputs],
                     "params": [{"name": p.name, "type": str(p.type), "default": p.default,
                                 "choices": list(p.choices) or None, "minimum": p.minimum,
-                                "maximum": p.maximum, "required": p.required, "help": p.help}
+                                "maximum": p.maximum, "max_length": p.max_length,
+                                "required": p.required, "help": p.help}
                                for p in t.params],
                 }
                 for t in provider.tasks
@@ -357,6 +358,8 @@ def cmd_providers(services: Services, args: argparse.Namespace) -> int:
                     low, high = (f"{v:g}" if v is not None else "" for v in
                                  (p["minimum"], p["maximum"]))
                     extra.append(f"{low}..{high}")
+                if p["max_length"] is not None:
+                    extra.append(f"at most {p['max_length']} characters")
                 if p["default"] is not None:
                     extra.append(f"default {p['default']}")
                 if p["required"]:

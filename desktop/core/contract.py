@@ -274,6 +274,20 @@ class Provider(ABC):
     async def account(self) -> AccountInfo:
         raise ProviderError(ErrorCode.INVALID_INPUT, f"{self.title} has no account to show.")
 
+    async def check(  # noqa: B027 - optional hook, every parameter is acceptable by default
+        self, task: TaskSpec, params: dict[str, Any], inputs: dict[str, list[PreparedInput]]
+    ) -> None:
+        """Reject what this provider cannot run before anything is stored or sent.
+
+        The engine calls this once `task.validate` has coerced `params` (defaults filled in)
+        and every input is read and normalised (`inputs`, so points can be checked against
+        image sizes). Rules that are not data on the TaskSpec go here: values that are valid
+        alone but not together, limits the service documents, a workflow's own inputs. Raise
+        InvalidInput with a sentence naming the parameter and what is allowed. It may read
+        from the service (GET) but never create anything there; when such a read fails for
+        a reason other than the parameter (network, key), let `submit` report it. The
+        default accepts everything."""
+
     def estimate_cost(self, task: str, params: dict[str, Any]) -> float | None:
         """Credits a run of `task` with `params` will cost, when the provider says so."""
         return None

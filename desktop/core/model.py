@@ -184,9 +184,19 @@ class ParamSpec:
     #: For a JSON parameter: it is a list of objects whose fields are these specs (e.g. a
     #: recolour's target + colour rows). Unknown fields in a row are kept as they are.
     rows: tuple[ParamSpec, ...] = ()
+    #: For a text parameter: the most characters the provider takes (None: no limit).
+    max_length: int | None = None
 
     def coerce(self, raw: Any) -> Any:
         value = self._convert(raw)
+        if self.type == ParamType.STRING and isinstance(value, str):
+            if self.required and not value.strip():
+                raise InvalidInput(f"Parameter '{self.name}' is required and must not be empty.")
+            if self.max_length is not None and len(value) > self.max_length:
+                raise InvalidInput(
+                    f"Parameter '{self.name}' must be at most {self.max_length} characters long "
+                    f"(got {len(value)})."
+                )
         if self.choices and value not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             raise InvalidInput(f"Parameter '{self.name}' must be one of: {allowed} (got {raw!r}).")

@@ -80,12 +80,15 @@ TASKS: tuple[TaskSpec, ...] = (
             ParamSpec("output_size", ParamType.CHOICE, title="Output size", default="1K",
                       choices=OUTPUT_SIZES, help="Output resolution. " + _COST_HELP),
             ParamSpec("prompt", ParamType.STRING, title="Prompt",
+                      max_length=_TEXT_LIMITS["prompt"],
                       help="Custom instruction (up to 1000 characters), appended to the default "
                            "'try on these garments' text; safety and identity rules still "
                            "apply."),
             ParamSpec("negative_prompt", ParamType.STRING, title="Negative prompt",
+                      max_length=_TEXT_LIMITS["negative_prompt"],
                       help="What not to include (up to 500 characters)."),
             ParamSpec("style_hint", ParamType.STRING, title="Style hint (deprecated)",
+                      max_length=_TEXT_LIMITS["style_hint"],
                       help="Short style direction (up to 500 characters); deprecated, ignored "
                            "when a prompt is set."),
             ParamSpec("seed", ParamType.INTEGER, title="Seed", minimum=0, maximum=2147483647,
@@ -95,6 +98,7 @@ TASKS: tuple[TaskSpec, ...] = (
                            "each), returned unchanged on the job. Restyle adds "
                            f"'{METADATA_JOB_KEY}'."),
             ParamSpec("webhook_url", ParamType.STRING, title="Webhook URL",
+                      max_length=MAX_URL_CHARS,
                       help="HTTPS URL that receives a signed POST (X-FitInView-Signature) when "
                            "the job ends. Restyle polls either way."),
         ),
@@ -156,6 +160,53 @@ class Purchase:
 
 def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def check_params(params: Mapping[str, Any]) -> None:
+    """The rules of TryOnRequest that are not data on the ParamSpecs: the webhook address and
+    the metadata object (at most 8 keys, one of them Restyle's, 256 characters each, flat).
+    Raises InvalidInput with a sentence naming the parameter."""
+    _webhook(params)
+    given = params.get("metadata")
+    if given is None:
+        return
+    if not isinstance(given, Mapping):
+        raise InvalidInput("Parameter 'metadata' must be a JSON object of key/value pairs.")
+    if METADATA_JOB_KEY in given:
+        raise InvalidInput(
+            f"Parameter 'metadata' must not use the key '{METADATA_JOB_KEY}': Restyle sets it "
+            "to the job's id so the job can be found again."
+        )
+    if len(given) > METADATA_MAX_KEYS - 1:
+        raise InvalidInput(
+            f"Parameter 'metadata' has {len(given)} keys; FitInView takes {METADATA_MAX_KEYS} "
+            f"and Restyle uses one ('{METADATA_JOB_KEY}'), so at most {METADATA_MAX_KEYS - 1}."
+        )
+    for key, value in given.items():
+        if isinstance(value, (dict, list)):
+            raise InvalidInput(
+                f"Metadata '{clip(str(key), 40)}' must be text or a number, not a list or an "
+                "object."
+            )
+        if len(str(key)) > METADATA_MAX_CHARS or len(str(value)) > METADATA_MAX_CHARS:
+            raise InvalidInput(
+                f"Metadata '{clip(str(key), 40)}' is longer than {METADATA_MAX_CHARS} "
+                "characters (keys and values)."
+            )
+
+
+def _webhook(params: Mapping[str, Any]) -> str | None:
+    """The webhook address to send (None when not set); InvalidInput when it is no URL."""
+    webhook = params.get("webhook_url")
+    if webhook is None or not str(webhook).strip():
+        return None
+    webhook = str(webhook).strip()
+    if not webhook.lower().startswith(("https://", "http://")) or len(webhook) > MAX_URL_CHARS:
+        raise InvalidInput(
+            f"Parameter 'webhook_url' must be an http(s):// address of at most "
+            f"{MAX_URL_CHARS} characters (got {clip(webhook, 40)!r})."
+        )
+    return webhook
 
 
 class _FitInViewClient(ApiClient):
@@ -305,60 +356,27 @@ class FitInViewProvider(RemoteProvider):
             body["garment_urls"] = urls
         if blobs:
             body["garment_images_b64"] = blobs
-        for name, limit in _TEXT_LIMITS.items():
+        for name in _TEXT_LIMITS:  # lengths: checked by the ParamSpecs (task.validate)
             text = params.get(name)
-            if text is None or not str(text).strip():
-                continue
-            if len(text) > limit:
-                raise ProviderError(
-                    ErrorCode.INVALID_INPUT,
-                    f"The {name.replace('_', ' ')} is {len(text)} characters long; {self.title} "
-                    f"takes at most {limit}.",
-                )
-            body[name] = text
+            if text is not None and str(text).strip():
+                body[name] = text
         if params.get("seed") is not None:
             body["seed"] = params["seed"]
-        webhook = params.get("webhook_url")
-        if webhook is not None and str(webhook).strip():
-            webhook = str(webhook).strip()
-            if not webhook.lower().startswith(("https://", "http://")) or len(
-                    webhook) > MAX_URL_CHARS:
-                raise ProviderError(
-                    ErrorCode.INVALID_INPUT,
-                    f"Parameter 'webhook_url' must be an https:// address of at most "
-                    f"{MAX_URL_CHARS} characters.",
-                )
+        try:
+            check_params(params)
+        except InvalidInput as exc:
+            raise ProviderError(ErrorCode.INVALID_INPUT, str(exc)) from None
+        webhook = _webhook(params)
+        if webhook is not None:
             body["webhook_url"] = webhook
-        body["metadata"] = self._metadata(params.get("metadata"), job.job_id)
+        meta = dict(params.get("metadata") or {})
+        meta[METADATA_JOB_KEY] = job.job_id
+        body["metadata"] = meta
         return body
 
-    def _metadata(self, given: Any, job_id: str) -> dict[str, Any]:
-        if given is None:
-            given = {}
-        if not isinstance(given, Mapping):
-            raise ProviderError(ErrorCode.INVALID_INPUT,
-                                "Parameter 'metadata' must be a JSON object of key/value pairs.")
-        meta: dict[str, Any] = dict(given)
-        meta[METADATA_JOB_KEY] = job_id
-        if len(meta) > METADATA_MAX_KEYS:
-            raise ProviderError(
-                ErrorCode.INVALID_INPUT,
-                f"Parameter 'metadata' has {len(given)} keys; {self.title} takes "
-                f"{METADATA_MAX_KEYS} and Restyle uses one ('{METADATA_JOB_KEY}'), so at most "
-                f"{METADATA_MAX_KEYS - 1}.",
-            )
-        for key, value in meta.items():
-            if isinstance(value, (dict, list)):
-                raise ProviderError(ErrorCode.INVALID_INPUT,
-                                    f"Metadata '{key}' must be text or a number, not a list or "
-                                    "an object.")
-            if len(str(key)) > METADATA_MAX_CHARS or len(str(value)) > METADATA_MAX_CHARS:
-                raise ProviderError(
-                    ErrorCode.INVALID_INPUT,
-                    f"Metadata '{clip(str(key), 40)}' is longer than {METADATA_MAX_CHARS} "
-                    "characters.",
-                )
-        return meta
+    async def check(self, task: TaskSpec, params: dict[str, Any],
+                    inputs: dict[str, list[PreparedInput]]) -> None:
+        check_params(params)
 
     async def submit(self, job: PreparedJob) -> RemoteRef:
         # base64 of megabytes of images: off the event loop, which may be a window's.

@@ -34,6 +34,7 @@ from desktop.core.redaction import register_secret
 from desktop.providers.base import (
     AccountInfo,
     InputLimits,
+    PreparedInput,
     PreparedJob,
     ProviderConfig,
     ProviderError,
@@ -61,6 +62,17 @@ SKIES: tuple[str, ...] = ("dusk", "golden", "blue")
 RENDER_TYPES: tuple[str, ...] = ("staging", "day-to-dusk", "enhancement", "removal")
 WIRE_TYPES: tuple[str, ...] = ("staging", "day-to-dusk", "enhancement")
 ORDERS: tuple[str, ...] = ("asc", "desc")
+#: The single-config parameters that only mean something for some render types.
+APPLIES_TO: dict[str, tuple[str, ...]] = {
+    "room_type": ("staging",), "style": ("staging",), "remove_furniture": ("staging", "removal"),
+    "sky": ("day-to-dusk",),
+}
+#: Parameters that describe the single configuration, ignored when `configs` is given.
+SINGLE_CONFIG_PARAMS: tuple[str, ...] = ("type", "room_type", "style", "remove_furniture", "sky",
+                                         "variation_count", "config")
+#: Config fields and the one wire type each belongs to.
+CONFIG_FIELD_TYPES: dict[str, str] = {"add_furniture": "staging", "remove_furniture": "staging",
+                                      "sky": "day-to-dusk"}
 
 DONE = "done"
 RUNNING_STATUSES = frozenset({"queued", "processing", "rendering", "pending", "started"})
@@ -224,6 +236,7 @@ class VirtualStagingProvider(RemoteProvider):
             extract_error=extract_error, clock=clock, **options,
         )
         self._clock = clock
+        self.max_variations = max_variations
         self.room_types = tuple(dict.fromkeys([*ROOM_TYPES, *room_types]))
         self.styles = tuple(dict.fromkeys([*STYLES, *styles]))
         self._tasks = (_task(self.room_types, self.styles, max_variations),)
@@ -283,6 +296,8 @@ class VirtualStagingProvider(RemoteProvider):
             if not isinstance(extra, Mapping):
                 raise InvalidInput("Parameter 'config' must be a JSON object.")
             config.update(extra)
+            # What `config` adds or replaces must still make a configuration the service takes.
+            config = self.check_config(config, "Parameter 'config'", with_count=False)
         return config
 
     def check_config(self, config: Any, where: str, *, with_count: bool) -> dict[str, Any]:
@@ -310,6 +325,10 @@ class VirtualStagingProvider(RemoteProvider):
         if kind == "day-to-dusk" and config.get("sky") is not None and (
                 config["sky"] not in SKIES):
             raise InvalidInput(f"{where}: sky must be one of: {', '.join(SKIES)}.")
+        for name, owner in CONFIG_FIELD_TYPES.items():
+            if config.get(name) is not None and kind != owner:
+                raise InvalidInput(f"{where}: '{name}' does not apply to a {kind} config (only "
+                                   f"to {owner}).")
         if with_count:
             _check_count(config.get("variation_count"), f"{where}: variation_count")
         return dict(config)
@@ -317,25 +336,69 @@ class VirtualStagingProvider(RemoteProvider):
     def render_body(self, image_url: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """The `POST /renders` body for the task's parameters (validated, nothing sent)."""
         _check_image_url(image_url, "The room photo")
-        body: dict[str, Any] = {"image_url": image_url}
+        return {"image_url": image_url, **self.render_fields(params)}
+
+    def render_fields(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Every field of the `POST /renders` body but the image, validated: what `check`
+        runs before anything is stored, and `submit` again."""
+        body: dict[str, Any] = {}
         configs = params.get("configs")
         if configs is not None:
             if not isinstance(configs, list) or not configs:
                 raise InvalidInput("Parameter 'configs' must be a non-empty JSON list.")
             body["configs"] = [self.check_config(c, f"configs[{i}]", with_count=True)
                                for i, c in enumerate(configs)]
+            total = sum(_check_count(c.get("variation_count"), "variation_count")
+                        for c in body["configs"])
+            if total > self.max_variations:
+                raise InvalidInput(
+                    f"Parameter 'configs' asks for {total} variations in all; at most "
+                    f"{self.max_variations} are made from one photo (the max_variation_count "
+                    "setting).")
+            self._check_unused_with_configs(params)
         else:
+            self._check_applies(params)
             body["config"] = self.build_config(params)
             body["variation_count"] = _check_count(params.get("variation_count", 1),
                                                    "variation_count")
         body["wait_for_completion"] = False
         webhook = params.get("webhook_url")
         if webhook:
-            _check_http_url(str(webhook), "webhook_url")
+            _check_http_url(str(webhook), "Parameter 'webhook_url'")
             body["webhook_url"] = str(webhook)
         return body
 
+    def _default(self, name: str) -> Any:
+        spec = self._tasks[0].param(name)
+        return spec.default if spec is not None else None
+
+    def _check_applies(self, params: Mapping[str, Any]) -> None:
+        """A parameter set away from its default for a render type it does not affect is a
+        mistake (sky on a staging render), not something to drop silently."""
+        kind = str(params.get("type") or "staging")
+        for name, kinds in APPLIES_TO.items():
+            value, default = params.get(name), self._default(name)
+            if value is not None and value != default and kind not in kinds:
+                raise InvalidInput(
+                    f"Parameter '{name}' applies only to type {' or '.join(kinds)} (type is "
+                    f"{kind}); leave it at {default} or change the type.")
+
+    def _check_unused_with_configs(self, params: Mapping[str, Any]) -> None:
+        for name in SINGLE_CONFIG_PARAMS:
+            value, default = params.get(name), self._default(name)
+            if value is not None and value != default:
+                raise InvalidInput(
+                    f"Parameter '{name}' does not apply when 'configs' is given: each config "
+                    "carries its own settings, so put it in the configs.")
+
     # -- the job contract ----------------------------------------------------------------------
+    async def check(self, task: TaskSpec, params: dict[str, Any],
+                    inputs: dict[str, list[PreparedInput]]) -> None:
+        self.render_fields(params)
+        for item in inputs.get("room", []):
+            if item.source_url:
+                _check_image_url(item.source_url, "The room photo's URL")
+
     async def submit(self, job: PreparedJob) -> RemoteRef:
         task = self.task(job.task)
         if task is None:

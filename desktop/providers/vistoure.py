@@ -19,6 +19,9 @@ shape of a node run's outputs.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from urllib.parse import quote
 
 import httpx
 
+from desktop.core.imaging import sniff_mime
 from desktop.core.model import (
     ErrorCode,
     InputRole,
@@ -50,6 +54,8 @@ from desktop.providers.base import (
 )
 from desktop.providers.http import ApiClient, Auth, clip
 from desktop.providers.remote import ClientOptions, RemoteProvider
+
+log = logging.getLogger("restyle.providers.vistoure")
 
 RUN_PATH = "/api/v3/run"
 STATUS_PATH = "/api/v3/status/{run_id}"
@@ -292,6 +298,134 @@ def manifest_param(entry: ManifestInput) -> ParamSpec:
                      required=entry.group == "mandatory", help=help_text + ".")
 
 
+#: Every `input` field that carries an image, across the tools.
+IMAGE_FIELDS: frozenset[str] = frozenset(f for s in TOOL_SPECS for f in s.fields.values())
+
+
+def tool_payload(task_id: str, params: Mapping[str, Any],
+                 inputs: Mapping[str, list[PreparedInput]]) -> tuple[str, dict[str, Any]]:
+    """(tool, input) of a tool run; input images stay PreparedInputs (encoded by the
+    provider). Raises InvalidInput for a tool that is not this task's, an image given both as
+    an input and as a parameter, or an image parameter that is neither a URL nor base64."""
+    spec = _BY_TASK[task_id]
+    values = dict(params)
+    tool = str(values.pop("tool", spec.tool))
+    if tool not in TOOLS:
+        raise InvalidInput(f"Parameter 'tool' must be one of VistoureAI's tools: "
+                           f"{', '.join(TOOLS)} (got {clip(tool, 40)!r}).")
+    allowed = TRYON_TOOLS if task_id == "tryon" else (spec.tool,)
+    if tool not in allowed:
+        other = "tryon" if tool in TRYON_TOOLS else next(
+            (s.task for s in TOOL_SPECS if s.tool == tool), tool)
+        raise InvalidInput(f"Parameter 'tool' of task '{task_id}' can only be "
+                           f"{' or '.join(allowed)}: its inputs are sent as that tool's; run "
+                           f"task '{other}' for {tool}.")
+    payload: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in IMAGE_FIELDS:
+            _check_image_text(name, value)
+        payload[name] = _free_form(value)
+    for role, field in spec.fields.items():
+        items = inputs.get(role) or []
+        if not items:
+            continue
+        if field in payload:
+            raise InvalidInput(
+                f"The {role} image goes in '{field}'; do not also give '{field}' as a "
+                "parameter.")
+        payload[field] = items[0]
+    return tool, payload
+
+
+def workflow_payload(manifest: WorkflowManifest, params: Mapping[str, Any],
+                     inputs: Mapping[str, list[PreparedInput]]) -> dict[str, Any]:
+    """The `input` of a workflow run, checked against its manifest: known, settable inputs of
+    the right type, images by reference or in manifest order, every mandatory input set.
+    Input images stay PreparedInputs. Raises InvalidInput."""
+    name = _workflow_name(params)
+    payload: dict[str, Any] = {}
+    used: set[tuple[str, int]] = set()
+    for key, raw in params.items():
+        if key == "workflow":
+            continue
+        entry = manifest.get(key)
+        if entry is None:
+            known = ", ".join(e.name for e in manifest.inputs if e.group != "linked")
+            raise InvalidInput(f"Workflow {name!r} has no input '{key}' (it has: "
+                               f"{known or 'none'}).")
+        if entry.group == "linked":
+            raise InvalidInput(
+                f"Workflow input '{key}' is linked to an upstream node and cannot be set "
+                "through the API; unlink it in the VistoureAI workflow editor first.")
+        if entry.is_image:
+            payload[key] = _image_value(inputs, key, raw, used)
+        else:
+            payload[key] = manifest_param(entry).coerce(raw)
+    leftovers = [item for role in ("person", "garment", "image")
+                 for n, item in enumerate(inputs.get(role) or []) if (role, n) not in used]
+    open_slots = [e for e in manifest.group("mandatory") if e.is_image
+                  and e.name not in payload]
+    open_slots += [e for e in manifest.group("optional") if e.is_image
+                   and e.name not in payload]
+    if len(leftovers) > len(open_slots):
+        raise InvalidInput(
+            f"Workflow {name!r} has {len(open_slots)} image input(s) left to fill but "
+            f"{len(leftovers)} image(s) were given.")
+    for item, slot in zip(leftovers, open_slots, strict=False):
+        payload[slot.name] = item
+    missing = [e.name for e in manifest.group("mandatory") if e.name not in payload]
+    if missing:
+        raise InvalidInput(f"Workflow {name!r} needs: {', '.join(missing)}.")
+    return payload
+
+
+def _workflow_name(params: Mapping[str, Any]) -> str:
+    name = str(params.get("workflow") or "").strip()
+    if not name:
+        raise InvalidInput("Task 'workflow' needs the parameter 'workflow' (its name).")
+    return name
+
+
+def _image_value(inputs: Mapping[str, list[PreparedInput]], key: str, raw: Any,
+                 used: set[tuple[str, int]]) -> str | PreparedInput:
+    """A workflow image input: a reference to an input image (@garment:2), or a URL or base64
+    given as text."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidInput(f"Workflow input '{key}' is an image: give a public URL, base64, "
+                           "or @person / @garment[:n] / @image[:n].")
+    text = raw.strip()
+    ref = _REF.match(text)
+    if ref is None:
+        _check_image_text(key, text)
+        return text
+    role = ref["role"]
+    n = int(ref["n"] or 1) - 1
+    items = inputs.get(role) or []
+    if not 0 <= n < len(items):
+        raise InvalidInput(f"Workflow input '{key}' names {text}, but {len(items)} {role} "
+                           "image(s) were given.")
+    used.add((role, n))
+    return items[n]
+
+
+def _check_image_text(key: str, value: Any) -> None:
+    """An image given as text must be what the service fetches or decodes: an http(s) URL or
+    base64 (a data: URI too) of an image."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.startswith(("http://", "https://")) and not any(c.isspace() for c in text):
+        return
+    data = b""
+    if text:
+        try:
+            data = base64.b64decode(text.partition(",")[2] if text.startswith("data:") else text,
+                                    validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+    if not (sniff_mime(data) or "").startswith("image/"):
+        raise InvalidInput(f"Parameter '{key}' is an image: give a public http(s) URL or base64 "
+                           f"of an image (got {clip(str(value), 40)!r}).")
+
+
 class VistoureProvider(RemoteProvider):
     """VistoureAI API v3 (X-API-KEY header; the base URL is a required setting)."""
 
@@ -458,22 +592,30 @@ class VistoureProvider(RemoteProvider):
             for item in items:
                 self._check_image(role, item)
         if job.task == WORKFLOW_TASK:
-            return await self._workflow_run(job, params)
-        spec = _BY_TASK[job.task]
-        tool = str(params.pop("tool", spec.tool))
-        payload: dict[str, Any] = {}
-        for name, value in params.items():
-            payload[name] = _free_form(value)
-        for role, field in spec.fields.items():
-            items = job.inputs.get(role) or []
-            if not items:
-                continue
-            if field in payload:
-                raise InvalidInput(
-                    f"The {role} image goes in '{field}'; do not also give '{field}' as a "
-                    "parameter.")
-            payload[field] = self._encode(items[0])
-        return "node", tool, payload, {}
+            manifest = await self.workflow_manifest(_workflow_name(params))
+            payload = workflow_payload(manifest, params, job.inputs)
+            return "workflow", manifest.name, self._encoded(payload), dict(manifest.outputs)
+        tool, payload = tool_payload(job.task, params, job.inputs)
+        return "node", tool, self._encoded(payload), {}
+
+    async def check(self, task: TaskSpec, params: dict[str, Any],
+                    inputs: dict[str, list[PreparedInput]]) -> None:
+        """A tool run's tool and image fields; a workflow's inputs against its manifest, read
+        with a GET (an unknown workflow is refused here). When the manifest cannot be read for
+        another reason (network, key), submit reads it again and reports that."""
+        if task.id != WORKFLOW_TASK:
+            tool_payload(task.id, params, inputs)
+            return
+        name = _workflow_name(params)
+        try:
+            manifest = await self.workflow_manifest(name)
+        except ProviderError as exc:
+            if exc.code == ErrorCode.NOT_FOUND:
+                raise InvalidInput(f"Parameter 'workflow': {exc.message}") from None
+            log.info("Could not read the manifest of workflow %r before submitting: %s", name,
+                     exc.message)
+            return
+        workflow_payload(manifest, params, inputs)
 
     def _check_image(self, role: str, item: PreparedInput) -> None:
         if not item.data and not item.source_url:
@@ -485,69 +627,16 @@ class VistoureProvider(RemoteProvider):
                 f"The {role} image is larger than {self.title} accepts "
                 f"({len(item.data)} > {self.limits.max_bytes} bytes).")
 
+    def _encoded(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The `input` object with every input image in it encoded."""
+        return {key: self._encode(value) if isinstance(value, PreparedInput) else value
+                for key, value in payload.items()}
+
     def _encode(self, item: PreparedInput) -> str:
         """A public URL as given (the service fetches it), otherwise base64 of the bytes."""
         if item.source_url:
             return item.source_url
         return item.data_uri() if self.image_encoding == "data_uri" else item.base64()
-
-    async def _workflow_run(self, job: PreparedJob, params: dict[str, Any]
-                            ) -> tuple[str, str, dict[str, Any], dict[str, str]]:
-        name = str(params.pop("workflow", "")).strip()
-        if not name:
-            raise InvalidInput("Task 'workflow' needs the parameter 'workflow' (its name).")
-        manifest = await self.workflow_manifest(name)
-        payload: dict[str, Any] = {}
-        used: set[tuple[str, int]] = set()
-        for key, raw in params.items():
-            entry = manifest.get(key)
-            if entry is None:
-                known = ", ".join(e.name for e in manifest.inputs if e.group != "linked")
-                raise InvalidInput(f"Workflow {name!r} has no input '{key}' (it has: "
-                                   f"{known or 'none'}).")
-            if entry.group == "linked":
-                raise InvalidInput(
-                    f"Workflow input '{key}' is linked to an upstream node and cannot be set "
-                    f"through the API; unlink it in the {self.title} workflow editor first.")
-            if entry.is_image:
-                payload[key] = self._image_value(job, key, raw, used)
-            else:
-                payload[key] = manifest_param(entry).coerce(raw)
-        leftovers = [(role, n, item) for role in ("person", "garment", "image")
-                     for n, item in enumerate(job.inputs.get(role) or [])
-                     if (role, n) not in used]
-        open_slots = [e for e in manifest.group("mandatory") if e.is_image
-                      and e.name not in payload]
-        open_slots += [e for e in manifest.group("optional") if e.is_image
-                       and e.name not in payload]
-        if len(leftovers) > len(open_slots):
-            raise InvalidInput(
-                f"Workflow {name!r} has {len(open_slots)} image input(s) left to fill but "
-                f"{len(leftovers)} image(s) were given.")
-        for (_role, _n, item), slot in zip(leftovers, open_slots, strict=False):
-            payload[slot.name] = self._encode(item)
-        missing = [e.name for e in manifest.group("mandatory") if e.name not in payload]
-        if missing:
-            raise InvalidInput(f"Workflow {name!r} needs: {', '.join(missing)}.")
-        return "workflow", manifest.name, payload, dict(manifest.outputs)
-
-    def _image_value(self, job: PreparedJob, key: str, raw: Any,
-                     used: set[tuple[str, int]]) -> str:
-        if not isinstance(raw, str) or not raw.strip():
-            raise InvalidInput(f"Workflow input '{key}' is an image: give a public URL, base64, "
-                               "or @person / @garment[:n] / @image[:n].")
-        text = raw.strip()
-        ref = _REF.match(text)
-        if ref is None:
-            return text
-        role = ref["role"]
-        n = int(ref["n"] or 1) - 1
-        items = job.inputs.get(role) or []
-        if not 0 <= n < len(items):
-            raise InvalidInput(f"Workflow input '{key}' names {text}, but {len(items)} {role} "
-                               "image(s) were given.")
-        used.add((role, n))
-        return self._encode(items[n])
 
     # -- poll --------------------------------------------------------------------------------
     async def status(self, run_id: str) -> dict[str, Any]:

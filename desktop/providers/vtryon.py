@@ -20,14 +20,16 @@ the choices are written next to the code that makes them.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
-from desktop.core.model import ErrorCode, ParamSpec, ParamType, TaskSpec
+from desktop.core.model import ErrorCode, InvalidInput, ParamSpec, ParamType, TaskSpec
 from desktop.providers.base import (
     InputLimits,
+    PreparedInput,
     PreparedJob,
     ProviderError,
     RemoteOutput,
@@ -38,9 +40,12 @@ from desktop.providers.base import (
 from desktop.providers.http import ApiClient, Auth, clip, default_extract_error
 from desktop.providers.remote import ClientOptions, RemoteProvider
 
+log = logging.getLogger("restyle.providers.vtryon")
+
 RECOLOR_PATH = "/v4/models/multipose-image-recolor/"
 TASK_PATH = "/v2/models/multipose-tasks/{task_id}/"
 API_KEY_HEADER = "x-api-key"
+TITLE = "vtryon"
 QUALITIES = ("2k", "4k")
 #: Not in the document: a cap on list page sizes so one call stays small (DRF's usual bound).
 MAX_PAGE_SIZE = 100
@@ -82,6 +87,10 @@ TASKS: tuple[TaskSpec, ...] = (
 _WAITING = {"queued": RemoteState.QUEUED, "pending": RemoteState.QUEUED,
             "processing": RemoteState.RUNNING}
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+#: A colour name as the document's example writes one ("royal blue"): words, no digits or
+#: brackets, so "rgb(0,0,255)" and a hex colour without its '#' are not taken for names.
+_NAME = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
+_BARE_HEX = re.compile(r"(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 
 def extract_error(status: int, body: Any, text: str) -> tuple[str | None, str | None]:
@@ -100,8 +109,10 @@ def extract_error(status: int, body: Any, text: str) -> tuple[str | None, str | 
 def check_color_changes(value: Any) -> list[dict[str, str]]:
     """The `color_changes` list as sent: each item a target and a colour, both non-empty.
 
-    A colour starting with '#' must be a 3- or 6-digit hex colour; any other text is taken as a
-    colour name (the document: "hex or name"). Raises ProviderError(INVALID_INPUT)."""
+    A colour starting with '#' must be a 3- or 6-digit hex colour; any other text must be a
+    colour name made of words (the document: "hex or name"), so CSS functions such as
+    "rgb(0,0,255)" and a hex colour without its '#' are refused rather than sent as a name.
+    Raises ProviderError(INVALID_INPUT)."""
     def bad(why: str) -> ProviderError:
         return ProviderError(ErrorCode.INVALID_INPUT, f"Parameter 'color_changes' {why}")
 
@@ -125,6 +136,11 @@ def check_color_changes(value: Any) -> list[dict[str, str]]:
         if color.startswith("#") and not _HEX.fullmatch(color):
             raise bad(f"item {number} has the colour {clip(color, 20)!r}, which is not a hex "
                       "colour (#rgb or #rrggbb).")
+        if not color.startswith("#") and (_BARE_HEX.fullmatch(color)
+                                          or not _NAME.fullmatch(color)):
+            hint = f"#{color}" if _BARE_HEX.fullmatch(color) else "#1f4e9c"
+            raise bad(f"item {number} has the colour {clip(color, 30)!r}; {TITLE} takes a hex "
+                      f"colour such as {hint} or a colour name such as 'royal blue'.")
         changes.append({"target": target.strip(), "color": color})
     return changes
 
@@ -194,6 +210,38 @@ class VtryonProvider(RemoteProvider):
             "color_changes": check_color_changes(params["color_changes"]),
             "image_quality": params.get("image_quality") or "2k",
         }
+
+    async def check(self, task: TaskSpec, params: dict[str, Any],
+                    inputs: dict[str, list[PreparedInput]]) -> None:
+        """The colour changes as the service takes them, and a base pose task that exists and
+        is completed (read with a GET: a recolour of a missing or unfinished task is refused
+        with a 400). A read that fails for another reason (network, key) is left to submit."""
+        try:
+            check_color_changes(params.get("color_changes"))
+        except ProviderError as exc:
+            raise InvalidInput(exc.message) from None
+        pose = params.get("pose_image_generation_id")
+        if pose is None:
+            return
+        try:
+            body = await self.task_status(pose)
+        except ProviderError as exc:
+            if exc.code == ErrorCode.NOT_FOUND:
+                raise InvalidInput(
+                    f"Parameter 'pose_image_generation_id': {self.title} has no task {pose}; "
+                    "give the ID of a finished multipose (pose) task.") from None
+            log.info("Could not look up base pose task %s before submitting: %s", pose,
+                     exc.message)
+            return
+        state = str(body.get("status") or "").strip().lower()
+        if state in _WAITING:
+            raise InvalidInput(
+                f"Parameter 'pose_image_generation_id': the base pose task {pose} is still "
+                f"{state}; recolour it once it is completed.")
+        if state == "failed":
+            raise InvalidInput(
+                f"Parameter 'pose_image_generation_id': the base pose task {pose} failed, so "
+                "there is no image to recolour; choose a completed pose task.")
 
     async def submit(self, job: PreparedJob) -> RemoteRef:
         body = self.request_body(job)

@@ -96,6 +96,8 @@ def hint_text(spec: ParamSpec) -> str:
         parts.append(f"at least {_fmt(spec.minimum)}")
     elif spec.maximum is not None:
         parts.append(f"at most {_fmt(spec.maximum)}")
+    if spec.max_length is not None:
+        parts.append(f"at most {spec.max_length} characters")
     if spec.default is not None:
         parts.append(f"default {_fmt(spec.default)}")
     elif not spec.required and spec.type != ParamType.BOOLEAN:

@@ -119,3 +119,24 @@ def test_every_state_has_a_title() -> None:
 
     assert {s: s.title for s in JobState}[JobState.TIMED_OUT] == "Timed out"
     assert all(s.title and s.title[0].isupper() for s in JobState)
+
+
+def test_text_longer_than_max_length_is_refused_with_the_limit() -> None:
+    prompt = ParamSpec("prompt", ParamType.STRING, max_length=5)
+    assert prompt.coerce("12345") == "12345"
+    with pytest.raises(InvalidInput) as caught:
+        prompt.coerce("123456")
+    assert str(caught.value) == "Parameter 'prompt' must be at most 5 characters long (got 6)."
+    task = TaskSpec("t", "T", (), params=(prompt,))
+    assert task.param_errors({"prompt": "123456"}) == [str(caught.value)]
+
+
+def test_required_text_must_not_be_blank() -> None:
+    name = ParamSpec("workflow", ParamType.STRING, required=True)
+    task = TaskSpec("workflow", "Workflow", (), params=(name,))
+    for blank in ("", "   "):
+        with pytest.raises(InvalidInput,
+                           match="Parameter 'workflow' is required and must not be empty"):
+            task.validate({}, {"workflow": blank})
+    assert task.validate({}, {"workflow": " Studio "}) == {"workflow": " Studio "}
+    assert ParamSpec("note", ParamType.STRING).coerce("") == ""  # optional text may be empty

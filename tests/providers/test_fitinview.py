@@ -41,6 +41,7 @@ from desktop.providers.http import UrlSourceLoader
 from tests.emulators.fitinview import JOB_ERROR_CODES, FitInViewEmulator
 from tests.emulators.kit import Fault, derive_image, serve
 from tests.fakes import png_bytes
+from tests.refusals import refused_before_storing
 from tests.support import (
     LEAKED_TOKEN,
     Sleeps,
@@ -817,3 +818,67 @@ def test_provider_words_never_carry_the_key_or_tokens() -> None:
     for text in (refused.message, refused.provider_code, failed.message, failed.error.message,
                  failed.error.provider_code):
         assert_no_secret(text, key)
+
+
+# -- every parameter checked before a job row is written ---------------------------------------
+def _tryon_spec(tmp_path: Path, **params: Any) -> JobSpec:
+    person, garment = tmp_path / "person.png", tmp_path / "garment.png"
+    person.write_bytes(PERSON)
+    garment.write_bytes(GARMENT)
+    return JobSpec(provider="fitinview", task="tryon",
+                   inputs={"person": [str(person)], "garment": [str(garment)]}, params=params)
+
+
+@pytest.mark.parametrize(("params", "needle"), [
+    ({"prompt": "x" * 1001}, "Parameter 'prompt' must be at most 1000 characters long"),
+    ({"negative_prompt": "x" * 501}, "'negative_prompt' must be at most 500 characters"),
+    ({"style_hint": "x" * 501}, "'style_hint' must be at most 500 characters"),
+    ({"metadata": {f"k{i}": i for i in range(8)}}, "has 8 keys; FitInView takes 8"),
+    ({"metadata": {"a": {"nested": 1}}}, "Metadata 'a' must be text or a number"),
+    ({"metadata": {"a": "x" * 257}}, "longer than 256 characters"),
+    ({"metadata": {"k" * 257: 1}}, "longer than 256 characters"),
+    ({"metadata": [1, 2]}, "'metadata' must be a JSON object"),
+    ({"metadata": {METADATA_JOB_KEY: "mine"}}, "must not use the key 'restyle_job_id'"),
+    ({"webhook_url": "ftp://hooks.example/x"}, "'webhook_url' must be an http(s):// address"),
+    ({"webhook_url": "https://h.example/" + "x" * 2000}, "'webhook_url' must be at most 2000"),
+], ids=["prompt", "negative_prompt", "style_hint", "metadata_keys", "metadata_nested",
+        "metadata_long_value", "metadata_long_key", "metadata_list", "metadata_reserved",
+        "webhook_scheme", "webhook_length"])
+def test_bad_parameters_are_refused_before_a_job_is_stored(tmp_path: Path,
+                                                           params: dict[str, Any],
+                                                           needle: str) -> None:
+    emu = FitInViewEmulator()
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), _tryon_spec(tmp_path, **params),
+                                         emu)
+    assert needle in message, message
+    assert emu.requests == []  # these need no read at the service either
+
+
+def test_text_limits_are_data_the_form_and_the_cli_show(home: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    task = FitInViewProvider().task("tryon")
+    assert task is not None
+    limits = {p.name: p.max_length for p in task.params if p.max_length is not None}
+    assert limits == {"prompt": 1000, "negative_prompt": 500, "style_hint": 500,
+                      "webhook_url": 2000}
+    assert task.param_errors({"prompt": "x" * 1001}) == [
+        "Parameter 'prompt' must be at most 1000 characters long (got 1001)."]
+    assert cli.main(["providers", "--json"]) == 0
+    [row] = [r for r in json.loads(capsys.readouterr().out) if r["id"] == "fitinview"]
+    [tryon] = row["tasks"]
+    assert {p["name"]: p["max_length"] for p in tryon["params"]}["prompt"] == 1000
+    assert cli.main(["providers"]) == 0
+    assert "at most 1000 characters" in capsys.readouterr().out
+
+
+def test_good_parameters_still_reach_the_service(tmp_path: Path) -> None:
+    emu = FitInViewEmulator(job_delay=0.0)
+    with serve(emu) as base:
+        done = engine_run(tmp_path, base, params={
+            "prompt": "x" * 1000, "metadata": {f"k{i}": "v" * 256 for i in range(7)},
+            "webhook_url": "https://hooks.example/x"})
+    assert done.state == JobState.SUCCEEDED, done.error
+    body = emu.requests_to("POST", SUBMIT)[0].json()
+    assert len(body["prompt"]) == 1000 and len(body["metadata"]) == 8

@@ -14,9 +14,11 @@ from PIL import Image, ImageDraw
 
 from desktop.core import imaging
 from desktop.core.assets import AssetStore
+from desktop.core.engine import EnginePolicy, JobEngine
 from desktop.core.engine.collecting import verify_and_store
 from desktop.core.limits import Limits
-from desktop.core.model import ErrorCode, InvalidInput, ParamType
+from desktop.core.model import ErrorCode, InvalidInput, JobSpec, JobState, ParamType
+from desktop.core.store import History
 from desktop.providers.base import (
     PreparedInput,
     PreparedJob,
@@ -26,6 +28,7 @@ from desktop.providers.base import (
     RemoteState,
 )
 from desktop.providers.local import TASKS, LocalProvider, ops
+from tests.refusals import refused_before_storing
 
 
 def png(img: Image.Image) -> bytes:
@@ -264,3 +267,78 @@ def test_a_4x_upscale_over_64_megapixels_passes_result_verification(tmp_path: Pa
     _asset, output = verify_and_store(AssetStore(tmp_path), provider.title, 0,
                                       RemoteOutput(data=data, mime="image/png"), data)
     assert (output.width, output.height, output.mime) == (8200, 8200, "image/png")
+
+
+# -- every parameter checked before a job row is written ---------------------------------------
+class CountingLocal(LocalProvider):
+    """The offline provider, counting the jobs it is asked to run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submits = 0
+
+    async def submit(self, job: PreparedJob) -> RemoteRef:
+        self.submits += 1
+        return await super().submit(job)
+
+
+def _transparent_centre() -> Image.Image:
+    img = Image.new("RGBA", (100, 80), (0, 0, 0, 0))
+    ImageDraw.Draw(img).rectangle((5, 5, 30, 30), fill=(0, 200, 0, 255))
+    return img
+
+
+@pytest.mark.parametrize(("task", "picture", "params", "needle"), [
+    ("recolor", "disc", {"color": "blue", "seed": "500,10"},
+     "The seed point (500, 10) is outside the 120x90 image"),
+    ("recolor", "disc", {"color": "blue", "seed": "0.5,90"},
+     "The seed point (0.5, 90) is outside the 120x90 image"),
+    ("recolor", "disc", {"color": "blue", "seed": "5,5", "source_color": "#c81e28"},
+     "The seed point (5, 5) is not within tolerance 40 of the source colour #c81e28"),
+    ("recolor", "disc", {"color": "blue", "source_color": "lime"},
+     "No pixels within tolerance 40 of lime were found"),
+    ("recolor", "clear", {"color": "blue"},
+     "The point (50, 40) is on a fully transparent pixel"),
+    ("recolor", "clear", {"color": "blue", "seed": "90,70"},
+     "The point (90, 70) is on a fully transparent pixel"),
+    ("upscale", "large", {"factor": 4},
+     "Upscaling 2600x2600 by 4x would make a 10400x10400 image"),
+], ids=["seed_outside", "seed_outside_mixed", "seed_not_source", "source_nowhere",
+        "centre_transparent", "seed_transparent", "upscale_too_large"])
+def test_bad_parameters_are_refused_before_a_job_is_stored(
+        tmp_path: Path, task: str, picture: str, params: dict[str, Any], needle: str) -> None:
+    pictures = {"disc": disc, "clear": _transparent_centre,
+                "large": lambda: Image.new("RGB", (2600, 2600), (10, 120, 200))}
+    path = tmp_path / f"{picture}.png"
+    path.write_bytes(png(pictures[picture]()))
+    provider = CountingLocal()
+    spec = JobSpec("local", task, {"image": [str(path)]}, params)
+    message = refused_before_storing(tmp_path, provider, spec)
+    assert needle in message, message
+    assert provider.submits == 0
+
+
+def test_points_and_colours_that_fit_the_image_still_run(tmp_path: Path) -> None:
+    path = tmp_path / "disc.png"
+    path.write_bytes(png(disc()))
+    clear = tmp_path / "clear.png"
+    clear.write_bytes(png(_transparent_centre()))
+    specs = [
+        JobSpec("local", "recolor", {"image": [str(path)]},
+                {"color": "blue", "seed": "60,45", "source_color": "#c81e28"}),
+        JobSpec("local", "recolor", {"image": [str(path)]},
+                {"color": "blue", "source_color": "#c81e28"}),
+        JobSpec("local", "recolor", {"image": [str(clear)]}, {"color": "blue", "seed": "10,10"}),
+        JobSpec("local", "upscale", {"image": [str(path)]}, {"factor": 4}),
+    ]
+    history = History(tmp_path / "history.sqlite3")
+
+    async def main() -> list[JobState]:
+        engine = JobEngine(history, AssetStore(tmp_path / "assets"), lambda _p: LocalProvider(),
+                           policy=EnginePolicy(jitter=0.0))
+        try:
+            return [(await engine.run(spec)).state for spec in specs]
+        finally:
+            await engine.aclose()
+
+    assert asyncio.run(main()) == [JobState.SUCCEEDED] * 4

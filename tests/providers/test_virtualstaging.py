@@ -36,6 +36,7 @@ from desktop.providers.virtualstaging import (
 from tests.emulators.kit import Fault, serve
 from tests.emulators.virtualstaging import VirtualStagingEmulator
 from tests.fakes import png_bytes
+from tests.refusals import refused_before_storing
 from tests.support import assert_no_secret, leaky_words
 
 T = TypeVar("T")
@@ -650,3 +651,69 @@ def test_provider_words_never_carry_the_key_or_tokens() -> None:
     for text in (refused.message, refused.provider_code, partial.message, failed.error.message,
                  failed.error.provider_code, confirmed):
         assert_no_secret(text, key)
+
+
+# -- every parameter checked before a job row is written ---------------------------------------
+_STAGING = {"type": "staging", "add_furniture": {"room_type": "living", "style": "modern"}}
+
+
+@pytest.mark.parametrize(("params", "needle"), [
+    ({"configs": [dict(_STAGING, variation_count=6), dict(_STAGING, variation_count=5)]},
+     "Parameter 'configs' asks for 11 variations in all; at most 10"),
+    ({"configs": [{"type": "staging", "add_furniture": {"room_type": "attic",
+                                                        "style": "modern"},
+                   "variation_count": 1}]}, "configs[0]: room_type must be one of"),
+    ({"configs": {"type": "enhancement"}}, "Parameter 'configs' must be a non-empty JSON list"),
+    ({"configs": [{"type": "teleport", "variation_count": 1}]}, "configs[0]: 'type' must be"),
+    ({"configs": [{"type": "enhancement", "sky": "blue", "variation_count": 1}]},
+     "configs[0]: 'sky' does not apply to a enhancement config"),
+    ({"config": {"type": "bogus"}}, "Parameter 'config': 'type' must be one of"),
+    ({"config": {"add_furniture": {"room_type": "attic", "style": "modern"}}},
+     "Parameter 'config': room_type must be one of"),
+    ({"config": {"sky": "golden"}}, "Parameter 'config': 'sky' does not apply to a staging"),
+    ({"type": "day-to-dusk", "config": {"add_furniture": {"room_type": "bed",
+                                                          "style": "modern"}}},
+     "'add_furniture' does not apply to a day-to-dusk config"),
+    ({"type": "day-to-dusk", "config": {"sky": "purple"}}, "sky must be one of: dusk"),
+    ({"config": [1, 2]}, "Parameter 'config' must be a JSON object"),
+    ({"sky": "golden"}, "Parameter 'sky' applies only to type day-to-dusk (type is staging)"),
+    ({"type": "day-to-dusk", "room_type": "bed"},
+     "Parameter 'room_type' applies only to type staging (type is day-to-dusk)"),
+    ({"type": "enhancement", "style": "luxury"}, "Parameter 'style' applies only to type"),
+    ({"type": "enhancement", "remove_furniture": True},
+     "Parameter 'remove_furniture' applies only to type staging or removal"),
+    ({"style": "luxury", "configs": [dict(_STAGING, variation_count=1)]},
+     "Parameter 'style' does not apply when 'configs' is given"),
+    ({"variation_count": 3, "configs": [dict(_STAGING, variation_count=1)]},
+     "Parameter 'variation_count' does not apply when 'configs' is given"),
+    ({"webhook_url": "hooks.example/x"}, "Parameter 'webhook_url' must be an http(s) URL"),
+], ids=["configs_total", "configs_room_type", "configs_not_list", "configs_type",
+        "configs_field", "config_type", "config_room_type", "config_sky_on_staging",
+        "config_furniture_on_dusk", "config_sky_value", "config_list", "sky_on_staging",
+        "room_type_on_dusk", "style_on_enhancement", "remove_on_enhancement",
+        "style_with_configs", "count_with_configs", "webhook"])
+def test_bad_parameters_are_refused_before_a_job_is_stored(tmp_path: Path,
+                                                           emu: VirtualStagingEmulator,
+                                                           base: str, params: dict[str, Any],
+                                                           needle: str) -> None:
+    src = tmp_path / "room.png"
+    src.write_bytes(ROOM)
+    spec = JobSpec("virtualstaging", "staging", {"room": [str(src)]}, params)
+    message = refused_before_storing(tmp_path, make(base), spec, emu)
+    assert needle in message, message
+    assert emu.requests == []
+
+
+def test_parameters_at_their_defaults_and_matching_types_still_run(
+        tmp_path: Path, emu: VirtualStagingEmulator, base: str) -> None:
+    """The form always sends every choice (at its default): that must not count as set."""
+    done, _history, _assets = run_engine(tmp_path, base, {
+        "type": "day-to-dusk", "sky": "golden", "room_type": "living", "style": "modern",
+        "remove_furniture": False, "variation_count": 1})
+    assert done.state == JobState.SUCCEEDED, done.error
+    configs = [dict(_STAGING, variation_count=6), {"type": "enhancement", "variation_count": 4}]
+    (tmp_path / "b").mkdir()
+    many, _h, _a = run_engine(tmp_path / "b", base, {
+        "configs": configs, "type": "staging", "sky": "dusk", "variation_count": 1})
+    assert many.state == JobState.SUCCEEDED, many.error
+    assert len(many.outputs) == 10

@@ -51,6 +51,7 @@ from tests.emulators.kit import Fault, serve
 from tests.emulators.vistoure import TOOLS as EMU_TOOLS
 from tests.emulators.vistoure import VistoureEmulator, expected_output
 from tests.fakes import png_bytes
+from tests.refusals import refused_before_storing
 from tests.support import (
     LEAKED_TOKEN,
     Sleeps,
@@ -855,11 +856,12 @@ def test_cli_runs_a_workflow_to_an_image_and_a_video_file(
                          str(garment), "--param", "Vton_Node.strength=0.3", "--out",
                          str(tmp_path / "out"), "--json"], stdin=io.StringIO(""))
         out, _ = capsys.readouterr()
-        # Without the garment the mandatory garment input stays empty: refused, exit 2.
+        # Without the garment the mandatory garment input stays empty: refused before any job
+        # is stored, exit 2 with the sentence.
         bad = cli.main(["run", "--provider", "vistoure", "--task", "workflow", "--param",
                         f"workflow={CUSTOM}", "--person", str(person), "--json"],
                        stdin=io.StringIO(""))
-        bad_out, _ = capsys.readouterr()
+        bad_out, bad_err = capsys.readouterr()
     assert code == 0, out
     data = json.loads(out)
     image, video = (Path(o["path"]) for o in data["outputs"])
@@ -867,7 +869,7 @@ def test_cli_runs_a_workflow_to_an_image_and_a_video_file(
     assert sniff_mime(video.read_bytes()) == "video/mp4"
     assert [o["kind"] for o in data["outputs"]] == ["image", "video"]
     assert bad == 2, bad_out
-    assert "needs: Vton_Node.garment_image" in json.loads(bad_out)["error"]["message"]
+    assert bad_out == "" and "needs: Vton_Node.garment_image" in bad_err
     assert len(emu.requests_to("POST", RUN)) == 1
 
 
@@ -910,3 +912,96 @@ def test_provider_words_never_carry_the_key_or_tokens() -> None:
                  node_failed.error.message, node_failed.error.provider_code,
                  failed.error.message, failed.error.provider_code):
         assert_no_secret(text, key)
+
+
+# -- every parameter checked before a job row is written ---------------------------------------
+def _image_files(tmp_path: Path) -> dict[str, list[str]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    person, garment = tmp_path / "person.png", tmp_path / "garment.png"
+    person.write_bytes(PERSON)
+    garment.write_bytes(GARMENT)
+    return {"person": [str(person)], "garment": [str(garment)], "image": [str(garment)]}
+
+
+@pytest.mark.parametrize(("task", "roles", "params", "needle"), [
+    ("upscale", ["image"], {"tool": "upscale_pro"},
+     "Parameter 'tool' must be one of VistoureAI's tools: virtual_tryon"),
+    ("upscale", ["image"], {"tool": "reframe"},
+     "Parameter 'tool' of task 'upscale' can only be upscale: its inputs are sent as that "
+     "tool's; run task 'reframe' for reframe."),
+    ("multipose", ["person"], {"tool": "virtual_tryon_pro"}, "run task 'tryon' for"),
+    ("tryon", ["person", "garment"], {"model_image": "https://x.test/p.png"},
+     "do not also give 'model_image' as a parameter"),
+    ("virtual_model", [], {"garment_image": "a blue shirt"},
+     "Parameter 'garment_image' is an image: give a public http(s) URL or base64"),
+    ("upscale", ["image"], {"image": "abc"}, "Parameter 'image' is an image"),
+], ids=["unknown_tool", "another_tasks_tool", "tryon_tool_elsewhere", "image_twice",
+        "image_text", "image_text_and_input"])
+def test_bad_tool_parameters_are_refused_before_a_job_is_stored(
+        tmp_path: Path, task: str, roles: list[str], params: dict[str, Any],
+        needle: str) -> None:
+    emu = VistoureEmulator()
+    files = _image_files(tmp_path)
+    spec = JobSpec("vistoure", task, {r: files[r] for r in roles}, params)
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), spec, emu)
+    assert needle in message, message
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize(("params", "roles", "needle"), [
+    ({"workflow": "Gone"}, {}, "Parameter 'workflow': VistoureAI has no workflow named 'Gone'"),
+    ({"workflow": "  "}, {}, "Parameter 'workflow' is required and must not be empty"),
+    ({"workflow": STUDIO}, {}, "needs: User_Garment.garment_image"),
+    ({"workflow": STUDIO, "User_Garment.model_image": "https://x.test/a.png"}, {"garment": 1},
+     "is linked to an upstream node"),
+    ({"workflow": STUDIO, "Nope.param": "1"}, {"garment": 1}, "has no input 'Nope.param'"),
+    ({"workflow": STUDIO, "Upscale.upscale_factor": "big"}, {"garment": 1},
+     "'Upscale.upscale_factor' must be a whole number"),
+    ({"workflow": STUDIO}, {"garment": 1, "image": 1},
+     "has 1 image input(s) left to fill but 2 image(s) were given"),
+    ({"workflow": STUDIO, "User_Garment.garment_image": "@garment:2"}, {"garment": 1},
+     "names @garment:2, but 1 garment image(s) were given"),
+    ({"workflow": STUDIO, "User_Garment.garment_image": " "}, {},
+     "Workflow input 'User_Garment.garment_image' is an image"),
+    ({"workflow": STUDIO, "User_Garment.garment_image": "not an image"}, {},
+     "Parameter 'User_Garment.garment_image' is an image: give a public http(s) URL"),
+], ids=["unknown_workflow", "blank_name", "missing_mandatory", "linked", "unknown_input",
+        "wrong_type", "too_many_images", "reference_out_of_range", "blank_image",
+        "image_text"])
+def test_workflow_inputs_not_matching_the_manifest_are_refused_before_storing(
+        tmp_path: Path, params: dict[str, Any], roles: dict[str, int], needle: str) -> None:
+    emu = VistoureEmulator()
+    files = _image_files(tmp_path)
+    spec = JobSpec("vistoure", "workflow", {r: files[r] * n for r, n in roles.items()}, params)
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), spec, emu)
+    assert needle in message, message
+    assert {r.method for r in emu.requests} <= {"GET"}  # the manifest is read, nothing run
+
+
+def test_the_manifest_is_read_once_for_the_check_and_the_run(tmp_path: Path) -> None:
+    emu = VistoureEmulator(job_delay=0.0)
+    files = _image_files(tmp_path / "in")
+    spec = JobSpec(provider="vistoure", task="workflow",
+                   inputs={"person": files["person"], "garment": files["garment"]},
+                   params={"workflow": CUSTOM, "Vton_Node.strength": "0.3"})
+    with serve(emu) as base:
+        done = engine_run(tmp_path, base, spec)
+    assert done.state == JobState.SUCCEEDED, done.error
+    assert len(emu.requests_to("GET", "/api/v3/workflow/")) == 1
+    assert emu.requests_to("POST", RUN)[0].json()["input"]["Vton_Node.strength"] == 0.3
+
+
+def test_a_manifest_that_cannot_be_read_is_left_to_submit(tmp_path: Path) -> None:
+    """A wrong key is no parameter problem: the job is stored and fails as auth_failed, as it
+    did before the check existed."""
+    emu = VistoureEmulator(job_delay=0.0)
+    spec = JobSpec(provider="vistoure", task="workflow", params={"workflow": CUSTOM},
+                   inputs={"person": _image_files(tmp_path / "in")["person"]})
+    with serve(emu) as base:
+        done = engine_run(tmp_path, base, spec, key="wrong-key")
+    assert done.state == JobState.FAILED and done.error is not None
+    assert done.error.code == ErrorCode.AUTH_FAILED
+    assert History(tmp_path / "history.sqlite3").count() == 1
+    assert emu.requests_to("POST", RUN) == []

@@ -32,6 +32,7 @@ from desktop.providers.base import (
 from desktop.providers.vtryon import VtryonProvider, check_color_changes, extract_error
 from tests.emulators.kit import Fault, serve
 from tests.emulators.vtryon import SEED_MODEL_TASK_ID, SEED_POSE_ID, VtryonEmulator
+from tests.refusals import refused_before_storing
 from tests.support import (
     LEAKED_TOKEN,
     Sleeps,
@@ -730,3 +731,56 @@ def test_provider_words_never_carry_the_key_or_tokens() -> None:
     for text in (refused.message, refused.provider_code, failed.message, failed.error.message,
                  failed.error.provider_code):
         assert_no_secret(text, key)
+
+
+# -- every parameter checked before a job row is written ---------------------------------------
+def _recolor_spec(emu: VtryonEmulator, **over: Any) -> JobSpec:
+    return JobSpec(provider="vtryon", task="recolor", params=params(emu, **over))
+
+
+@pytest.mark.parametrize(("changes", "needle"), [
+    ([{"target": "blouse", "color": "red", "shade": "dark"}], "unknown field(s): shade"),
+    ([{"target": "blouse", "color": "rgb(0, 0, 255)"}],
+     "'rgb(0, 0, 255)'; vtryon takes a hex colour such as #1f4e9c or a colour name"),
+    ([{"target": "blouse", "color": "1f4e9c"}], "such as #1f4e9c"),
+    ([{"target": "blouse", "color": "navy"}, {"target": "skirt", "color": "hsl(0,100%,50%)"}],
+     "item 2 has the colour"),
+], ids=["unknown_field", "css_function", "hex_without_hash", "second_item"])
+def test_colour_changes_the_service_does_not_take_are_refused_before_storing(
+        tmp_path: Path, changes: list[dict[str, str]], needle: str) -> None:
+    emu = VtryonEmulator()
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base),
+                                         _recolor_spec(emu, color_changes=changes), emu)
+    assert needle in message and "Parameter 'color_changes'" in message, message
+    assert emu.requests == []  # refused before the base task is even looked up
+
+
+@pytest.mark.parametrize(("status", "needle"), [
+    (None, "vtryon has no task 4242; give the ID of a finished multipose (pose) task"),
+    ("processing", "the base pose task 4242 is still processing"),
+    ("queued", "the base pose task 4242 is still queued"),
+    ("failed", "the base pose task 4242 failed"),
+])
+def test_a_base_pose_task_that_cannot_be_recoloured_is_refused_before_storing(
+        tmp_path: Path, status: str | None, needle: str) -> None:
+    emu = VtryonEmulator()
+    model_id = emu.seeded_model_task_id
+    if status is not None:
+        _pose, model_id = emu.seed_pose_task(status=status, task_id=4242)
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), _recolor_spec(
+            emu, pose_image_generation_id=4242, models_image_generation_task_id=model_id), emu)
+    assert needle in message and "Parameter 'pose_image_generation_id'" in message, message
+    assert [r.method for r in emu.requests] == ["GET", "GET"]  # prepare, then submit's prepare
+
+
+def test_a_base_task_that_cannot_be_read_is_left_to_submit(tmp_path: Path) -> None:
+    """A wrong key is no parameter problem: the job is stored and fails as auth_failed (exit 3
+    on the command line), as it did before the check existed."""
+    emu = VtryonEmulator(job_delay=0.0)
+    with serve(emu) as base:
+        done = engine_run(tmp_path, emu, base, key="wrong-key")
+    assert done.state == JobState.FAILED and done.error is not None
+    assert done.error.code == ErrorCode.AUTH_FAILED
+    assert History(tmp_path / "history.sqlite3").count() == 1

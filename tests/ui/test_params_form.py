@@ -429,3 +429,16 @@ def test_workflow_form_from_a_parsed_manifest(qtbot: QtBot) -> None:
                              "User_Garment.category": "tops", "Upscale.upscale_factor": 2,
                              "Vton.strength": 0.8, "Vton.keep_face": True}
     assert task.validate({}, form.values())
+
+
+def test_a_text_limit_is_in_the_tooltip_and_too_long_text_is_an_error(qtbot: QtBot) -> None:
+    task = TaskSpec("t", "T", (), params=(
+        ParamSpec("prompt", ParamType.STRING, "Prompt", max_length=10, help="What to make."),))
+    form = make_form(qtbot, task)
+    editor = form.editor("prompt")
+    assert isinstance(editor, QPlainTextEdit)  # a prompt gets room to write
+    assert "At most 10 characters; optional" in editor.toolTip()
+    with qtbot.waitSignal(form.changed):
+        editor.setPlainText("x" * 11)
+    assert "at most 10 characters long (got 11)" in form.errors()["prompt"]
+    assert marked(editor) and not form.is_valid()

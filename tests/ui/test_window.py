@@ -482,13 +482,17 @@ def test_vtryon_recolour_rows_and_the_providers_before_image(
             job = await finished(window, jobs[0].id)
             await until(lambda: window.compare_view.before_image() is not None, 10,
                         "the base pose image as before")
-            # The before | after export uses the same image, fetched once.
+            # The before | after export uses the same image, fetched once. The base task is read
+            # twice in all: once by the parameter check before the job was stored (it must
+            # exist and be completed), once for the before image.
             pair = await window.workbench.export_to(tmp_path / "pair.png", pair=True)
             assert pair is not None and pair.exists()
             pose_path = f"/{emu.seeded_pose_id}/"
             fetched = [r for r in emu.requests if r.method == "GET" and
                        r.path.endswith(pose_path)]
-            assert len(fetched) == 1, [r.path for r in emu.requests]
+            assert len(fetched) == 2, [r.path for r in emu.requests]
+            assert emu.requests[0].path.endswith(pose_path)  # the check, before the POST
+            assert emu.requests[1].method == "POST"
             return job
 
         job = loop.run_until_complete(body())

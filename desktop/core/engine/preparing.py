@@ -65,6 +65,7 @@ class Preparer:
         inputs: dict[str, list[PreparedInput]] = {}
         for item in prepared:
             inputs.setdefault(item.role, []).append(item)
+        await provider.check(task, params, inputs)
         normalized_inputs = {
             role: [s if is_url(s) else str(Path(s).expanduser().resolve()) for s in sources]
             for role, sources in spec.inputs.items()

@@ -185,7 +185,8 @@ def remove_background(img: Image.Image, *, tolerance: float, feather: float) -> 
 # -- recolour ---------------------------------------------------------------------------------
 
 
-def _seed_pixel(seed: tuple[float, float], width: int, height: int) -> tuple[int, int]:
+def seed_pixel(seed: tuple[float, float], width: int, height: int) -> tuple[int, int]:
+    """The pixel a seed point names in a width x height image; InvalidInput when outside."""
     x, y = float(seed[0]), float(seed[1])
     if x < 1 and y < 1:
         # Both below one: fractions of the width and height (0.5, 0.5 is the centre).
@@ -227,14 +228,11 @@ def recolor_region(
         candidates = _within(rgb, reference, tolerance) & visible
         if seed is None:
             return candidates
-        sx, sy = _seed_pixel(seed, width, height)
+        sx, sy = seed_pixel(seed, width, height)
         if not candidates[sy, sx]:
-            raise InvalidInput(
-                f"The seed point ({sx}, {sy}) is not within tolerance {tolerance:g} of the "
-                f"source colour {source_color}; move the point or raise the tolerance."
-            )
+            raise InvalidInput(_seed_not_source(sx, sy, tolerance, source_color))
     else:
-        sx, sy = _seed_pixel(seed if seed is not None else (0.5, 0.5), width, height)
+        sx, sy = seed_pixel(seed if seed is not None else (0.5, 0.5), width, height)
         patch = rgb[max(0, sy - 1):sy + 2, max(0, sx - 1):sx + 2].reshape(-1, 3)
         reference = np.median(patch, axis=0).round().astype(np.int32)
         candidates = _within(rgb, reference, tolerance) & visible
@@ -242,6 +240,53 @@ def recolor_region(
     seeds = np.zeros((height, width), dtype=bool)
     seeds[sy, sx] = True
     return flood(candidates, seeds)
+
+
+def check_recolor(
+    img: Image.Image,
+    *,
+    seed: tuple[float, float] | None,
+    source_color: str | None,
+    tolerance: float,
+) -> None:
+    """Raise InvalidInput for what `recolor` would refuse, without recolouring: a point outside
+    the image, a point that is not the source colour, a source colour found nowhere, a point on
+    a fully transparent pixel. Cheap: no flood fill."""
+    if tolerance < 0:
+        raise InvalidInput("Tolerance must not be negative.")
+    rgb = _rgb_array(img)
+    height, width = rgb.shape[:2]
+    alpha = _alpha_array(img)
+    visible = alpha > 0 if alpha is not None else np.ones((height, width), dtype=bool)
+    if source_color is not None:
+        reference = np.asarray(parse_color(source_color, what="Source colour"))
+        if seed is None:
+            if not (_within(rgb, reference, tolerance) & visible).any():
+                raise InvalidInput(_no_source_pixels(tolerance, source_color))
+            return
+        sx, sy = seed_pixel(seed, width, height)
+        if not (visible[sy, sx] and _within(rgb[sy:sy + 1, sx:sx + 1], reference,
+                                            tolerance)[0, 0]):
+            raise InvalidInput(_seed_not_source(sx, sy, tolerance, source_color))
+        return
+    sx, sy = seed_pixel(seed if seed is not None else (0.5, 0.5), width, height)
+    if not visible[sy, sx]:
+        raise InvalidInput(_transparent_seed(sx, sy))
+
+
+def _no_source_pixels(tolerance: float, source_color: str) -> str:
+    return (f"No pixels within tolerance {tolerance:g} of {source_color} were found; raise the "
+            "tolerance or pick another source colour.")
+
+
+def _seed_not_source(sx: int, sy: int, tolerance: float, source_color: str) -> str:
+    return (f"The seed point ({sx}, {sy}) is not within tolerance {tolerance:g} of the source "
+            f"colour {source_color}; move the point or raise the tolerance.")
+
+
+def _transparent_seed(sx: int, sy: int) -> str:
+    return (f"The point ({sx}, {sy}) is on a fully transparent pixel, so there is nothing to "
+            "recolour there; give a seed point on the subject.")
 
 
 def _hls_lightness_sat(rgb01: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -298,10 +343,10 @@ def recolor(
     target = parse_color(color, what="Colour")
     region = recolor_region(img, seed=seed, source_color=source_color, tolerance=tolerance)
     if not region.any():
-        raise InvalidInput(
-            f"No pixels within tolerance {tolerance:g} of {source_color} were found; raise the "
-            "tolerance or pick another source colour."
-        )
+        if source_color is None:  # the point's own pixel is always in its region unless clear
+            sx, sy = seed_pixel(seed if seed is not None else (0.5, 0.5), *img.size)
+            raise InvalidInput(_transparent_seed(sx, sy))
+        raise InvalidInput(_no_source_pixels(tolerance, source_color))
     rgb = _rgb_array(img)
     out = rgb.copy()
     out[region] = shift_to_color(rgb[region], target)
@@ -314,11 +359,11 @@ def recolor(
 # -- upscale ----------------------------------------------------------------------------------
 
 
-def upscale(img: Image.Image, *, factor: int) -> Image.Image:
-    """Enlarge 2x or 4x with LANCZOS, then a mild unsharp mask (colour only, not alpha)."""
+def upscale_size(width: int, height: int, factor: int) -> tuple[int, int]:
+    """The size `upscale` makes; InvalidInput for a factor other than 2 or 4 or a result
+    beyond MAX_UPSCALE_SIDE / MAX_UPSCALE_PIXELS."""
     if factor not in UPSCALE_FACTORS:
         raise InvalidInput(f"The upscale factor must be 2 or 4 (got {factor}).")
-    width, height = img.size
     new_w, new_h = width * factor, height * factor
     if max(new_w, new_h) > MAX_UPSCALE_SIDE or new_w * new_h > MAX_UPSCALE_PIXELS:
         raise InvalidInput(
@@ -327,6 +372,12 @@ def upscale(img: Image.Image, *, factor: int) -> Image.Image:
             f"{MAX_UPSCALE_PIXELS // 1_000_000} megapixels; choose a smaller factor or crop "
             "the image first."
         )
+    return new_w, new_h
+
+
+def upscale(img: Image.Image, *, factor: int) -> Image.Image:
+    """Enlarge 2x or 4x with LANCZOS, then a mild unsharp mask (colour only, not alpha)."""
+    new_w, new_h = upscale_size(*img.size, factor)
     if img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
     big = img.resize((new_w, new_h), Image.Resampling.LANCZOS)

@@ -9,6 +9,7 @@ costs nothing, the provider is marked `resubmit_safe` and the engine simply resu
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,6 +165,13 @@ def _run(task_id: str, inputs: dict[str, list[PreparedInput]], params: dict[str,
     return imaging.encode(result, "image/png", compress_level=3)
 
 
+def _check_recolor(item: PreparedInput, params: dict[str, Any]) -> None:
+    """Decode the image and look at the pixels the recolour starts from (in a worker thread)."""
+    ops.check_recolor(_open(item), seed=_point(params.get("seed")),
+                      source_color=_optional_text(params.get("source_color")),
+                      tolerance=float(params["tolerance"]))
+
+
 def _point(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
@@ -192,6 +200,21 @@ class LocalProvider(Provider):
     @property
     def tasks(self) -> tuple[TaskSpec, ...]:
         return TASKS
+
+    async def check(self, task: TaskSpec, params: dict[str, Any],
+                    inputs: dict[str, list[PreparedInput]]) -> None:
+        """What an operation would refuse about its parameters and this image: an upscale
+        beyond Restyle's size limit, a recolour point outside the image, on a clear pixel or
+        not on the source colour, a source colour found nowhere."""
+        if task.id == "upscale":
+            item = inputs["image"][0]
+            ops.upscale_size(item.width, item.height, int(params["factor"]))
+        elif task.id == "recolor":
+            item = inputs["image"][0]
+            seed = _point(params.get("seed"))
+            if seed is not None:  # from the sizes alone, before decoding anything
+                ops.seed_pixel(seed, item.width, item.height)
+            await asyncio.to_thread(_check_recolor, item, params)
 
     async def submit(self, job: PreparedJob) -> RemoteRef:
         task = self.task(job.task)
