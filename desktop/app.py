@@ -40,7 +40,8 @@ class RestyleWindow(MainWindow):
         for pid in services.provider_ids():
             for task in engine.provider(pid).tasks:
                 task_titles.setdefault(task.id, task.title)
-        loader = PreviewLoader(services.url_loader(), services.paths.data_dir / "pasted")
+        loader = PreviewLoader(services.url_loader(), services.paths.data_dir / "pasted",
+                               services.settings.limits)
         super().__init__(history=services.history, assets=services.assets, loader=loader,
                          provider_titles=titles, task_titles=task_titles)
         self.services = services

@@ -78,6 +78,7 @@ class Services:
             base_url=self.base_url(provider_id),
             key_source=self.secrets.key_source(provider_id),
             extra=dict(self.settings.provider(provider_id).extra),
+            limits=self.settings.limits,
         )
 
     def create_provider(self, provider_id: str) -> Provider:
@@ -110,7 +111,7 @@ class Services:
 
     def url_loader(self) -> UrlSourceLoader:
         if self._url_loader is None:
-            self._url_loader = UrlSourceLoader()
+            self._url_loader = UrlSourceLoader(limits=self.settings.limits)
         return self._url_loader
 
     def engine(self) -> JobEngine:
