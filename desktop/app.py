@@ -21,6 +21,7 @@ from desktop.core.store import HistoryError
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
+from desktop.ui import asyncgen_hooks
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
@@ -95,6 +96,7 @@ def _install_excepthook() -> None:
 
 
 async def _run(app: QApplication, window: RestyleWindow) -> int:
+    asyncgen_hooks.install(asyncio.get_running_loop())  # qasync does not install them
     closed = asyncio.Event()
     interrupted = False
     app.lastWindowClosed.connect(closed.set)

@@ -492,14 +492,19 @@ class _HttpBase:
                 raise _BodyTooLarge(expected)
         chunks: list[bytes] = []
         size = 0
+        # Closed here, not by the garbage collector: a body refused half way would otherwise
+        # be finalised later, on whatever loop (or none) is running then.
+        body = response.aiter_bytes()
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in body:
                 size += len(chunk)
                 if size > max_bytes:
                     raise _BodyTooLarge(None)
                 chunks.append(chunk)
         except _UNKNOWN as exc:
             raise _Truncated(max(size, response.num_bytes_downloaded), expected, exc) from exc
+        finally:
+            await body.aclose()
         # Content-Length counts the body as sent: with a Content-Encoding (gzip) compare the
         # wire bytes, otherwise the bytes we got (a transport may hand over a body in memory).
         encoding = response.headers.get("content-encoding", "identity").strip().lower()

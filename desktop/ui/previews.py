@@ -22,6 +22,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QUrl
 from PySide6.QtGui import QImage
 
 from desktop.core import imaging
+from desktop.core.contract import ProviderError
 from desktop.core.files import atomic_write
 from desktop.core.humanize import human_bytes, human_duration
 from desktop.core.limits import Limits, setting_name
@@ -37,7 +38,8 @@ from desktop.core.sources import (
 )
 
 #: Downloads an http(s) URL and returns its bytes. The app injects one built on the providers'
-#: HTTP client (the ui layer never imports httpx); it raises RestyleError with a user sentence.
+#: HTTP client (the ui layer never imports httpx); it raises ProviderError or RestyleError with
+#: a user sentence.
 UrlFetcher = Callable[[str], Awaitable[bytes]]
 
 THUMBNAIL_SIZE = 256
@@ -192,7 +194,7 @@ class PreviewLoader:
                 f"{human_duration(limits.url_input_timeout_s)} "
                 f"({setting_name('url_input_timeout_s')} in settings.json)."
             ) from None
-        except RestyleError as exc:
+        except (RestyleError, ProviderError) as exc:  # ProviderError: the app's URL loader
             text = str(exc)
             if text.startswith("Could not download"):  # the loader's sentence names the URL
                 raise InvalidInput(text) from None
