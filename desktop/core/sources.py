@@ -4,8 +4,8 @@ A source is a local file path or an http(s) URL; nothing else is read. The engin
 (jobs from the CLI and the window) and the window's input panes (previews) both come through
 here, so a hostile source gets the same sentence everywhere, naming the file and the problem:
 
-- a source with control characters, or an address other than http(s) (ftp://, file://, data:),
-  is refused by `classify` before anything is touched;
+- a source with control characters or bytes that are not UTF-8, or an address other than
+  http(s) (ftp://, file://, data:), is refused by `classify` before anything is touched;
 - anything that is not a regular file (a folder, /dev/zero, a named pipe, a socket) is refused
   from `os.stat` before it is opened; the file is then opened non-blocking and checked again
   with `os.fstat`, because the path could have been swapped in between;
@@ -71,7 +71,7 @@ def classify(source: str) -> Kind:
     """
     if not source or not source.strip():
         raise InvalidInput("No file or address was given.")
-    refuse_control_characters(source)
+    check_name(source)
     if is_http_url(source):
         return "url"
     match = _SCHEME.match(source)
@@ -97,15 +97,23 @@ def classify(source: str) -> Kind:
     )
 
 
-def refuse_control_characters(source: str) -> None:
+def check_name(source: str) -> None:
     """InvalidInput when `source` holds a control character (a line break, an escape, NUL):
-    such a name breaks terminals, logs and exports, and is almost always a mistake."""
+    such a name breaks terminals, logs and exports, and is almost always a mistake; or bytes
+    that are not UTF-8 text (an old Latin-1 name): the history stores names as text."""
     found = next((ch for ch in source if _is_control(ch)), None)
     if found is not None:
         raise InvalidInput(
             f"{shown(source)} contains a control character ({_escape(found)}) in its name; "
             "rename the file (or correct the address) and try again."
         )
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(
+            f"{shown(source)} has a name that is not UTF-8 text (the byte "
+            f"{_escape(source[exc.start])}); rename the file and try again."
+        ) from None
 
 
 def _is_control(ch: str) -> bool:
@@ -187,14 +195,14 @@ def read_file(source: str, *, max_bytes: int, timeout_s: float,
     every OS error.
     """
     started = clock()
-    refuse_control_characters(source)
+    check_name(source)
     path = os.path.expanduser(source)
     name = file_name(path)
     try:
         before = os.stat(path)
     except OSError as exc:
         raise _os_problem(source, path, exc) from None
-    except ValueError:  # an embedded NUL; refuse_control_characters catches those first
+    except ValueError:  # an embedded NUL; check_name catches those first
         raise InvalidInput(f"{shown(source)} is not a valid file path.") from None
     _require_regular(source, before.st_mode)
     if before.st_size > max_bytes:

@@ -66,6 +66,8 @@ def test_classify_files_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ("a\nb.png", "a\\nb.png contains a control character (\\n)"),
     ("a\x00b.png", "contains a control character (\\x00)"),
     ("https://example.org/\x1b[2J.png", "contains a control character (\\x1b)"),
+    (os.fsdecode(b"caf\xe9.png"), "caf\\xe9.png has a name that is not UTF-8 text (the byte "
+                                  "\\xe9); rename the file"),
 ])
 def test_classify_refuses_other_sources(source: str, needle: str) -> None:
     with pytest.raises(InvalidInput) as info:

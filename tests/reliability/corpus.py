@@ -110,6 +110,8 @@ class SourceKind:
     max_seconds: float | None = None
     #: False where the window rightly accepts the source (a file:// URL names a file there).
     in_window: bool = True
+    #: The window's words where they differ from the CLI's (Qt's own handling comes first).
+    window_needles: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,10 @@ FILE_KINDS: tuple[SourceKind, ...] = (
                ("bad\\nname.png contains a control character (\\n)",)),
     SourceKind("name-with-escape", _named("\x1b[2Jred.png"),
                ("\\x1b[2Jred.png contains a control character (\\x1b)",)),
+    SourceKind("name-not-utf8", _named(os.fsdecode(b"caf\xe9.png")),
+               ("caf\\xe9.png has a name that is not UTF-8 text",), skip=_posix_only,
+               # Qt's file URLs cannot carry the stray byte: the drop names a file without it.
+               window_needles=("caf.png does not exist",)),
     SourceKind("dev-zero", lambda ws: "/dev/zero", ("/dev/zero is a device",),
                skip=_posix_only),
     SourceKind("dev-urandom", lambda ws: "/dev/urandom", ("/dev/urandom is a device",),
