@@ -171,7 +171,8 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise CliError(f"--param {shown(item, 80)!r} must be written KEY=VALUE.", EXIT_USAGE)
+            raise CliError(f"--param '{shown(item, 80)}' must be written KEY=VALUE.",
+                           EXIT_USAGE)
         if value.lstrip().startswith(("[", "{")):
             try:
                 params[key] = jsonsafe.loads(value)
@@ -396,10 +397,10 @@ def check_out_dir(out_dir: Path) -> Path:
     removed), before anything is submitted: a job must not run, and be paid for, only to
     find its results cannot be saved where asked. CliError (exit 2) with a sentence."""
     where = shown(str(out_dir))
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CliError(f"--out {where} is a file, not a folder; give a folder for the results.",
-                       EXIT_USAGE)
     try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise CliError(f"--out {where} is a file, not a folder; give a folder for the "
+                           "results.", EXIT_USAGE)
         out_dir.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise CliError(f"--out {where} cannot be created: a part of its path is a file, not a "
