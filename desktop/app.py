@@ -21,6 +21,7 @@ from desktop.core.store import HistoryError
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
+from desktop.ui import asyncgen_hooks
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
@@ -40,7 +41,8 @@ class RestyleWindow(MainWindow):
         for pid in services.provider_ids():
             for task in engine.provider(pid).tasks:
                 task_titles.setdefault(task.id, task.title)
-        loader = PreviewLoader(services.url_loader(), services.paths.data_dir / "pasted")
+        loader = PreviewLoader(services.url_loader(), services.paths.data_dir / "pasted",
+                               services.settings.limits)
         super().__init__(history=services.history, assets=services.assets, loader=loader,
                          provider_titles=titles, task_titles=task_titles)
         self.services = services
@@ -94,6 +96,7 @@ def _install_excepthook() -> None:
 
 
 async def _run(app: QApplication, window: RestyleWindow) -> int:
+    asyncgen_hooks.install(asyncio.get_running_loop())  # qasync does not install them
     closed = asyncio.Event()
     interrupted = False
     app.lastWindowClosed.connect(closed.set)

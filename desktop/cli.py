@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import getpass
 import json
 import logging
+import math
 import multiprocessing
+import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from desktop import __version__
+from desktop.core import jsonsafe
 from desktop.core.engine.ledger import describe_owner
 from desktop.core.humanize import human_duration
 from desktop.core.model import (
@@ -35,6 +40,7 @@ from desktop.core.model import (
     JobState,
 )
 from desktop.core.redaction import redact_inputs
+from desktop.core.sources import shown
 from desktop.core.store import HistoryError, JobFilter
 from desktop.logs import setup_logging, teardown_logging
 from desktop.providers.base import ProviderError
@@ -87,14 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="task parameter; values starting with [ or { are JSON")
     p.add_argument("--out", type=Path, metavar="DIR", help="copy the results into DIR")
     p.add_argument("--base-url", metavar="URL", help="the provider's base URL for this run")
-    p.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+    p.add_argument("--timeout", type=_timeout_seconds, metavar="SECONDS",
                    help="deadline for the job (default: the provider's setting)")
     p.add_argument("--no-wait", action="store_true",
                    help="return once the provider has accepted the job")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("jobs", help="list jobs in history, newest first")
-    p.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    p.add_argument("--limit", type=_list_limit, default=20, metavar="N",
+                   help=f"how many jobs to list (1 to {MAX_LIST_LIMIT}; default 20)")
     p.add_argument("--provider")
     p.add_argument("--task")
     p.add_argument("--state", choices=[str(s) for s in JobState])
@@ -125,36 +132,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_float(text: str) -> float:
-    return _positive(text, float, "a number")
+#: The longest --timeout accepted: a week. Longer waits are not deadlines but mistakes, and
+#: the event loop's timers overflow on values near the largest float.
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+#: The most jobs `jobs --limit` lists at once.
+MAX_LIST_LIMIT = 100_000
 
 
-def _positive_int(text: str) -> int:
-    return int(_positive(text, int, "a whole number"))
-
-
-def _positive(text: str, convert: type[float] | type[int], kind: str) -> float:
+def _timeout_seconds(text: str) -> float:
     try:
-        value = convert(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not {kind}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+        raise argparse.ArgumentTypeError(f"'{shown(text, 40)}' is not a number of seconds"
+                                         ) from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{shown(text, 40)}' is not a finite number of "
+                                         "seconds")
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_TIMEOUT_S:.0f} seconds (a week), "
+            f"not {shown(text, 40)}")
+    return value
+
+
+def _list_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{shown(text, 40)}' is not a whole number"
+                                         ) from None
+    if not 1 <= value <= MAX_LIST_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"must be between 1 and {MAX_LIST_LIMIT}, not {shown(text, 40)}")
     return value
 
 
 def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """--param KEY=VALUE items as a dict; values starting with [ or { are JSON (finite
+    numbers, at most jsonsafe.MAX_DEPTH levels deep)."""
     params: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise CliError(f"--param {item!r} must be written KEY=VALUE.", EXIT_USAGE)
+            raise CliError(f"--param '{shown(item, 80)}' must be written KEY=VALUE.",
+                           EXIT_USAGE)
         if value.lstrip().startswith(("[", "{")):
             try:
-                params[key] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise CliError(f"--param {key}: the value is not valid JSON ({exc.msg}).",
+                params[key] = jsonsafe.loads(value)
+            except jsonsafe.JsonProblem as exc:
+                raise CliError(f"--param {shown(key, 60)}: the value {exc}.",
                                EXIT_USAGE) from None
         else:
             params[key] = value
@@ -391,17 +418,69 @@ def _apply_base_url(services: Services, args: argparse.Namespace) -> None:
     services.base_url_overrides[args.provider] = url
 
 
-def _copy_outputs(services: Services, job: Job, out_dir: Path) -> dict[int, Path]:
+def check_out_dir(out_dir: Path) -> Path:
+    """Create the --out folder and prove it takes files (a temporary file is created and
+    removed), before anything is submitted: a job must not run, and be paid for, only to
+    find its results cannot be saved where asked. CliError (exit 2) with a sentence."""
+    where = shown(str(out_dir))
     try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise CliError(f"--out {where} is a file, not a folder; give a folder for the "
+                           "results.", EXIT_USAGE)
         out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise CliError(f"--out {where} cannot be created: a part of its path is a file, not a "
+                       "folder.", EXIT_USAGE) from None
+    except (OSError, ValueError) as exc:
+        raise CliError(f"Cannot create the output folder {where} ({_reason(exc)}); choose "
+                       "another folder with --out.", EXIT_USAGE) from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".restyle-write-test-", dir=out_dir)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
-        raise CliError(f"Cannot create the output folder {out_dir}: {exc.strerror}.",
-                       EXIT_JOB_FAILED) from None
+        raise CliError(f"Cannot write into the output folder {where} ({_reason(exc)}); choose "
+                       "another folder with --out.", EXIT_USAGE) from None
+    return out_dir
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+class CopyFailed(Exception):
+    """The job succeeded but its results could not be copied to --out; they stay in the asset
+    store. The message is the sentence to print."""
+
+
+def _copy_outputs(services: Services, job: Job, out_dir: Path) -> dict[int, Path]:
+    """Copy the results into `out_dir`, each through a temporary file renamed into place (a
+    full disk leaves no half file). CopyFailed names the folder, the reason and where the
+    results are kept."""
     paths: dict[int, Path] = {}
     for o in job.outputs:
         src = services.assets.path_for(o.sha256, o.mime)
         dest = out_dir / f"{job.task}-{job.id[:8]}-{o.position + 1}{src.suffix}"
-        shutil.copyfile(src, dest)
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=out_dir)
+            os.close(fd)
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+            tmp = None
+        except OSError as exc:
+            kept = ", ".join(str(services.assets.path_for(x.sha256, x.mime)) for x in job.outputs)
+            raise CopyFailed(
+                f"The job succeeded, but its results could not be copied to "
+                f"{shown(str(out_dir))} ({_reason(exc)}). They are kept in Restyle's asset "
+                f"store: {kept}"
+            ) from None
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
         paths[o.position] = dest
     return paths
 
@@ -413,6 +492,8 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
     spec = JobSpec(provider=args.provider, task=args.task,
                    inputs={k: v for k, v in inputs.items() if v},
                    params=parse_params(args.param), deadline_s=args.timeout)
+    if args.out is not None:
+        check_out_dir(args.out)
     engine = services.engine("restyle-cli run")
     progress = _Progress(sys.stderr) if not args.json else None
     job: Job | None = None
@@ -458,7 +539,13 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
         if progress:
             progress.stop()
         await engine.aclose()  # idempotent; a --no-wait job stays resumable
-    out_paths = _copy_outputs(services, job, args.out) if args.out and job.outputs else None
+    copy_problem: str | None = None
+    out_paths: dict[int, Path] | None = None
+    if args.out is not None and job.outputs:
+        try:
+            out_paths = _copy_outputs(services, job, args.out)
+        except CopyFailed as exc:
+            copy_problem = str(exc)
     if args.json:
         _print_json(job_to_json(services, job, out_paths))
     else:
@@ -466,6 +553,9 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
         if args.no_wait and not job.state.terminal:
             print(f"Submitted. Collect the result with `restyle-cli resume` "
                   f"(then `restyle-cli show {job.id[:12]}`).")
+    if copy_problem is not None:
+        print(f"restyle-cli: {copy_problem}", file=sys.stderr)
+        return EXIT_JOB_FAILED
     if args.no_wait and not job.state.terminal:
         return EXIT_OK
     return exit_code_for(job)
@@ -747,6 +837,12 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: a sentence and the log, never a traceback on screen
+        log.exception("restyle-cli %s failed", args.command)
+        print(f"restyle-cli: {args.command} failed because of an unexpected error "
+              f"({type(exc).__name__}); the details are in {services.paths.log_file}.",
+              file=sys.stderr)
+        return EXIT_JOB_FAILED
     finally:
         services.close()
         teardown_logging(log_setup)

@@ -81,6 +81,7 @@ class Services:
             base_url=self.base_url(provider_id),
             key_source=self.secrets.key_source(provider_id),
             extra=dict(self.settings.provider(provider_id).extra),
+            limits=self.settings.limits,
         )
 
     def create_provider(self, provider_id: str) -> Provider:
@@ -113,7 +114,7 @@ class Services:
 
     def url_loader(self) -> UrlSourceLoader:
         if self._url_loader is None:
-            self._url_loader = UrlSourceLoader()
+            self._url_loader = UrlSourceLoader(limits=self.settings.limits)
         return self._url_loader
 
     def engine(self, label: str = "Restyle") -> JobEngine:
@@ -121,7 +122,7 @@ class Services:
         jobs running ("restyle-cli run", "the Restyle window")."""
         policy = self.settings.engine_policy(list(PROVIDER_CLASSES))
         return JobEngine(self.history, self.assets, self.create_provider, policy=policy,
-                         load_url=self.url_loader(), label=label)
+                         load_url=self.url_loader(), label=label, limits=self.settings.limits)
 
     async def aclose(self) -> None:
         if self._url_loader is not None:

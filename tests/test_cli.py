@@ -489,3 +489,18 @@ def test_url_credentials_and_tokens_are_never_printed_or_logged(
     for text in (out, err, out2, err2, out3, log_text):
         for secret in secrets:
             assert secret not in text
+
+
+def test_an_unexpected_error_is_a_sentence_and_the_log_has_the_details(
+        home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(services: Any, args: Any) -> int:
+        raise RuntimeError("a bug nobody foresaw")
+
+    monkeypatch.setattr(cli, "cmd_jobs", broken)
+    code, out, err = run_cli(capsys, "jobs")
+    assert code == 1
+    assert "Traceback" not in out + err
+    log_file = home / "logs" / "restyle.log"
+    assert err == (f"restyle-cli: jobs failed because of an unexpected error (RuntimeError); "
+                   f"the details are in {log_file}.\n")
+    assert "a bug nobody foresaw" in log_file.read_text()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from desktop.core.limits import Limits
 from desktop.core.model import ErrorCode, OutputKind, TaskSpec
 from desktop.core.redaction import redact_text
 
@@ -208,6 +209,8 @@ class ProviderConfig:
     base_url: str | None = None
     key_source: Callable[[], str | None] = lambda: None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Size and time limits from settings (the API answer cap reaches the HTTP client).
+    limits: Limits = field(default_factory=Limits)
 
 
 class Provider(ABC):

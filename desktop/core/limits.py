@@ -19,6 +19,8 @@ MIB = 1024 * 1024
 class Limits:
     #: An input image file read from disk.
     input_max_bytes: int = 200 * MB
+    #: Total time for reading one input file (a stalled network drive must not hang a job).
+    input_read_timeout_s: float = 60.0
     #: Pixels of an input image (decompression-bomb guard); inputs are downscaled anyway.
     input_max_megapixels: float = 64.0
     #: An input image downloaded from an http(s) URL the user gave.

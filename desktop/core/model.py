@@ -6,11 +6,12 @@ window can share it without importing each other.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from desktop.core import jsonsafe
 
 
 class JobState(StrEnum):
@@ -269,14 +270,12 @@ class ParamSpec:
                     raise exc from None
             return text
         if t == ParamType.JSON:
-            value = raw
-            if isinstance(raw, str):
-                try:
-                    value = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    raise InvalidInput(
-                        f"Parameter '{name}' must be JSON ({exc.msg} at position {exc.pos})."
-                    ) from None
+            try:
+                value = jsonsafe.loads(raw) if isinstance(raw, str) else raw
+                jsonsafe.check(value)  # a form passes Python values: NaN, deep nesting
+            except jsonsafe.JsonProblem as exc:
+                reason = str(exc).replace("is not valid JSON", "must be JSON")
+                raise InvalidInput(f"Parameter '{name}' {reason}.") from None
             return self._coerce_rows(value) if self.rows else value
         if t == ParamType.CHOICE and self.choices and not isinstance(raw, str):
             return raw
@@ -445,6 +444,10 @@ class TaskSpec:
                     raise InvalidInput(
                         f"Task '{self.id}' has no parameter '{name}' (known: {known})."
                     )
+                try:  # sent as it is: it must still be storable and sendable as JSON
+                    jsonsafe.check(raw)
+                except jsonsafe.JsonProblem as exc:
+                    raise InvalidInput(f"Parameter '{name}' {exc}.") from None
                 result[name] = raw
             else:
                 result[name] = spec.coerce(raw)

@@ -287,6 +287,7 @@ class FitInViewProvider(RemoteProvider):
             config.base_url or DEFAULT_BASE_URL, config.key_source,
             url_inputs=policy if policy in ("https", "any", "never") else "https",  # type: ignore[arg-type]
             purchase_url=str(extra.get("purchase_url") or DEFAULT_PURCHASE_URL),
+            **cls.client_options(config),
         )
 
     @property

@@ -50,6 +50,7 @@ import httpx
 
 from desktop import __version__
 from desktop.core.humanize import human_bytes, human_duration
+from desktop.core.limits import Limits, setting_name
 from desktop.core.model import ErrorCode
 from desktop.core.redaction import (
     redact_headers,
@@ -498,14 +499,19 @@ class _HttpBase:
                 raise _BodyTooLarge(expected)
         chunks: list[bytes] = []
         size = 0
+        # Closed here, not by the garbage collector: a body refused half way would otherwise
+        # be finalised later, on whatever loop (or none) is running then.
+        body = response.aiter_bytes()
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in body:
                 size += len(chunk)
                 if size > max_bytes:
                     raise _BodyTooLarge(None)
                 chunks.append(chunk)
         except _UNKNOWN as exc:
             raise _Truncated(max(size, response.num_bytes_downloaded), expected, exc) from exc
+        finally:
+            await body.aclose()
         # Content-Length counts the body as sent: with a Content-Encoding (gzip) compare the
         # wire bytes, otherwise the bytes we got (a transport may hand over a body in memory).
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
@@ -637,12 +643,15 @@ class ApiClient(_HttpBase):
         rng: random.Random | None = None,
         extract_error: ErrorExtractor | None = None,
         clock: Callable[[], float] = time.time,
+        max_body_bytes: int = Limits().api_body_max_bytes,
     ) -> None:
         super().__init__(
             title=title, timeouts=timeouts or Timeouts(), max_retries=max_retries,
             retry_after_ceiling=retry_after_ceiling, transport=transport, sleep=sleep, rng=rng,
             clock=clock,
         )
+        #: The largest API answer read (Limits.api_body_max_bytes); larger ones are refused.
+        self.max_body_bytes = max_body_bytes
         self.provider_id = provider_id
         self.base_url = (base_url or "").strip() or None
         self.auth = auth
@@ -770,10 +779,20 @@ class ApiClient(_HttpBase):
 
         async def attempt(number: int) -> httpx.Response | _Failure:
             try:
-                response = await self._send(method, url, kind=kind, headers=extra, stream=False,
+                response = await self._send(method, url, kind=kind, headers=extra, stream=True,
                                             attempt=number, auth_for=auth_for, **body)
             except httpx.HTTPError as exc:
                 return self._transport_failure(exc, url, kind, idempotent, repeatable)
+            try:
+                await self._read_body(response)
+            except _Truncated as cut:
+                if isinstance(cut.cause, httpx.HTTPError):
+                    return self._transport_failure(cut.cause, url, kind, idempotent, repeatable)
+                return self._transport_failure(
+                    httpx.RemoteProtocolError("the answer was shorter than announced"), url,
+                    kind, idempotent, repeatable)
+            finally:
+                await response.aclose()
             if response.is_success:
                 if expect_json and not _parse_json(response)[0]:
                     error = self._malformed(response)
@@ -790,6 +809,23 @@ class ApiClient(_HttpBase):
             return self._status_failure(response, url, idempotent, repeatable)
 
         return await self._with_retries(attempt, max_retries)
+
+    async def _read_body(self, response: httpx.Response) -> None:
+        """Read a streamed answer into `response` (so .content, .text and .json() work), at
+        most `max_body_bytes` of it: a huge or endless answer is refused, not held in memory."""
+        try:
+            data = await self._read_limited(response, self.max_body_bytes)
+        except _BodyTooLarge as big:
+            size = f" ({human_bytes(big.size)})" if big.size is not None else ""
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"{self.title} sent an answer larger than {human_bytes(self.max_body_bytes)}"
+                f"{size}; Restyle does not read it (the limit is "
+                f"{setting_name('api_body_max_bytes')} in settings.json).",
+                http_status=response.status_code,
+            ) from None
+        # httpx keeps a read body here; reading it again from the closed stream is not possible.
+        response._content = data
 
     def expect_object(self, body: Any, what: str) -> dict[str, Any]:
         """`body` as a dict; otherwise PROVIDER_UNAVAILABLE saying `what` was not an object."""
@@ -1092,7 +1128,8 @@ class UrlSourceLoader(_HttpBase):
     def __init__(
         self,
         *,
-        max_bytes: int = 60 * 1024 * 1024,
+        limits: Limits | None = None,
+        max_bytes: int | None = None,
         timeouts: Timeouts | None = None,
         max_retries: int = 3,
         retry_after_ceiling: float = 30.0,
@@ -1106,12 +1143,31 @@ class UrlSourceLoader(_HttpBase):
             retry_after_ceiling=retry_after_ceiling, transport=transport, sleep=sleep, rng=rng,
             clock=clock,
         )
-        self.max_bytes = max_bytes
+        #: The input limits: size (`url_input_max_bytes`, or `max_bytes` when given) and total
+        #: time (`url_input_timeout_s`); the engine's Preparer borrows them too.
+        self.limits = limits or Limits()
+        self.max_bytes = self.limits.url_input_max_bytes if max_bytes is None else max_bytes
 
     def __repr__(self) -> str:
         return f"UrlSourceLoader(max_bytes={self.max_bytes})"
 
     async def __call__(self, url: str) -> bytes:
+        """The bytes at `url`, within the size limit and the total time limit (retries and a
+        server that sends a byte now and then included)."""
+        total = self.limits.url_input_timeout_s
+        try:
+            async with asyncio.timeout(total):
+                return await self._download(url)
+        except TimeoutError:
+            raise ProviderError(
+                ErrorCode.NETWORK,
+                f"Could not download {display_url(url) if _parsable(url) else clip(url, 100)}: "
+                f"it took longer than {human_duration(total)} in all "
+                f"({setting_name('url_input_timeout_s')} in settings.json); try again later, or "
+                "save the image and give the file.",
+            ) from None
+
+    async def _download(self, url: str) -> bytes:
         try:
             if not url.lower().startswith(("http://", "https://")):
                 raise httpx.InvalidURL("not http(s)")
@@ -1189,3 +1245,11 @@ class UrlSourceLoader(_HttpBase):
                 await response.aclose()
 
         return await self._with_retries(attempt)
+
+
+def _parsable(url: str) -> bool:
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    return True

@@ -24,6 +24,8 @@ class ClientOptions(TypedDict, total=False):
     rng: random.Random | None
     clock: Callable[[], float]
     transport: httpx.AsyncBaseTransport | None
+    #: The largest API answer read (settings' limits.api_body_max_bytes).
+    max_body_bytes: int
 
 
 class RemoteProvider(Provider):
@@ -33,10 +35,16 @@ class RemoteProvider(Provider):
 
     @classmethod
     def from_config(cls, config: ProviderConfig) -> Self:
-        """The configured base URL (else the provider's default) and key; providers with
-        settings of their own in `config.extra` override this."""
+        """The configured base URL (else the provider's default), key and limits; providers
+        with settings of their own in `config.extra` override this (and pass
+        `client_options(config)` on)."""
         return cls(config.base_url or cls.default_base_url,  # type: ignore[call-arg]
-                   config.key_source)
+                   config.key_source, **cls.client_options(config))
+
+    @staticmethod
+    def client_options(config: ProviderConfig) -> ClientOptions:
+        """The ApiClient options settings decide (the answer size limit)."""
+        return {"max_body_bytes": config.limits.api_body_max_bytes}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.client!r})"

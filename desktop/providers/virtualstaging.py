@@ -257,7 +257,7 @@ class VirtualStagingProvider(RemoteProvider):
             max_variations = 10
         return cls(config.base_url or DEFAULT_BASE_URL, config.key_source,
                    room_types=names("room_types"), styles=names("styles"),
-                   max_variations=max(1, max_variations))
+                   max_variations=max(1, max_variations), **cls.client_options(config))
 
     @property
     def tasks(self) -> tuple[TaskSpec, ...]:

@@ -465,7 +465,8 @@ class VistoureProvider(RemoteProvider):
         encoding = config.extra.get("image_encoding", "base64")
         if encoding not in ("base64", "data_uri"):
             encoding = "base64"
-        return cls(config.base_url, config.key_source, image_encoding=encoding)
+        return cls(config.base_url, config.key_source, image_encoding=encoding,
+                   **cls.client_options(config))
 
     @property
     def tasks(self) -> tuple[TaskSpec, ...]:

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import jsonsafe
 from desktop.core.imaging import parse_color
 from desktop.core.model import InvalidInput, ParamSpec, ParamType, TaskSpec
 
@@ -763,8 +764,8 @@ class RowsEditor(Editor):
             remove.deleteLater()
         if isinstance(value, str):
             try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
+                value = jsonsafe.loads(value)
+            except jsonsafe.JsonProblem:
                 value = None
         if isinstance(value, (list, tuple)):
             for item in value:
@@ -838,10 +839,11 @@ def make_editor(spec: ParamSpec, object_name: str, on_change: Callable[[], None]
 
 
 def _parse_extra(text: str) -> Any:
-    """An extra parameter's value: JSON when it parses (numbers, true, lists), else the text."""
+    """An extra parameter's value: JSON when it parses (numbers, true, lists), else the text.
+    NaN, Infinity and nesting past jsonsafe.MAX_DEPTH are not JSON Restyle sends: text."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return jsonsafe.loads(text)
+    except jsonsafe.JsonProblem:
         return text
 
 

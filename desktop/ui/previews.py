@@ -4,7 +4,8 @@
 or downloads the bytes, checks them with `imaging.probe` (which decodes the whole first frame,
 so truncated and oversized images are refused here, before a job is ever submitted), and makes
 a small thumbnail. All of that runs in a worker thread; only the finished `QImage` crosses back.
-Every failure is an `InvalidInput` whose message is the sentence the pane shows.
+Every failure is an `InvalidInput` whose message is the sentence the pane shows. Files are read
+by `desktop.core.sources` (the same bounded reader jobs use), within the settings' `Limits`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import hashlib
 import os
 import time
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +22,24 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QUrl
 from PySide6.QtGui import QImage
 
 from desktop.core import imaging
-from desktop.core.engine import MAX_INPUT_FILE_BYTES
+from desktop.core.contract import ProviderError
 from desktop.core.files import atomic_write
-from desktop.core.humanize import human_bytes
+from desktop.core.humanize import human_bytes, human_duration
+from desktop.core.limits import Limits, setting_name
 from desktop.core.model import InvalidInput, RestyleError
+from desktop.core.sources import (
+    classify,
+    file_name,
+    is_http_url,
+    load_file,
+    shown,
+    shown_url,
+    url_name,
+)
 
 #: Downloads an http(s) URL and returns its bytes. The app injects one built on the providers'
-#: HTTP client (the ui layer never imports httpx); it raises RestyleError with a user sentence.
+#: HTTP client (the ui layer never imports httpx); it raises ProviderError or RestyleError with
+#: a user sentence.
 UrlFetcher = Callable[[str], Awaitable[bytes]]
 
 THUMBNAIL_SIZE = 256
@@ -47,10 +58,8 @@ class Preview:
     thumbnail: QImage = field(compare=False, repr=False)  # <= 256 px, made in the worker
 
 
-def is_url(text: str) -> bool:
-    """True for an http(s) URL (the only remote sources an input may have)."""
-    lowered = text.lower()
-    return lowered.startswith(("http://", "https://")) and len(text) > len("https://")
+#: True for an http(s) URL (the only remote sources an input may have).
+is_url = is_http_url
 
 
 def local_path(text: str) -> str | None:
@@ -68,42 +77,9 @@ def local_path(text: str) -> str | None:
     return None
 
 
-def url_name(url: str) -> str:
-    """A display name for a URL: its last path segment, else its host."""
-    parts = urllib.parse.urlsplit(url)
-    segment = urllib.parse.unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
-    return segment or parts.hostname or url
-
-
-def _read_file(path: Path) -> bytes:
-    """Read an input file, refusing folders and files over MAX_INPUT_FILE_BYTES before reading."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        raise InvalidInput(f"{path} does not exist; it may have been moved or deleted.") from None
-    except PermissionError:
-        raise InvalidInput(f"{path} cannot be read (permission denied).") from None
-    except OSError as exc:
-        raise InvalidInput(f"{path} cannot be read ({exc.strerror or exc}).") from None
-    if path.is_dir():
-        raise InvalidInput(f"{path.name} is a folder, not an image file; drop the images in it.")
-    if stat.st_size > MAX_INPUT_FILE_BYTES:
-        raise InvalidInput(
-            f"{path.name} is {human_bytes(stat.st_size)}, larger than the "
-            f"{human_bytes(MAX_INPUT_FILE_BYTES)} Restyle accepts for one image; "
-            "downscale or compress it first."
-        )
-    try:
-        return path.read_bytes()
-    except PermissionError:
-        raise InvalidInput(f"{path} cannot be read (permission denied).") from None
-    except OSError as exc:
-        raise InvalidInput(f"{path} cannot be read ({exc.strerror or exc}).") from None
-
-
-def _describe(source: str, name: str, data: bytes) -> Preview:
+def _describe(source: str, name: str, data: bytes, max_pixels: int) -> Preview:
     """Probe and thumbnail `data` (worker thread)."""
-    info = imaging.probe(data, name)
+    info = imaging.probe(data, name, max_pixels=max_pixels)
     thumb = imaging.thumbnail(data, name, size=THUMBNAIL_SIZE)
     image = QImage.fromData(thumb.data)  # decodes into memory the QImage owns
     if image.isNull():
@@ -117,10 +93,6 @@ def _describe(source: str, name: str, data: bytes) -> Preview:
         mime=info.mime,
         thumbnail=image,
     )
-
-
-def _load_file(path: Path) -> Preview:
-    return _describe(str(path), path.name, _read_file(path))
 
 
 def _png_bytes(image: QImage) -> bytes:
@@ -170,9 +142,11 @@ def _prune(folder: Path, older_than_s: float) -> int:
 class PreviewLoader:
     """Reads, validates and thumbnails input sources in worker threads."""
 
-    def __init__(self, fetch_url: UrlFetcher | None, paste_dir: Path) -> None:
+    def __init__(self, fetch_url: UrlFetcher | None, paste_dir: Path,
+                 limits: Limits | None = None) -> None:
         self._fetch_url = fetch_url
         self._paste_dir = Path(paste_dir)
+        self.limits = limits or Limits()
 
     @property
     def can_fetch_urls(self) -> bool:
@@ -194,33 +168,50 @@ class PreviewLoader:
             return await self._load_url(source)
         path = local_path(source)
         if path is None:
+            classify(source)  # the precise sentence: control characters, ftp://, data:, ...
             raise InvalidInput(
-                f"{source!r} is not a file path or an http(s) address; "
+                f"{shown(source)} is not a file path or an http(s) address; "
                 "drop, paste or browse for an image file."
             )
-        return await asyncio.to_thread(_load_file, Path(path))
+        data = await load_file(path, self.limits)
+        return await asyncio.to_thread(_describe, path, file_name(path), data,
+                                       self.limits.input_max_pixels)
 
     async def _load_url(self, url: str) -> Preview:
+        shown_address = shown_url(url)
         if self._fetch_url is None:
             raise InvalidInput(
-                f"Cannot download {url}: URL inputs are not enabled here. "
+                f"Cannot download {shown_address}: URL inputs are not enabled here. "
                 "Save the image and drop the file instead."
             )
+        classify(url)  # control characters
+        limits = self.limits
         try:
-            data = await self._fetch_url(url)
-        except RestyleError as exc:
-            raise InvalidInput(f"Cannot download {url}: {exc}") from None
+            data = await asyncio.wait_for(self._fetch_url(url), limits.url_input_timeout_s + 1.0)
+        except TimeoutError:
+            raise InvalidInput(
+                f"Cannot download {shown_address}: it took longer than "
+                f"{human_duration(limits.url_input_timeout_s)} "
+                f"({setting_name('url_input_timeout_s')} in settings.json)."
+            ) from None
+        except (RestyleError, ProviderError) as exc:  # ProviderError: the app's URL loader
+            text = str(exc)
+            if text.startswith("Could not download"):  # the loader's sentence names the URL
+                raise InvalidInput(text) from None
+            raise InvalidInput(f"Cannot download {shown_address}: {text}") from None
         except OSError as exc:
             raise InvalidInput(
-                f"Cannot download {url} ({exc.strerror or exc}); check the address and your "
-                "connection."
+                f"Cannot download {shown_address} ({exc.strerror or exc}); check the address "
+                "and your connection."
             ) from None
-        if len(data) > MAX_INPUT_FILE_BYTES:
+        if len(data) > limits.url_input_max_bytes:
             raise InvalidInput(
                 f"{url_name(url)} is {human_bytes(len(data))}, larger than the "
-                f"{human_bytes(MAX_INPUT_FILE_BYTES)} Restyle accepts for one image."
+                f"{human_bytes(limits.url_input_max_bytes)} Restyle downloads for one image "
+                f"({setting_name('url_input_max_bytes')} in settings.json)."
             )
-        return await asyncio.to_thread(_describe, url, url_name(url), bytes(data))
+        return await asyncio.to_thread(_describe, url, url_name(url), bytes(data),
+                                       limits.input_max_pixels)
 
     async def prune_pasted(self, older_than_s: float = PASTED_KEEP_S) -> int:
         """Delete pasted images older than `older_than_s`; how many were removed.

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from desktop import __version__
+from desktop.core.limits import Limits
 from desktop.core.model import ErrorCode
 from desktop.providers.base import ProviderError
 from desktop.providers.http import (
@@ -835,6 +836,83 @@ def test_url_loader_rejects_non_http_addresses() -> None:
         run(load(loader_with(script), "ftp://example.test/a.png"))
     assert info.value.code == ErrorCode.INVALID_INPUT
     assert script.requests == []
+
+
+def test_url_loader_takes_its_limits_from_settings() -> None:
+    loader = UrlSourceLoader(limits=Limits(url_input_max_bytes=123, url_input_timeout_s=5))
+    assert loader.max_bytes == 123 and loader.limits.url_input_timeout_s == 5
+    assert UrlSourceLoader().max_bytes == Limits().url_input_max_bytes
+
+
+class SlowBody(httpx.AsyncByteStream):
+    """A body that sends one byte every `every` seconds, for ever (a slow-drip server)."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            await asyncio.sleep(self.every)
+            yield b"\x89"
+
+
+def test_url_loader_gives_up_after_its_total_time_limit() -> None:
+    """Every byte arrives well within the read timeout, yet the download has a total limit."""
+    script = Script(lambda r: httpx.Response(200, headers={"content-type": "image/png"},
+                                             stream=SlowBody(0.05)))
+    loader = loader_with(script, limits=Limits(url_input_timeout_s=0.3))
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as info:
+        run(load(loader, "https://img.example.test/drip.png?sig=SECRET"))
+    assert time.monotonic() - started < 3
+    assert info.value.code == ErrorCode.NETWORK
+    assert info.value.message == (
+        "Could not download https://img.example.test/drip.png?…: it took longer than 300 ms in "
+        "all (limits.url_input_timeout_s in settings.json); try again later, or save the image "
+        "and give the file.")
+
+
+# -- API answer size ----------------------------------------------------------------------------
+def huge(code: int = 200, size: int = 300, *, length: bool = True) -> Answer:
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = b'{"x": "' + b"a" * size + b'"}'
+        if length:
+            return httpx.Response(code, content=body,
+                                  headers={"content-type": "application/json"})
+        return httpx.Response(code, headers={"content-type": "application/json"},
+                              stream=httpx.ByteStream(body))  # no Content-Length
+    return answer
+
+
+@pytest.mark.parametrize(("answer", "size"), [
+    (huge(), " (309 bytes)"),
+    (huge(length=False), ""),
+    (huge(500), " (309 bytes)"),  # error answers are read the same way
+])
+def test_api_answers_over_the_cap_are_refused(answer: Answer, size: str) -> None:
+    script = Script(answer)
+    with pytest.raises(ProviderError) as info:
+        run(call(make_client(script, max_body_bytes=256), lambda c: c.get_json("/status")))
+    assert info.value.code == ErrorCode.PROVIDER_UNAVAILABLE
+    assert info.value.message == (
+        f"VistoureAI sent an answer larger than 256 bytes{size}; Restyle does not read it "
+        "(the limit is limits.api_body_max_bytes in settings.json).")
+    assert len(script.requests) == 1  # not retried: the next answer would be as large
+
+
+def test_api_answers_within_the_cap_are_read() -> None:
+    script = Script(huge(size=200, length=False))
+    body = run(call(make_client(script, max_body_bytes=256), lambda c: c.get_json("/status")))
+    assert body == {"x": "a" * 200}
+
+
+def test_api_answer_cut_short_is_a_network_failure() -> None:
+    def short(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"a": 1', headers={"content-length": "50"})
+
+    script = Script(short, ok({"a": 1}))
+    assert run(call(make_client(script), lambda c: c.get_json("/status"))) == {"a": 1}
+    assert len(script.requests) == 2  # a GET is retried
 
 
 # -- real sockets -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 import desktop.ui.qt_compat  # noqa: F401 - PySide6 6.12.0 refcount guard, before any Qt work
+from desktop.ui import asyncgen_hooks
 from desktop.ui.gc_guard import GuiThreadCollector
 
 
@@ -30,8 +31,10 @@ def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     with `loop.run_until_complete`."""
     event_loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
+    restore_hooks = asyncgen_hooks.install(event_loop)  # as the application does
     try:
         yield event_loop
     finally:
         event_loop.close()
+        restore_hooks()
         asyncio.set_event_loop(None)

@@ -19,6 +19,7 @@ from desktop.core.contract import Provider
 from desktop.core.engine.ledger import Ledger
 from desktop.core.engine.policy import EnginePolicy
 from desktop.core.engine.preparing import Preparer, SourceLoader
+from desktop.core.limits import Limits
 from desktop.core.model import (
     Asset,
     ErrorCode,
@@ -54,6 +55,7 @@ class EngineBase:
         rng: random.Random | None = None,
         workers: int | None = None,
         label: str = "Restyle",
+        limits: Limits | None = None,
     ) -> None:
         self.history = history
         self.assets = assets
@@ -61,7 +63,7 @@ class EngineBase:
         self._provider_factory = providers
         self._providers: dict[str, Provider] = {}
         self._retired: list[Provider] = []
-        self._preparer = Preparer(self._cpu_run, load_url)
+        self._preparer = Preparer(self._cpu_run, load_url, limits)
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()

@@ -11,24 +11,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
-from desktop.core import imaging
+from desktop.core import imaging, sources
 from desktop.core.assets import AssetStore
 from desktop.core.contract import PreparedInput, PreparedJob, Provider
-from desktop.core.humanize import human_bytes
+from desktop.core.humanize import human_bytes, human_duration
+from desktop.core.limits import Limits, setting_name
 from desktop.core.model import Asset, InvalidInput, Job, JobSpec
 from desktop.core.store import History
 
 T = TypeVar("T")
 
 #: Loads an http(s) input given by the user; wired by the app or CLI (httpx stays out of core).
+#: A loader with a `limits` attribute (the providers' UrlSourceLoader) lends the Preparer its
+#: limits when none are given.
 SourceLoader = Callable[[str], Awaitable[bytes]]
 #: Runs a blocking function off the event loop (the engine's CPU pool).
 CpuRunner = Callable[..., Awaitable[Any]]
 
-MAX_INPUT_FILE_BYTES = 200 * 1000 * 1000
+#: The largest input file read from disk (the default of Limits.input_max_bytes).
+MAX_INPUT_FILE_BYTES = Limits().input_max_bytes
+#: The URL loader enforces the download time limit itself; the Preparer's own bound (for any
+#: loader) is this much later, so the loader's more precise sentence normally wins.
+URL_TIMEOUT_GRACE_S = 1.0
+
+#: Kept for callers of the earlier name; `sources.is_http_url` is the one helper.
+is_url = sources.is_http_url
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,12 @@ class PreparedSpec:
 class Preparer:
     """Turns a JobSpec into a PreparedSpec for one provider; stores nothing."""
 
-    def __init__(self, cpu_run: CpuRunner, load_url: SourceLoader | None) -> None:
+    def __init__(self, cpu_run: CpuRunner, load_url: SourceLoader | None,
+                 limits: Limits | None = None) -> None:
         self._cpu_run = cpu_run
         self._load_url = load_url
+        lent = getattr(load_url, "limits", None)
+        self.limits = limits or (lent if isinstance(lent, Limits) else Limits())
 
     async def prepare(self, provider: Provider, spec: JobSpec) -> PreparedSpec:
         """Validate the spec and read, check and encode every input. Raises InvalidInput (or
@@ -53,23 +65,25 @@ class Preparer:
         if task is None:
             names = ", ".join(t.id for t in provider.tasks)
             raise InvalidInput(
-                f"{provider.title} has no task '{spec.task}' (it offers: {names})."
+                f"{provider.title} has no task '{sources.shown(spec.task, 60)}' "
+                f"(it offers: {names})."
             )
         params = task.validate(spec.inputs, spec.params)
+        kinds = {s: sources.classify(s) for items in spec.inputs.values() for s in items}
         coros = [
             self.prepare_input(provider, role, source)
-            for role, sources in spec.inputs.items()
-            for source in sources
+            for role, items in spec.inputs.items()
+            for source in items
         ]
-        prepared = await asyncio.gather(*coros)
+        prepared = await _gather_all(coros)
         inputs: dict[str, list[PreparedInput]] = {}
         for item in prepared:
             inputs.setdefault(item.role, []).append(item)
         await provider.check(task, params, inputs)
         normalized_inputs = {
-            role: [s if is_url(s) else str(Path(s).expanduser().resolve()) for s in sources]
-            for role, sources in spec.inputs.items()
-            if sources
+            role: [s if kinds[s] == "url" else sources.absolute_path(s) for s in items]
+            for role, items in spec.inputs.items()
+            if items
         }
         return PreparedSpec(
             spec=JobSpec(provider=spec.provider, task=spec.task, inputs=normalized_inputs,
@@ -78,24 +92,63 @@ class Preparer:
         )
 
     async def prepare_input(self, provider: Provider, role: str, source: str) -> PreparedInput:
-        if is_url(source):
-            if self._load_url is None:
-                raise InvalidInput(f"Cannot download {source}: URL inputs are not enabled here.")
-            data = await self._load_url(source)
-            name = source.rsplit("/", 1)[-1].split("?", 1)[0] or "image"
+        limits = self.limits
+        url = sources.classify(source) == "url"
+        if url:
+            data = await self._download(source)
+            name = sources.url_name(source)
         else:
-            data = await self._cpu_run(read_input_file, source)
-            name = Path(source).name
-        limits = provider.limits
+            data = await sources.load_file(source, limits, self._cpu_run)
+            name = sources.file_name(source)
+        accepted = provider.limits
         encoded, digest = await self._cpu_run(
-            normalize_and_hash, data, name, max_side=limits.max_side,
-            max_bytes=limits.max_bytes, formats=limits.formats, min_side=limits.min_side,
+            normalize_and_hash, data, name, max_side=accepted.max_side,
+            max_bytes=accepted.max_bytes, formats=accepted.formats, min_side=accepted.min_side,
+            max_pixels=limits.input_max_pixels,
         )
         return PreparedInput(
             role=role, data=encoded.data, mime=encoded.mime, width=encoded.width,
             height=encoded.height, sha256=digest,
-            source_url=source if is_url(source) else None, filename=name,
+            source_url=source if url else None, filename=name,
         )
+
+    async def _download(self, url: str) -> bytes:
+        """The bytes of an input URL, within the URL limits whatever the loader does."""
+        if self._load_url is None:
+            raise InvalidInput(
+                f"Cannot download {sources.shown_url(url)}: URL inputs are not enabled here."
+            )
+        limits = self.limits
+
+        def too_slow() -> InvalidInput:
+            return InvalidInput(
+                f"Could not download {sources.shown_url(url)}: it took longer than "
+                f"{human_duration(limits.url_input_timeout_s)} "
+                f"({setting_name('url_input_timeout_s')} in settings.json); try again later "
+                "or save the image and give the file."
+            )
+
+        data = await sources.within(self._load_url(url),
+                                    limits.url_input_timeout_s + URL_TIMEOUT_GRACE_S, too_slow)
+        if len(data) > limits.url_input_max_bytes:
+            raise InvalidInput(
+                f"{sources.url_name(url)} is {human_bytes(len(data))}, larger than the "
+                f"{human_bytes(limits.url_input_max_bytes)} Restyle downloads for one image "
+                f"({setting_name('url_input_max_bytes')} in settings.json)."
+            )
+        return data
+
+
+async def _gather_all(coros: list[Awaitable[T]]) -> list[T]:
+    """Like asyncio.gather, but when one fails the others are cancelled and awaited first, so
+    no download or read keeps running after the spec was refused."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def store_inputs(assets: AssetStore, prepared: PreparedSpec
@@ -132,30 +185,3 @@ def normalize_and_hash(data: bytes, name: str, **limits: Any
     """Normalise and hash in the worker: hashing megabytes on the loop thread stalls a window."""
     encoded = imaging.normalize(data, name, **limits)
     return encoded, encoded.sha256
-
-
-def is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
-
-
-def read_input_file(source: str) -> bytes:
-    path = Path(source).expanduser()
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InvalidInput(f"{source} does not exist.") from None
-    except PermissionError:
-        raise InvalidInput(f"{source} cannot be read (permission denied).") from None
-    if path.is_dir():
-        raise InvalidInput(f"{source} is a folder, not an image file.")
-    if size > MAX_INPUT_FILE_BYTES:
-        raise InvalidInput(
-            f"{path.name} is {human_bytes(size)}, larger than the "
-            f"{human_bytes(MAX_INPUT_FILE_BYTES)} Restyle accepts for one image."
-        )
-    try:
-        return path.read_bytes()
-    except PermissionError:
-        raise InvalidInput(f"{source} cannot be read (permission denied).") from None
-    except OSError as exc:
-        raise InvalidInput(f"{source} cannot be read ({exc.strerror or exc}).") from None
