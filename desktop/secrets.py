@@ -28,6 +28,7 @@ import keyring.backends.fail
 import keyring.errors
 
 from desktop.config import env_name
+from desktop.core.contract import KeyUnavailable
 from desktop.core.redaction import forget_secret, register_secret
 
 log = logging.getLogger(__name__)
@@ -286,8 +287,10 @@ class SecretStore:
         return name if self._environ.get(name) else None
 
     # -- reading -----------------------------------------------------------------------------
-    def get(self, provider: str) -> str | None:
-        """The key to use now: environment, then this session's key, then the keyring."""
+    def get(self, provider: str, *, strict: bool = False) -> str | None:
+        """The key to use now: environment, then this session's key, then the keyring.
+        With `strict`, a keyring that cannot be read now (locked, not answering) raises
+        KeyUnavailable with a sentence instead of looking like "no key"."""
         value = self._environ.get(env_name(provider, "API_KEY"))
         if value:
             register_secret(value)
@@ -303,14 +306,19 @@ class SecretStore:
             value = _call_with_timeout(lambda: _get(choice.backends, provider), self._timeout)
         except KeyringUnavailable as exc:
             log.warning("Could not read the %s key from the keyring: %s", provider, exc)
+            if strict:
+                raise KeyUnavailable(
+                    f"The API key for {provider} could not be read: {exc}. Unlock it (or set "
+                    f"{env_name(provider, 'API_KEY')}), then try again.") from None
             return None
         if value:
             register_secret(value)
         return value or None
 
     def key_source(self, provider: str) -> Callable[[], str | None]:
-        """A callable for providers: reads the key at request time, never caches it in a repr."""
-        return lambda: self.get(provider)
+        """A callable for providers: reads the key at request time, never caches it in a repr.
+        A keyring that cannot be read now raises KeyUnavailable, so a job waits for it."""
+        return lambda: self.get(provider, strict=True)
 
     def status(self, provider: str) -> KeyStatus:
         choice = self.choice()

@@ -67,6 +67,13 @@ class ProviderError(Exception):
         )
 
 
+class KeyUnavailable(Exception):
+    """A provider's key exists, perhaps, but cannot be read now (a locked keyring, one that
+    does not answer). Raised by a `ProviderConfig.key_source`; the message is a sentence for
+    the user saying what to do. Providers turn it into ProviderError(MISSING_KEY), so a job
+    waits for the key instead of failing."""
+
+
 @dataclass(frozen=True)
 class InputLimits:
     """What a provider accepts; the engine downscales and re-encodes inputs to fit."""

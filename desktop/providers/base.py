@@ -7,6 +7,7 @@ from providers (imports flow `ui -> core <- providers`).
 from desktop.core.contract import (
     AccountInfo,
     InputLimits,
+    KeyUnavailable,
     PreparedInput,
     PreparedJob,
     Provider,
@@ -22,6 +23,7 @@ from desktop.core.contract import (
 __all__ = [
     "AccountInfo",
     "InputLimits",
+    "KeyUnavailable",
     "PreparedInput",
     "PreparedJob",
     "Provider",

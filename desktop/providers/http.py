@@ -59,7 +59,7 @@ from desktop.core.redaction import (
     redact_url,
     register_secret,
 )
-from desktop.providers.base import ProviderError
+from desktop.providers.base import KeyUnavailable, ProviderError
 
 log = logging.getLogger("restyle.http")
 
@@ -309,7 +309,10 @@ class Auth:
 
     def headers(self, *, provider_id: str, title: str) -> dict[str, str]:
         """The auth header, or ProviderError(MISSING_KEY) when there is no key."""
-        key = (self._key_source() or "").strip()
+        try:
+            key = (self._key_source() or "").strip()
+        except KeyUnavailable as exc:
+            raise ProviderError(ErrorCode.MISSING_KEY, str(exc)) from None
         if not key:
             raise ProviderError(
                 ErrorCode.MISSING_KEY,
