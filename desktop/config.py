@@ -17,6 +17,7 @@ from typing import Any
 import platformdirs
 
 from desktop.core.engine import EnginePolicy
+from desktop.core.engine.policy import JOB_SETTINGS
 from desktop.core.files import atomic_write
 from desktop.core.limits import Limits
 from desktop.core.permissions import FILE_MODE, private_dir, tighten
@@ -136,6 +137,10 @@ class Settings:
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     general: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    #: How jobs are followed when something goes wrong (settings.json "jobs"): names and
+    #: defaults are EnginePolicy's JOB_SETTINGS; values that are not positive numbers are
+    #: ignored.
+    jobs: dict[str, Any] = field(default_factory=dict)
 
     def provider(self, provider_id: str) -> ProviderSettings:
         """The provider's settings with RESTYLE_<ID>_BASE_URL applied."""
@@ -162,6 +167,7 @@ class Settings:
             },
             result_max_pixels=self.limits.result_max_pixels,
             result_full_decode_max_pixels=self.limits.result_full_decode_max_pixels,
+            **_job_settings(self.jobs),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,6 +176,7 @@ class Settings:
             "providers": {k: asdict(v) for k, v in sorted(self.providers.items())},
             "general": self.general,
             "limits": self.limits.to_dict(),
+            "jobs": self.jobs,
         }
 
     @classmethod
@@ -186,6 +193,7 @@ class Settings:
             providers=providers,
             general=dict(data.get("general") or {}),
             limits=Limits.from_dict(data.get("limits")),
+            jobs=dict(data.get("jobs") or {}) if isinstance(data.get("jobs"), dict) else {},
         )
 
 
@@ -212,6 +220,16 @@ def load_settings(paths: Paths) -> Settings:
 def save_settings(paths: Paths, settings: Settings) -> None:
     data = json.dumps(settings.to_dict(), indent=2, sort_keys=True).encode("utf-8")
     atomic_write(paths.settings_file, data)
+
+
+def _job_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """The "jobs" settings that are known and sensible, typed as EnginePolicy wants them."""
+    chosen: dict[str, Any] = {}
+    for name, kind in JOB_SETTINGS.items():
+        value = _positive_float(raw.get(name), None)
+        if value is not None and value < 1e9:
+            chosen[name] = max(1, int(value)) if kind is int else value
+    return chosen
 
 
 def _positive_int(value: Any, default: int) -> int:

@@ -32,3 +32,15 @@ def test_result_limits_reach_the_engine_policy() -> None:
     defaults = Settings().engine_policy(["local"])
     assert defaults.result_max_pixels == Limits().result_max_pixels == 270_000_000
     assert defaults.result_full_decode_max_pixels == 100_000_000
+
+
+def test_job_settings_reach_the_engine_policy_and_bad_ones_are_ignored() -> None:
+    settings = Settings.from_dict({"jobs": {"submit_grace_s": 30, "download_attempts": "8",
+                                            "lease_s": "nan", "poll_attention_after": -2,
+                                            "unknown": 5}})
+    policy = settings.engine_policy(["fitinview"])
+    assert policy.submit_grace_s == 30.0 and policy.download_attempts == 8
+    default = Settings().engine_policy(["fitinview"])
+    assert policy.lease_s == default.lease_s
+    assert policy.poll_attention_after == default.poll_attention_after
+    assert Settings.from_dict(settings.to_dict()).engine_policy([]) == settings.engine_policy([])

@@ -56,3 +56,14 @@ class EnginePolicy:
 
     def deadline(self, provider: str) -> float:
         return float(self.deadlines.get(provider, self.default_deadline_s))
+
+
+#: EnginePolicy fields a user may set in settings.json under "jobs", with their types.
+JOB_SETTINGS: dict[str, type] = {
+    "submit_grace_s": float,
+    "poll_attention_after": int,
+    "download_attempts": int,
+    "lease_s": float,
+    "heartbeat_s": float,
+    "cancel_wait_s": float,
+}
