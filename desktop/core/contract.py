@@ -67,6 +67,11 @@ class ProviderError(Exception):
         )
 
 
+class ResultRefused(ProviderError):
+    """A result Restyle will not take as it is set up (over a size limit): downloading it
+    again cannot help, changing the setting the sentence names can."""
+
+
 class KeyUnavailable(Exception):
     """A provider's key exists, perhaps, but cannot be read now (a locked keyring, one that
     does not answer). Raised by a `ProviderConfig.key_source`; the message is a sentence for

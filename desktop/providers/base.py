@@ -17,6 +17,7 @@ from desktop.core.contract import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    ResultRefused,
     TaskVariant,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "RemoteRef",
     "RemoteState",
     "RemoteStatus",
+    "ResultRefused",
     "TaskVariant",
 ]

@@ -59,7 +59,7 @@ from desktop.core.redaction import (
     redact_url,
     register_secret,
 )
-from desktop.providers.base import KeyUnavailable, ProviderError
+from desktop.providers.base import KeyUnavailable, ProviderError, ResultRefused
 
 log = logging.getLogger("restyle.http")
 
@@ -647,6 +647,7 @@ class ApiClient(_HttpBase):
         extract_error: ErrorExtractor | None = None,
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = Limits().api_body_max_bytes,
+        max_download_bytes: int = Limits().result_max_bytes,
     ) -> None:
         super().__init__(
             title=title, timeouts=timeouts or Timeouts(), max_retries=max_retries,
@@ -655,6 +656,8 @@ class ApiClient(_HttpBase):
         )
         #: The largest API answer read (Limits.api_body_max_bytes); larger ones are refused.
         self.max_body_bytes = max_body_bytes
+        #: The largest result file downloaded (Limits.result_max_bytes).
+        self.max_download_bytes = max_download_bytes
         self.provider_id = provider_id
         self.base_url = (base_url or "").strip() or None
         self.auth = auth
@@ -861,7 +864,7 @@ class ApiClient(_HttpBase):
         return value if ok else None
 
     async def download(
-        self, url: str, *, max_bytes: int = 200 * 1024 * 1024
+        self, url: str, *, max_bytes: int | None = None
     ) -> tuple[bytes, str | None]:
         """Fetch a result: (bytes, media type without parameters, or None).
 
@@ -872,6 +875,7 @@ class ApiClient(_HttpBase):
         target = self.url(url)
         auth_for = self._auth_for_call(target)
         accept = {"Accept": "*/*"}
+        limit = self.max_download_bytes if max_bytes is None else max_bytes
 
         async def attempt(number: int) -> tuple[bytes, str | None] | _Failure:
             try:
@@ -887,12 +891,13 @@ class ApiClient(_HttpBase):
                         return self._transport_failure(exc, target, "download", True, True)
                     return self._download_status_failure(response, target)
                 try:
-                    data = await self._read_limited(response, max_bytes)
+                    data = await self._read_limited(response, limit)
                 except _BodyTooLarge:
-                    raise ProviderError(
+                    raise ResultRefused(
                         ErrorCode.RESULT_UNAVAILABLE,
-                        f"The result at {display_url(target)} is larger than "
-                        f"{human_bytes(max_bytes)}; Restyle does not download it.",
+                        f"The result at {display_url(target)} is larger than the "
+                        f"{human_bytes(limit)} Restyle downloads "
+                        f"({setting_name('result_max_bytes')} in settings.json).",
                         http_status=response.status_code,
                     ) from None
                 except _Truncated as cut:

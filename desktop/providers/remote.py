@@ -26,6 +26,8 @@ class ClientOptions(TypedDict, total=False):
     transport: httpx.AsyncBaseTransport | None
     #: The largest API answer read (settings' limits.api_body_max_bytes).
     max_body_bytes: int
+    #: The largest result file downloaded (settings' limits.result_max_bytes).
+    max_download_bytes: int
 
 
 class RemoteProvider(Provider):
@@ -43,8 +45,9 @@ class RemoteProvider(Provider):
 
     @staticmethod
     def client_options(config: ProviderConfig) -> ClientOptions:
-        """The ApiClient options settings decide (the answer size limit)."""
-        return {"max_body_bytes": config.limits.api_body_max_bytes}
+        """The ApiClient options settings decide (answer and download size limits)."""
+        return {"max_body_bytes": config.limits.api_body_max_bytes,
+                "max_download_bytes": config.limits.result_max_bytes}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.client!r})"

@@ -380,3 +380,18 @@ def test_signed_input_urls_are_stored_masked_but_sent_whole(env: Env) -> None:
     raw = env.history.path.read_bytes() + (env.history.path.parent /
                                            (env.history.path.name + "-wal")).read_bytes()
     assert b"deadbeef1234" not in raw
+
+
+def test_a_refused_result_waits_at_once_for_the_setting_to_change(env: Env) -> None:
+    from desktop.providers.base import ResultRefused
+
+    class TooBig(FakeProvider):
+        async def fetch(self, output):  # type: ignore[no-untyped-def]
+            self.backend.fetches.append(output.url or "")
+            raise ResultRefused(ErrorCode.RESULT_UNAVAILABLE,
+                                "Larger than limits.result_max_bytes allows.")
+
+    backend = FakeBackend()
+    job = run_job(env, backend, cls=TooBig)
+    assert job.state == JobState.NEEDS_ATTENTION and len(backend.fetches) == 1
+    assert job.error is not None and "limits.result_max_bytes" in job.error.message

@@ -1127,3 +1127,17 @@ def test_url_loader_over_real_sockets(live: LiveServer) -> None:
     assert info.value.message == (
         f"Could not download {live.base}/missing/{bad}: HTTP 404 Not Found.")
     assert live.state.hits[bad] == 1
+
+
+def test_a_result_over_the_download_limit_is_refused_naming_the_setting() -> None:
+    from desktop.providers.base import ResultRefused
+
+    def big(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * 5000, headers={"content-type": "image/png"})
+
+    script = Script(big)
+    client = make_client(script, max_download_bytes=4096)
+    error = expect_error(client, lambda c: c.download(f"{BASE}/results/1"))
+    assert isinstance(error, ResultRefused)
+    assert "limits.result_max_bytes" in error.message
+    assert len(script.requests) == 1  # not retried: another try cannot help

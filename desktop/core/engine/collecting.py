@@ -12,6 +12,7 @@ from desktop.core.contract import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    ResultRefused,
 )
 from desktop.core.engine import outcomes
 from desktop.core.engine.base import EngineBase
@@ -29,12 +30,6 @@ from desktop.core.model import (
     Output,
     OutputKind,
 )
-
-
-class ResultRefused(ProviderError):
-    """A result Restyle will not take as it is set up (over a size limit): downloading it
-    again cannot help, changing the setting can."""
-
 
 _LIMITS = Limits()
 
