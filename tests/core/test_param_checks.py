@@ -26,6 +26,7 @@ from tests.emulators.virtualstaging import VirtualStagingEmulator
 from tests.emulators.vistoure import VistoureEmulator
 from tests.emulators.vtryon import VtryonEmulator
 from tests.fakes import FakeBackend, FakeProvider, png_bytes
+from tests.refusals import refused_before_storing
 from tests.support import run
 
 
@@ -81,24 +82,9 @@ def test_check_gets_coerced_params_and_prepared_inputs(tmp_path: Path) -> None:
 def test_a_refused_check_stores_nothing_and_submits_nothing(tmp_path: Path) -> None:
     backend = FakeBackend()
     provider = CheckingProvider(backend)
-    engine, history = engine_for(tmp_path, provider)
-    spec = image_spec(tmp_path, strength=0.95)
-
-    async def main() -> tuple[str, str]:
-        try:
-            with pytest.raises(InvalidInput) as prepared:
-                await engine.prepare(spec)
-            with pytest.raises(InvalidInput) as submitted:
-                await engine.submit(spec)
-            return str(prepared.value), str(submitted.value)
-        finally:
-            await engine.aclose()
-
-    prepared, submitted = run(main())
-    assert prepared == submitted == ("Parameter 'strength' must be at most 0.9 for an image 64 "
-                                     "pixels wide.")
-    assert history.count() == 0 and history.list() == []
-    assert backend.submits == [] and not list((tmp_path / "assets").rglob("*.png"))
+    sentence = refused_before_storing(tmp_path, provider, image_spec(tmp_path, strength=0.95))
+    assert sentence == "Parameter 'strength' must be at most 0.9 for an image 64 pixels wide."
+    assert backend.submits == [] and not list((tmp_path / "refusal-assets").rglob("*.png"))
 
 
 def test_a_passing_check_lets_the_job_run(tmp_path: Path) -> None:

@@ -217,12 +217,8 @@ def recolor_region(
     - neither: as `seed` at the image centre.
     Fully transparent pixels are never part of the region.
     """
-    if tolerance < 0:
-        raise InvalidInput("Tolerance must not be negative.")
-    rgb = _rgb_array(img)
+    rgb, visible = _pixels(img, tolerance)
     height, width = rgb.shape[:2]
-    alpha = _alpha_array(img)
-    visible = alpha > 0 if alpha is not None else np.ones((height, width), dtype=bool)
     if source_color is not None:
         reference = np.asarray(parse_color(source_color, what="Source colour"))
         candidates = _within(rgb, reference, tolerance) & visible
@@ -242,6 +238,17 @@ def recolor_region(
     return flood(candidates, seeds)
 
 
+def _pixels(img: Image.Image, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """The RGB array and the mask of pixels that are not fully transparent."""
+    if tolerance < 0:
+        raise InvalidInput("Tolerance must not be negative.")
+    rgb = _rgb_array(img)
+    height, width = rgb.shape[:2]
+    alpha = _alpha_array(img)
+    visible = alpha > 0 if alpha is not None else np.ones((height, width), dtype=bool)
+    return rgb, visible
+
+
 def check_recolor(
     img: Image.Image,
     *,
@@ -252,12 +259,8 @@ def check_recolor(
     """Raise InvalidInput for what `recolor` would refuse, without recolouring: a point outside
     the image, a point that is not the source colour, a source colour found nowhere, a point on
     a fully transparent pixel. Cheap: no flood fill."""
-    if tolerance < 0:
-        raise InvalidInput("Tolerance must not be negative.")
-    rgb = _rgb_array(img)
+    rgb, visible = _pixels(img, tolerance)
     height, width = rgb.shape[:2]
-    alpha = _alpha_array(img)
-    visible = alpha > 0 if alpha is not None else np.ones((height, width), dtype=bool)
     if source_color is not None:
         reference = np.asarray(parse_color(source_color, what="Source colour"))
         if seed is None:
