@@ -130,7 +130,8 @@ async def _run(app: QApplication, window: RestyleWindow) -> int:
 def main() -> int:
     # A frozen (PyInstaller) build starts the local worker processes through this entry point.
     multiprocessing.freeze_support()
-    # qasync picks its Qt binding from what is already imported: PySide6 first (DESIGN.md 6).
+    # qasync picks its Qt binding from what is already imported: PySide6 first
+    # (ARCHITECTURE.md, "The window and qasync").
     import qasync
 
     app = QApplication.instance() or QApplication(sys.argv)

@@ -1,4 +1,4 @@
-"""Imports flow ui -> core <- providers (DESIGN.md section 1); this keeps them that way."""
+"""Imports flow ui -> core <- providers (ARCHITECTURE.md, "Layers"); this keeps them that way."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from desktop.core.contract import Provider, TaskVariant
 
-#: Task ids shared by several providers (DESIGN.md section 3), in the order the window shows
-#: them, with their short titles.
+#: Task ids shared by several providers (ARCHITECTURE.md, "Provider contract"), in the
+#: order the window shows them, with their short titles.
 COMMON_TASKS: tuple[tuple[str, str], ...] = (
     ("tryon", "Try-on"),
     ("staging", "Staging"),

@@ -1,4 +1,5 @@
-"""Everything Restyle does with Pillow: open, validate, normalise, encode (DESIGN.md section 5).
+"""Everything Restyle does with Pillow: open, validate, normalise, encode
+(ARCHITECTURE.md, "Images").
 
 This is the one module that imports Pillow. Its functions are synchronous and pure (bytes in,
 plain data or images out) so callers run them in worker threads; nothing here touches global

@@ -1,4 +1,4 @@
-"""The HTTP policy every remote provider uses (DESIGN.md section 3, "HTTP policy").
+"""The HTTP policy every remote provider uses (ARCHITECTURE.md, "HTTP policy").
 
 One place decides how Restyle talks to web services, so five adapters behave alike:
 

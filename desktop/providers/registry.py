@@ -1,4 +1,4 @@
-"""The providers Restyle knows: one line per provider (DESIGN.md section 1)."""
+"""The providers Restyle knows: one line per provider (ARCHITECTURE.md, "Provider contract")."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Pillow (through core.imaging) decodes every format Restyle accepts, HEIC and AVIF included,
 with EXIF orientation applied; the pixels are copied into a QImage that owns its memory, so it
-can cross to the GUI thread (a QImage over a Python buffer does not own it: DESIGN.md 5).
+can cross to the GUI thread (a QImage over a Python buffer does not own it: ARCHITECTURE.md,
+Images).
 
 Results can be far larger than a screen needs (a 4x upscale is 16384 x 16384, 1 GB as a
 QImage, and the compare view adds pyramids and difference images on top). Images over

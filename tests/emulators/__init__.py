@@ -1,1 +1,1 @@
-"""Local HTTP servers that behave like each provider's documented API (DESIGN.md section 8)."""
+"""Local HTTP servers that behave like each provider's documented API."""
