@@ -504,3 +504,59 @@ def test_an_unexpected_error_is_a_sentence_and_the_log_has_the_details(
     assert err == (f"restyle-cli: jobs failed because of an unexpected error (RuntimeError); "
                    f"the details are in {log_file}.\n")
     assert "a bug nobody foresaw" in log_file.read_text()
+
+
+def test_a_job_that_needs_attention_is_shown_and_resumed_by_id(
+        home: Path, tmp_path: Path, keyed: FakeBackend, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key disappears while a paid job runs: `run` exits 3 with the job waiting (not
+    failed); `jobs` and `show` say what to fix; `resume JOB_ID` collects it once fixed."""
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_BASE_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_API_KEY", "env-key-123")
+    src = make_image(tmp_path / "p.png")
+    keyed.script = [ProviderError(ErrorCode.MISSING_KEY, "No API key for Keyed Fake."),
+                    RemoteStatus(RemoteState.SUCCEEDED)]
+    code, out, _ = run_cli(capsys, "run", "--provider", "keyedfake", "--task", "echo",
+                           "--image", str(src), "--json")
+    job = json.loads(out)
+    assert code == 3 and job["status"] == "needs_attention" and job["remote_id"]
+    assert job["error"]["code"] == "missing_key" and job["may_be_charged"] is True
+    assert job["owner"] is None and job["finished_at"] is None
+
+    code, out, _ = run_cli(capsys, "jobs")
+    assert "needs_attention" in out and "needs attention: Checking this job at" in out
+    code, out, _ = run_cli(capsys, "show", job["id"][:8])
+    assert "needs you:" in out and "keyedfake may have charged for this job." in out
+
+    code, out, err = run_cli(capsys, "resume", job["id"][:8], "--json")
+    [final] = json.loads(out)
+    assert code == 0 and final["status"] == "succeeded" and len(final["outputs"]) == 1
+    assert len(keyed.submits) == 1
+    code, out, err = run_cli(capsys, "resume", job["id"][:8])
+    assert code == 1 and "has already ended (succeeded); nothing to resume." in err
+
+
+def test_resume_leaves_a_live_processs_job_alone_and_says_so(
+        home: Path, tmp_path: Path, keyed: FakeBackend, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from desktop.core.engine.ledger import Owner
+    from desktop.core.model import Job, JobSpec, JobState
+    from desktop.core.store import History
+
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_BASE_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("RESTYLE_KEYEDFAKE_API_KEY", "env-key-123")
+    now = time.time()
+    history = History(home / "data" / "history.sqlite3")
+    owner = Owner("studio-mac", 4242, "n", "the Restyle window").encode()
+    job = Job(id="busyjob0001", spec=JobSpec(provider="keyedfake", task="echo"),
+              state=JobState.RUNNING, created_at=now, updated_at=now, remote_id="r1")
+    history.save_job(job, owner=owner, lease_until=now + 600)
+    history.close()
+    code, out, err = run_cli(capsys, "resume")
+    assert code == 0 and keyed.polls == []
+    assert ("Left alone: job busyjob0001 (keyedfake/echo, running) is being worked on by the "
+            "Restyle window (process 4242 on studio-mac).") in err
+    code, out, _ = run_cli(capsys, "jobs")
+    assert "worked on by the Restyle window (process 4242 on studio-mac)" in out
