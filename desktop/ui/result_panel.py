@@ -1,11 +1,12 @@
-"""The result panel under the compare view: what produced the shown result, and the actions
-"copy parameters" and "use these parameters again"."""
+"""The result panel under the compare view: what produced the shown result (or what a job that
+did not succeed is waiting for, and whether it may have been charged), and the actions "copy
+parameters" and "use these parameters again"."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.humanize import human_duration
 from desktop.core.model import Job
+from desktop.ui.job_words import charge_line, may_have_charged, plain
 
 
 def _cost_text(job: Job) -> str:
@@ -40,6 +42,7 @@ class ResultPanel(QWidget):
         self.setObjectName("resultPanel")
         self._titles = provider_titles
         self._job: Job | None = None
+        self._free: set[str] = set()
         self._fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -55,6 +58,13 @@ class ResultPanel(QWidget):
             label.setAccessibleName(title)
             form.addRow(title + ":", label)
             self._fields[key] = label
+            if key == "state":
+                # Right under the state: a job that did not succeed may still cost money.
+                self.charge_label = QLabel("")
+                self.charge_label.setObjectName("mayBeChargedLabel")
+                self.charge_label.setWordWrap(True)
+                self.charge_label.setAccessibleName("Charges")
+                form.addRow(self.charge_label)
         self.copy_button = QPushButton("Copy parameters")
         self.copy_button.setObjectName("copyParamsButton")
         self.copy_button.setAccessibleName("Copy parameters as JSON")
@@ -82,6 +92,12 @@ class ResultPanel(QWidget):
     def job(self) -> Job | None:
         return self._job
 
+    def set_free_providers(self, provider_ids: Iterable[str]) -> None:
+        """Providers that cost nothing (the offline one): never "may have charged"."""
+        self._free = set(provider_ids)
+        if self._job is not None:
+            self.show_job(self._job)
+
     def show_job(self, job: Job | None, output_index: int = 0) -> None:
         self._job = job
         self._empty.setVisible(job is None)
@@ -91,12 +107,16 @@ class ResultPanel(QWidget):
             self._form.setRowVisible(row, job is not None)
         if job is None:
             return
+        charged = may_have_charged(job, job.provider in self._free)
+        self.charge_label.setText(charge_line(self._titles.get(job.provider, job.provider))
+                                  if charged else "")
+        self._form.setRowVisible(self.charge_label, charged)
         title = self._titles.get(job.provider, job.provider)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         self._fields["job"].setText(f"{title} · {job.task} · {created} · {job.id[:12]}")
         state = job.state.title
         if job.error is not None:
-            state += f": {job.error.message}"
+            state += f": {plain(job.error.message)}"
         elif job.note:
             state += f" ({job.note})"
         self._fields["state"].setText(state)
