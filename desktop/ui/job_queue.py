@@ -648,6 +648,7 @@ class JobQueueView(QWidget):
             text, name, tip = "Cancel", "Cancel job", "Cancel the selected job"
         if self.cancel_action.text() != text:
             self.cancel_action.setText(text)
+            self.cancel_action.setIconText(text)  # the button keeps the "…" (asks first)
             self.cancel_action.setToolTip(tip)
             self.cancel_action.setStatusTip(tip)
             self.cancel_button.setAccessibleName(name)

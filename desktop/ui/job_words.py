@@ -22,9 +22,15 @@ _WINDOW_RETRY = "Retry"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"'])")
 
 
+#: Asides for terminal users in shared sentences: "(or `restyle-cli resume`)", "… or with
+#: `restyle-cli keys set --provider x`". The window has buttons for both.
+_CLI_ASIDES = re.compile(r"\s*\(or `restyle-cli[^`]*`\)|\s+or with `restyle-cli[^`]*`")
+
+
 def plain(message: str) -> str:
-    """An engine sentence as the window shows it: "Retry", not the command line's way."""
-    return message.replace(RETRY_HINT, _WINDOW_RETRY)
+    """A shared sentence as the window shows it: "Retry" and "Settings", without the command
+    line's ways of doing the same."""
+    return _CLI_ASIDES.sub("", message.replace(RETRY_HINT, _WINDOW_RETRY))
 
 
 def short_sentence(message: str) -> str:
