@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QToolButton
 from desktop.app import RestyleWindow, create_main_window
 from desktop.core.contract import PreparedJob
 from desktop.core.engine.ledger import Owner
-from desktop.core.model import ErrorCode, Job, JobSpec, JobState
+from desktop.core.model import ErrorCode, Job, JobError, JobSpec, JobState
 from desktop.core.store import History
 from desktop.ui.history_view import detail_text
 from tests.emulators.fitinview import FitInViewEmulator
@@ -289,10 +289,15 @@ def test_the_timer_picks_up_a_job_whose_owner_stopped(
         status = StatusLog(window)
         history = window.services.history
 
-        async def body() -> Job:
+        async def body() -> tuple[Job, Job]:
             job = await accepted_at_fitinview(window, pictures, JobState.RUNNING)
             history.save_job(job, owner=CLI.encode(), lease_until=time.time() + 600)
+            waiting = await accepted_at_fitinview(
+                window, pictures, JobState.NEEDS_ATTENTION,
+                error=JobError(ErrorCode.MISSING_KEY, "No API key for FitInView."))
             await window.start()
+            # A job that waits for the user appears (a CLI left it so): only Retry takes it.
+            history.save_job(waiting)
             assert window.job_queue.holder(job.id) == CLI_TEXT  # alive: left alone
             attention = window.workbench.attention
             assert attention.timer.isActive()
@@ -303,11 +308,16 @@ def test_the_timer_picks_up_a_job_whose_owner_stopped(
             # The CLI is killed: its lease runs out.
             history.save_job(history.get(job.id), owner=CLI.encode(),
                              lease_until=time.time() - 1)
-            return await finished(window, job.id, 20)
+            done = await finished(window, job.id, 20)
+            await asyncio.sleep(0.3)  # more ticks
+            return done, history.get(waiting.id)
 
-        job = loop.run_until_complete(body())
-        assert len(emu.requests_to("POST", "/api/v1/tryon")) == 1
+        job, waiting = loop.run_until_complete(body())
+        assert len(emu.requests_to("POST", "/api/v1/tryon")) == 2  # one for each, no more
+        polled = {r.path.rsplit("/", 1)[-1] for r in emu.requests_to("GET", "/api/v1/tryon/")}
+        assert waiting.remote_id not in polled
     assert job.state == JobState.SUCCEEDED and job.outputs
+    assert waiting.state == JobState.NEEDS_ATTENTION and waiting.owner is None
     assert status.any(f"Picked up 1 job that {CLI_TEXT} left unfinished")
     assert window.job_queue.holder(job.id) == ""
 
