@@ -303,7 +303,7 @@ class AttentionController(QObject):
         if settled and shown is not None and shown.id == job.id:
             self._show_job(job.id)  # the user is looking at it: show what it came to
         if job.state == JobState.NEEDS_ATTENTION and job.error is not None:
-            self.window.set_status(f"{self._title(job.provider)} job needs your attention: "
+            self.window.set_status(f"A {self._title(job.provider)} job needs your attention. "
                                    f"{short_sentence(job.error.message)}", STATUS_MS)
 
     # -- closing ------------------------------------------------------------------------------

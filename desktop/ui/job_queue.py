@@ -598,8 +598,8 @@ class JobQueueView(QWidget):
     # -- refreshers ------------------------------------------------------------------------
     def _refresh_counts(self) -> None:
         # No-break spaces keep "1 failed" together when a narrow dock wraps the line.
-        parts = [f"{self._counts[c]}\u00a0{word}" for c, word in COUNT_WORDS.items()
-                 if self._counts[c] > 0]
+        parts = [f"{n}\u00a0{one if n == 1 else several}"
+                 for c, (one, several) in COUNT_WORDS.items() if (n := self._counts[c]) > 0]
         text = " · ".join(parts) if parts else "No jobs"
         if text != self._counts_label.text():
             self._counts_label.setText(text)

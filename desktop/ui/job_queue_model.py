@@ -135,14 +135,14 @@ def category(state: JobState) -> str:
     return "succeeded"
 
 
-#: The header's counts, in this order, with their words.
-COUNT_WORDS: dict[str, str] = {
-    "attention": "need attention",
-    "running": "running",
-    "queued": "queued",
-    "failed": "failed",
-    "cancelled": "cancelled",
-    "succeeded": "succeeded",
+#: The header's counts, in this order, with their words (for one, for several).
+COUNT_WORDS: dict[str, tuple[str, str]] = {
+    "attention": ("needs attention", "need attention"),
+    "running": ("running", "running"),
+    "queued": ("queued", "queued"),
+    "failed": ("failed", "failed"),
+    "cancelled": ("cancelled", "cancelled"),
+    "succeeded": ("succeeded", "succeeded"),
 }
 FINISHED_CATEGORIES = ("failed", "cancelled", "succeeded")
 

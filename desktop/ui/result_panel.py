@@ -8,19 +8,21 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.humanize import human_duration
-from desktop.core.model import Job
+from desktop.core.model import Job, JobState
 from desktop.ui.job_words import charge_line, may_have_charged, plain
 
 
@@ -80,14 +82,32 @@ class ResultPanel(QWidget):
         self._empty = QLabel("Select a job in the queue or the history to see its details.")
         self._empty.setWordWrap(True)
         self._empty.setEnabled(False)
-        layout = QVBoxLayout(self)
+        # The panel shares the centre with the compare view: a long sentence (a job that waits
+        # for the user says what to fix) scrolls rather than being cut off.
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self._empty)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("resultPanelScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self._form = form
         self.show_job(None)
+
+    def minimumSizeHint(self) -> QSize:
+        """Enough for the job, its state (a sentence of two or three lines) and whether it
+        may have been charged, even on a small screen; the rest scrolls."""
+        lines = 7
+        return QSize(200, lines * self.fontMetrics().lineSpacing() + 12)
 
     def job(self) -> Job | None:
         return self._job
@@ -123,8 +143,12 @@ class ResultPanel(QWidget):
         self._fields["params"].setText(self.parameters_json(compact=True) or "none")
         self._fields["remote"].setText(job.remote_id or "none")
         duration = job.duration_ms
-        self._fields["duration"].setText(human_duration(duration / 1000) if duration is not None
-                                         else "still running")
+        if duration is not None:
+            self._fields["duration"].setText(human_duration(duration / 1000))
+        else:
+            self._fields["duration"].setText("not finished"
+                                             if job.state == JobState.NEEDS_ATTENTION
+                                             else "still running")
         self._fields["cost"].setText(_cost_text(job))
         seed = job.spec.params.get("seed")
         self._fields["seed"].setText(str(seed) if seed is not None else "not set")

@@ -162,7 +162,7 @@ def test_a_missing_key_waits_with_its_sentence_and_retry_collects_it_without_a_s
             assert retry.isEnabled() and retry.text() == "Retry"
             assert abandon.isEnabled() and abandon.text() == "Abandon…"
             assert not tool_button(window, "removeJobButton").isEnabled()
-            assert "1\u00a0need attention" in queue.findChild(QLabel, "jobQueueCounts").text()
+            assert "1\u00a0needs attention" in queue.findChild(QLabel, "jobQueueCounts").text()
             assert window.running_label.text() == ""
 
             # The result panel says what it waits for, and that it may have cost money.

@@ -444,7 +444,7 @@ def test_a_job_that_needs_attention_offers_retry_and_abandon(queue: JobQueueView
     # The state, a clock stopped where the job stopped, and the first sentence, plain.
     assert lines[1] == "Needs attention · 0:42"
     assert lines[2:] == ["Checking this job at FitInView failed: No API key for FitInView."]
-    assert counts_text(queue) == "1 need attention"
+    assert counts_text(queue) == "1 needs attention"
     assert not queue.timer_active()
     assert queue.running_count() == 0
     clock.now += 100
