@@ -122,6 +122,7 @@ def test_a_missing_key_waits_with_its_sentence_and_retry_collects_it_without_a_s
         monkeypatch.setenv("RESTYLE_FITINVIEW_API_KEY", emu.api_key)
         window = make_window()
         queue = window.job_queue
+        status = StatusLog(window)
 
         async def body() -> Job:
             await window.start()
@@ -138,6 +139,8 @@ def test_a_missing_key_waits_with_its_sentence_and_retry_collects_it_without_a_s
             waiting = queue.job(job_id)
             assert waiting is not None and waiting.error is not None
             assert waiting.error.code == ErrorCode.MISSING_KEY
+            assert status.any("A FitInView job needs your attention. Checking this job at "
+                              "FitInView failed: No API key for FitInView.")
 
             # The row: its state, in its own colour's words, and the first sentence.
             queue.select_job(job_id)
@@ -171,6 +174,10 @@ def test_a_missing_key_waits_with_its_sentence_and_retry_collects_it_without_a_s
             charged = panel.findChild(QLabel, "mayBeChargedLabel")
             assert charged is not None and charged.isVisibleTo(panel)
             assert charged.text() == "FitInView may have charged for this job."
+            fields = {label.accessibleName(): label.text()
+                      for label in panel.findChildren(QLabel) if label.accessibleName()}
+            assert fields["State"].startswith("Needs attention: Checking this job at FitInView")
+            assert fields["Duration"] == "not finished"
 
             # The key is back: Retry collects the same job.
             monkeypatch.setenv("RESTYLE_FITINVIEW_API_KEY", emu.api_key)
