@@ -177,6 +177,8 @@ def test_a_missing_key_waits_with_its_sentence_and_retry_collects_it_without_a_s
             fields = {label.accessibleName(): label.text()
                       for label in panel.findChildren(QLabel) if label.accessibleName()}
             assert fields["State"].startswith("Needs attention: Checking this job at FitInView")
+            assert "restyle-cli" not in fields["State"] and "Add one in Settings." in \
+                fields["State"]
             assert fields["Duration"] == "not finished"
 
             # The key is back: Retry collects the same job.
