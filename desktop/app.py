@@ -49,6 +49,8 @@ class RestyleWindow(MainWindow):
         self.engine = engine
         self.workbench = Workbench(self, services, engine)
         self._closed = False
+        #: Closing that waits for submits on their way (see closeEvent).
+        self._closing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Restore the last session, load the history, resume unfinished jobs."""
@@ -59,8 +61,30 @@ class RestyleWindow(MainWindow):
         await self.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Close; but while a job is being sent to a paid provider, stay up (greyed, saying
+        so in the status bar) until the provider has answered or the engine's grace has
+        passed, so the job is recorded, then close."""
+        if self._closing is not None and not self._closing.done():
+            event.ignore()  # already closing: the status bar says what it waits for
+            return
         self.workbench.save_layout()
+        if not self._closed and self.workbench.attention.submits_on_the_way():
+            try:
+                self._closing = asyncio.ensure_future(self._close_after_submits())
+            except RuntimeError:  # no loop (a script): close the plain way
+                pass
+            else:
+                event.ignore()
+                return
         super().closeEvent(event)
+
+    async def _close_after_submits(self) -> None:
+        self.workbench.attention.begin_closing()
+        try:
+            await self.aclose()
+        finally:
+            self._closing = None
+            self.close()  # now for real: nothing is on its way any more
 
     async def aclose(self) -> None:
         """Stop: jobs the providers accepted stay resumable; close clients and the history."""

@@ -1,11 +1,17 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
-Run: xvfb-run -a -s "-screen 0 1600x1000x24" python -m tests.screenshots [OUTDIR]
+Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
+     [--size WIDTHxHEIGHT] [--only general|attention]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
 first start, a try-on result in each compare mode, a multi-provider grid, staging variations,
 the queue with a failed and a rate-limited job, history with many jobs, settings, a bad file.
+Then the states of issue 8: a job that needs attention (a missing key; an answer that never
+came), the question before abandoning it, a job another Restyle runs (left alone), the history
+filtered to "Needs attention", the result panel of a waiting job, and closing while a job is
+being sent. The window is as large as the screen allows, up to --size (default 1500x940): run
+it on a 1366x768 and a 1920x1080 screen to see both.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-SIZE = (1500, 940)
+SIZE = [1500, 940]
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -38,9 +44,9 @@ async def settle(seconds: float = 0.4) -> None:
 
 
 class Camera:
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, first: int = 0) -> None:
         self.out = out
-        self.count = 0
+        self.count = first
 
     def shoot(self, widget: QWidget, name: str) -> Path:
         self.count += 1
@@ -48,6 +54,21 @@ class Camera:
         widget.grab().save(str(path))
         print(path)
         return path
+
+    def shoot_screen(self, name: str) -> Path:
+        """The whole screen: a dialog over its window, as the user sees both."""
+        self.count += 1
+        path = self.out / f"{self.count:02d}-{name}.png"
+        screen = QApplication.primaryScreen()
+        screen.grabWindow(0).save(str(path))
+        print(path)
+        return path
+
+
+def window_size() -> tuple[int, int]:
+    """SIZE, or less where the screen is smaller (a 1366x768 laptop)."""
+    screen = QApplication.primaryScreen().availableGeometry()
+    return min(SIZE[0], screen.width()), min(SIZE[1], screen.height() - 30)
 
 
 async def fill_history(home: Path, samples: dict[str, list[Path]], count: int) -> None:
@@ -93,7 +114,7 @@ async def scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
 
     # 1. First start: an empty data folder, the offline provider, no key anywhere.
     fresh = create_main_window(Path(tempfile.mkdtemp(prefix="restyle-first-")))
-    fresh.resize(*SIZE)
+    fresh.resize(*window_size())
     fresh.show()
     await fresh.start()
     await settle(0.8)
@@ -116,7 +137,7 @@ async def scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
     home = Path(tempfile.mkdtemp(prefix="restyle-shots-"))
     await fill_history(home, samples, 60)
     window = create_main_window(home)
-    window.resize(*SIZE)
+    window.resize(*window_size())
     window.show()
     await window.start()
     await settle(0.8)
@@ -227,8 +248,142 @@ async def scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
     await window.aclose()
 
 
+async def attention_scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
+    """Issue 8: jobs that wait for the user, a job another Restyle runs, closing while a job
+    is being sent."""
+    from desktop.app import create_main_window
+    from desktop.config import sample_inputs
+    from desktop.core.engine.ledger import Owner
+    from desktop.core.model import Job, JobSpec, JobState
+    from desktop.core.store import History
+    from tests.emulators.fitinview import FitInViewEmulator
+    from tests.emulators.kit import Fault, serve
+    from tests.emulators.tryonapi import TryonApiEmulator
+
+    camera = Camera(out, first=40)
+    samples = sample_inputs()
+    for name in list(os.environ):
+        if name.startswith("RESTYLE_"):  # the other scenario's emulators are gone
+            del os.environ[name]
+    fiv = FitInViewEmulator(job_delay=4.0)
+    tryon = TryonApiEmulator(job_delay=1.0)
+    for pid, emu in (("FITINVIEW", fiv), ("TRYONAPI", tryon)):
+        os.environ[f"RESTYLE_{pid}_BASE_URL"] = stack.enter_context(serve(emu))
+        os.environ[f"RESTYLE_{pid}_API_KEY"] = emu.api_key
+    home = Path(tempfile.mkdtemp(prefix="restyle-attention-"))
+    await fill_history(home, samples, 8)
+
+    # A job a `restyle-cli run` on another computer is working on, its lease alive.
+    history = History(home / "data" / "history.sqlite3")
+    now = time.time()
+    person, garment = str(samples["person"][0]), str(samples["garment"][0])
+    elsewhere = Job(id="e1" + "0" * 30, spec=JobSpec("fitinview", "tryon", {
+        "person": [person], "garment": [garment]}), state=JobState.RUNNING,
+        created_at=now - 95, updated_at=now - 3, started_at=now - 95,
+        remote_id="fiv_job_7f3a", attempts=1, progress=0.4,
+        note="Rendering the garment on the person")
+    cli = Owner("studio-mac", 4242, "c0ffee", "restyle-cli run")
+    history.save_job(elsewhere, owner=cli.encode(), lease_until=now + 3600)
+    history.close()
+
+    window = create_main_window(home)
+    window.resize(*window_size())
+    window.show()
+    await window.start()
+    await settle(0.8)
+    wb = window.workbench
+    queue = window.job_queue
+    window.queue_dock.raise_()
+    queue.select_job(elsewhere.id)
+    await settle()
+    camera.shoot(window, "start-up-job-left-alone")
+    camera.shoot(queue, "queue-job-running-elsewhere")
+
+    # A missing key: the key is removed while FitInView works on the job.
+    window.task_selector.select_key("tryon")
+    window.provider_selector.set_checked(["fitinview"])
+    await wb.load_samples()
+    await until(lambda: window.generate_button.isEnabled())
+    missing = (await wb.generate())[0]
+    await until(lambda: queue.job(missing.id).state == JobState.RUNNING)
+    del os.environ["RESTYLE_FITINVIEW_API_KEY"]
+    await until(lambda: queue.job(missing.id).state == JobState.NEEDS_ATTENTION, 30)
+    queue.select_job(missing.id)
+    await settle(0.8)
+    camera.shoot(window, "queue-needs-attention-missing-key")
+    camera.shoot(queue, "queue-panel-needs-attention-missing-key")
+
+    # The result panel of that job.
+    await wb.show_job(missing.id)
+    await settle(0.6)
+    camera.shoot(window, "result-panel-needs-attention")
+    camera.shoot(window.result_panel, "result-panel-only")
+
+    # An answer that never came, at a provider without a job list.
+    tryon.inject(Fault("malformed_json", "POST", "/api/v1/tryon"))
+    window.provider_selector.set_checked(["tryonapi"])
+    await until(lambda: window.generate_button.isEnabled())
+    lost = (await wb.generate())[0]
+    await until(lambda: queue.job(lost.id).state == JobState.NEEDS_ATTENTION, 30)
+    queue.select_job(lost.id)
+    await settle(0.8)
+    camera.shoot(window, "queue-unknown-outcome")
+    camera.shoot(queue, "queue-panel-unknown-outcome")
+
+    # Abandon… asks first.
+    asking = wb.spawn(wb.attention.cancel(lost.id))
+    await until(lambda: wb.attention.dialog() is not None)
+    await settle(0.8)
+    box = wb.attention.dialog()
+    assert box is not None
+    camera.shoot_screen("abandon-confirmation")
+    camera.shoot(box, "abandon-confirmation-dialog")
+    box.reject()  # Keep
+    if asking is not None:
+        await asking
+
+    # The history filtered to jobs that need attention.
+    window.history_dock.raise_()
+    history_panel = window.history_panel
+    history_panel.state_combo.setCurrentIndex(history_panel.state_combo.findText(
+        "Needs attention"))
+    await until(lambda: len(history_panel.job_ids_loaded()) == 2, 10)
+    await settle(1.0)
+    camera.shoot(window, "history-needs-attention")
+    camera.shoot(history_panel, "history-panel-needs-attention")
+    history_panel.state_combo.setCurrentIndex(history_panel.state_combo.findText("Unfinished"))
+    await until(lambda: len(history_panel.job_ids_loaded()) == 3, 10)
+    await settle(1.0)
+    camera.shoot(history_panel, "history-panel-unfinished")
+
+    # Closing while a job is being sent: the window stays up and says what it waits for.
+    os.environ["RESTYLE_FITINVIEW_API_KEY"] = fiv.api_key
+    await wb.settings_changed()
+    fiv.inject(Fault("slow", "POST", "/api/v1/tryon", delay=3.0))
+    window.provider_selector.set_checked(["fitinview"])
+    await until(lambda: window.generate_button.isEnabled())
+    sending = (await wb.generate())[0]
+    await until(lambda: queue.job(sending.id).state == JobState.SUBMITTING)
+    window.queue_dock.raise_()
+    window.close()
+    await until(lambda: "Waiting up to" in window.statusBar().currentMessage(), 10)
+    await settle(0.3)
+    camera.shoot(window, "closing-waits-for-a-job-being-sent")
+    await until(lambda: not window.isVisible(), 20)
+
+
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots").resolve()
+    args = sys.argv[1:]
+    only = ""
+    if "--size" in args:
+        at = args.index("--size")
+        SIZE[:] = [int(v) for v in args[at + 1].lower().split("x")]
+        del args[at:at + 2]
+    if "--only" in args:
+        at = args.index("--only")
+        only = args[at + 1]
+        del args[at:at + 2]
+    out = Path(args[0] if args else "screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
     for name in list(os.environ):
         if name.startswith("RESTYLE_"):
@@ -241,7 +396,11 @@ def main() -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with ExitStack() as stack:
-        loop.run_until_complete(scenario(app, out, stack))
+        if only in ("", "general"):
+            loop.run_until_complete(scenario(app, out, stack))
+    with ExitStack() as stack:
+        if only in ("", "attention"):
+            loop.run_until_complete(attention_scenario(app, out, stack))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

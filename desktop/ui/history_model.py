@@ -32,6 +32,7 @@ from PySide6.QtGui import QImage, QPixmap
 from desktop.core.assets import AssetStore
 from desktop.core.model import Asset, Job, JobState, OutputKind
 from desktop.core.store import History, JobFilter, _search_text
+from desktop.ui.job_words import holder, plain, running_in
 from desktop.ui.tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -355,6 +356,8 @@ class HistoryModel(QAbstractListModel):
         self._fetch_task: asyncio.Task[None] | None = None
         self._tasks = TaskSet("History page fetch")
         self._thumbnails: ThumbnailCache | None = None
+        #: This window's engine: unfinished jobs owned by another say where they run.
+        self.own_owner: str | None = None
 
     # -- Qt model -----------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -432,8 +435,11 @@ class HistoryModel(QAbstractListModel):
                 lines.append(self._thumbnails.failure_message(source.sha256))
         lines.append(self.title(job))
         lines.append(f"{state_text(job)} · {absolute_time(job.created_at)}")
+        elsewhere = holder(job, self.own_owner)
+        if elsewhere:
+            lines.append(running_in(elsewhere))
         if job.error is not None and job.error.message:
-            lines.append(job.error.message)
+            lines.append(plain(job.error.message))
         elif job.note:
             lines.append(job.note)
         if job.outputs:

@@ -77,6 +77,8 @@ from desktop.ui.history_model import (
     thumb_source,
     when_text,
 )
+from desktop.ui.job_words import holder, plain, running_in, short_sentence
+from desktop.ui.state_colors import is_dark, state_color
 from desktop.ui.tasks import TaskSet
 
 qt_compat.install()  # paints many rows and emits often: needs the PySide6 6.12 refcount fix
@@ -93,6 +95,7 @@ STATE_CHOICES: tuple[tuple[str, tuple[JobState, ...]], ...] = (
     ("Succeeded", (JobState.SUCCEEDED,)),
     ("Failed", FAILED_STATES),
     ("Cancelled", (JobState.CANCELLED,)),
+    ("Needs attention", (JobState.NEEDS_ATTENTION,)),
     ("Unfinished", UNFINISHED_STATES),
 )
 #: Date filter choices: label -> days back (None: any time; 0: since local midnight).
@@ -193,7 +196,7 @@ class HistoryDelegate(QStyledItemDelegate):
         glyph = ""
         colour = palette.color(QPalette.ColorRole.PlaceholderText)
         if job.state in FAILED_STATES and not job.outputs:
-            glyph, colour = "!", _failed_colour(palette)
+            glyph, colour = "!", state_color(job.state, is_dark(palette))
         elif status == ThumbStatus.MISSING:
             glyph = "?"
         elif status == ThumbStatus.NO_PREVIEW:
@@ -246,7 +249,8 @@ class HistoryDelegate(QStyledItemDelegate):
         painter.setFont(base_font)
         fm = QFontMetrics(base_font)
         state = state_text(job)
-        state_colour = text_colour if selected else _state_colour(job.state, palette)
+        state_colour = (text_colour if selected
+                        else state_color(job.state, is_dark(palette)))
         painter.setPen(state_colour)
         state_w = fm.horizontalAdvance(state)
         painter.drawText(QRect(left, y, state_w + 1, line_h),
@@ -259,34 +263,23 @@ class HistoryDelegate(QStyledItemDelegate):
 
         # Line 3: the error, or how many results and the parameters.
         y += line_h + 2
-        detail = fm.elidedText(_detail_text(job), Qt.TextElideMode.ElideRight,
+        detail = fm.elidedText(detail_text(job, self._model.own_owner),
+                               Qt.TextElideMode.ElideRight,
                                max(0, right - left))
         painter.drawText(QRect(left, y, right - left, line_h),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, detail)
 
 
-def _is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
-def _failed_colour(palette: QPalette) -> QColor:
-    return QColor("#ff6b6b") if _is_dark(palette) else QColor("#c62828")
-
-
-def _state_colour(state: JobState, palette: QPalette) -> QColor:
-    dark = _is_dark(palette)
-    if state in FAILED_STATES:
-        return _failed_colour(palette)
-    if state == JobState.SUCCEEDED:
-        return QColor("#66bb6a") if dark else QColor("#2e7d32")
-    if state == JobState.CANCELLED:
-        return palette.color(QPalette.ColorRole.PlaceholderText)
-    return QColor("#64b5f6") if dark else QColor("#1565c0")
-
-
-def _detail_text(job: Job) -> str:
+def detail_text(job: Job, own_owner: str | None = None) -> str:
+    """A row's third line: who else runs the job, the first sentence of what it waits for,
+    the error, or how many results and the parameters."""
+    elsewhere = holder(job, own_owner)
+    if elsewhere:
+        return running_in(elsewhere)
     if job.error is not None and job.error.message:
-        return job.error.message
+        if job.state == JobState.NEEDS_ATTENTION:
+            return short_sentence(job.error.message)
+        return plain(job.error.message)
     parts: list[str] = []
     if len(job.outputs) > 1:
         parts.append(f"{len(job.outputs)} results")
@@ -606,6 +599,12 @@ class HistoryPanel(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
+    def set_own_owner(self, owner: str | None) -> None:
+        """This window's engine: unfinished jobs another Restyle process owns say where they
+        run ("Running in restyle-cli run (process 4242 on studio)")."""
+        self.model.own_owner = owner
+        self.view.viewport().update()
+
     def reveal_path(self, job_id: str) -> Path | None:
         """The first result file of a loaded job (whether or not it still exists)."""
         job = self.model.job(job_id)
@@ -723,8 +722,8 @@ class HistoryPanel(QWidget):
         self.message.setText(text)
         self.message.setVisible(bool(text))
         if error:
-            self.message.setStyleSheet("color: #c62828;" if not _is_dark(self.palette())
-                                       else "color: #ff6b6b;")
+            colour = state_color(JobState.FAILED, is_dark(self.palette())).name()
+            self.message.setStyleSheet(f"color: {colour};")
         else:
             self.message.setStyleSheet("")
             if text:

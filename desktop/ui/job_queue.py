@@ -1,44 +1,23 @@
 """The job queue dock: every job with its state, elapsed time, progress, retry countdown and
-errors, with cancel / retry / open / remove.
+errors, with cancel / retry / open / remove; a job that needs attention with its sentence,
+Retry (collect it) and Abandon…; a job another Restyle process runs, saying which.
 
-The list is a QListView over a small QAbstractListModel, painted by a delegate, so hundreds of
-rows and dozens of engine events per second stay cheap: `update_job` is a dict lookup plus one
-`dataChanged`, and a single 1 s timer repaints only the visible live rows while something is
-live (running or counting down).
+The list is a QListView over a small QAbstractListModel (job_queue_model.py), painted by a
+delegate (job_queue_delegate.py), so hundreds of rows and dozens of engine events per second
+stay cheap: `update_job` is a dict lookup plus one `dataChanged`, and a single 1 s timer
+repaints only the visible live rows while something is live (running or counting down).
+
+The view only emits requests; the window decides (and asks first) what to do with them.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QItemSelection,
-    QModelIndex,
-    QPersistentModelIndex,
-    QPoint,
-    QRect,
-    QSize,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QAction,
-    QBrush,
-    QColor,
-    QFont,
-    QFontMetrics,
-    QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-)
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -48,9 +27,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSizePolicy,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -58,415 +34,33 @@ from PySide6.QtWidgets import (
 
 from desktop.core.model import ErrorCode, Job, JobState
 from desktop.ui import qt_compat
+from desktop.ui.job_queue_delegate import JobDelegate
+from desktop.ui.job_queue_model import (
+    CHECKING_AGAIN,
+    COUNT_WORDS,
+    FINISHED_CATEGORIES,
+    WAIT_GRACE_S,
+    WAIT_TITLES,
+    JobEntry,
+    JobListModel,
+    advice_for,
+    category,
+    format_countdown,
+    format_elapsed,
+    needs_settings,
+)
+from desktop.ui.job_words import (
+    attention_advice,
+    can_retry,
+    holder,
+    plain,
+    running_in,
+    short_sentence,
+)
 
 qt_compat.install()  # emits dozens of signals per second: needs the PySide6 6.12 refcount fix
 
-_LIVE_STATES = (JobState.PREPARING, JobState.SUBMITTING, JobState.RUNNING, JobState.DOWNLOADING)
-
-#: What the countdown line says while the engine waits to try a provider again.
-_WAIT_TITLES: dict[ErrorCode, str] = {
-    ErrorCode.RATE_LIMITED: "Rate limited",
-    ErrorCode.PROVIDER_UNAVAILABLE: "Provider unavailable",
-    ErrorCode.NETWORK: "Network problem",
-}
-
-#: After the countdown reaches zero the engine tries again; if that try changes nothing it sends
-#: no event, so the "trying again" line is dropped after this many seconds.
-_WAIT_GRACE_S = 5.0
-
-#: The engine ends its wait messages with "Checking again in 7 s."; the countdown replaces it.
-_CHECKING_AGAIN = re.compile(r"\s*Checking again in [^.]*\.\s*$")
-
-_ERROR_LINES_MAX = 3
-
-
-def format_elapsed(seconds: float) -> str:
-    """'0:07', '12:05', '1:02:03': a clock-style duration that does not jump in width."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
-
-
-def format_countdown(seconds: float) -> str:
-    """'7 s', '1 min 5 s', '2 min': whole seconds, rounded up so it never shows 0 too early."""
-    total = max(1, math.ceil(seconds))
-    if total < 60:
-        return f"{total} s"
-    minutes, secs = divmod(total, 60)
-    return f"{minutes} min" + (f" {secs} s" if secs else "")
-
-
-def advice_for(code: ErrorCode, provider_title: str) -> str:
-    """What the user can do about a failure, in one sentence."""
-    if code in (ErrorCode.AUTH_FAILED, ErrorCode.MISSING_KEY):
-        return f"Check the API key in the {provider_title} settings, then retry."
-    if code == ErrorCode.FORBIDDEN:
-        return (f"Your {provider_title} account may not allow this; check the key and plan in "
-                "its settings, then retry.")
-    if code == ErrorCode.INSUFFICIENT_CREDITS:
-        return (f"Top up your {provider_title} credits (see its settings for the account), "
-                "then retry.")
-    if code == ErrorCode.NOT_CONFIGURED:
-        return f"Finish setting up {provider_title} in its settings, then retry."
-    if code == ErrorCode.RATE_LIMITED:
-        return "The provider asked to slow down. Wait a minute, then retry."
-    if code in (ErrorCode.PROVIDER_UNAVAILABLE, ErrorCode.NETWORK, ErrorCode.JOB_FAILED):
-        return "This may be temporary: retry. If it keeps failing, try another provider."
-    if code == ErrorCode.TIMED_OUT:
-        return (f"Retry, or give {provider_title} a longer deadline in its settings.")
-    if code == ErrorCode.INVALID_INPUT:
-        return "Check the inputs and parameters, then retry."
-    if code == ErrorCode.RESULT_UNAVAILABLE:
-        return "The result could not be downloaded in time; retry to run the job again."
-    if code == ErrorCode.CANCELLED:
-        return "Retry runs it again with the same inputs."
-    if code == ErrorCode.INTERNAL:
-        return "This is a bug in Restyle; the log file has the details. Retry may work."
-    return "Retry runs the job again with the same inputs."
-
-
-def needs_settings(code: ErrorCode) -> bool:
-    """Failures the provider's settings can fix (keys, credits, configuration, deadline)."""
-    return code.is_setup_problem or code == ErrorCode.TIMED_OUT
-
-
-@dataclass
-class _Entry:
-    """One row: the latest job version plus what the last event said."""
-
-    job: Job
-    title: str
-    seq: int
-    message: str = ""
-    retry_at: float | None = None
-    wait_code: ErrorCode | None = None
-    #: What decides the row's height; when it changes the view must lay out again.
-    height_key: str | None = field(default=None)
-
-    @property
-    def live(self) -> bool:
-        return not self.job.state.terminal
-
-
-def _category(state: JobState) -> str:
-    if state in _LIVE_STATES:
-        return "running"
-    if state == JobState.QUEUED:
-        return "queued"
-    if state in (JobState.FAILED, JobState.TIMED_OUT):
-        return "failed"
-    if state == JobState.CANCELLED:
-        return "cancelled"
-    return "succeeded"
-
-
-_COUNT_ORDER = ("running", "queued", "failed", "cancelled", "succeeded")
-
-
-class JobListModel(QAbstractListModel):
-    """Rows newest first. Internally the entries are kept oldest first (new jobs are appended),
-    so adding a job does not renumber the others; display row = count - 1 - position."""
-
-    def __init__(self, view_text: Callable[[_Entry], str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._entries: list[_Entry] = []
-        self._pos: dict[str, int] = {}
-        self._view_text = view_text
-
-    # -- Qt model -------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._entries)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
-            return None
-        entry = self.entry_at(index.row())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._view_text(entry)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            error = entry.job.error
-            return error.message if error is not None else (entry.message or entry.job.note)
-        if role == Qt.ItemDataRole.UserRole:
-            return entry.job.id
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    # -- access -------------------------------------------------------------------------
-    def entry_at(self, row: int) -> _Entry:
-        return self._entries[len(self._entries) - 1 - row]
-
-    def entry(self, job_id: str) -> _Entry | None:
-        pos = self._pos.get(job_id)
-        return None if pos is None else self._entries[pos]
-
-    def row_of(self, job_id: str) -> int:
-        pos = self._pos.get(job_id)
-        return -1 if pos is None else len(self._entries) - 1 - pos
-
-    def entries(self) -> list[_Entry]:
-        """Oldest first."""
-        return self._entries
-
-    def ids_in_display_order(self) -> list[str]:
-        return [e.job.id for e in reversed(self._entries)]
-
-    # -- changes ------------------------------------------------------------------------
-    def add(self, entry: _Entry) -> None:
-        """Insert by creation time (newest at the top); usually an append at the end."""
-        key = (entry.job.created_at, entry.seq)
-        pos = len(self._entries)
-        while pos > 0 and (self._entries[pos - 1].job.created_at,
-                           self._entries[pos - 1].seq) > key:
-            pos -= 1
-        row = len(self._entries) - pos
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._entries.insert(pos, entry)
-        if pos == len(self._entries) - 1:
-            self._pos[entry.job.id] = pos
-        else:
-            self._reindex()
-        self.endInsertRows()
-
-    def remove(self, job_id: str) -> bool:
-        pos = self._pos.get(job_id)
-        if pos is None:
-            return False
-        row = len(self._entries) - 1 - pos
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._entries[pos]
-        self._reindex()
-        self.endRemoveRows()
-        return True
-
-    def changed(self, first_row: int, last_row: int | None = None) -> None:
-        last = first_row if last_row is None else last_row
-        self.dataChanged.emit(self.index(first_row), self.index(last))
-
-    def _reindex(self) -> None:
-        self._pos = {e.job.id: i for i, e in enumerate(self._entries)}
-
-
-def _is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
-def _state_color(state: JobState, dark: bool) -> QColor:
-    """Dot colours that read on light and dark bases (darker shades on light themes)."""
-    light_dark = {
-        "running": ("#1d6fd6", "#5aa9ff"),
-        "queued": ("#6b7280", "#9ca3af"),
-        "failed": ("#c62828", "#ff6b6b"),
-        "cancelled": ("#6b7280", "#9ca3af"),
-        "succeeded": ("#1f7a45", "#4cc38a"),
-    }
-    if state == JobState.TIMED_OUT:
-        return QColor("#ffb347" if dark else "#b45309")
-    pair = light_dark[_category(state)]
-    return QColor(pair[1] if dark else pair[0])
-
-
-def _warning_color(dark: bool) -> QColor:
-    return QColor("#f5b041" if dark else "#a35200")
-
-
-def _mix(a: QColor, b: QColor, t: float) -> QColor:
-    def part(x: int, y: int) -> int:
-        return round(x * (1 - t) + y * t)
-
-    return QColor(part(a.red(), b.red()), part(a.green(), b.green()), part(a.blue(), b.blue()))
-
-
-class JobDelegate(QStyledItemDelegate):
-    """Paints a row: title and elapsed time; state dot, state and progress; message lines."""
-
-    PAD = 6
-    GAP = 2
-
-    def __init__(self, queue: JobQueueView) -> None:
-        super().__init__(queue)
-        self._queue = queue
-
-    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
-        bold = QFont(option.font)
-        bold.setBold(True)
-        return bold, option.font
-
-    def _wrap_width(self) -> int:
-        return max(80, self._queue.list_view.viewport().width() - 2 * self.PAD)
-
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
-        fm = QFontMetrics(option.font)
-        line = fm.lineSpacing()
-        height = 2 * self.PAD + 3 * line + 2 * self.GAP + 2  # title, state, one message line
-        model = index.model()
-        if isinstance(model, JobListModel) and index.isValid():
-            entry = model.entry_at(index.row())
-            if entry.height_key:
-                lines = self._error_line_count(fm, entry.height_key)
-                height += (lines - 1) * line
-        return QSize(200, height)
-
-    def _error_line_count(self, fm: QFontMetrics, text: str) -> int:
-        rect = fm.boundingRect(QRect(0, 0, self._wrap_width(), 10_000),
-                               int(Qt.TextFlag.TextWordWrap), text)
-        return max(1, min(_ERROR_LINES_MAX, math.ceil(rect.height() / fm.lineSpacing())))
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
-        model = index.model()
-        if not isinstance(model, JobListModel):
-            return
-        entry = model.entry_at(index.row())
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else self._queue.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
-
-        palette = option.palette
-        dark = _is_dark(palette)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        text_role = (QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
-        text_color = palette.color(text_role)
-        muted = _mix(text_color, palette.color(
-            QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base), 0.35)
-        bold, regular = self._fonts(option)
-        fm = QFontMetrics(regular)
-        line = fm.lineSpacing()
-        now = self._queue.now()
-        job = entry.job
-
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        rect = option.rect.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD)
-        x, y, width = rect.x(), rect.y(), rect.width()
-
-        # Line 1: provider · task, and the elapsed time on the right.
-        elapsed = self._queue.elapsed_text(entry, now)
-        elapsed_w = fm.horizontalAdvance(elapsed) + 4
-        painter.setFont(regular)
-        painter.setPen(muted)
-        painter.drawText(QRect(x, y, width, line),
-                         int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), elapsed)
-        painter.setFont(bold)
-        painter.setPen(text_color)
-        bfm = QFontMetrics(bold)
-        painter.drawText(QRect(x, y, width - elapsed_w - 8, line),
-                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         bfm.elidedText(entry.title, Qt.TextElideMode.ElideRight,
-                                        width - elapsed_w - 8))
-        y += line + self.GAP
-
-        # Line 2: coloured dot, state, progress bar (running with known progress).
-        dot = max(8, line // 2)
-        waiting = entry.live and entry.retry_at is not None
-        dot_color = _warning_color(dark) if waiting else _state_color(job.state, dark)
-        # On a selected row a ring in the highlight's text colour keeps the dot visible.
-        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText) if selected
-                       else Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(dot_color))
-        painter.drawEllipse(x + 1, y + (line - dot) // 2, dot, dot)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setFont(regular)
-        painter.setPen(text_color)
-        state_text = self._queue.state_line(entry)
-        tx = x + dot + 7
-        state_w = min(fm.horizontalAdvance(state_text), width - (tx - x))
-        painter.drawText(QRect(tx, y, state_w + 2, line),
-                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         fm.elidedText(state_text, Qt.TextElideMode.ElideRight, state_w + 2))
-        if job.progress is not None and entry.live:
-            self._paint_progress(painter, palette, fm, job.progress, tx + state_w + 12,
-                                 x + width, y, line, text_color, selected)
-        y += line + self.GAP
-
-        # Line 3 (and more for errors): countdown, error message or note.
-        countdown = self._queue.countdown_text(entry, now)
-        if countdown:
-            painter.setPen(_warning_color(dark) if not selected else text_color)
-            painter.drawText(QRect(x, y, width, line),
-                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                             fm.elidedText(countdown, Qt.TextElideMode.ElideRight, width))
-        elif entry.height_key:
-            lines = self._error_line_count(fm, entry.height_key)
-            painter.setPen(text_color)
-            self._draw_wrapped(painter, fm, entry.height_key, QRect(x, y, width, lines * line),
-                               lines)
-        else:
-            message = self._queue.message_line(entry)
-            if message:
-                painter.setPen(muted)
-                painter.drawText(QRect(x, y, width, line),
-                                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                                 fm.elidedText(message, Qt.TextElideMode.ElideRight, width))
-        painter.restore()
-
-    @staticmethod
-    def _draw_wrapped(painter: QPainter, fm: QFontMetrics, text: str, rect: QRect,
-                      lines: int) -> None:
-        """Word-wrapped text in at most `lines` lines; the last one elided when it overflows."""
-        full = fm.boundingRect(QRect(0, 0, rect.width(), 10_000),
-                               int(Qt.TextFlag.TextWordWrap), text)
-        if full.height() <= rect.height():
-            painter.drawText(rect, int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft
-                                       | Qt.AlignmentFlag.AlignTop), text)
-            return
-        words = text.split()
-        y = rect.y()
-        line_h = fm.lineSpacing()
-        for n in range(lines):
-            if n == lines - 1:
-                rest = " ".join(words)
-                painter.drawText(QRect(rect.x(), y, rect.width(), line_h),
-                                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                                 fm.elidedText(rest, Qt.TextElideMode.ElideRight, rect.width()))
-                break
-            current: list[str] = []
-            while words and fm.horizontalAdvance(" ".join([*current, words[0]])) <= rect.width():
-                current.append(words.pop(0))
-            if not current and words:
-                current.append(words.pop(0))
-            painter.drawText(QRect(rect.x(), y, rect.width(), line_h),
-                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                             fm.elidedText(" ".join(current), Qt.TextElideMode.ElideRight,
-                                           rect.width()))
-            y += line_h
-
-    @staticmethod
-    def _paint_progress(painter: QPainter, palette: QPalette, fm: QFontMetrics, progress: float,
-                        left: int, right: int, y: int, line: int, text_color: QColor,
-                        selected: bool) -> None:
-        label = f"{round(progress * 100)} %"
-        label_w = fm.horizontalAdvance("100 %") + 4
-        bar_w = min(160, right - left - label_w - 6)
-        if bar_w < 30:
-            return
-        bar_h = max(4, line // 3)
-        bar = QRect(left, y + (line - bar_h) // 2, bar_w, bar_h)
-        track = _mix(palette.color(QPalette.ColorRole.Base), text_color, 0.18)
-        fill = (palette.color(QPalette.ColorRole.HighlightedText) if selected
-                else palette.color(QPalette.ColorRole.Highlight))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(track)
-        painter.drawRoundedRect(bar, bar_h / 2, bar_h / 2)
-        done = round(bar_w * max(0.0, min(1.0, progress)))
-        if done > 0:
-            painter.setBrush(fill)
-            painter.drawRoundedRect(QRect(bar.x(), bar.y(), done, bar_h), bar_h / 2, bar_h / 2)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(text_color)
-        painter.drawText(QRect(bar.right() + 6, y, label_w, line),
-                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), label)
+__all__ = ["JobQueueView", "advice_for", "format_countdown", "format_elapsed", "needs_settings"]
 
 
 class _JobListView(QListView):
@@ -489,8 +83,14 @@ class _JobListView(QListView):
 class JobQueueView(QWidget):
     """The job queue: a live list of jobs, actions for the selected one and its full error."""
 
+    #: Cancel a running job, or abandon one that needs attention (the window asks first when
+    #: the job may be charged).
     cancelRequested = Signal(str)
+    #: Run a finished job again: a new job with the same inputs.
     retryRequested = Signal(str)
+    #: Retry on a job that needs attention: check it at the provider again and collect it
+    #: (never a second submit).
+    collectRequested = Signal(str)
     #: Show the job's result in the compare view (button, double-click, Enter).
     openRequested = Signal(str)
     #: The job left the queue view (Remove, Delete, Clear finished): the view has already
@@ -513,6 +113,12 @@ class JobQueueView(QWidget):
         self._seq = 0
         self._counts: Counter[str] = Counter()
         self._current_id = ""
+        #: This window's engine (its jobs are "ours"; others' are running elsewhere).
+        self._own_owner: str | None = None
+        #: Providers that cost nothing (the offline one): cancelling there never asks.
+        self._free: set[str] = set()
+        #: Providers without a job list: a lost submit cannot be looked up there.
+        self._cannot_look_up: set[str] = set()
 
         self._model = JobListModel(self._entry_text, self)
 
@@ -645,22 +251,58 @@ class JobQueueView(QWidget):
         self._refresh_detail()
 
     # -- public interface -----------------------------------------------------------------
+    def set_own_owner(self, owner: str | None) -> None:
+        """Which owner id is this window's engine: jobs owned by another are shown as running
+        in that process."""
+        self._own_owner = owner
+
+    def set_provider_traits(self, *, free: Iterable[str] = (),
+                            cannot_look_up: Iterable[str] = ()) -> None:
+        """What the buttons need to know about providers: which cost nothing (Cancel never
+        asks) and which cannot look up a lost submit (Retry cannot help there)."""
+        self._free = set(free)
+        self._cannot_look_up = set(cannot_look_up)
+        self._refresh_actions()
+        self._refresh_detail()
+
+    def is_free(self, provider_id: str) -> bool:
+        return provider_id in self._free
+
+    def holder(self, job_id: str) -> str:
+        """Who else works on the job ("restyle-cli run (process 4242 on studio)"), or ""."""
+        entry = self._model.entry(job_id)
+        return "" if entry is None else entry.holder
+
+    def note_message(self, job_id: str, message: str) -> None:
+        """Show a line the window has to say about an open job ("Asked … to cancel it.")."""
+        entry = self._model.entry(job_id)
+        if entry is None or not entry.open:
+            return
+        entry.message = message
+        self._model.changed(self._model.row_of(job_id))
+        if job_id == self._current_id:
+            self._refresh_detail()
+
+    def running_count(self) -> int:
+        """Jobs queued or on their way (not those waiting for the user)."""
+        return sum(1 for e in self._model.entries() if e.live)
+
     def update_job(self, job: Job, *, message: str = "", retry_at: float | None = None,
                    error_code: ErrorCode | None = None) -> None:
         """Add or update a row (newest at the top). Called for every engine event: cheap."""
         entry = self._model.entry(job.id)
         if entry is None:
             self._seq += 1
-            entry = _Entry(job=job, title=self._title(job), seq=self._seq)
+            entry = JobEntry(job=job, title=self._title(job), seq=self._seq)
             self._apply(entry, job, message, retry_at, error_code)
-            self._counts[_category(job.state)] += 1
+            self._counts[category(job.state)] += 1
             self._model.add(entry)
             self._refresh_counts()
         else:
-            old_category = _category(entry.job.state)
+            old_category = category(entry.job.state)
             old_height_key = entry.height_key
             self._apply(entry, job, message, retry_at, error_code)
-            new_category = _category(job.state)
+            new_category = category(job.state)
             row = self._model.row_of(job.id)
             if new_category != old_category:
                 self._counts[old_category] -= 1
@@ -679,7 +321,7 @@ class JobQueueView(QWidget):
         entry = self._model.entry(job_id)
         if entry is None:
             return
-        self._counts[_category(entry.job.state)] -= 1
+        self._counts[category(entry.job.state)] -= 1
         self._model.remove(job_id)
         self._refresh_counts()
 
@@ -709,7 +351,7 @@ class JobQueueView(QWidget):
 
     def clear_finished(self) -> None:
         """Drop terminal jobs from the queue view (they stay in history)."""
-        finished = [e.job.id for e in self._model.entries() if not e.live]
+        finished = [e.job.id for e in self._model.entries() if not e.open]
         for job_id in finished:
             self.remove_job(job_id)
         for job_id in finished:
@@ -729,33 +371,40 @@ class JobQueueView(QWidget):
     def _provider_title(self, provider_id: str) -> str:
         return self._provider_titles.get(provider_id, provider_id)
 
-    @staticmethod
-    def _apply(entry: _Entry, job: Job, message: str, retry_at: float | None,
+    def _apply(self, entry: JobEntry, job: Job, message: str, retry_at: float | None,
                error_code: ErrorCode | None) -> None:
         entry.job = job
-        if job.state.terminal or retry_at is None:
+        previous_holder, entry.holder = entry.holder, holder(job, self._own_owner)
+        if not entry.live or retry_at is None:
             entry.retry_at = None
             entry.wait_code = None
-            entry.message = message
+            if message or not (entry.holder and entry.holder == previous_holder):
+                entry.message = message  # a fresh look at a job run elsewhere keeps the line
         else:
             entry.retry_at = retry_at
             entry.wait_code = error_code
-            entry.message = _CHECKING_AGAIN.sub("", message) or message
+            entry.message = CHECKING_AGAIN.sub("", message) or message
         if job.state in (JobState.FAILED, JobState.TIMED_OUT):
-            entry.height_key = (job.error.message if job.error is not None
+            entry.height_key = (plain(job.error.message) if job.error is not None
                                 else f"The job ended as {job.state.title.lower()}.")
+        elif job.state == JobState.NEEDS_ATTENTION:
+            # The first sentence in the row; the whole one in the tooltip and the detail.
+            entry.height_key = (short_sentence(job.error.message) if job.error is not None
+                                else "This job needs your attention.")
         else:
             entry.height_key = None
 
-    def elapsed_text(self, entry: _Entry, now: float) -> str:
+    def elapsed_text(self, entry: JobEntry, now: float) -> str:
         job = entry.job
         start = job.started_at if job.started_at is not None else job.created_at
+        if job.state == JobState.NEEDS_ATTENTION:
+            return format_elapsed(job.updated_at - start)  # stopped: the clock does not run
         if job.state.terminal:
             end = job.finished_at if job.finished_at is not None else job.updated_at
             return format_elapsed(end - start)
         return format_elapsed(now - start)
 
-    def state_line(self, entry: _Entry) -> str:
+    def state_line(self, entry: JobEntry) -> str:
         job = entry.job
         parts = [job.state.title]
         if job.state == JobState.SUCCEEDED and job.outputs:
@@ -763,26 +412,28 @@ class JobQueueView(QWidget):
             parts.append(f"{count} result" + ("" if count == 1 else "s"))
         return " · ".join(parts)
 
-    def countdown_text(self, entry: _Entry, now: float) -> str:
+    def countdown_text(self, entry: JobEntry, now: float) -> str:
         if entry.retry_at is None or not entry.live:
             return ""
-        what = _WAIT_TITLES.get(entry.wait_code, "Waiting") if entry.wait_code else "Waiting"
+        what = WAIT_TITLES.get(entry.wait_code, "Waiting") if entry.wait_code else "Waiting"
         remaining = entry.retry_at - now
         if remaining <= 0:
             return f"{what}: trying again now…"
         return f"{what}: next try in {format_countdown(remaining)}"
 
-    def message_line(self, entry: _Entry) -> str:
+    def message_line(self, entry: JobEntry) -> str:
         job = entry.job
         if job.state == JobState.CANCELLED:
-            return job.error.message if job.error is not None else "Cancelled."
-        if entry.live and entry.message:
+            return plain(job.error.message) if job.error is not None else "Cancelled."
+        if entry.open and entry.message:
             return entry.message
+        if entry.holder:
+            return running_in(entry.holder)
         if job.state == JobState.QUEUED and not job.note:
             return "Waiting to start."
         return job.note
 
-    def _entry_text(self, entry: _Entry) -> str:
+    def _entry_text(self, entry: JobEntry) -> str:
         now = self._clock()
         job = entry.job
         second = f"{self.state_line(entry)} · {self.elapsed_text(entry, now)}"
@@ -808,7 +459,7 @@ class JobQueueView(QWidget):
         entries = self._model.entries()
         count = len(entries)
         for entry in entries:
-            if entry.retry_at is not None and now - entry.retry_at > _WAIT_GRACE_S:
+            if entry.retry_at is not None and now - entry.retry_at > WAIT_GRACE_S:
                 # The engine tried again and had nothing new to say: the wait is over.
                 entry.retry_at = None
                 entry.wait_code = None
@@ -869,18 +520,26 @@ class JobQueueView(QWidget):
         button.setAutoRaise(False)
         return button
 
-    def _current_entry(self) -> _Entry | None:
+    def _current_entry(self) -> JobEntry | None:
         return self._model.entry(self._current_id) if self._current_id else None
 
     def _cancel(self) -> None:
         entry = self._current_entry()
-        if entry is not None and entry.live:
+        if entry is not None and entry.open:
             self.cancelRequested.emit(entry.job.id)
 
     def _retry(self) -> None:
         entry = self._current_entry()
-        if entry is not None and not entry.live:
+        if entry is None:
+            return
+        if entry.waiting_for_user:
+            if self._can_retry(entry):
+                self.collectRequested.emit(entry.job.id)
+        elif not entry.open:
             self.retryRequested.emit(entry.job.id)
+
+    def _can_retry(self, entry: JobEntry) -> bool:
+        return can_retry(entry.job, entry.job.provider not in self._cannot_look_up)
 
     def _open(self) -> None:
         entry = self._current_entry()
@@ -889,7 +548,7 @@ class JobQueueView(QWidget):
 
     def _remove(self) -> None:
         entry = self._current_entry()
-        if entry is None or entry.live:
+        if entry is None or entry.open:
             return
         job_id = entry.job.id
         row = self._model.row_of(job_id)
@@ -939,11 +598,12 @@ class JobQueueView(QWidget):
     # -- refreshers ------------------------------------------------------------------------
     def _refresh_counts(self) -> None:
         # No-break spaces keep "1 failed" together when a narrow dock wraps the line.
-        parts = [f"{self._counts[c]}\u00a0{c}" for c in _COUNT_ORDER if self._counts[c] > 0]
+        parts = [f"{n}\u00a0{one if n == 1 else several}"
+                 for c, (one, several) in COUNT_WORDS.items() if (n := self._counts[c]) > 0]
         text = " · ".join(parts) if parts else "No jobs"
         if text != self._counts_label.text():
             self._counts_label.setText(text)
-        finished = sum(self._counts[c] for c in ("failed", "cancelled", "succeeded"))
+        finished = sum(self._counts[c] for c in FINISHED_CATEGORIES)
         self._clear_button.setEnabled(finished > 0)
         if self._current_id and self._model.entry(self._current_id) is None:
             self._current_id = ""
@@ -953,13 +613,45 @@ class JobQueueView(QWidget):
 
     def _refresh_actions(self) -> None:
         entry = self._current_entry()
-        live = entry is not None and entry.live
-        self.cancel_action.setEnabled(live)
-        self.retry_action.setEnabled(entry is not None and not live)
-        self.retry_action.setText("Run again" if entry is not None
-                                  and entry.job.state == JobState.SUCCEEDED else "Retry")
+        is_open = entry is not None and entry.open
+        self.cancel_action.setEnabled(is_open)
+        self._set_cancel_words(entry)
+        if entry is not None and entry.waiting_for_user:
+            self.retry_action.setEnabled(self._can_retry(entry))
+            self.retry_action.setText("Retry")
+            title = self._provider_title(entry.job.provider)
+            tip = (f"Check the job at {title} again and collect its result (Ctrl+R)"
+                   if self.retry_action.isEnabled()
+                   else f"{title} cannot be asked about this job; abandon it instead")
+        else:
+            self.retry_action.setEnabled(entry is not None and not is_open)
+            self.retry_action.setText("Run again" if entry is not None
+                                      and entry.job.state == JobState.SUCCEEDED else "Retry")
+            tip = "Run the selected job again with the same inputs (Ctrl+R)"
+        self.retry_action.setToolTip(tip)
+        self.retry_action.setStatusTip(tip)
         self.open_action.setEnabled(entry is not None and bool(entry.job.outputs))
-        self.remove_action.setEnabled(entry is not None and not live)
+        self.remove_action.setEnabled(entry is not None and not is_open)
+
+    def _set_cancel_words(self, entry: JobEntry | None) -> None:
+        """"Abandon…" for a job that waits for the user, "Cancel…" where the window will ask
+        first (the job may be charged), else "Cancel"."""
+        if entry is not None and entry.waiting_for_user:
+            text, name = "Abandon…", "Abandon job"
+            tip = "Stop following this job; the provider may still charge for it"
+        elif entry is not None and entry.open and (
+                entry.holder or (entry.job.may_be_charged
+                                 and entry.job.provider not in self._free)):
+            text, name = "Cancel…", "Cancel job"
+            tip = "Cancel the selected job (Restyle asks first: it may be charged)"
+        else:
+            text, name, tip = "Cancel", "Cancel job", "Cancel the selected job"
+        if self.cancel_action.text() != text:
+            self.cancel_action.setText(text)
+            self.cancel_action.setIconText(text)  # the button keeps the "…" (asks first)
+            self.cancel_action.setToolTip(tip)
+            self.cancel_action.setStatusTip(tip)
+            self.cancel_button.setAccessibleName(name)
 
     def _refresh_detail(self) -> None:
         entry = self._current_entry()
@@ -976,8 +668,15 @@ class JobQueueView(QWidget):
         lines: list[str] = []
         advice = ""
         show_settings = False
-        if job.error is not None and job.state.terminal:
-            lines.append(job.error.message)
+        if job.error is not None and job.state == JobState.NEEDS_ATTENTION:
+            lines.append(plain(job.error.message))
+            if job.error.provider_code:
+                lines.append(f"Provider code: {job.error.provider_code}")
+            can_look_up = job.provider not in self._cannot_look_up
+            advice = attention_advice(job, provider_title, can_look_up)
+            show_settings = job.error.code.is_setup_problem
+        elif job.error is not None and job.state.terminal:
+            lines.append(plain(job.error.message))
             if job.error.provider_code:
                 lines.append(f"Provider code: {job.error.provider_code}")
             advice = advice_for(job.error.code, provider_title)
@@ -990,6 +689,8 @@ class JobQueueView(QWidget):
             countdown = self.countdown_text(entry, self._clock())
             if countdown:
                 lines.append(countdown + ".")
+            if entry.holder:
+                lines.append(running_in(entry.holder) + ".")
             message = entry.message or job.note
             if message:
                 lines.append(message)

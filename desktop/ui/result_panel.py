@@ -1,25 +1,29 @@
-"""The result panel under the compare view: what produced the shown result, and the actions
-"copy parameters" and "use these parameters again"."""
+"""The result panel under the compare view: what produced the shown result (or what a job that
+did not succeed is waiting for, and whether it may have been charged), and the actions "copy
+parameters" and "use these parameters again"."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.humanize import human_duration
-from desktop.core.model import Job
+from desktop.core.model import Job, JobState
+from desktop.ui.job_words import charge_line, may_have_charged, plain
 
 
 def _cost_text(job: Job) -> str:
@@ -40,6 +44,7 @@ class ResultPanel(QWidget):
         self.setObjectName("resultPanel")
         self._titles = provider_titles
         self._job: Job | None = None
+        self._free: set[str] = set()
         self._fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -55,6 +60,13 @@ class ResultPanel(QWidget):
             label.setAccessibleName(title)
             form.addRow(title + ":", label)
             self._fields[key] = label
+            if key == "state":
+                # Right under the state: a job that did not succeed may still cost money.
+                self.charge_label = QLabel("")
+                self.charge_label.setObjectName("mayBeChargedLabel")
+                self.charge_label.setWordWrap(True)
+                self.charge_label.setAccessibleName("Charges")
+                form.addRow(self.charge_label)
         self.copy_button = QPushButton("Copy parameters")
         self.copy_button.setObjectName("copyParamsButton")
         self.copy_button.setAccessibleName("Copy parameters as JSON")
@@ -70,17 +82,41 @@ class ResultPanel(QWidget):
         self._empty = QLabel("Select a job in the queue or the history to see its details.")
         self._empty.setWordWrap(True)
         self._empty.setEnabled(False)
-        layout = QVBoxLayout(self)
+        # The panel shares the centre with the compare view: a long sentence (a job that waits
+        # for the user says what to fix) scrolls rather than being cut off.
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self._empty)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("resultPanelScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self._form = form
         self.show_job(None)
 
+    def minimumSizeHint(self) -> QSize:
+        """Enough for the job, its state (a sentence of two or three lines) and whether it
+        may have been charged, even on a small screen; the rest scrolls."""
+        lines = 7
+        return QSize(200, lines * self.fontMetrics().lineSpacing() + 12)
+
     def job(self) -> Job | None:
         return self._job
+
+    def set_free_providers(self, provider_ids: Iterable[str]) -> None:
+        """Providers that cost nothing (the offline one): never "may have charged"."""
+        self._free = set(provider_ids)
+        if self._job is not None:
+            self.show_job(self._job)
 
     def show_job(self, job: Job | None, output_index: int = 0) -> None:
         self._job = job
@@ -91,20 +127,28 @@ class ResultPanel(QWidget):
             self._form.setRowVisible(row, job is not None)
         if job is None:
             return
+        charged = may_have_charged(job, job.provider in self._free)
+        self.charge_label.setText(charge_line(self._titles.get(job.provider, job.provider))
+                                  if charged else "")
+        self._form.setRowVisible(self.charge_label, charged)
         title = self._titles.get(job.provider, job.provider)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
         self._fields["job"].setText(f"{title} · {job.task} · {created} · {job.id[:12]}")
         state = job.state.title
         if job.error is not None:
-            state += f": {job.error.message}"
+            state += f": {plain(job.error.message)}"
         elif job.note:
             state += f" ({job.note})"
         self._fields["state"].setText(state)
         self._fields["params"].setText(self.parameters_json(compact=True) or "none")
         self._fields["remote"].setText(job.remote_id or "none")
         duration = job.duration_ms
-        self._fields["duration"].setText(human_duration(duration / 1000) if duration is not None
-                                         else "still running")
+        if duration is not None:
+            self._fields["duration"].setText(human_duration(duration / 1000))
+        else:
+            self._fields["duration"].setText("not finished"
+                                             if job.state == JobState.NEEDS_ATTENTION
+                                             else "still running")
         self._fields["cost"].setText(_cost_text(job))
         seed = job.spec.params.get("seed")
         self._fields["seed"].setText(str(seed) if seed is not None else "not set")

@@ -41,8 +41,10 @@ from desktop.general_settings import (
     THEME,
     general_setting,
 )
+from desktop.ui.attention import AttentionController
 from desktop.ui.compare_view import CompareItem, CompareMode
 from desktop.ui.input_pane import InputPane
+from desktop.ui.job_words import placeholder_for
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
 from desktop.ui.task_picker import ProviderState
@@ -89,7 +91,10 @@ class Workbench(QObject):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self._refresh_generate_state)
+        self.attention = AttentionController(window, engine, services.history, self.providers,
+                                             lambda jid: self.spawn(self.show_job(jid)))
         self._connect()
+        self.attention.attach()
 
     # -- plumbing -----------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
@@ -126,8 +131,7 @@ class Workbench(QObject):
         w.quit_action.triggered.connect(w.close)
         w.find_action.triggered.connect(self._find)
         w.problem_label.linkActivated.connect(self._on_problem_link)
-        q = w.job_queue
-        q.cancelRequested.connect(lambda jid: self.spawn(self.cancel(jid)))
+        q = w.job_queue  # Cancel / Abandon and Retry of a waiting job: self.attention
         q.retryRequested.connect(lambda jid: self.spawn(self.rerun(jid)))
         q.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
         q.removeRequested.connect(self._remove_from_queue)
@@ -149,20 +153,15 @@ class Workbench(QObject):
         self._rebuild_catalog(keep=str(self.qsettings.value("task", "") or ""))
         self.restore_layout()
         await self.window.history_panel.reload()
-        report = await self.engine.resume()
-        resumed = report.resumed
-        for job in resumed:
-            self.window.job_queue.update_job(job)
-        if resumed:
-            self.window.set_status(f"Resumed {len(resumed)} unfinished job"
-                                   + ("" if len(resumed) == 1 else "s") + " from last time.")
+        report = await self.attention.resume_at_start()
+        self.attention.start_adopting()
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
         self.spawn(self._prune_pasted())
         for pid, provider in self.providers.items():
             if pid not in self._problems:
                 self.spawn(provider.warm_up())
-        log.info("Window ready: %d jobs resumed", len(resumed))
+        log.info("Window ready: %d jobs resumed", len(report.resumed))
 
     async def _prune_pasted(self) -> None:
         removed = await self.window.preview_loader.prune_pasted()
@@ -211,6 +210,7 @@ class Workbench(QObject):
     async def aclose(self) -> None:
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
+        await self.attention.aclose()
         await self._tasks.aclose()
 
     # -- catalogue, providers, panes, form --------------------------------------------------
@@ -470,9 +470,7 @@ class Workbench(QObject):
             self._on_finished(job)
 
     def _update_running_label(self) -> None:
-        queue = self.window.job_queue
-        running = sum(1 for jid in queue.job_ids()
-                      if (j := queue.job(jid)) is not None and not j.state.terminal)
+        running = self.window.job_queue.running_count()
         self.window.running_label.setText(f"{running} running" if running else "")
 
     def _on_finished(self, job: Job) -> None:
@@ -576,7 +574,7 @@ class Workbench(QObject):
                     str(self.services.assets.path_for(o.sha256, o.mime)) for o in job.outputs)
                 view.set_placeholder(f"This job's result is not an image; it is saved at {paths}.")
             elif job.error is not None:
-                view.set_placeholder(f"This job did not succeed: {job.error.message}")
+                view.set_placeholder(placeholder_for(job))
             else:
                 view.set_placeholder(f"This job is {job.state}; its result shows here when it is"
                                      " ready.")

@@ -621,3 +621,57 @@ def test_a_job_without_results_shows_its_person_not_its_garment() -> None:
               inputs={"garment": ["g" * 64], "person": ["p" * 64]})
     source = thumb_source(job)
     assert source is not None and source.sha256 == "p" * 64
+
+
+def test_the_state_filter_offers_needs_attention(tmp_path: Path, qtbot, loop) -> None:  # type: ignore[no-untyped-def]
+    from desktop.core.engine.ledger import Owner
+    from desktop.ui.history_view import detail_text
+
+    history = History(tmp_path / "history.sqlite3")
+    assets = AssetStore(tmp_path / "assets")
+    waiting_text = ("FitInView did not confirm that it received this job (the connection broke"
+                    " off). It may have created the job and charged for it. Restyle looks for "
+                    "it in FitInView's job list when you press Retry (or `restyle-cli resume`),"
+                    " and collects it if it is there.")
+    waiting = make_job(1, created_at=NOW - 60, state=JobState.NEEDS_ATTENTION,
+                       provider="fitinview").evolve(
+        error=JobError(ErrorCode.UNKNOWN_OUTCOME, waiting_text))
+    running = make_job(2, created_at=NOW - 30, state=JobState.RUNNING, provider="fitinview")
+    for job in (waiting, make_job(3, created_at=NOW - 90, state=JobState.SUCCEEDED),
+                make_job(4, created_at=NOW - 120, state=JobState.FAILED)):
+        history.save_job(job)
+    cli = Owner("studio", 4242, "b", "restyle-cli run").encode()
+    history.save_job(running, owner=cli, lease_until=NOW + 600)  # a CLI works on it
+    panel = make_panel(qtbot, history, assets)
+    panel.set_own_owner(Owner("here", 1, "a", "the Restyle window").encode())
+
+    async def body() -> None:
+        await panel.reload()
+        assert panel.total_count() == 4
+        index = panel.state_combo.findText("Needs attention")
+        assert index > 0
+        panel.state_combo.setCurrentIndex(index)
+        await until(lambda: panel.model.job_filter.states == (JobState.NEEDS_ATTENTION,))
+        await panel.settle()
+        assert panel.job_ids_loaded() == [waiting.id]
+        assert panel.count_label.text() == "1 job"
+        # "Unfinished" has both: the waiting job and the one another Restyle runs.
+        panel.state_combo.setCurrentIndex(panel.state_combo.findText("Unfinished"))
+        await until(lambda: len(panel.model.job_filter.states) > 1)
+        await panel.settle()
+        assert sorted(panel.job_ids_loaded()) == sorted([waiting.id, running.id])
+
+    loop.run_until_complete(body())
+    finish(loop, panel)
+    model = panel.model
+    # The row has the first sentence; the tooltip the whole one, as the window says it.
+    row_waiting = model.job(waiting.id)
+    assert detail_text(row_waiting, model.own_owner) == (
+        "FitInView did not confirm that it received this job (the connection broke off).")
+    tip = model.tooltip(row_waiting)
+    assert "when you press Retry, and collects it" in tip and "restyle-cli" not in tip
+    row_running = model.job(running.id)
+    assert detail_text(row_running, model.own_owner) == (
+        "Running in restyle-cli run (process 4242 on studio)")
+    assert "Running in restyle-cli run (process 4242 on studio)" in model.tooltip(row_running)
+    history.close()

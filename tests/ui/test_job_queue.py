@@ -13,7 +13,8 @@ from desktop.ui.job_queue import JobQueueView, format_countdown, format_elapsed
 
 T0 = 1_700_000_000.0
 
-PROVIDERS = {"local": "Local", "fitinview": "FitInView", "vistoure": "VistoureAI"}
+PROVIDERS = {"local": "Local", "fitinview": "FitInView", "vistoure": "VistoureAI",
+             "tryonapi": "TryonAPI"}
 TASKS = {("local", "recolor"): "Recolor", ("fitinview", "tryon"): "Try-on"}
 
 
@@ -417,3 +418,133 @@ def test_empty_queue_and_point_outside_rows(queue: JobQueueView, qtbot) -> None:
     # A right-click below the rows opens nothing and selects nothing.
     queue.list_view.customContextMenuRequested.emit(QPoint(5, 500))
     assert queue.current_job_id() == ""
+
+
+UNKNOWN = ("TryonAPI did not confirm that it received this job (the connection broke off or "
+           "timed out before it answered). It may have created the job and charged for it. "
+           "TryonAPI offers no way to look it up, so check your TryonAPI account before running "
+           "it again; then abandon this entry.")
+MISSING = ("Checking this job at FitInView failed: No API key for FitInView. Add one in Settings"
+           " or with `restyle-cli keys set --provider fitinview`. FitInView has accepted the "
+           "job, so it may be charged. Restyle keeps it: once this is fixed, Retry (or "
+           "`restyle-cli resume`) collects the result.")
+
+
+def waiting_job(job_id: str, message: str, code: ErrorCode, *, provider: str = "fitinview",
+                remote_id: str | None = "r1", created: float = T0) -> Job:
+    return make_job(job_id, JobState.NEEDS_ATTENTION, provider=provider, task="tryon",
+                    created=created, started=created, error=JobError(code, message)
+                    ).evolve(remote_id=remote_id, updated_at=created + 42)
+
+
+def test_a_job_that_needs_attention_offers_retry_and_abandon(queue: JobQueueView, qtbot,  # type: ignore[no-untyped-def]
+                                                             clock: Clock) -> None:
+    queue.update_job(waiting_job("w", MISSING, ErrorCode.MISSING_KEY))
+    lines = queue.row_text("w").splitlines()
+    # The state, a clock stopped where the job stopped, and the first sentence, plain.
+    assert lines[1] == "Needs attention · 0:42"
+    assert lines[2:] == ["Checking this job at FitInView failed: No API key for FitInView."]
+    assert counts_text(queue) == "1 needs attention"
+    assert not queue.timer_active()
+    assert queue.running_count() == 0
+    clock.now += 100
+    queue.tick()
+    assert queue.row_text("w").splitlines()[1] == "Needs attention · 0:42"
+    model = queue.list_view.model()
+    tooltip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert "FitInView has accepted the job, so it may be charged" in tooltip
+    assert "restyle-cli" not in tooltip and "Retry collects the result." in tooltip
+
+    queue.select_job("w")
+    detail = queue.findChild(QLabel, "jobDetailMessage")
+    advice = queue.findChild(QLabel, "jobDetailAdvice")
+    assert detail is not None and advice is not None
+    assert "so it may be charged" in detail.text() and "Add one in Settings." in detail.text()
+    assert advice.text() == ("Set a working FitInView key in its settings, then press Retry to "
+                             "collect the job.")
+    settings = queue.findChild(QPushButton, "openProviderSettingsButton")
+    assert settings is not None and settings.isVisible()
+
+    retry, abandon = button(queue, "retryJobButton"), button(queue, "cancelJobButton")
+    assert retry.isEnabled() and retry.text() == "Retry"
+    assert abandon.isEnabled() and abandon.text() == "Abandon…"
+    assert abandon.accessibleName() == "Abandon job"
+    assert not button(queue, "removeJobButton").isEnabled()
+    # Retry collects the job (never a new one); Abandon goes to the window, which asks.
+    with qtbot.assertNotEmitted(queue.retryRequested), \
+            qtbot.waitSignal(queue.collectRequested) as collected:
+        qtbot.mouseClick(retry, Qt.MouseButton.LeftButton)
+    assert collected.args == ["w"]
+    with qtbot.waitSignal(queue.cancelRequested) as cancelled:
+        qtbot.mouseClick(abandon, Qt.MouseButton.LeftButton)
+    assert cancelled.args == ["w"]
+    # "Clear finished" leaves it: it is not finished.
+    queue.clear_finished()
+    assert queue.job_ids() == ["w"]
+
+    # Abandoned: an ordinary finished row again, with the words back.
+    queue.update_job(make_job("w", JobState.CANCELLED, provider="fitinview", task="tryon",
+                              started=T0, finished=T0 + 50, error=JobError(
+                                  ErrorCode.CANCELLED, "Cancelled by you.")))
+    assert abandon.text() == "Cancel" and not abandon.isEnabled()
+    assert counts_text(queue) == "1 cancelled"
+
+
+def test_an_unknown_outcome_without_a_job_list_cannot_be_retried(queue: JobQueueView) -> None:
+    queue.set_provider_traits(free=["local"], cannot_look_up=["tryonapi"])
+    queue.update_job(waiting_job("u", UNKNOWN, ErrorCode.UNKNOWN_OUTCOME,
+                                 provider="tryonapi", remote_id=None))
+    queue.select_job("u")
+    assert queue.row_text("u").splitlines()[2].startswith("TryonAPI did not confirm")
+    assert not button(queue, "retryJobButton").isEnabled()
+    assert button(queue, "cancelJobButton").isEnabled()
+    advice = queue.findChild(QLabel, "jobDetailAdvice")
+    assert advice is not None and "check your TryonAPI account" in advice.text()
+    settings = queue.findChild(QPushButton, "openProviderSettingsButton")
+    assert settings is not None and settings.isHidden()
+    # Where the provider has a job list, Retry looks the job up.
+    queue.set_provider_traits(free=["local"], cannot_look_up=[])
+    assert button(queue, "retryJobButton").isEnabled()
+
+
+def test_cancel_says_it_asks_first_where_the_job_may_be_charged(queue: JobQueueView) -> None:
+    queue.set_provider_traits(free=["local"])
+    queue.update_job(make_job("paid", JobState.RUNNING, provider="fitinview", task="tryon",
+                              started=T0).evolve(remote_id="r9"))
+    queue.update_job(make_job("free", JobState.RUNNING, started=T0, created=T0 + 1
+                              ).evolve(remote_id="l1"))
+    cancel = button(queue, "cancelJobButton")
+    queue.select_job("paid")
+    assert cancel.text() == "Cancel…"
+    queue.select_job("free")
+    assert cancel.text() == "Cancel"
+
+
+def test_a_job_another_restyle_runs_says_where(queue: JobQueueView) -> None:
+    from desktop.core.engine.ledger import Owner
+
+    mine, theirs = Owner("here", 1, "a", "the Restyle window"), Owner("studio", 4242, "b",
+                                                                        "restyle-cli run")
+    queue.set_own_owner(mine.encode())
+    queue.update_job(make_job("o", JobState.RUNNING, started=T0).evolve(owner=mine.encode()))
+    queue.update_job(make_job("t", JobState.RUNNING, started=T0, created=T0 + 1
+                              ).evolve(owner=theirs.encode(), note="Rendering"))
+    assert queue.holder("o") == "" and "Running in" not in queue.row_text("o")
+    assert queue.holder("t") == "restyle-cli run (process 4242 on studio)"
+    assert queue.row_text("t").splitlines()[2] == (
+        "Running in restyle-cli run (process 4242 on studio)")
+    queue.note_message("t", "Asked restyle-cli run (process 4242 on studio) to cancel it.")
+    # A fresh look at the job (the window refreshes such rows) keeps what was said.
+    queue.update_job(make_job("t", JobState.RUNNING, started=T0, created=T0 + 1
+                              ).evolve(owner=theirs.encode()))
+    assert queue.row_text("t").splitlines()[2] == (
+        "Asked restyle-cli run (process 4242 on studio) to cancel it.")
+    queue.select_job("t")
+    assert button(queue, "cancelJobButton").text() == "Cancel…"
+    detail = queue.findChild(QLabel, "jobDetailMessage")
+    assert detail is not None
+    assert "Running in restyle-cli run (process 4242 on studio)." in detail.text()
+    # It ended there: an ordinary finished row.
+    queue.update_job(make_job("t", JobState.SUCCEEDED, started=T0, created=T0 + 1,
+                              finished=T0 + 9, outputs=1))
+    assert queue.holder("t") == ""

@@ -319,10 +319,22 @@ def test_cancel_a_slow_job(window_factory: Callable[[], RestyleWindow],
             jobs = await generate(window)
             await until(lambda: window.job_queue.job(jobs[0].id).state == JobState.RUNNING)
             window.job_queue.cancelRequested.emit(jobs[0].id)
+            # FitInView has accepted it: Restyle asks first, in plain words.
+            attention = window.workbench.attention
+            await until(lambda: attention.dialog() is not None, 5, "the confirmation")
+            box = attention.dialog()
+            assert box is not None
+            assert "FitInView has accepted this job, so it may be charged" in box.text()
+            assert "FitInView cannot cancel jobs" in box.informativeText()
+            yes = box.findChild(QPushButton, "abandonConfirmYes")
+            assert yes is not None and yes.text() == "Cancel job"
+            yes.click()
             return await finished(window, jobs[0].id, 10)
 
         job = loop.run_until_complete(body())
     assert job.state == JobState.CANCELLED
+    assert job.error is not None and "may still finish there and be charged" in \
+        job.error.message
 
 
 def test_vistoure_workflows_are_tasks_with_forms_from_their_manifest(
