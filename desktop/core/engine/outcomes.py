@@ -66,10 +66,11 @@ def _what_happened(exc: ProviderError | None) -> str:
         return "Restyle stopped before it answered"
     status = exc.http_status
     if status is not None and 200 <= status < 300:
-        return f"it answered HTTP {status} with something Restyle could not read"
+        return "its answer could not be read"
     if status is not None:
         code = f", {exc.provider_code}" if exc.provider_code else ""
-        return f"it answered HTTP {status}{code}"
+        kind = "a server error" if status >= 500 else "an error"
+        return f"it reported {kind}: HTTP {status}{code}"
     return "the connection broke off or timed out before it answered"
 
 
