@@ -669,6 +669,16 @@ class Workbench(QObject):
         if job is None:
             self.window.set_status("That job is no longer in the history.")
             return None
+        if not job.state.terminal and job.may_be_charged:
+            # Never a second paid job for one that can still be collected.
+            if job.state == JobState.NEEDS_ATTENTION:
+                self.window.set_status("This job may already be paid for: Restyle checks it "
+                                       "again instead of running a new one.", 15000)
+                await self.attention.retry(job_id)
+            else:
+                self.window.set_status("This job is still running; its result will be "
+                                       "collected.", 15000)
+            return None
         try:
             inputs = await self._reusable_inputs(job)
             spec = JobSpec(job.provider, job.task, inputs, dict(job.spec.params),

@@ -379,3 +379,30 @@ def test_closing_while_a_submit_is_on_its_way_waits_for_the_answer_and_says_so(
     # The provider's answer was recorded: the job is resumable, not lost or called "not sent".
     assert job is not None and job.remote_id and job.state == JobState.RUNNING
     assert job.owner is None
+
+
+def test_rerun_of_a_job_that_may_be_paid_collects_it_instead_of_paying_again(
+        make_window: Callable[[], RestyleWindow], loop: asyncio.AbstractEventLoop,
+        pictures: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = FitInViewEmulator(job_delay=0.0)
+    with serve(emu) as base:
+        monkeypatch.setenv("RESTYLE_FITINVIEW_BASE_URL", base)
+        monkeypatch.setenv("RESTYLE_FITINVIEW_API_KEY", emu.api_key)
+        window = make_window()
+        status = StatusLog(window)
+
+        async def body() -> Job:
+            await window.start()
+            job = await accepted_at_fitinview(
+                window, pictures, JobState.NEEDS_ATTENTION,
+                error=JobError(ErrorCode.RESULT_UNAVAILABLE, "The result could not be read."))
+            window.services.history.save_job(job)
+            assert await window.workbench.rerun(job.id) is None  # no new job
+            await until(lambda: (window.services.history.get(job.id) or job).state
+                        == JobState.SUCCEEDED, 15, "the waiting job to be collected")
+            return window.services.history.get(job.id)  # type: ignore[return-value]
+
+        final = loop.run_until_complete(body())
+    assert final.state == JobState.SUCCEEDED and len(final.outputs) == 1
+    assert len(emu.requests_to("POST", "/api/v1/tryon")) == 1  # never paid twice
+    assert status.any("may already be paid for")
