@@ -55,3 +55,26 @@ def test_a_broken_pool_falls_back_to_a_thread(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(workers, "_wanted", True)
     assert run(workers.run_operation(_pid)) == os.getpid()
     assert workers._disabled and workers._pool is None
+
+
+def _sigint_handler() -> str:
+    import signal
+
+    return repr(signal.getsignal(signal.SIGINT))
+
+
+def test_workers_leave_ctrl_c_to_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+C in a terminal reaches the workers too: they ignore it (the window shuts them
+    down), so no KeyboardInterrupt traceback lands on the user's terminal."""
+    import signal
+
+    monkeypatch.setattr(workers, "_wanted", False)
+
+    async def main() -> str:
+        await workers.warm_up()
+        return await workers.run_operation(_sigint_handler)
+
+    try:
+        assert run(main()) == repr(signal.SIG_IGN)
+    finally:
+        workers.shutdown()

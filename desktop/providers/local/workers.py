@@ -16,6 +16,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -46,12 +47,20 @@ def _executor() -> ProcessPoolExecutor | None:
         if _pool is None:
             try:
                 _pool = ProcessPoolExecutor(
-                    max_workers=worker_count(), mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=worker_count(), mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_ignore_interrupts)
             except (OSError, ValueError, NotImplementedError) as exc:
                 log.warning("No worker processes for local operations (%s); using threads", exc)
                 _disabled = True
                 return None
         return _pool
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl+C in the terminal reaches the whole process group, and the window
+    shuts its workers down itself; a worker that took it would print a KeyboardInterrupt
+    traceback on the user's terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _give_up(pool: ProcessPoolExecutor, exc: BaseException) -> None:
