@@ -77,6 +77,9 @@ class Fault:
     - short: answer normally, but with only the first half of the body and a Content-Length
       that matches it: the file itself is damaged, nothing at the HTTP level shows it.
 
+    With `host` ("127.0.0.1:PORT"), only requests that came to that port match: one emulator
+    served on several ports (`serve_ports`) can misbehave for one client process only.
+
     With `after`, the emulator handles the request first (a POST creates its job, and charges
     for it) and only then misbehaves: its own answer is replaced (status, html,
     malformed_json, drop, page), delayed (slow) or cut (truncate, short). Without it the
@@ -93,9 +96,11 @@ class Fault:
     delay: float = 0.0
     times: int = 1
     after: bool = False
+    host: str = ""
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(self.path)
+    def matches(self, method: str, path: str, host: str = "") -> bool:
+        return ((self.method is None or self.method == method) and path.startswith(self.path)
+                and (not self.host or self.host == host))
 
 
 class ResultStore:
@@ -210,10 +215,11 @@ class Emulator(ABC):
             for pair in scope.get("query_string", b"").decode("latin-1").split("&") if pair
         )
         method, path = scope["method"], scope["path"]
+        recorded = RecordedRequest(method, path, query, headers, body, time.monotonic())
         with self._lock:
-            self.requests.append(RecordedRequest(method, path, query, headers, body,
-                                                 time.monotonic()))
-            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            self.requests.append(recorded)
+            fault = next((f for f in self.faults if f.matches(method, path, recorded.host)),
+                         None)
             if fault is not None:
                 fault.times -= 1
                 if fault.times <= 0:

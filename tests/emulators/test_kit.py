@@ -154,9 +154,10 @@ def test_ports_times_and_requests_in_flight() -> None:
     emu.inject(Fault("slow", method="POST", path="/echo", delay=0.4))
     with serve_ports(emu, 2) as (first, second):
         assert emu.public_url == first and first != second
+        emu.inject(Fault("status", method="GET", status=418, host=second.removeprefix("http://")))
         with httpx.Client() as client:
-            client.get(f"{first}/echo")
-            client.get(f"{second}/echo")
+            assert client.get(f"{first}/echo").status_code == 200  # not this port's fault
+            assert client.get(f"{second}/echo").status_code == 418
             sender = threading.Thread(target=client.post, args=(f"{second}/echo",),
                                       kwargs={"content": b"x"})
             sender.start()

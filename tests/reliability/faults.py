@@ -23,8 +23,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,18 +283,20 @@ def write_settings(home: Path, *, poll_interval: float = 0.2,
     (home / "config" / "settings.json").write_text(json.dumps({"providers": providers}))
 
 
-def cli_env(home: Path, case: Case, base: str | None, key: str | None) -> dict[str, str]:
-    """The environment of a restyle-cli process: its home, the provider's base URL and key
-    (each left out when None), no keyring (the key comes from the environment or nowhere),
-    no other RESTYLE_ variable."""
+def cli_env(home: Path, providers: Mapping[str, tuple[str | None, str | None]]
+            ) -> dict[str, str]:
+    """The environment of a restyle-cli process: its home, and for each provider id its
+    (base URL, key), either left out when None; no keyring (a key comes from the environment
+    or nowhere), no other RESTYLE_ variable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESTYLE_")}
     env.update({"RESTYLE_HOME": str(home), "PYTHONPATH": str(ROOT),
                 "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
-    upper = case.id.upper()
-    if base is not None:
-        env[f"RESTYLE_{upper}_BASE_URL"] = base
-    if key is not None:
-        env[f"RESTYLE_{upper}_API_KEY"] = key
+    for provider_id, (base, key) in providers.items():
+        upper = provider_id.upper()
+        if base is not None:
+            env[f"RESTYLE_{upper}_BASE_URL"] = base
+        if key is not None:
+            env[f"RESTYLE_{upper}_API_KEY"] = key
     return env
 
 
@@ -322,6 +325,22 @@ def run_cli(argv: Sequence[str], env: dict[str, str], timeout: float = 60.0
 
 def host_of(base: str) -> str:
     return base.removeprefix("http://")
+
+
+def wait_until(condition: Callable[[], object], what: str, *, timeout: float = 30.0,
+               procs: Sequence[subprocess.Popen[str]] = ()) -> None:
+    """Poll `condition` until it holds; fail with `what` (and the stderr of a process that
+    ended early) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for proc in procs:
+            if proc.poll() is not None and proc.returncode != 0:
+                _, err = proc.communicate()
+                raise AssertionError(f"{what}: restyle-cli exited {proc.returncode}: "
+                                     f"{err[-2000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.01)
 
 
 def stored_jobs(home: Path) -> list[Job]:
