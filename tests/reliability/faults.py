@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -429,3 +430,16 @@ def assert_history_intact(database: Path, assets_dir: Path) -> None:
         path = store.path_for(sha, mime)
         assert path.is_file(), path
         assert hashlib.sha256(path.read_bytes()).hexdigest() == sha, path
+
+
+def assert_one_poller_at_a_time(case: Case, emu: Emulator, remote_id: str) -> None:
+    """The polls of one job, grouped by the port (process) that sent them: the spans do not
+    overlap, so no two processes ever followed the job at once."""
+    spans: dict[str, list[float]] = {}
+    for request in case.polls(emu, remote_id):
+        span = spans.setdefault(request.host, [request.at, request.at])
+        span[0], span[1] = min(span[0], request.at), max(span[1], request.at)
+    ordered = sorted(spans.values())
+    for before, after in itertools.pairwise(ordered):
+        assert before[1] < after[0], (remote_id, spans)
+    assert spans, remote_id

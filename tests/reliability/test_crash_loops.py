@@ -12,7 +12,6 @@ no local job id, and how polls of one job are checked to come from one process a
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import random
@@ -37,6 +36,7 @@ from tests.reliability.faults import (
     Inputs,
     assert_history_intact,
     assert_never_ended_after_created,
+    assert_one_poller_at_a_time,
     assert_waiting_unknown,
     cli_env,
     finish,
@@ -375,23 +375,10 @@ def _concurrent_round(folder: Path, case: Case, rng: random.Random) -> int:
     for base in resume_bases:
         assert case.posts(emu, host_of(base)) == []
     for job in jobs:
-        _assert_one_poller_at_a_time(case, emu, job.remote_id or "")
+        assert_one_poller_at_a_time(case, emu, job.remote_id or "")
     downloads = [r for r in emu.requests if r.method == "GET" and r.path.startswith(RESULTS)]
     assert len(downloads) == len(jobs)  # each result fetched once, by its one resume
     assert len({o.sha256 for j in jobs for o in j.outputs}) == len(jobs)
     assert_never_ended_after_created(jobs, case.created(emu))
     assert_history_intact(home / "data" / "history.sqlite3", home / "data" / "assets")
     return len(jobs)
-
-
-def _assert_one_poller_at_a_time(case: Case, emu: Emulator, remote_id: str) -> None:
-    """The polls of one job, grouped by the port (process) that sent them: the spans do not
-    overlap, so no two processes ever followed the job at once."""
-    spans: dict[str, list[float]] = {}
-    for request in case.polls(emu, remote_id):
-        span = spans.setdefault(request.host, [request.at, request.at])
-        span[0], span[1] = min(span[0], request.at), max(span[1], request.at)
-    ordered = sorted(spans.values())
-    for before, after in itertools.pairwise(ordered):
-        assert before[1] < after[0], (remote_id, spans)
-    assert spans, remote_id

@@ -93,6 +93,55 @@ def test_ctrl_c_while_the_submit_is_in_flight(provider: str, tmp_path: Path) -> 
     settle(case, emu, home, [final])
 
 
+def test_ctrl_c_when_the_answer_never_comes(tmp_path: Path) -> None:
+    """SIGINT while the POST is at the provider, and its answer comes only after the CLI's
+    10 s grace (FitInView, which has a job list, and TryonAPI, which has none, side by side):
+    exit 130 with the sentence that the job may have been created and charged for; the job
+    waits with an unknown outcome, never "not sent". `restyle-cli resume` finds FitInView's in
+    its list and collects it; TryonAPI's keeps waiting, never POSTed again."""
+    home = tmp_path / "home"
+    write_settings(home)
+    files = Inputs(tmp_path / "in")
+    cases = [CASES["fitinview"], CASES["tryonapi"]]
+    emus = {c.id: c.emulator(job_delay=0.3) for c in cases}
+    with ExitStack() as stack:
+        bases = {c.id: stack.enter_context(serve(emus[c.id])) for c in cases}
+        env = cli_env(home, {c.id: (bases[c.id], emus[c.id].api_key) for c in cases})
+        runs = {}
+        for case in cases:
+            emus[case.id].inject(Fault("slow", "POST", case.submit_path, delay=12.5,
+                                       after=True))
+            runs[case.id] = start_cli(case.argv(files), env)
+            stack.callback(lambda p=runs[case.id]: p.poll() is None and p.kill())
+        for case in cases:
+            wait_until(lambda case=case: case.posts(emus[case.id]),
+                       "the submit reaching the provider", procs=[runs[case.id]])
+        for proc in runs.values():
+            proc.send_signal(signal.SIGINT)
+        for case in cases:
+            code, _out, err = finish(runs[case.id])
+            assert code == 130, err
+            assert "Traceback" not in err
+            [job] = [j for j in stored_jobs(home) if j.provider == case.id]
+            assert job.state == JobState.NEEDS_ATTENTION and job.remote_id is None, job.state
+            assert job.error is not None and job.error.code == ErrorCode.UNKNOWN_OUTCOME
+            assert f"Interrupted: job {job.id}: {job.error.message}" in err
+            assert "may have created the job and charged for it" in err
+        for emu in emus.values():
+            emu.wait_idle()
+
+        code, out, err = run_cli(["resume"], env)
+        assert code == 1, (out, err)  # TryonAPI's job still waits
+        assert "Traceback" not in err
+    jobs = {j.provider: j for j in stored_jobs(home)}
+    assert jobs["fitinview"].state == JobState.SUCCEEDED
+    assert jobs["tryonapi"].state == JobState.NEEDS_ATTENTION and jobs["tryonapi"].error
+    assert jobs["tryonapi"].error.code == ErrorCode.UNKNOWN_OUTCOME
+    for case in cases:
+        assert len(case.posts(emus[case.id])) == 1
+        settle(case, emus[case.id], home, [jobs[case.id]])
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_resume_without_base_url_or_key_waits_then_collects(provider: str,
                                                             tmp_path: Path) -> None:
