@@ -362,11 +362,16 @@ def _concurrent_round(folder: Path, case: Case, rng: random.Random) -> int:
         resumes = [start_cli(["resume", "--json"], cli_env(home, {case.id: (b, emu.api_key)}))
                    for b in resume_bases]
         collected: Counter[str] = Counter()
-        for proc in resumes:
-            code, out, err = finish(proc, timeout=120)
-            assert code == 0, err
-            assert "Traceback" not in err
-            collected.update(j["id"] for j in json.loads(out) if j["status"] == "succeeded")
+        try:
+            for proc in resumes:
+                code, out, err = finish(proc, timeout=120)
+                assert code == 0, err
+                assert "Traceback" not in err
+                collected.update(j["id"] for j in json.loads(out)
+                                 if j["status"] == "succeeded")
+        finally:
+            for proc in resumes:
+                kill(proc)
     jobs = stored_jobs(home)
     assert all(j.state == JobState.SUCCEEDED and len(j.outputs) == 1 for j in jobs), jobs
     assert collected == Counter({j.id: 1 for j in jobs}), collected  # each by one resume
