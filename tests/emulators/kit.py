@@ -34,7 +34,12 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-FaultKind = Literal["status", "html", "malformed_json", "drop", "slow", "truncate"]
+FaultKind = Literal["status", "html", "malformed_json", "drop", "slow", "truncate", "page",
+                    "short"]
+
+#: What a captive portal or a CDN's error page looks like when it is served as a success.
+ERROR_PAGE = (b"<!doctype html><html><head><title>Service temporarily unavailable</title></head>"
+              b"<body><h1>We'll be right back</h1><p>Please try again later.</p></body></html>")
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,16 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    #: time.monotonic() when the whole request had arrived (0.0 where a test made one by hand).
+    at: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    @property
+    def host(self) -> str:
+        """The Host header: which of an emulator's ports (`serve_ports`) the request came to."""
+        return self.headers.get("host", "")
 
 
 @dataclass
@@ -59,7 +71,20 @@ class Fault:
     - malformed_json: a 200 whose JSON body is cut short;
     - drop: headers promise a body, then the connection closes (outcome unknown to the client);
     - slow: wait `delay` seconds, then answer normally (past a client's read timeout);
-    - truncate: answer normally but send only half the body (a broken download).
+    - truncate: answer normally but send only half the body (a broken download);
+    - page: a 200 whose body is an HTML page (a captive portal, a CDN's error page served as a
+      success) where a result or an answer was expected;
+    - short: answer normally, but with only the first half of the body and a Content-Length
+      that matches it: the file itself is damaged, nothing at the HTTP level shows it.
+
+    With `host` ("127.0.0.1:PORT"), only requests that came to that port match: one emulator
+    served on several ports (`serve_ports`) can misbehave for one client process only.
+
+    With `after`, the emulator handles the request first (a POST creates its job, and charges
+    for it) and only then misbehaves: its own answer is replaced (status, html,
+    malformed_json, drop, page), delayed (slow) or cut (truncate, short). Without it the
+    request never reaches the emulated service, except for slow, truncate and short, which
+    always pass it on.
     """
 
     kind: FaultKind
@@ -70,35 +95,44 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     times: int = 1
+    after: bool = False
+    host: str = ""
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(self.path)
+    def matches(self, method: str, path: str, host: str = "") -> bool:
+        return ((self.method is None or self.method == method) and path.startswith(self.path)
+                and (not self.host or self.host == host))
 
 
 class ResultStore:
-    """Bytes served under random tokens until they expire (then 403, as signed URLs do)."""
+    """Bytes served under random tokens until they expire (then 403, as signed URLs do).
+
+    A link lives `ttl` seconds from when it was made; `ttl` is read when the link is used, so a
+    test that raises it brings links made under a short one back (a CDN that was misbehaving
+    and recovered). `expire_all` ends every link made so far for good."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._items: dict[str, tuple[bytes, str, float]] = {}
+        self._expired: set[str] = set()
         self._lock = threading.Lock()
 
     def put(self, data: bytes, mime: str) -> str:
         token = secrets.token_urlsafe(12)
         with self._lock:
-            self._items[token] = (data, mime, time.monotonic() + self.ttl)
+            self._items[token] = (data, mime, time.monotonic())
         return token
 
     def get(self, token: str) -> tuple[bytes, str] | None:
         with self._lock:
             item = self._items.get(token)
-        if item is None or time.monotonic() > item[2]:
+            expired = token in self._expired
+        if item is None or expired or time.monotonic() - item[2] > self.ttl:
             return None
         return item[0], item[1]
 
     def expire_all(self) -> None:
         with self._lock:
-            self._items = {k: (d, m, 0.0) for k, (d, m, _) in self._items.items()}
+            self._expired.update(self._items)
 
 
 class Emulator(ABC):
@@ -115,6 +149,8 @@ class Emulator(ABC):
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.public_url = "http://testserver"
+        #: Requests being handled now (a slow answer, a job being created).
+        self.in_flight = 0
         self._lock = threading.Lock()
         self.app = Starlette(routes=[*self.routes(),
                                      Route("/results/{token}", self._serve_result)])
@@ -127,6 +163,20 @@ class Emulator(ABC):
     def inject(self, *faults: Fault) -> None:
         with self._lock:
             self.faults.extend(faults)
+
+    def clear_faults(self) -> None:
+        """The service is fixed: every scripted fault still pending is dropped."""
+        with self._lock:
+            self.faults.clear()
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        """Block until no request is being handled (a slow answer has been given, a job whose
+        client was killed has been created), so a test reads settled state."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight > 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.in_flight} requests still in flight")
+            time.sleep(0.01)
 
     def requests_to(self, method: str, path_prefix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
@@ -165,13 +215,16 @@ class Emulator(ABC):
             for pair in scope.get("query_string", b"").decode("latin-1").split("&") if pair
         )
         method, path = scope["method"], scope["path"]
+        recorded = RecordedRequest(method, path, query, headers, body, time.monotonic())
         with self._lock:
-            self.requests.append(RecordedRequest(method, path, query, headers, body))
-            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            self.requests.append(recorded)
+            fault = next((f for f in self.faults if f.matches(method, path, recorded.host)),
+                         None)
             if fault is not None:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.faults.remove(fault)
+            self.in_flight += 1
 
         replayed = False
 
@@ -182,12 +235,34 @@ class Emulator(ABC):
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        if fault is None:
-            await self.app(scope, replay, send)
-        else:
-            await self._misbehave(fault, scope, replay, send)
+        try:
+            if fault is None:
+                await self.app(scope, replay, send)
+            else:
+                await self._misbehave(fault, scope, replay, send)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     async def _misbehave(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        handled: list[Message] | None = None
+        if fault.after:  # the service acts on the request; its answer is kept back
+            handled = []
+
+            async def keep(message: Message) -> None:
+                assert handled is not None
+                handled.append(message)
+
+            await self.app(scope, receive, keep)
+
+        async def answer(target: Send) -> None:
+            """The service's own answer, sent to `target`."""
+            if handled is None:
+                await self.app(scope, receive, target)
+                return
+            for message in handled:
+                await target(message)
+
         if fault.kind == "status":
             payload = fault.body if isinstance(fault.body, bytes) else json.dumps(
                 fault.body if fault.body is not None else {"message": "Injected fault"}
@@ -209,9 +284,13 @@ class Emulator(ABC):
             await send({"type": "http.response.body", "body": b'{"id"', "more_body": False})
         elif fault.kind == "slow":
             await asyncio.sleep(fault.delay)
-            await self.app(scope, receive, send)
+            await answer(send)
         elif fault.kind == "truncate":
-            await self.app(scope, receive, _truncating(send))
+            await answer(_truncating(send))
+        elif fault.kind == "short":
+            await answer(_shortening(send))
+        elif fault.kind == "page":
+            await _respond(send, 200, ERROR_PAGE, {"content-type": "text/html; charset=utf-8"})
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -230,6 +309,33 @@ def _truncating(send: Send) -> Send:
             await send({**message, "body": body[: len(body) // 2], "more_body": False})
             return
         await send(message)
+
+    return wrapped
+
+
+def _shortening(send: Send) -> Send:
+    """Pass the response through with the first half of its body and a Content-Length that
+    says so: a damaged file, served correctly."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        cut = body[: len(body) // 2]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(cut)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": cut, "more_body": False})
 
     return wrapped
 
@@ -298,3 +404,24 @@ def serve(emulator: Emulator) -> Iterator[str]:
         yield emulator.public_url
     finally:
         server.stop()
+
+
+@contextmanager
+def serve_ports(emulator: Emulator, count: int) -> Iterator[list[str]]:
+    """Serve one emulator on `count` ports at once; yields their base URLs, the first being
+    its public URL (result links). Give each client process its own base URL and its requests
+    can be told apart in the log by `RecordedRequest.host`."""
+    servers: list[ServerThread] = []
+    try:
+        for _ in range(max(1, count)):
+            server = ServerThread(emulator.asgi)
+            servers.append(server)
+            server.start()
+        emulator.public_url = servers[0].base_url
+        yield [s.base_url for s in servers]
+    finally:
+        for server in servers:
+            if server.thread.ident is not None:
+                server.stop()
+            else:
+                server.sock.close()

@@ -87,6 +87,10 @@ class VirtualStagingEmulator(Emulator):
         self.webhook_secret: str | None = None
         #: Messages the next variations fail with, one per variation, in order.
         self.failures: list[str] = []
+        #: How far ahead of a variation's creation its `eta` lies; None: `job_delay`, the
+        #: truth. A test that holds jobs with a long job_delay sets it short, or clients
+        #: would wait for that eta before asking again.
+        self.eta_s: float | None = None
         self._ids = itertools.count(1)
         super().__init__(api_key=api_key, job_delay=job_delay, url_ttl=url_ttl)
 
@@ -202,6 +206,9 @@ class VirtualStagingEmulator(Emulator):
             made.append(variation)
         return made
 
+    def _eta_s(self) -> float:
+        return self.job_delay if self.eta_s is None else self.eta_s
+
     def _status(self, v: Variation) -> str:
         elapsed = time.monotonic() - v.created_mono
         if elapsed >= self.job_delay:
@@ -214,7 +221,7 @@ class VirtualStagingEmulator(Emulator):
             "id": v.id, "type": v.type, "render_id": v.render_id, "created_at": v.created_at,
             "status": status, "config": v.config,
             "eta": None if status in ("done", "error")
-            else v.created_at + int(self.job_delay * 1000),
+            else v.created_at + int(self._eta_s() * 1000),
         }
         if status == "done":
             if v.result is None:
@@ -229,7 +236,7 @@ class VirtualStagingEmulator(Emulator):
 
     def _render_json(self, render: Render, *, include: bool = False, limit: int = 20,
                      cursor: str | None = None, order: str = "asc") -> dict[str, Any]:
-        pending = [v.created_at + int(self.job_delay * 1000) for v in render.variations
+        pending = [v.created_at + int(self._eta_s() * 1000) for v in render.variations
                    if self._status(v) not in ("done", "error")]
         body: dict[str, Any] = {"id": render.id, "created_at": render.created_at,
                                 "queued_at": render.created_at,
