@@ -526,6 +526,8 @@ class Job:
     lease_until: float | None = None
     #: Another process asked the owner to cancel this job.
     cancel_requested: bool = False
+    #: When the submit was sent (a job list searched sooner after it proves nothing).
+    submitted_at: float | None = None
 
     @property
     def may_be_charged(self) -> bool:

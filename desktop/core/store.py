@@ -85,12 +85,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outputs_sha ON outputs(sha256);
     """,
-    # 1 -> 2: who works on a job (a lease with a heartbeat) and cross-process cancel requests.
+    # 1 -> 2: who works on a job (a lease with a heartbeat), cross-process cancel requests, and
+    # when its submit was sent (a job list searched too early proves nothing).
     # Plain ALTER TABLE ... ADD COLUMN, so the same step runs on PostgreSQL.
     """
     ALTER TABLE jobs ADD COLUMN owner TEXT;
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN submitted_at REAL;
     CREATE INDEX jobs_owner ON jobs(owner);
     """,
 )
@@ -276,11 +278,12 @@ class History:
                 INSERT INTO jobs (id, provider, task, state, spec, remote_id, remote_data,
                     attempts, created_at, updated_at, started_at, finished_at, deadline_at,
                     cost_credits, error_code, error_message, provider_code, progress, favorite,
-                    note, search_text, owner, lease_until)
+                    note, search_text, owner, lease_until, submitted_at)
                 VALUES (:id, :provider, :task, :state, :spec, :remote_id, :remote_data,
                     :attempts, :created_at, :updated_at, :started_at, :finished_at,
                     :deadline_at, :cost_credits, :error_code, :error_message, :provider_code,
-                    :progress, :favorite, :note, :search_text, :owner, :lease_until)
+                    :progress, :favorite, :note, :search_text, :owner, :lease_until,
+                    :submitted_at)
                 ON CONFLICT(id) DO UPDATE SET
                     state=excluded.state, spec=excluded.spec, remote_id=excluded.remote_id,
                     remote_data=excluded.remote_data, attempts=excluded.attempts,
@@ -289,7 +292,7 @@ class History:
                     cost_credits=excluded.cost_credits, error_code=excluded.error_code,
                     error_message=excluded.error_message, provider_code=excluded.provider_code,
                     progress=excluded.progress, note=excluded.note,
-                    search_text=excluded.search_text
+                    search_text=excluded.search_text, submitted_at=excluded.submitted_at
                 """ + (_FENCED_UPDATE if owner is not None else "\n"),
                 row,
             )
@@ -530,6 +533,7 @@ def _job_row(job: Job) -> dict[str, Any]:
         "favorite": int(job.favorite),
         "note": job.note,
         "search_text": _search_text(job),
+        "submitted_at": job.submitted_at,
     }
 
 
@@ -563,6 +567,7 @@ def _job_from_row(row: sqlite3.Row, inputs: dict[str, list[str]], outputs: list[
         owner=row["owner"],
         lease_until=row["lease_until"],
         cancel_requested=bool(row["cancel_requested"]),
+        submitted_at=row["submitted_at"],
     )
 
 

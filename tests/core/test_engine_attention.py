@@ -395,3 +395,30 @@ def test_a_refused_result_waits_at_once_for_the_setting_to_change(env: Env) -> N
     job = run_job(env, backend, cls=TooBig)
     assert job.state == JobState.NEEDS_ATTENTION and len(backend.fetches) == 1
     assert job.error is not None and "limits.result_max_bytes" in job.error.message
+
+
+def test_a_job_list_that_does_not_show_the_job_yet_is_searched_again(env: Env) -> None:
+    """The answer to a submit was lost and the service takes a while to create the job: the
+    first search of its job list finds nothing, which is no verdict until the settle time."""
+
+    class Slow(ReconcilingFakeProvider):
+        async def submit(self, job):  # type: ignore[no-untyped-def]
+            self.backend.submits.append(job)
+            raise ProviderError(ErrorCode.NETWORK, "No answer.", unknown_outcome=True)
+
+        async def reconcile(self, job):  # type: ignore[no-untyped-def]
+            self.backend.reconciles.append(job.job_id)
+            if len(self.backend.reconciles) < 3:
+                return None  # not made yet
+            self.backend.jobs["r5"] = 0
+            return RemoteRef("r5")
+
+    backend = FakeBackend(script=[RemoteStatus(RemoteState.SUCCEEDED)])
+    policy = EnginePolicy(jitter=0.0, reconcile_settle_s=5.0)
+    job = run_job(env, backend, cls=Slow, policy=policy, sleep=_no_wait)
+    assert job.state == JobState.SUCCEEDED and job.remote_id == "r5"
+    assert len(backend.submits) == 1 and len(backend.reconciles) == 3
+
+
+async def _no_wait(_seconds: float) -> None:
+    await asyncio.sleep(0.01)

@@ -705,13 +705,18 @@ def test_engine_reconciles_a_lost_answer_and_never_submits_twice(tmp_path: Path)
 
 
 def test_engine_fails_a_submit_that_never_arrived(tmp_path: Path) -> None:
+    """The answer was lost and the job list never shows the job: searched again until the
+    settle time has passed (the service may still be creating it), then failed honestly."""
     emu = FitInViewEmulator(job_delay=0.0)
     emu.inject(Fault("drop", method="POST", path=SUBMIT))
     with serve(emu) as base:
-        done = engine_run(tmp_path, base, max_retries=0)
+        done = engine_run(tmp_path, base, max_retries=0, policy=EnginePolicy(
+            jitter=0.0, poll_intervals={"fitinview": 0.02}, reconcile_settle_s=0.5))
     assert done.state == JobState.FAILED and done.remote_id is None
     assert done.error is not None and done.error.code == ErrorCode.NETWORK
+    assert "no record of it, so nothing was created or charged" in done.error.message
     assert len(emu.requests_to("POST", SUBMIT)) == 1 and emu.jobs == {}
+    assert len(emu.requests_to("GET", SUBMIT)) >= 2  # the list, searched more than once
 
 
 def test_engine_out_of_credits(tmp_path: Path) -> None:

@@ -306,10 +306,6 @@ def test_a_submit_unanswered_when_stopped_is_kept_and_never_sent_again(provider:
     settle(bench, job)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core defect: runner._resume_reconcile -> submitting._reconcile turns a miss in the job "
-    "list into JobEnded(not_created_after_stop) while the stopped submit may still be at the "
-    "service; the job is created a moment later, paid for, and never collected"))
 @pytest.mark.parametrize("provider", ["fitinview"])
 def test_a_list_search_while_the_submit_is_still_at_the_service_is_not_a_verdict(
         provider: str, bench: Bench) -> None:

@@ -50,6 +50,10 @@ class EnginePolicy:
     heartbeat_s: float = 10.0
     #: How long `cancel` waits for another process that owns a job to act on the request.
     cancel_wait_s: float = 10.0
+    #: A provider may still be creating a job this long after its submit was sent: a search of
+    #: its job list that finds nothing sooner is done again once this has passed, and only
+    #: then taken as "nothing was created".
+    reconcile_settle_s: float = 30.0
 
     def provider_limit(self, provider: str) -> int:
         return max(1, int(self.provider_limits.get(provider, self.default_provider_limit)))
@@ -66,4 +70,5 @@ JOB_SETTINGS: dict[str, type] = {
     "lease_s": float,
     "heartbeat_s": float,
     "cancel_wait_s": float,
+    "reconcile_settle_s": float,
 }

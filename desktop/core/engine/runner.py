@@ -385,7 +385,7 @@ class JobEngine(SubmittingMixin):
             pjob = await self._cpu_run(rebuild_prepared, self.history, self.assets, job)
             if pjob is None:
                 raise NeedsAttention(outcomes.unknown_outcome(provider, None))
-            ref = await self._reconcile(provider, pjob, None)
+            ref = await self._reconcile(provider, self._current[job.id], pjob, None)
             job = await self._accepted(self._deadline_for(self._current[job.id], fresh), ref)
             await self._follow(provider, job, ref)
 

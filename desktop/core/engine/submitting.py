@@ -27,6 +27,9 @@ from desktop.core.model import EventKind, Job, JobEvent, JobState
 
 log = logging.getLogger("desktop.core.engine")
 
+#: How often the job list is searched again while a submit may still be in the making.
+RECONCILE_EVERY_S = 5.0
+
 
 class SubmittingMixin(PollingMixin, CollectingMixin):
     async def _run_new(self, job: Job, prepared: PreparedSpec) -> None:
@@ -39,7 +42,8 @@ class SubmittingMixin(PollingMixin, CollectingMixin):
                                          deadline_at=now + deadline_s)
             assets, inputs = await self._cpu_run(store_inputs, self.assets, prepared)
             job = await self._transition(job, JobState.SUBMITTING, attempts=job.attempts + 1,
-                                         inputs=inputs, assets=assets)
+                                         inputs=inputs, assets=assets,
+                                         submitted_at=self._clock())
             pjob = PreparedJob(job_id=job.id, task=job.task, inputs=prepared.inputs,
                                params=job.spec.params)
             ref = await self._submit_once(provider, job, pjob)
@@ -61,7 +65,7 @@ class SubmittingMixin(PollingMixin, CollectingMixin):
     async def _submit_once(self, provider: Provider, job: Job, pjob: PreparedJob
                            ) -> RemoteRef:
         """Send the job and record the answer, even when Restyle is being stopped meanwhile."""
-        sending = asyncio.ensure_future(self._submit_or_reconcile(provider, pjob))
+        sending = asyncio.ensure_future(self._submit_or_reconcile(provider, job, pjob))
         try:
             ref = await asyncio.shield(sending)
         except asyncio.CancelledError:
@@ -106,7 +110,8 @@ class SubmittingMixin(PollingMixin, CollectingMixin):
         self._announce(JobEvent(kind=EventKind.PROGRESS, job=self._current.get(job.id, job),
                                 message=message))
 
-    async def _submit_or_reconcile(self, provider: Provider, pjob: PreparedJob) -> RemoteRef:
+    async def _submit_or_reconcile(self, provider: Provider, job: Job, pjob: PreparedJob
+                                   ) -> RemoteRef:
         """The provider's answer to one submit: its RemoteRef, JobEnded when it refused the
         job, NeedsAttention when it may or may not have created it."""
         try:
@@ -114,21 +119,38 @@ class SubmittingMixin(PollingMixin, CollectingMixin):
         except ProviderError as exc:
             if not outcomes.is_unknown_outcome(exc):
                 raise JobEnded(outcomes.rejected(exc)) from None
-            return await self._reconcile(provider, pjob, exc)
+            return await self._reconcile(provider, job, pjob, exc)
 
-    async def _reconcile(self, provider: Provider, pjob: PreparedJob,
+    async def _reconcile(self, provider: Provider, job: Job, pjob: PreparedJob,
                          exc: ProviderError | None) -> RemoteRef:
-        """Find a job whose submit had an unknown outcome in the provider's job list."""
+        """Find a job whose submit had an unknown outcome in the provider's job list. A miss
+        soon after the submit was sent proves nothing (the service may still be creating
+        it): the list is searched again once `reconcile_settle_s` has passed."""
         if not provider.supports_reconcile:
             raise NeedsAttention(outcomes.unknown_outcome(provider, exc))
         log.info("Submit of %s had an unknown outcome; reconciling", pjob.job_id)
-        try:
-            ref = await provider.reconcile(pjob)
-        except ProviderError as lookup:
-            log.info("Reconciling %s failed: %s", pjob.job_id, lookup.code)
-            raise NeedsAttention(outcomes.unknown_outcome(provider, exc)) from None
+        ref = await self._look_up(provider, pjob, exc)
+        sent = job.submitted_at if job.submitted_at is not None else job.created_at
+        settled = sent + self.policy.reconcile_settle_s
+        told = False
+        while ref is None and (remaining := settled - self._clock()) > 0:
+            if not told:
+                self._announce_progress(
+                    job, f"{provider.title} has no record of this job yet; it may still be "
+                    f"creating it. Restyle keeps looking for {human_duration(remaining)}.")
+                told = True
+            await self._sleep(min(remaining, RECONCILE_EVERY_S))
+            ref = await self._look_up(provider, pjob, exc)
         if ref is not None:
             return ref
         if exc is None:
             raise JobEnded(outcomes.not_created_after_stop(provider))
         raise JobEnded(outcomes.not_created(provider, exc))
+
+    async def _look_up(self, provider: Provider, pjob: PreparedJob,
+                       exc: ProviderError | None) -> RemoteRef | None:
+        try:
+            return await provider.reconcile(pjob)
+        except ProviderError as lookup:
+            log.info("Reconciling %s failed: %s", pjob.job_id, lookup.code)
+            raise NeedsAttention(outcomes.unknown_outcome(provider, exc)) from None
