@@ -58,7 +58,10 @@ class PollingMixin(EngineBase):
         except _DeadlinePassed:
             pass
         current = self._current.get(job.id, job)
-        allowed = (current.deadline_at or 0) - (current.started_at or current.created_at)
+        # What the user set (a retry starts a new deadline of the same length), never the
+        # time since the job first started.
+        allowed = min((current.deadline_at or 0) - (current.started_at or current.created_at),
+                      current.spec.deadline_s or self.policy.deadline(current.provider))
         failure: str | None = None
         if provider.supports_cancel:
             try:
