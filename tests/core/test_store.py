@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from desktop.core import store
 from desktop.core.model import Asset, ErrorCode, Job, JobError, JobSpec, JobState, Output
 from desktop.core.store import SCHEMA_VERSION, History, HistoryError, JobFilter
+from desktop.core.store import schema as store
 
 
 def make_job(i: int, *, provider: str = "local", task: str = "recolor",

@@ -1,167 +1,38 @@
 """The job history in SQLite: jobs, their input and output assets, versioned migrations.
 
 WAL mode so the window can read while a CLI process writes; every write is one short
-transaction. The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` takes the
-database from version i to i + 1. Methods are blocking: callers on an event loop run them in a
-worker thread (the engine uses one dedicated thread so writes keep their order).
+transaction. The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` (schema.py)
+takes the database from version i to i + 1. Methods are blocking: callers on an event loop run
+them in a worker thread (the engine uses one dedicated thread so writes keep their order).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.core.model import (
     Asset,
-    ErrorCode,
     Job,
-    JobError,
-    JobSpec,
     JobState,
     Output,
     OutputKind,
 )
 from desktop.core.permissions import FILE_MODE, private_file, tighten
-
-MIGRATIONS: tuple[str, ...] = (
-    # 0 -> 1: the first schema.
-    """
-    CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        provider TEXT NOT NULL,
-        task TEXT NOT NULL,
-        state TEXT NOT NULL,
-        spec TEXT NOT NULL,
-        remote_id TEXT,
-        remote_data TEXT NOT NULL DEFAULT '{}',
-        attempts INTEGER NOT NULL DEFAULT 0,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        started_at REAL,
-        finished_at REAL,
-        deadline_at REAL,
-        cost_credits REAL,
-        error_code TEXT,
-        error_message TEXT,
-        provider_code TEXT,
-        progress REAL,
-        favorite INTEGER NOT NULL DEFAULT 0,
-        note TEXT NOT NULL DEFAULT '',
-        search_text TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX jobs_created ON jobs(created_at DESC);
-    CREATE INDEX jobs_state ON jobs(state);
-    CREATE INDEX jobs_provider_task ON jobs(provider, task);
-    CREATE TABLE assets (
-        sha256 TEXT PRIMARY KEY,
-        mime TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        width INTEGER,
-        height INTEGER,
-        created_at REAL NOT NULL
-    );
-    CREATE TABLE job_inputs (
-        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-        role TEXT NOT NULL,
-        position INTEGER NOT NULL,
-        sha256 TEXT NOT NULL REFERENCES assets(sha256),
-        PRIMARY KEY (job_id, role, position)
-    );
-    CREATE INDEX job_inputs_sha ON job_inputs(sha256);
-    CREATE TABLE outputs (
-        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-        position INTEGER NOT NULL,
-        sha256 TEXT NOT NULL REFERENCES assets(sha256),
-        kind TEXT NOT NULL DEFAULT 'image',
-        label TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (job_id, position)
-    );
-    CREATE INDEX outputs_sha ON outputs(sha256);
-    """,
-    # 1 -> 2: who works on a job (a lease with a heartbeat), cross-process cancel requests, and
-    # when its submit was sent (a job list searched too early proves nothing).
-    # Plain ALTER TABLE ... ADD COLUMN, so the same step runs on PostgreSQL.
-    """
-    ALTER TABLE jobs ADD COLUMN owner TEXT;
-    ALTER TABLE jobs ADD COLUMN lease_until REAL;
-    ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE jobs ADD COLUMN submitted_at REAL;
-    CREATE INDEX jobs_owner ON jobs(owner);
-    """,
+from desktop.core.store import schema
+from desktop.core.store.errors import HistoryError, LeaseLost
+from desktop.core.store.filters import JobFilter, escape_like, where_clause
+from desktop.core.store.rows import (
+    FENCED_UPDATE,
+    asset_from_row,
+    insert_asset,
+    job_from_row,
+    job_row,
 )
-
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class HistoryError(Exception):
-    """The history database cannot be used; the message says why and what to do."""
-
-    @classmethod
-    def from_sqlite(cls, path: Path, exc: sqlite3.Error, *, upgrading_from: int | None = None
-                    ) -> HistoryError:
-        """A sentence for an SQLite failure while opening the history or upgrading it from
-        schema `upgrading_from`: a problem of the machine (disk full, locked, read-only,
-        damaged) says what to do about it; anything else is reported as it is."""
-        doing = ("opened" if upgrading_from is None
-                 else f"upgraded from schema {upgrading_from} to {upgrading_from + 1}")
-        head = f"The history database {path} cannot be {doing}"
-        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary result code
-        if code in _SQLITE_ADVICE:
-            reason, todo = _SQLITE_ADVICE[code]
-            return cls(f"{head}: {reason} ({exc}). {todo}")
-        if upgrading_from is not None:
-            return cls(f"{head} ({exc}); it was left unchanged at schema {upgrading_from}."
-                       " Please report this problem; to carry on meanwhile, move the file aside"
-                       " to start a new history.")
-        return cls(f"{head} ({exc}). Move it aside to start a new history; nothing else is"
-                   " affected.")
-
-
-_LOCKED = ("another program is holding it locked",
-           "Close other Restyle windows and restyle-cli commands, then try again.")
-_NOT_WRITABLE = ("it cannot be written",
-                 "Check that you may write to the file and its folder, then try again.")
-_DAMAGED = ("the file is damaged or is not a Restyle history",
-            "Move it aside to start a new history; nothing else is affected.")
-#: Primary SQLite result codes that are problems of the machine, not of Restyle: what they
-#: mean and what to do (https://www.sqlite.org/rescode.html).
-_SQLITE_ADVICE: dict[int, tuple[str, str]] = {
-    sqlite3.SQLITE_FULL: ("the disk is full", "Free some space on it, then try again."),
-    sqlite3.SQLITE_BUSY: _LOCKED,
-    sqlite3.SQLITE_LOCKED: _LOCKED,
-    sqlite3.SQLITE_READONLY: _NOT_WRITABLE,
-    sqlite3.SQLITE_PERM: _NOT_WRITABLE,
-    sqlite3.SQLITE_CANTOPEN: ("the file cannot be opened or created",
-                              "Check that it is a file (not a folder) and that you may write to"
-                              " its folder, then try again."),
-    sqlite3.SQLITE_IOERR: ("the disk reported a read or write error",
-                           "Check that the disk is still connected and working, then try"
-                           " again."),
-    sqlite3.SQLITE_CORRUPT: _DAMAGED,
-    sqlite3.SQLITE_NOTADB: _DAMAGED,
-}
-
-
-class LeaseLost(Exception):
-    """Another process has taken over the job (this one's lease ran out): stop working on it."""
-
-
-@dataclass(frozen=True)
-class JobFilter:
-    provider: str | None = None
-    task: str | None = None
-    states: tuple[JobState, ...] = ()
-    text: str | None = None
-    favorite: bool | None = None
-    since: float | None = None
-    until: float | None = None
 
 
 class History:
@@ -210,17 +81,17 @@ class History:
                 try:
                     self._conn.execute("BEGIN IMMEDIATE")
                     version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-                    if version > SCHEMA_VERSION:
+                    if version > schema.SCHEMA_VERSION:
                         raise HistoryError(
                             f"The history database {self.path} was written by a newer Restyle"
-                            f" (schema {version}, this version knows {SCHEMA_VERSION})."
+                            f" (schema {version}, this version knows {schema.SCHEMA_VERSION})."
                             " Update Restyle."
                         )
-                    if version == SCHEMA_VERSION:
+                    if version == schema.SCHEMA_VERSION:
                         self._conn.execute("COMMIT")
                         return
                     step = version
-                    for statement in _statements(MIGRATIONS[version]):
+                    for statement in schema.statements(schema.MIGRATIONS[version]):
                         self._conn.execute(statement)
                     self._set_version(version + 1)
                     self._conn.execute("COMMIT")
@@ -265,14 +136,14 @@ class History:
         `owner` until `lease_until`, or free once the job is terminal or needs attention.
         Without `owner` (tools, tests, imports) the ownership columns are left as they are.
         """
-        row = _job_row(job)
+        row = job_row(job)
         released = job.state.terminal or job.state == JobState.NEEDS_ATTENTION
         row["owner"] = None if released else owner
         row["lease_until"] = None if released else lease_until
         row["fence"] = owner
         with self._transaction() as conn:
             for asset in assets:
-                _insert_asset(conn, asset)
+                insert_asset(conn, asset)
             cursor = conn.execute(
                 """
                 INSERT INTO jobs (id, provider, task, state, spec, remote_id, remote_data,
@@ -293,7 +164,7 @@ class History:
                     error_message=excluded.error_message, provider_code=excluded.provider_code,
                     progress=excluded.progress, note=excluded.note,
                     search_text=excluded.search_text, submitted_at=excluded.submitted_at
-                """ + (_FENCED_UPDATE if owner is not None else "\n"),
+                """ + (FENCED_UPDATE if owner is not None else "\n"),
                 row,
             )
             if cursor.rowcount == 0:
@@ -382,7 +253,7 @@ class History:
                     row = conn.execute("SELECT * FROM assets WHERE sha256 = ?",
                                        (sha,)).fetchone()
                     if row is not None:
-                        orphans.append(_asset_from_row(row))
+                        orphans.append(asset_from_row(row))
                     conn.execute("DELETE FROM assets WHERE sha256 = ?", (sha,))
             return orphans
 
@@ -398,7 +269,7 @@ class History:
         if job is not None or len(id_or_prefix) < 4:
             return job
         with self._lock:
-            pattern = _escape_like(id_or_prefix) + "%"
+            pattern = escape_like(id_or_prefix) + "%"
             rows = self._conn.execute(
                 "SELECT * FROM jobs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)
             ).fetchall()
@@ -409,7 +280,7 @@ class History:
     def list(self, where: JobFilter | None = None, *, limit: int = 50, offset: int = 0
              ) -> list[Job]:
         """Jobs matching the filter, newest first."""
-        clause, args = _where(where or JobFilter())
+        clause, args = where_clause(where or JobFilter())
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT * FROM jobs {clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
@@ -418,7 +289,7 @@ class History:
             return self._hydrate(rows)
 
     def count(self, where: JobFilter | None = None) -> int:
-        clause, args = _where(where or JobFilter())
+        clause, args = where_clause(where or JobFilter())
         with self._lock:
             return int(self._conn.execute(f"SELECT COUNT(*) FROM jobs {clause}", args)
                        .fetchone()[0])
@@ -437,7 +308,7 @@ class History:
         with self._lock:
             row = self._conn.execute("SELECT * FROM assets WHERE sha256 = ?",
                                      (sha256,)).fetchone()
-        return _asset_from_row(row) if row else None
+        return asset_from_row(row) if row else None
 
     def _hydrate(self, rows: list[sqlite3.Row]) -> list[Job]:
         """Build Job objects with their inputs and outputs (two queries for the whole page)."""
@@ -461,142 +332,4 @@ class History:
                 Output(position=r[1], sha256=r[2], kind=OutputKind(r[3]), label=r[4], mime=r[5],
                        size=r[6], width=r[7], height=r[8])
             )
-        return [_job_from_row(r, inputs[r["id"]], outputs[r["id"]]) for r in rows]
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (executescript would commit our transaction)."""
-    statements: list[str] = []
-    current = ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    if current.strip():
-        statements.append(current.strip())
-    return statements
-
-
-#: The fence of a save with an owner: an update lands only while `owner` holds the job (the
-#: engine claims a job before it works on it), so a process whose lease was taken over can
-#: never overwrite what the new owner wrote.
-_FENCED_UPDATE = (", owner=excluded.owner, lease_until=excluded.lease_until"
-                  " WHERE jobs.owner = :fence\n")
-
-
-def _insert_asset(conn: sqlite3.Connection, asset: Asset) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO assets (sha256, mime, size, width, height, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (asset.sha256, asset.mime, asset.size, asset.width, asset.height, time.time()),
-    )
-
-
-def _asset_from_row(row: sqlite3.Row) -> Asset:
-    return Asset(sha256=row["sha256"], mime=row["mime"], size=row["size"], width=row["width"],
-                 height=row["height"])
-
-
-def _search_text(job: Job) -> str:
-    parts = [job.id, job.provider, job.task, str(job.state), job.remote_id or "", job.note,
-             json.dumps(job.spec.params, ensure_ascii=False, default=str)]
-    for sources in job.spec.inputs.values():
-        parts.extend(sources)
-    if job.error is not None:
-        parts.extend([str(job.error.code), job.error.message, job.error.provider_code or ""])
-    parts.extend(o.label for o in job.outputs)
-    return " ".join(p for p in parts if p).lower()
-
-
-def _job_row(job: Job) -> dict[str, Any]:
-    err = job.error
-    return {
-        "id": job.id,
-        "provider": job.provider,
-        "task": job.task,
-        "state": str(job.state),
-        "spec": json.dumps(job.spec.to_dict(), ensure_ascii=False, default=str),
-        "remote_id": job.remote_id,
-        "remote_data": json.dumps(job.remote_data, ensure_ascii=False, default=str),
-        "attempts": job.attempts,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "deadline_at": job.deadline_at,
-        "cost_credits": job.cost_credits,
-        "error_code": str(err.code) if err else None,
-        "error_message": err.message if err else None,
-        "provider_code": err.provider_code if err else None,
-        "progress": job.progress,
-        "favorite": int(job.favorite),
-        "note": job.note,
-        "search_text": _search_text(job),
-        "submitted_at": job.submitted_at,
-    }
-
-
-def _job_from_row(row: sqlite3.Row, inputs: dict[str, list[str]], outputs: list[Output]) -> Job:
-    error = None
-    if row["error_code"]:
-        try:
-            code = ErrorCode(row["error_code"])
-        except ValueError:
-            code = ErrorCode.INTERNAL
-        error = JobError(code, row["error_message"] or "", row["provider_code"])
-    return Job(
-        id=row["id"],
-        spec=JobSpec.from_dict(json.loads(row["spec"])),
-        state=JobState(row["state"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        remote_id=row["remote_id"],
-        remote_data=json.loads(row["remote_data"] or "{}"),
-        attempts=row["attempts"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        deadline_at=row["deadline_at"],
-        cost_credits=row["cost_credits"],
-        error=error,
-        progress=row["progress"],
-        inputs=inputs,
-        outputs=tuple(outputs),
-        favorite=bool(row["favorite"]),
-        note=row["note"],
-        owner=row["owner"],
-        lease_until=row["lease_until"],
-        cancel_requested=bool(row["cancel_requested"]),
-        submitted_at=row["submitted_at"],
-    )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _where(f: JobFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    args: list[Any] = []
-    if f.provider:
-        clauses.append("provider = ?")
-        args.append(f.provider)
-    if f.task:
-        clauses.append("task = ?")
-        args.append(f.task)
-    if f.states:
-        clauses.append(f"state IN ({','.join('?' * len(f.states))})")
-        args.extend(str(s) for s in f.states)
-    if f.favorite is not None:
-        clauses.append("favorite = ?")
-        args.append(int(f.favorite))
-    if f.since is not None:
-        clauses.append("created_at >= ?")
-        args.append(f.since)
-    if f.until is not None:
-        clauses.append("created_at < ?")
-        args.append(f.until)
-    for term in (f.text or "").lower().split():
-        clauses.append("search_text LIKE ? ESCAPE '\\'")
-        args.append(f"%{_escape_like(term)}%")
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+        return [job_from_row(r, inputs[r["id"]], outputs[r["id"]]) for r in rows]

@@ -1,0 +1,92 @@
+"""The history's schema: `MIGRATIONS[i]` takes a database from version i to i + 1.
+
+Every step is plain SQL that SQLite and PostgreSQL both run (`CREATE TABLE`, `ALTER TABLE ...
+ADD COLUMN`, `CREATE INDEX`), so the team back-end can apply the same steps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: the first schema.
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        task TEXT NOT NULL,
+        state TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        remote_id TEXT,
+        remote_data TEXT NOT NULL DEFAULT '{}',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        deadline_at REAL,
+        cost_credits REAL,
+        error_code TEXT,
+        error_message TEXT,
+        provider_code TEXT,
+        progress REAL,
+        favorite INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        search_text TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX jobs_created ON jobs(created_at DESC);
+    CREATE INDEX jobs_state ON jobs(state);
+    CREATE INDEX jobs_provider_task ON jobs(provider, task);
+    CREATE TABLE assets (
+        sha256 TEXT PRIMARY KEY,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE job_inputs (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES assets(sha256),
+        PRIMARY KEY (job_id, role, position)
+    );
+    CREATE INDEX job_inputs_sha ON job_inputs(sha256);
+    CREATE TABLE outputs (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES assets(sha256),
+        kind TEXT NOT NULL DEFAULT 'image',
+        label TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (job_id, position)
+    );
+    CREATE INDEX outputs_sha ON outputs(sha256);
+    """,
+    # 1 -> 2: who works on a job (a lease with a heartbeat), cross-process cancel requests, and
+    # when its submit was sent (a job list searched too early proves nothing).
+    # Plain ALTER TABLE ... ADD COLUMN, so the same step runs on PostgreSQL.
+    """
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until REAL;
+    ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN submitted_at REAL;
+    CREATE INDEX jobs_owner ON jobs(owner);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def statements(script: str) -> list[str]:
+    """Split a migration script into statements (executescript would commit our transaction)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
