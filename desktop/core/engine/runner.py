@@ -69,8 +69,10 @@ class JobEngine(SubmittingMixin):
         InvalidInput (or ProviderError for a URL that cannot be fetched) on bad input."""
         return await self._preparer.prepare(self.provider(spec.provider), spec)
 
-    async def submit(self, spec: JobSpec, prepared: PreparedSpec | None = None) -> Job:
-        """Queue a job and start it. Returns the stored `queued` job at once."""
+    async def submit(self, spec: JobSpec, prepared: PreparedSpec | None = None, *,
+                     job_id: str | None = None) -> Job:
+        """Queue a job and start it. Returns the stored `queued` job at once. `job_id` lets a
+        caller (a batch) record the id before the job exists."""
         if self._closed:
             raise RuntimeError("The job engine is closed.")
         prepared = prepared or await self.prepare(spec)
@@ -81,7 +83,7 @@ class JobEngine(SubmittingMixin):
         # (the provider got the real URL through the prepared inputs).
         spec = dataclasses.replace(prepared.spec, inputs=redact_inputs(prepared.spec.inputs))
         job = Job(
-            id=uuid.uuid4().hex, spec=spec, state=JobState.QUEUED, created_at=now,
+            id=job_id or uuid.uuid4().hex, spec=spec, state=JobState.QUEUED, created_at=now,
             updated_at=now, note=task.note if task else "",
         )
         job = await self._save(job)

@@ -17,6 +17,13 @@ class JobFilter:
     favorite: bool | None = None
     since: float | None = None
     until: float | None = None
+    #: Review fields: "pass" or "fail" (any reviewer said so), "unreviewed" (no review of any
+    #: output), "reviewed"; a defect tag; one reviewer's reviews only.
+    verdict: str | None = None
+    tag: str | None = None
+    reviewer: str | None = None
+    #: The jobs of one batch.
+    batch: str | None = None
 
 
 def escape_like(text: str) -> str:
@@ -44,7 +51,36 @@ def where_clause(f: JobFilter) -> tuple[str, list[Any]]:
     if f.until is not None:
         clauses.append("created_at < ?")
         args.append(f.until)
+    _review_clauses(f, clauses, args)
+    if f.batch:
+        clauses.append("id IN (SELECT job_id FROM batch_items WHERE batch_id = ?)")
+        args.append(f.batch)
     for term in (f.text or "").lower().split():
-        clauses.append("search_text LIKE ? ESCAPE '\\'")
-        args.append(f"%{escape_like(term)}%")
+        # The job's own words, or its reviews' tags and notes.
+        clauses.append("(search_text LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM reviews r"
+                       " WHERE r.job_id = jobs.id AND (LOWER(r.tags) LIKE ? ESCAPE '\\'"
+                       " OR LOWER(r.note) LIKE ? ESCAPE '\\')))")
+        pattern = f"%{escape_like(term)}%"
+        args.extend([pattern, pattern, pattern])
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _review_clauses(f: JobFilter, clauses: list[str], args: list[Any]) -> None:
+    mine = " AND r.reviewer = ?" if f.reviewer else ""
+    mine_args = [f.reviewer] if f.reviewer else []
+    if f.verdict in ("pass", "fail"):
+        clauses.append("EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = jobs.id"
+                       f" AND r.verdict = ?{mine})")
+        args.extend([f.verdict, *mine_args])
+    elif f.verdict in ("reviewed", "unreviewed"):
+        negate = "NOT " if f.verdict == "unreviewed" else ""
+        clauses.append(f"{negate}EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = jobs.id{mine})")
+        args.extend(mine_args)
+    elif f.reviewer:
+        clauses.append(f"EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = jobs.id{mine})")
+        args.extend(mine_args)
+    if f.tag:
+        # Tags are stored as a JSON list of strings: match the quoted tag.
+        clauses.append("EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = jobs.id"
+                       f" AND r.tags LIKE ? ESCAPE '\\'{mine})")
+        args.extend([f'%"{escape_like(f.tag)}"%', *mine_args])

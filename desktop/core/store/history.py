@@ -114,6 +114,19 @@ class History:
             return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction (BEGIN IMMEDIATE ... COMMIT), for the stores that
+        share this history's connection (batches, reviews)."""
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads, under the lock."""
+        with self._lock:
+            yield self._conn
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")

@@ -73,6 +73,60 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN submitted_at REAL;
     CREATE INDEX jobs_owner ON jobs(owner);
     """,
+    # 2 -> 3: batches (a matrix of jobs with a budget), reviews of outputs, blind A/B votes.
+    """
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        task TEXT NOT NULL,
+        state TEXT NOT NULL,
+        matrix TEXT NOT NULL DEFAULT '{}',
+        budget_credits REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX batches_created ON batches(created_at);
+    CREATE TABLE batch_items (
+        batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        row_index INTEGER NOT NULL,
+        col_index INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        expected_credits REAL,
+        state TEXT NOT NULL,
+        job_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (batch_id, position)
+    );
+    CREATE INDEX batch_items_job ON batch_items(job_id);
+    CREATE TABLE reviews (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        reviewer TEXT NOT NULL,
+        verdict TEXT,
+        stars INTEGER,
+        tags TEXT NOT NULL DEFAULT '[]',
+        note TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (job_id, position, reviewer)
+    );
+    CREATE INDEX reviews_job ON reviews(job_id);
+    CREATE TABLE votes (
+        id TEXT PRIMARY KEY,
+        left_job TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        left_position INTEGER NOT NULL,
+        right_job TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        right_position INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX votes_left ON votes(left_job);
+    CREATE INDEX votes_right ON votes(right_job);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
