@@ -31,7 +31,8 @@ from PySide6.QtGui import QImage, QPixmap
 
 from desktop.core.assets import AssetStore
 from desktop.core.model import Asset, Job, JobState, OutputKind
-from desktop.core.store import History, JobFilter, _search_text
+from desktop.core.store import History, JobFilter
+from desktop.core.store.rows import search_text as _search_text
 from desktop.ui.job_words import holder, plain, running_in
 from desktop.ui.tasks import TaskSet
 

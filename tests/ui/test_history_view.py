@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.core.assets import AssetStore
 from desktop.core.model import Asset, ErrorCode, Job, JobError, JobSpec, JobState, Output
-from desktop.core.store import History, JobFilter, _search_text
+from desktop.core.store import History, JobFilter
+from desktop.core.store.rows import search_text as _search_text
 from desktop.ui.history_model import PAGE_SIZE, thumb_source
 from desktop.ui.history_view import (
     EMPTY_FILTERED_TEXT,
