@@ -21,6 +21,7 @@ from desktop.core.engine.policy import JOB_SETTINGS
 from desktop.core.files import atomic_write
 from desktop.core.limits import Limits
 from desktop.core.permissions import FILE_MODE, private_dir, tighten
+from desktop.core.reviews import ReviewSettings
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ class ProviderSettings:
     poll_interval: float | None = None
     deadline_s: float = DEFAULT_DEADLINE_S
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What one credit costs in money (the batch plan shows money where this is set).
+    price_per_credit: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProviderSettings:
@@ -126,6 +129,7 @@ class ProviderSettings:
             deadline_s=_positive_float(data.get("deadline_s"), defaults.deadline_s)
             or defaults.deadline_s,
             extra=dict(data.get("extra") or {}),
+            price_per_credit=_positive_float(data.get("price_per_credit"), None),
         )
 
 
@@ -141,6 +145,13 @@ class Settings:
     #: defaults are EnginePolicy's JOB_SETTINGS; values that are not positive numbers are
     #: ignored.
     jobs: dict[str, Any] = field(default_factory=dict)
+    #: Who reviews, and the defect tags offered per task family (settings.json "review").
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+
+    def prices(self, provider_ids: list[str]) -> dict[str, float]:
+        """Money per credit, for the providers whose settings give one."""
+        return {p: price for p in provider_ids
+                if (price := self.provider(p).price_per_credit) is not None}
 
     def provider(self, provider_id: str) -> ProviderSettings:
         """The provider's settings with RESTYLE_<ID>_BASE_URL applied."""
@@ -177,6 +188,7 @@ class Settings:
             "general": self.general,
             "limits": self.limits.to_dict(),
             "jobs": self.jobs,
+            "review": self.review.to_dict(),
         }
 
     @classmethod
@@ -194,6 +206,7 @@ class Settings:
             general=dict(data.get("general") or {}),
             limits=Limits.from_dict(data.get("limits")),
             jobs=dict(data.get("jobs") or {}) if isinstance(data.get("jobs"), dict) else {},
+            review=ReviewSettings.from_dict(data.get("review")),
         )
 
 

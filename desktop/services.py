@@ -13,9 +13,12 @@ from pathlib import Path
 
 from desktop.config import Paths, Settings, env_name, load_settings, resolve_paths
 from desktop.core.assets import AssetStore
+from desktop.core.batch_runner import BatchRunner
 from desktop.core.engine import JobEngine
 from desktop.core.model import ErrorCode
 from desktop.core.store import History
+from desktop.core.store.batches import BatchStore
+from desktop.core.store.reviews import ReviewStore
 from desktop.providers.base import Provider, ProviderConfig
 from desktop.providers.http import UrlSourceLoader
 from desktop.providers.registry import PROVIDER_CLASSES, create_provider, provider_class
@@ -123,6 +126,17 @@ class Services:
         policy = self.settings.engine_policy(list(PROVIDER_CLASSES))
         return JobEngine(self.history, self.assets, self.create_provider, policy=policy,
                          load_url=self.url_loader(), label=label, limits=self.settings.limits)
+
+    def review_store(self) -> ReviewStore:
+        return ReviewStore(self.history)
+
+    def batch_store(self) -> BatchStore:
+        return BatchStore(self.history)
+
+    def batch_runner(self, engine: JobEngine) -> BatchRunner:
+        """Runs batches on `engine`, with the money per credit the settings give."""
+        return BatchRunner(engine, self.batch_store(),
+                           prices=self.settings.prices(list(PROVIDER_CLASSES)))
 
     async def aclose(self) -> None:
         if self._url_loader is not None:

@@ -98,3 +98,16 @@ def test_settings_never_hold_a_key(home: Path, memory_keyring: MemoryKeyring,
     for path in [p for p in home.rglob("*") if p.is_file()]:
         data = path.read_bytes()
         assert b"tk-ENV-SECRET-31" not in data and b"fk-KEYRING-SECRET-32" not in data, path
+
+
+def test_prices_and_review_settings_round_trip() -> None:
+    from desktop.config import Settings
+
+    settings = Settings.from_dict({
+        "providers": {"fitinview": {"price_per_credit": 0.05}, "tryonapi": {}},
+        "review": {"reviewer": "Ana", "tags": {"tryon": ["sleeve wrong"]}}})
+    assert settings.prices(["fitinview", "tryonapi"]) == {"fitinview": 0.05}
+    assert settings.review.reviewer == "Ana"
+    assert settings.review.tags_for("tryon") == ("sleeve wrong",)
+    again = Settings.from_dict(settings.to_dict())
+    assert again.prices(["fitinview"]) == {"fitinview": 0.05} and again.review == settings.review
