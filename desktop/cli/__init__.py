@@ -6,7 +6,8 @@ key, auth, credits or provider configuration error; 130 interrupted with Ctrl+C 
 already has a remote id is left running and `restyle-cli resume` collects it).
 
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
-(before anything is sent), and one module per family of commands (`jobs`, `account`).
+(before anything is sent), and one module per family of commands (`jobs`, `account`,
+`batches` with `matrix` and `batch_output`, `reviews`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.cli import account, jobs
+from desktop.cli import account, batches, jobs, reviews
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
+from desktop.cli.batches import cmd_batch, cmd_batches
 from desktop.cli.checks import check_out_dir
 from desktop.cli.errors import (
     EXIT_INTERRUPTED,
@@ -37,6 +39,7 @@ from desktop.cli.errors import (
 )
 from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
 from desktop.cli.output import job_to_json
+from desktop.cli.reviews import cmd_review, cmd_vote
 from desktop.core.store import HistoryError
 from desktop.logs import setup_logging, teardown_logging
 from desktop.services import Services
@@ -54,13 +57,17 @@ __all__ = [
     "build_parser",
     "check_out_dir",
     "cmd_account",
+    "cmd_batch",
+    "cmd_batches",
     "cmd_cancel",
     "cmd_jobs",
     "cmd_keys",
     "cmd_providers",
     "cmd_resume",
+    "cmd_review",
     "cmd_run",
     "cmd_show",
+    "cmd_vote",
     "exit_code_for",
     "job_to_json",
     "main",
@@ -81,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     jobs.add_parsers(sub)
     account.add_parsers(sub)
+    batches.add_parsers(sub)
+    reviews.add_parsers(sub)
     return parser
 
 
@@ -95,6 +104,10 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "jobs": cmd_jobs,
         "show": cmd_show,
         "keys": lambda services, args: cmd_keys(services, args, stdin),
+        "batch": lambda services, args: cmd_batch(services, args, stdin),
+        "batches": cmd_batches,
+        "review": cmd_review,
+        "vote": cmd_vote,
     }
 
 

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from desktop.cli.errors import EXIT_SETUP, EXIT_USAGE, CliError
+from desktop.core.batches import Batch
 from desktop.core.model import ErrorCode, Job
 from desktop.core.sources import shown
 from desktop.providers.registry import provider_class
@@ -48,6 +49,19 @@ def find_job(services: Services, job_id: str) -> Job:
         raise CliError(f"No job '{job_id}' in history. `restyle-cli jobs` lists them.",
                        EXIT_USAGE)
     return job
+
+
+def find_batch(services: Services, given: str) -> Batch:
+    """A batch by id or an unambiguous prefix of 4 characters or more; CliError (exit 2)."""
+    try:
+        batch = services.batch_store().find(given)
+    except LookupError as exc:
+        raise CliError(f"{exc} Give more characters of the id.", EXIT_USAGE) from None
+    if batch is None:
+        more = " (give at least 4 characters of its id)" if len(given) < 4 else ""
+        raise CliError(f"No batch '{shown(given, 60)}' in history{more}. `restyle-cli batches`"
+                       " lists them.", EXIT_USAGE)
+    return batch
 
 
 def check_out_dir(out_dir: Path) -> Path:

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from desktop.cli.args import MAX_LIST_LIMIT, list_limit, parse_params, timeout_seconds
-from desktop.cli.checks import apply_base_url, check_out_dir, check_ready, find_job, reason
+from desktop.cli.checks import (
+    apply_base_url,
+    check_out_dir,
+    check_ready,
+    find_batch,
+    find_job,
+    reason,
+)
 from desktop.cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_JOB_FAILED,
@@ -28,6 +35,8 @@ from desktop.cli.output import (
     local_time,
     print_job,
     print_json,
+    review_json,
+    review_text,
 )
 from desktop.core.engine.ledger import describe_owner
 from desktop.core.humanize import human_duration
@@ -36,6 +45,9 @@ from desktop.core.sources import shown
 from desktop.core.store import JobFilter
 from desktop.providers.base import ProviderError
 from desktop.services import Services
+
+#: `jobs --verdict` values (JobFilter.verdict).
+VERDICT_FILTERS = ("pass", "fail", "reviewed", "unreviewed")
 
 
 def add_parsers(sub: Any) -> None:
@@ -65,6 +77,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--task")
     p.add_argument("--state", choices=[str(s) for s in JobState])
     p.add_argument("--search", metavar="TEXT", help="words that must all appear")
+    p.add_argument("--verdict", choices=VERDICT_FILTERS,
+                   help="reviewed pass or fail (by anyone, or by --reviewer), or (un)reviewed")
+    p.add_argument("--tag", metavar="TAG", help="a review gave this defect tag")
+    p.add_argument("--reviewer", metavar="NAME", help="reviewed by NAME")
+    p.add_argument("--batch", metavar="BATCH_ID", help="the jobs of one batch")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("show", help="show one job")
@@ -228,14 +245,19 @@ async def wait_until_accepted(engine: Any, job_id: str) -> Job:
 
 
 def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
+    batch = find_batch(services, args.batch).id if args.batch else None
     where = JobFilter(provider=args.provider, task=args.task,
-                      states=(JobState(args.state),) if args.state else (), text=args.search)
+                      states=(JobState(args.state),) if args.state else (), text=args.search,
+                      verdict=args.verdict, tag=args.tag, reviewer=args.reviewer, batch=batch)
     jobs = services.history.list(where, limit=args.limit)
     if args.json:
         print_json([job_to_json(services, j) for j in jobs])
         return EXIT_OK
     if not jobs:
-        print("No jobs yet. Run one with `restyle-cli run --provider local --task ...`.")
+        if where == JobFilter():
+            print("No jobs yet. Run one with `restyle-cli run --provider local --task ...`.")
+        else:
+            print("No jobs match.")
         return EXIT_OK
     print(f"{'ID':<12}  {'CREATED':<19}  {'PROVIDER/TASK':<28}  {'STATE':<11}  OUTPUTS")
     for j in jobs:
@@ -249,11 +271,20 @@ def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_show(services: Services, args: argparse.Namespace) -> int:
+    """The job, its reviews and, for a batch's job, its batch and cell."""
     job = find_job(services, args.job_id)
+    reviews = services.review_store().for_jobs([job.id])
+    cell = services.batch_store().batch_of_job(job.id)
     if args.json:
-        print_json(job_to_json(services, job))
+        print_json({**job_to_json(services, job),
+                    "reviews": [review_json(r) for r in reviews],
+                    "batch": {"id": cell[0], "position": cell[1]} if cell else None})
     else:
         print_job(services, job)
+        if cell:
+            print(f"  batch:      {cell[0]} (cell {cell[1] + 1})")
+        for review in reviews:
+            print(f"  review:     {review_text(review)}")
     return EXIT_OK
 
 

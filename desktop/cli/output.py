@@ -15,6 +15,8 @@ from desktop.core.engine.ledger import describe_owner
 from desktop.core.humanize import human_duration
 from desktop.core.model import EventKind, Job, JobEvent, JobState
 from desktop.core.redaction import redact_inputs
+from desktop.core.reviews import Review
+from desktop.core.sources import shown
 from desktop.providers.registry import provider_class
 from desktop.services import Services
 
@@ -151,3 +153,24 @@ class Progress:
             self.stream.write("\r\033[K")
             self.stream.flush()
             self.enabled = False  # later events (a cancel, say) must not redraw the line
+
+
+def review_json(review: Review) -> dict[str, Any]:
+    """A review as the CLI prints it; `output` counts from 1, as --output takes it."""
+    return {"job_id": review.job_id, "output": review.position + 1, "reviewer": review.reviewer,
+            "verdict": str(review.verdict) if review.verdict else None, "stars": review.stars,
+            "tags": list(review.tags), "note": review.note, "created_at": iso(review.created_at),
+            "updated_at": iso(review.updated_at)}
+
+
+def review_text(review: Review) -> str:
+    """'output 1 by ana: fail, 2 stars [hands or face broken] "fingers"'."""
+    parts = [str(review.verdict) if review.verdict else "no verdict"]
+    if review.stars is not None:
+        parts.append(f"{review.stars} star" + ("" if review.stars == 1 else "s"))
+    text = f"output {review.position + 1} by {shown(review.reviewer, 60)}: " + ", ".join(parts)
+    if review.tags:
+        text += " [" + ", ".join(review.tags) + "]"
+    if review.note:
+        text += f' "{shown(review.note, 200)}"'
+    return text
