@@ -401,3 +401,37 @@ def test_show_grid_cancel_and_batches_listing(
     assert code == 1 and "nothing new is sent" in err  # the cancelled cells count
     assert data["progress"]["done"] == 2 and data["progress"]["cancelled"] == 2
     assert len(fitinview.requests_to("POST", TRYON_POST)) == 2
+
+
+def test_the_progress_line_shows_done_failed_running_left_credits_and_time_left() -> None:
+    import asyncio
+
+    from desktop.cli.batch_output import BatchProgressLine
+    from desktop.core.batch_runner import BatchProgress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    progress = BatchProgress(state=BatchState.RUNNING, total=10, done=3, failed=1, waiting=0,
+                             running=2, left=4, over_budget=0, refused=0, cancelled=0,
+                             credits_spent=24.0, eta_s=125.0)
+
+    async def read() -> BatchProgress:
+        return progress
+
+    async def main(stream: io.StringIO) -> None:
+        line = BatchProgressLine(stream, read)
+        line.start()
+        await asyncio.sleep(0.2)
+        line.stop()
+
+    tty = Tty()
+    asyncio.run(main(tty))
+    drawn = tty.getvalue()
+    assert ("3 done, 1 failed, 2 running, 4 left; 24 credits spent; about 2 min 5 s left"
+            in drawn)
+    assert drawn.endswith("\r\033[K")  # the line is cleared when the batch ends
+    piped = io.StringIO()  # not a terminal: nothing drawn
+    asyncio.run(main(piped))
+    assert piped.getvalue() == ""
