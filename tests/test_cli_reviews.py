@@ -172,3 +172,108 @@ def test_jobs_filters_on_reviews_and_batches(home: Path, tmp_path: Path,
     assert code == 2 and "No batch" in err
     code, _, err = run_cli(capsys, "jobs", "--verdict", "great")
     assert code == 2
+
+
+def paid_job(history: History, job_id: str, provider: str, credits: float, *,
+             task: str = "tryon", when: float | None = None) -> None:
+    """A finished try-on job with one output, as a paid provider would leave it."""
+    import time
+
+    from desktop.core.model import Asset, Job, JobSpec, JobState, Output
+
+    now = when or time.time()
+    asset = Asset(job_id.ljust(64, "0")[:64], "image/png", 10, 4, 4)
+    history.save_job(Job(job_id, JobSpec(provider, task), JobState.SUCCEEDED, now, now,
+                         started_at=now - 30, submitted_at=now - 20, finished_at=now,
+                         cost_credits=credits, remote_id=f"r-{job_id}",
+                         outputs=(Output(0, asset.sha256, "image/png", 10, 4, 4),)),
+                     assets=[asset])
+
+
+def test_rankings_from_votes_and_reviews(home: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    history = History(home / "data" / "history.sqlite3")
+    for i in range(6):
+        paid_job(history, f"fiv{i:03d}", "fitinview", 8.0)
+        paid_job(history, f"toa{i:03d}", "tryonapi", 4.0)
+    history.close()
+    for i, outcome in enumerate(["left"] * 4 + ["tie", "right"]):
+        code, _, err = run_cli(capsys, "vote", f"fiv{i:03d}", f"toa{i:03d}", outcome,
+                               "--reviewer", "ana")
+        assert code == 0, err
+    for reviewer in ("ana", "ben"):
+        for i in range(6):
+            run_cli(capsys, "review", f"fiv{i:03d}", "--pass", "--stars", "5",
+                    "--reviewer", reviewer)
+            bad = i < 3 or (reviewer == "ben" and i == 3)
+            argv = ["--fail", "--tag", "garment wrong"] if bad else ["--pass"]
+            code, _, err = run_cli(capsys, "review", f"toa{i:03d}", *argv, "--stars", "3",
+                                   "--reviewer", reviewer)
+            assert code == 0, err
+
+    code, out, err = run_cli(capsys, "rankings", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["votes"], data["reviews"]) == (6, 24)
+    fiv, toa = data["providers"]
+    assert (fiv["provider"], toa["provider"]) == ("fitinview", "tryonapi")
+    assert (fiv["wins"], fiv["losses"], fiv["ties"], fiv["votes"]) == (4, 1, 1, 6)
+    assert (toa["wins"], toa["votes"]) == (1, 6)
+    low, high = fiv["strength_ci"]
+    assert low <= fiv["strength"] <= high and fiv["strength"] > toa["strength"]
+    assert fiv["review"]["pass_rate"] == 1.0 and fiv["review"]["mean_stars"] == 5.0
+    assert toa["review"]["pass_rate"] == pytest.approx(2.5 / 6)  # output 3: one of two passed
+    assert toa["review"]["top_defects"] == [{"tag": "garment wrong", "count": 7}]
+    assert fiv["review"]["credits_per_passed_output"] == 8.0
+    assert toa["review"]["credits_per_passed_output"] == pytest.approx(24 / 2.5)
+    assert fiv["review"]["median_duration_s"] == pytest.approx(20.0)  # from the submit
+    agreement = data["agreement"]
+    assert (agreement["method"], agreement["items"], agreement["reviewers"]) == (
+        "cohen", 12, 2)
+    assert data["scope"] == {"providers": [], "task": None, "batch": None, "since": None}
+
+    code, out, _ = run_cli(capsys, "rankings")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Rankings from 6 votes and 24 reviews (intervals: 95 %)."
+    assert lines[2].split()[0] == "fitinview" and lines[3].split()[0] == "tryonapi"
+    assert "garment wrong (7)" in lines[3]
+    assert "Agreement: Cohen's kappa" in out
+
+    # Narrowed: a vote counts only when both its jobs are in scope.
+    code, out, _ = run_cli(capsys, "rankings", "--provider", "fitinview", "--json")
+    data = json.loads(out)
+    assert [p["provider"] for p in data["providers"]] == ["fitinview"]
+    assert data["votes"] == 0 and data["reviews"] == 12
+    code, out, _ = run_cli(capsys, "rankings", "--task", "upscale", "--json")
+    assert json.loads(out)["providers"] == []
+    code, out, _ = run_cli(capsys, "rankings", "--task", "upscale")
+    assert code == 0 and "Nothing to rank yet" in out
+    code, out, _ = run_cli(capsys, "rankings", "--since", "2999-01-01", "--json")
+    assert json.loads(out)["votes"] == 0
+    code, out, _ = run_cli(capsys, "rankings", "--since", "1999-01-01", "--json")
+    assert json.loads(out)["votes"] == 6
+    code, _, err = run_cli(capsys, "rankings", "--since", "last tuesday")
+    assert code == 2 and "is not a date" in err
+
+
+def test_rankings_of_one_batch(home: Path, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    history = History(home / "data" / "history.sqlite3")
+    paid_job(history, "fiv000", "fitinview", 8.0, task="upscale")
+    history.close()
+    run_cli(capsys, "review", "fiv000", "--fail", "--reviewer", "ana")
+    src = make_image(tmp_path / "p.png")
+    code, out, err = run_cli(capsys, "batch", "--provider", "local", "--task", "upscale",
+                             "--image", str(src), "--param", "factor=2,4", "--yes", "--json")
+    assert code == 0, err
+    batch = json.loads(out)
+    for item in batch["items"]:
+        run_cli(capsys, "review", item["job_id"], "--pass", "--reviewer", "ana")
+    code, out, _ = run_cli(capsys, "rankings", "--batch", batch["id"][:8], "--json")
+    data = json.loads(out)
+    assert data["scope"]["batch"] == batch["id"]
+    [local] = data["providers"]
+    assert local["provider"] == "local" and local["review"]["outputs_reviewed"] == 2
+    code, out, _ = run_cli(capsys, "rankings", "--json")
+    assert {p["provider"] for p in json.loads(out)["providers"]} == {"local", "fitinview"}

@@ -7,7 +7,7 @@ already has a remote id is left running and `restyle-cli resume` collects it).
 
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
-`batches` with `matrix` and `batch_output`, `reviews`).
+`batches` with `matrix` and `batch_output`, `reviews`, `rankings`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.cli import account, batches, jobs, reviews
+from desktop.cli import account, batches, jobs, rankings, reviews
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
 from desktop.cli.batches import cmd_batch, cmd_batches
@@ -39,6 +39,7 @@ from desktop.cli.errors import (
 )
 from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
 from desktop.cli.output import job_to_json
+from desktop.cli.rankings import cmd_rankings
 from desktop.cli.reviews import cmd_review, cmd_vote
 from desktop.core.store import HistoryError
 from desktop.logs import setup_logging, teardown_logging
@@ -63,6 +64,7 @@ __all__ = [
     "cmd_jobs",
     "cmd_keys",
     "cmd_providers",
+    "cmd_rankings",
     "cmd_resume",
     "cmd_review",
     "cmd_run",
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     account.add_parsers(sub)
     batches.add_parsers(sub)
     reviews.add_parsers(sub)
+    rankings.add_parsers(sub)
     return parser
 
 
@@ -108,6 +111,7 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "batches": cmd_batches,
         "review": cmd_review,
         "vote": cmd_vote,
+        "rankings": cmd_rankings,
     }
 
 
