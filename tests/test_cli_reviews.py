@@ -214,7 +214,7 @@ def test_rankings_from_votes_and_reviews(home: Path, tmp_path: Path,
     code, out, err = run_cli(capsys, "rankings", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert (data["votes"], data["reviews"]) == (6, 24)
+    assert (data["jobs"], data["votes"], data["reviews"]) == (12, 6, 24)
     fiv, toa = data["providers"]
     assert (fiv["provider"], toa["provider"]) == ("fitinview", "tryonapi")
     assert (fiv["wins"], fiv["losses"], fiv["ties"], fiv["votes"]) == (4, 1, 1, 6)
@@ -226,7 +226,7 @@ def test_rankings_from_votes_and_reviews(home: Path, tmp_path: Path,
     assert toa["review"]["top_defects"] == [{"tag": "garment wrong", "count": 7}]
     assert fiv["review"]["credits_per_passed_output"] == 8.0
     assert toa["review"]["credits_per_passed_output"] == pytest.approx(24 / 2.5)
-    assert fiv["review"]["median_duration_s"] == pytest.approx(20.0)  # from the submit
+    assert fiv["review"]["median_duration_s"] == pytest.approx(30.0)
     agreement = data["agreement"]
     assert (agreement["method"], agreement["items"], agreement["reviewers"]) == (
         "cohen", 12, 2)

@@ -10,8 +10,9 @@ from desktop.cli.checks import find_batch
 from desktop.cli.errors import EXIT_OK
 from desktop.cli.output import iso, print_json
 from desktop.core.rankings import ProviderRanking, Rankings, rank
-from desktop.core.review_facts import Scope, gather
+from desktop.core.review_facts import gather
 from desktop.core.sources import shown
+from desktop.core.store import JobFilter
 from desktop.services import Services
 
 #: Bootstrap resamples for the strength intervals, and their seed (the same data give the
@@ -44,21 +45,21 @@ def since_date(text: str) -> float:
 
 def cmd_rankings(services: Services, args: argparse.Namespace) -> int:
     batch = find_batch(services, args.batch).id if args.batch else None
-    scope = Scope(providers=tuple(dict.fromkeys(args.provider)), task=args.task, batch=batch,
-                  since=args.since)
-    inputs = gather(services.history, services.review_store(), scope)
-    result = rank(inputs.votes, inputs.reviews, inputs.outputs, bootstrap=BOOTSTRAP, seed=SEED)
+    providers = tuple(dict.fromkeys(args.provider))
+    where = JobFilter(task=args.task, batch=batch, since=args.since)
+    facts = gather(services.history, services.review_store(), where, providers=providers)
+    result = rank(facts.votes, facts.reviews, facts.outputs, bootstrap=BOOTSTRAP, seed=SEED)
     if args.json:
-        print_json({"scope": {"providers": list(scope.providers), "task": scope.task,
-                              "batch": scope.batch, "since": iso(scope.since)},
-                    "votes": len(inputs.votes), "reviews": len(inputs.reviews),
-                    **result.to_dict()})
+        print_json({"scope": {"providers": list(providers), "task": args.task, "batch": batch,
+                              "since": iso(args.since)},
+                    "jobs": facts.jobs, "votes": len(facts.votes),
+                    "reviews": len(facts.reviews), **result.to_dict()})
         return EXIT_OK
-    if inputs.empty:
+    if not (facts.votes or facts.reviews):
         print("Nothing to rank yet: compare outputs with `restyle-cli vote` and review them "
               "with `restyle-cli review`.")
         return EXIT_OK
-    for line in ranking_lines(result, len(inputs.votes), len(inputs.reviews)):
+    for line in ranking_lines(result, len(facts.votes), len(facts.reviews)):
         print(line)
     return EXIT_OK
 
