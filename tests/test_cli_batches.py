@@ -151,7 +151,8 @@ def test_nothing_to_send_and_usage_errors_exit_2_and_store_nothing(
         code, _, err = run_cli(capsys, "batch", "--provider", "local", *argv, "--yes")
         assert code == 2, (argv, err)
         assert needle in err, (needle, err)
-    for argv in (["batch", "show", "ffffffff"], ["batch", "resume", "fff"], ["batch"]):
+    for argv in (["batch", "show", "ffffffff"], ["batch", "resume", "fff"], ["batch"],
+                 ["batch", "--provider", "local", "show", "ffffffff"]):
         code, _, err = run_cli(capsys, *argv)
         assert code == 2, (argv, err)
     history, batches = stored(home)

@@ -63,9 +63,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--provider", action="append", default=[], metavar="ID",
                    help="a provider to run every cell at (repeat for several)")
     p.add_argument("--task")
-    for role in ("person", "room", "image"):
+    for role, what in (("person", "person photos"), ("room", "room photos"),
+                       ("image", "images")):
         p.add_argument(f"--{role}", action="append", default=[], metavar="SRC",
-                       help=f"{role} images: files, folders (their images, by name) or globs")
+                       help=f"{what} (the rows): files, folders (their images, by name) or "
+                            "globs")
     p.add_argument("--garment", action="append", default=[], metavar="SRC",
                    help="garment images (files, folders or globs): each group is a variant")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
@@ -121,6 +123,10 @@ def _credits(text: str) -> float:
 # -- batch --------------------------------------------------------------------------------------
 async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO) -> int:
     if args.action is not None:
+        given = [flag for flag, value in _new_batch_flags(args).items() if value]
+        if given:
+            raise CliError(f"{', '.join(given)} describe a new batch; `batch {args.action}` "
+                           "takes only BATCH_ID and --json.", EXIT_USAGE)
         return await _batch_action(services, args)
     if not args.provider or not args.task:
         raise CliError("batch needs --provider (one or more) and --task; or an action: "
@@ -167,6 +173,15 @@ async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO)
     finally:
         runner.close()
         await engine.aclose()
+
+
+def _new_batch_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags that describe a new batch, with their values (empty when not given)."""
+    return {"--provider": args.provider, "--task": args.task, "--person": args.person,
+            "--garment": args.garment, "--room": args.room, "--image": args.image,
+            "--param": args.param, "--garments-per-job": args.garments_per_job,
+            "--budget": args.budget, "--yes": args.yes, "--name": args.name,
+            "--no-wait": args.no_wait, "--timeout": args.timeout}
 
 
 def _task_of(engine: JobEngine, provider: str, task: str) -> TaskSpec | None:
