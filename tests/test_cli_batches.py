@@ -151,10 +151,13 @@ def test_nothing_to_send_and_usage_errors_exit_2_and_store_nothing(
         code, _, err = run_cli(capsys, "batch", "--provider", "local", *argv, "--yes")
         assert code == 2, (argv, err)
         assert needle in err, (needle, err)
-    for argv in (["batch", "show", "ffffffff"], ["batch", "resume", "fff"], ["batch"],
-                 ["batch", "--provider", "local", "show", "ffffffff"]):
+    for argv, needle in ((["batch", "show", "ffffffff"], "No batch 'ffffffff'"),
+                         (["batch", "resume", "fff"], "at least 4 characters"),
+                         (["batch"], "needs --provider"),
+                         (["batch", "--provider", "local", "show", "ffffffff"],
+                          "--provider describe a new batch")):
         code, _, err = run_cli(capsys, *argv)
-        assert code == 2, (argv, err)
+        assert code == 2 and needle in err, (argv, err)
     history, batches = stored(home)
     assert history.list() == [] and batches.list() == []
 
