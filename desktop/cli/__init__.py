@@ -17,6 +17,7 @@ import asyncio
 import inspect
 import logging
 import multiprocessing
+import os
 import shutil  # noqa: F401  (kept importable as desktop.cli.shutil, which tests patch)
 import sys
 from collections.abc import Callable, Sequence
@@ -149,6 +150,12 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`restyle-cli jobs | head`): nothing to say to it. Point
+        # stdout at nothing so Python's own flush at exit does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug: a sentence and the log, never a traceback on screen
         log.exception("restyle-cli %s failed", args.command)
         print(f"restyle-cli: {args.command} failed because of an unexpected error "
