@@ -71,6 +71,8 @@ class BatchController(QObject):
         self._batches: dict[str, Batch] = {}
         self._progress: dict[str, BatchProgress] = {}
         self._dialog: BatchDialog | None = None
+        #: The batch the grid shows (or is loading).
+        self._grid_batch: str | None = None
         self._question: QMessageBox | None = None
         self._refreshing = False
         self._dirty = False
@@ -106,6 +108,7 @@ class BatchController(QObject):
         layout = QVBoxLayout(host)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        host.setSizePolicy(w.compare_view.sizePolicy())  # its stretch in the splitter
         splitter.replaceWidget(max(0, index), host)
         layout.addWidget(w.compare_view)
         layout.addWidget(self.grid)
@@ -379,8 +382,7 @@ class BatchController(QObject):
     def _put(self, batch: Batch, progress: BatchProgress) -> None:
         self._batches[batch.id] = batch
         self._progress[batch.id] = progress
-        priced = any(p not in self._free() for p in batch.matrix.providers)
-        self.panel.set_batch(batch, progress, priced=priced)
+        self.panel.set_batch(batch, progress)
 
     def progress(self, batch_id: str) -> BatchProgress | None:
         """The progress the panel shows."""
@@ -394,7 +396,7 @@ class BatchController(QObject):
     def _on_event(self, event: JobEvent) -> None:
         if self.closing or event.kind != EventKind.STATE:
             return
-        if self._active() or self.grid.isVisibleTo(self.window):
+        if self._active() or self.grid_shown():
             self._refresh_timer.start()
 
     def _on_poll(self) -> None:
@@ -411,7 +413,7 @@ class BatchController(QObject):
             while True:
                 self._dirty = False
                 ids = [batch_id] if batch_id else self._active()
-                shown = self.grid.batch_id() if self.grid.isVisibleTo(self.window) else None
+                shown = self._grid_batch if self.grid_shown() else None
                 if shown and shown not in ids:
                     ids.append(shown)
                 for bid in ids:
@@ -430,11 +432,14 @@ class BatchController(QObject):
 
     # -- results grid -------------------------------------------------------------------------
     async def open_results(self, batch_id: str) -> GridData | None:
+        self._grid_batch = batch_id
         data = await self._load_grid(batch_id)
         if data is None:
             self.window.set_status("That batch is no longer in the history.")
             return None
         self.show_grid()
+        self.window.set_status("Click a cell to show its job below; Ctrl+wheel zooms every cell "
+                               "and a drag pans them all.", STATUS_MS)
         return data
 
     async def _load_grid(self, batch_id: str) -> GridData | None:
@@ -443,8 +448,8 @@ class BatchController(QObject):
         titles = self._provider_titles()
         data = await asyncio.to_thread(load_grid, self.store, self.services.assets, batch_id,
                                        titles, live)
-        if data is None or self.closing:
-            return data
+        if data is None or self.closing or batch_id != self._grid_batch:
+            return data  # the grid was asked for another batch meanwhile
         progress = self._progress.get(batch_id)
         summary = ""
         if progress is not None:

@@ -128,7 +128,7 @@ class _StayOpenMenu(QMenu):
         super().mouseReleaseEvent(event)
 
 
-class MultiChoice(QToolButton):
+class MultiChoice(QPushButton):
     """Several values of a choice (or a yes/no) parameter; none ticked: the form's value."""
 
     changed = Signal()
@@ -137,9 +137,8 @@ class MultiChoice(QToolButton):
         super().__init__(parent)
         self.spec = spec
         self._base = base
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.setStyleSheet("text-align: left; padding: 4px 8px;")
         menu = _StayOpenMenu(self)
         choices: Sequence[Any] = ((True, False) if spec.type == ParamType.BOOLEAN
                                   else spec.choices)
@@ -270,7 +269,7 @@ class BatchDialog(QDialog):
                                    else "images", loader, left)
         self.rows_list.setObjectName("batchRows")
         self.rows_list.changed.connect(self.schedule_plan)
-        col.addWidget(self.rows_list, 1)
+        col.addWidget(self.rows_list)
 
         self.garments_list = ImageList("Garments (columns)", "garments", loader, left)
         self.garments_list.setObjectName("batchGarments")
@@ -287,7 +286,7 @@ class BatchDialog(QDialog):
         per_job_row.addWidget(QLabel("Garments per job:", left))
         per_job_row.addWidget(self.per_job)
         per_job_row.addStretch(1)
-        col.addWidget(self.garments_list, 1)
+        col.addWidget(self.garments_list)
         col.addLayout(per_job_row)
         for widget in (self.garments_list, self.per_job):
             widget.setVisible(self.takes_garments)
@@ -298,6 +297,7 @@ class BatchDialog(QDialog):
                       "column. Left alone, a parameter keeps each provider's form value.", left)
         note.setWordWrap(True)
         note.setObjectName("batchAxesNote")
+        self.axes_note = note
         col.addWidget(note)
         self.axes_box = QWidget(left)
         self.axes_form = QFormLayout(self.axes_box)
@@ -312,8 +312,9 @@ class BatchDialog(QDialog):
         self.axis_errors.hide()
         col.addWidget(self.axis_errors)
         self._axis_specs: list[ParamSpec] = []
+        self._axes_key: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._build_axes()
-        col.addStretch(0)
+        col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -416,8 +417,10 @@ class BatchDialog(QDialog):
         ctx = self.context
         tasks = [ctx.tasks[p] for p in self.ticked() if p in ctx.tasks]
         specs = axis_params(tasks, ctx.hidden)
-        if [s.name for s in specs] == [s.name for s in self._axis_specs]:
+        key = (tuple(self.ticked()), tuple(s.name for s in specs))
+        if key == self._axes_key:
             return
+        self._axes_key = key
         kept = self.axis_texts()
         kept_choices = {n: e.values() for n, e in self.axis_editors.items()
                         if isinstance(e, MultiChoice)}
@@ -447,9 +450,15 @@ class BatchDialog(QDialog):
             editor.setAccessibleName(f"Values of {title}")
             self.axes_form.addRow(f"{title}:", editor)
             self.axis_editors[spec.name] = editor
-        if not specs:
-            self.axes_form.addRow(QLabel("This task has no parameters that can take several "
-                                         "values." if first is not None else "", self.axes_box))
+        self.axes_note.setVisible(bool(specs))
+        if not specs and first is not None:
+            text = ("The ticked providers share no parameter that can take several values; "
+                    "each keeps the values of its own form." if len(tasks) > 1 else
+                    "This task has no parameter that can take several values.")
+            note = QLabel(text, self.axes_box)
+            note.setWordWrap(True)
+            note.setObjectName("batchNoAxes")
+            self.axes_form.addRow(note)
 
     def _fit_to_screen(self) -> None:
         screen = QGuiApplication.primaryScreen()
@@ -494,6 +503,7 @@ class BatchDialog(QDialog):
             per_job=self.per_job.value(), fixed_inputs=fixed,
             axes={s.name: values[s.name] for s in self._axis_specs if s.name in values},
             axis_titles={s.name: s.title or s.name for s in self._axis_specs},
+            axis_choices={s.name: s.type == ParamType.CHOICE for s in self._axis_specs},
             provider_params={p: dict(ctx.base_params.get(p, {})) for p in providers})
         return recipe, errors
 
@@ -577,13 +587,13 @@ class BatchDialog(QDialog):
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, cell)
         self.table.setFixedHeight(self.table.horizontalHeader().height()
-                                  + sum(self.table.rowHeight(r) for r in range(len(lines))) + 4)
-        paid = any(r.jobs and r.provider not in self._free for r in plan.providers)
-        self.total.setText(total_sentence(plan, paid))
+                                  + sum(self.table.rowHeight(r) for r in range(len(lines)))
+                                  + 2 * self.table.frameWidth() + 2)
+        self.total.setText(total_sentence(plan, self._free))
         budget = budget_sentence(plan, items)
-        out = kept_out(items, matrix, self._titles, (ItemState.OVER_BUDGET,), limit=4)
+        out = kept_out(items, matrix, self._titles, (ItemState.OVER_BUDGET,), limit=3)
         if out:
-            budget += "\nKept out: " + "; ".join(out)
+            budget += "\nKept out: " + "; ".join(out) + "."
         self.budget_effect.setText(budget)
         self.budget_effect.setVisible(bool(budget))
         refused = refused_sentences(items, self._titles)
@@ -650,23 +660,34 @@ class BatchDialog(QDialog):
         words = headline(recipe.matrix(), recipe.shape(), self._titles)
         text = f"Start {plural(plan.jobs, ('job', 'jobs'))}?"
         details = [words + "."]
-        priced = [r for r in plan.providers if r.jobs and r.provider not in self._free]
-        for row in priced:
+        lines = []
+        for row in plan.providers:
+            if not row.jobs:
+                continue
             title = self._titles.get(row.provider, row.provider)
+            if row.provider in self._free:
+                lines.append(f"{title}: {plural(row.jobs, ('job', 'jobs'))}, free.")
+                continue
             cost = (f"about {credits_text(row.credits)} credits" if not row.unpriced
                     else "a price it does not publish")
             if row.money is not None:
                 cost += f" (money {money_text(row.money)})"
-            details.append(f"{title}: {plural(row.jobs, ('job', 'jobs'))}, {cost}.")
+            lines.append(f"{title}: {plural(row.jobs, ('job', 'jobs'))}, {cost}.")
+        details.append("\n".join(lines))
         if plan.budget_credits is not None:
-            details.append(f"The batch never spends more than {credits_text(plan.budget_credits)}"
-                           " credits.")
+            kept = (f" {plural(plan.over_budget, ('job', 'jobs'))} stay out of it."
+                    if plan.over_budget else "")
+            details.append(f"The batch never spends more than "
+                           f"{credits_text(plan.budget_credits)} credits.{kept}")
+        if plan.refused:
+            details.append(f"{plural(plan.refused, ('job', 'jobs'))} cannot run and are not "
+                           "sent.")
         details.append("Jobs are sent a few at a time. You can pause or cancel the batch in the "
                        "Batches panel; jobs a provider has accepted still finish and may be "
                        "charged.")
         box = QMessageBox(QMessageBox.Icon.Question, "Start the batch", text, parent=self)
         box.setObjectName("batchConfirm")
-        box.setInformativeText("\n".join(details))
+        box.setInformativeText("\n\n".join(details))
         start = box.addButton("Start", QMessageBox.ButtonRole.AcceptRole)
         start.setObjectName("batchConfirmStart")
         back = box.addButton("Back", QMessageBox.ButtonRole.RejectRole)

@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSlider,
@@ -63,6 +62,9 @@ from desktop.ui.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
+HELP = ("Click a cell to show its job below. Ctrl+wheel (or − and +) zooms every cell, a drag "
+        "pans them all, the wheel scrolls the grid, a double-click switches between fit and "
+        "100 %.")
 #: Cells' sides in logical pixels (the slider's range) and the gap between them.
 MIN_CELL = 120
 MAX_CELL = 480
@@ -301,18 +303,34 @@ class _Headers(QWidget):
                     continue
             painter.setFont(bold)
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-            shown = bold_metrics.elidedText(first, Qt.TextElideMode.ElideMiddle, box.width())
             align = Qt.AlignmentFlag.AlignHCenter if self.horizontal else \
                 Qt.AlignmentFlag.AlignLeft
-            painter.drawText(QRect(box.left(), box.top(), box.width(), line),
-                             align | Qt.AlignmentFlag.AlignTop, shown)
+            top = box.top()
+            for text in _two_lines(first, bold_metrics, box.width()):
+                painter.drawText(QRect(box.left(), top, box.width(), line),
+                                 align | Qt.AlignmentFlag.AlignTop, text)
+                top += line
             if second:
                 painter.setFont(self.font())
                 painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
                 shown = metrics.elidedText(second, Qt.TextElideMode.ElideRight, box.width())
-                painter.drawText(QRect(box.left(), box.top() + line + 1, box.width(), line),
+                painter.drawText(QRect(box.left(), top + 1, box.width(), line),
                                  align | Qt.AlignmentFlag.AlignTop, shown)
         painter.end()
+
+
+def _two_lines(text: str, metrics: QFontMetrics, width: int) -> list[str]:
+    """`text` on one line, or broken after a comma onto two, each elided to `width`."""
+    if metrics.horizontalAdvance(text) <= width or ", " not in text:
+        return [metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, width)]
+    parts = text.split(", ")
+    best = 1
+    for cut in range(1, len(parts)):
+        if metrics.horizontalAdvance(", ".join(parts[:cut]) + ",") <= width:
+            best = cut
+    first, rest = ", ".join(parts[:best]) + ",", ", ".join(parts[best:])
+    return [metrics.elidedText(first, Qt.TextElideMode.ElideMiddle, width),
+            metrics.elidedText(rest, Qt.TextElideMode.ElideMiddle, width)]
 
 
 class BatchGrid(QWidget):
@@ -358,14 +376,15 @@ class BatchGrid(QWidget):
         self.title.setFont(font)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setToolTip(HELP)
         bar.addWidget(self.title, 1)
-        bar.addWidget(QLabel("Size", self))
         self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.size_slider.setObjectName("batchGridCellSize")
         self.size_slider.setAccessibleName("Cell size")
         self.size_slider.setRange(MIN_CELL, MAX_CELL)
         self.size_slider.setValue(DEFAULT_CELL)
-        self.size_slider.setFixedWidth(110)
+        self.size_slider.setFixedWidth(90)
+        self.size_slider.setToolTip("Cell size")
         self.size_slider.valueChanged.connect(self._size_changed)
         bar.addWidget(self.size_slider)
         bar.addSpacing(8)
@@ -387,13 +406,15 @@ class BatchGrid(QWidget):
                        self.actual_button):
             bar.addWidget(widget)
         bar.addSpacing(8)
-        self.compare_button = QPushButton("Compare", self)
+        self.compare_button = QToolButton(self)
+        self.compare_button.setText("Compare")
         self.compare_button.setObjectName("batchGridCompare")
         self.compare_button.setToolTip("Show the picked cell's job in the compare view")
         self.compare_button.setEnabled(False)
         self.compare_button.clicked.connect(self.compareRequested.emit)
         bar.addWidget(self.compare_button)
-        self.close_button = QPushButton("Close", self)
+        self.close_button = QToolButton(self)
+        self.close_button.setText("Close")
         self.close_button.setObjectName("batchGridClose")
         self.close_button.setToolTip("Back to the compare view")
         self.close_button.clicked.connect(self.closeRequested.emit)
@@ -404,16 +425,7 @@ class BatchGrid(QWidget):
         self.summary = QLabel(self)
         self.summary.setObjectName("batchGridSummary")
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        second.addWidget(self.summary, 3)
-        self.hint = QLabel("Click: show the job · Ctrl+wheel: zoom all · drag: pan", self)
-        self.hint.setObjectName("batchGridHint")
-        self.hint.setToolTip("Click a cell to show its job below. Ctrl+wheel (or − and +) zooms "
-                             "every cell, a drag pans them all, the wheel scrolls the grid, a "
-                             "double-click switches between fit and 100 %.")
-        self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        second.addWidget(self.hint, 2)
+        second.addWidget(self.summary, 1)
         layout.addLayout(second)
 
         body = QGridLayout()
@@ -422,12 +434,12 @@ class BatchGrid(QWidget):
         self.column_header = _Headers(True, self)
         self.column_header.setObjectName("batchGridColumns")
         line = self.fontMetrics().height()
-        self.column_header.setFixedHeight(2 * line + 8)
+        self.column_header.setFixedHeight(3 * line + 8)
         self.row_header = _Headers(False, self)
         self.row_header.setObjectName("batchGridRows")
         self.row_header.setFixedWidth(ROW_HEADER)
         corner = QWidget(self)
-        corner.setFixedSize(ROW_HEADER, 2 * line + 8)
+        corner.setFixedSize(ROW_HEADER, 3 * line + 8)
         self.scroll = QScrollArea(self)
         self.scroll.setObjectName("batchGridScroll")
         self.scroll.setWidgetResizable(False)
@@ -475,7 +487,7 @@ class BatchGrid(QWidget):
         self.data = data
         self.title.setText(data.batch.name)
         self.summary.setText(summary)
-        self.summary.setToolTip(summary)
+        self.summary.setToolTip(f"{summary}\n{HELP}" if summary else HELP)
         if not same:
             self._rebuild(data)
         for r, row in enumerate(data.rows):
@@ -507,10 +519,11 @@ class BatchGrid(QWidget):
                 cell.activated.connect(lambda r=r, c=c - 1: self._activated(r, c))
                 cell.resized.connect(lambda cell=cell: self._cell_resized(cell))
                 self.grid_layout.addWidget(cell, r, c)
+                cell.show()
                 self.sync.add(cell.view_state)
                 row_cells.append(cell)
             self.cells.append(row_cells)
-        self.page.adjustSize()
+        self._size_page()
         self.row_header.set_titles([(row.name, "") for row in data.rows],
                                    [row.source for row in data.rows])
         self.column_header.set_titles(
@@ -547,8 +560,17 @@ class BatchGrid(QWidget):
             for cell in row:
                 cell.setFixedSize(self._cell_size)
                 self._set_viewport(cell, self._cell_size)
-        self.page.adjustSize()
+        self._size_page()
         self._scrolled()
+
+    def _size_page(self) -> None:
+        """The page holds every cell: its size follows from the cell size (the layout of
+        cells just made is not done yet)."""
+        rows = len(self.cells)
+        columns = len(self.cells[0]) if self.cells else 0
+        width = columns * (self._cell_size.width() + GAP) - GAP if columns else 0
+        height = rows * (self._cell_size.height() + GAP) - GAP if rows else 0
+        self.page.setFixedSize(max(0, width), max(0, height))
 
     def _set_before(self, cell: GridCell, row: RowData) -> None:
         cell.kind = CellKind.DONE

@@ -113,11 +113,14 @@ class ImageList(QWidget):
         self.view.setMovement(QListView.Movement.Static)
         self.view.setIconSize(ICON)
         line = self.view.fontMetrics().height()
-        self.view.setGridSize(QSize(ICON.width() + 28, ICON.height() + line + 10))
+        self.view.setGridSize(QSize(ICON.width() + 56, ICON.height() + line + 10))
         self.view.setUniformItemSizes(True)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setMinimumHeight(ICON.height() + line + 24)
+        # Two rows of pictures; more scroll inside the list, so the dialog's parameters stay
+        # in view.
+        self.view.setMaximumHeight(2 * (ICON.height() + line + 10) + 16)
         self.view.setAcceptDrops(False)  # the list widget itself takes the drops
         self.view.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.view, 1)

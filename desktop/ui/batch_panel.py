@@ -55,19 +55,17 @@ class BatchRow(QFrame):
         self.name.setTextFormat(Qt.TextFormat.PlainText)
         self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top.addWidget(self.name, 1)
+        self.state = QLabel(self)
+        self.state.setObjectName("batchRowState")
+        top.addWidget(self.state)
         self.open = self._button("Open results", "batchOpen", "Show the results grid",
                                  panel.openRequested)
         top.addWidget(self.open)
         layout.addLayout(top)
-        what_row = QHBoxLayout()
         self.what = QLabel(self)
         self.what.setObjectName("batchRowWhat")
-        self.what.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        what_row.addWidget(self.what, 1)
-        self.state = QLabel(self)
-        self.state.setObjectName("batchRowState")
-        what_row.addWidget(self.state)
-        layout.addLayout(what_row)
+        self.what.setWordWrap(True)
+        layout.addWidget(self.what)
         self.bar = QProgressBar(self)
         self.bar.setObjectName("batchRowProgress")
         self.bar.setAccessibleName("Batch progress")
@@ -114,7 +112,7 @@ class BatchRow(QFrame):
         self.what.setText(text)
         self.what.setVisible(bool(text))
 
-    def set_progress(self, progress: BatchProgress, *, priced: bool) -> None:
+    def set_progress(self, progress: BatchProgress) -> None:
         self.progress = progress
         state = progress.state
         self.state.setText(STATE_WORDS.get(state, str(state)))
@@ -124,7 +122,7 @@ class BatchRow(QFrame):
         self.bar.setToolTip(f"{STATE_WORDS.get(state, str(state))}: {settled(progress)} of "
                             f"{progress.total} cells settled")
         self.counts.setText(progress_counts(progress))
-        money = progress_money(progress, priced=priced)
+        money = progress_money(progress)
         self.money.setText(money)
         self.money.setVisible(bool(money))
         running = state == BatchState.RUNNING
@@ -186,10 +184,10 @@ class BatchPanel(QWidget):
         return self._rows.get(batch_id)
 
     def batch_ids(self) -> list[str]:
-        return list(self._rows)
+        """The batches listed, top (newest) first."""
+        return list(reversed(self._rows))
 
-    def set_batch(self, batch: Batch, progress: BatchProgress | None, *,
-                  priced: bool = False) -> BatchRow:
+    def set_batch(self, batch: Batch, progress: BatchProgress | None) -> BatchRow:
         """Add the batch (on top when new) or update its row."""
         row = self._rows.get(batch.id)
         if row is None:
@@ -207,7 +205,7 @@ class BatchPanel(QWidget):
             what += f" · budget {batch.budget_credits:g} credits"
         row.set_what(what)
         if progress is not None:
-            row.set_progress(progress, priced=priced)
+            row.set_progress(progress)
         return row
 
     def remove_batch(self, batch_id: str) -> None:

@@ -117,6 +117,8 @@ class Recipe:
     axes: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     #: Parameter titles for the headline.
     axis_titles: Mapping[str, str] = field(default_factory=dict)
+    #: Parameters whose values are words of a list (a style): a column shows the word alone.
+    axis_choices: Mapping[str, bool] = field(default_factory=dict)
     #: Each provider's own form values.
     provider_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -147,7 +149,10 @@ class Recipe:
                     inputs[GARMENT] = list(group)
                 shown = {GARMENT: list(group)} if group else {}
                 varying = {k: v for k, v in params.items() if len(self.axes.get(k, ())) > 1}
-                title = variant_title(shown, varying, name_of)
+                title = variant_title(shown, {}, name_of)
+                words = [_value_words(k, v, self.axis_choices.get(k, False))
+                         for k, v in varying.items()]
+                title = ", ".join(([title] if shown else []) + words) or "as in the form"
                 variants.append(Variant(title, inputs, params))
         return variants
 
@@ -161,6 +166,16 @@ class Recipe:
         axes = tuple((self.axis_titles.get(name, name), len(values))
                      for name, values in self.axes.items() if len(values) > 1)
         return MatrixShape(garments=len(self.garments), per_job=self.per_job, axes=axes)
+
+
+def _value_words(name: str, value: Any, choice: bool) -> str:
+    """How one varying value names a column: 'scandinavian' for a word from a list,
+    'scale=0.8' otherwise."""
+    if choice and isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return f"{name}={'yes' if value else 'no'}"
+    return f"{name}={value}"
 
 
 def check_axes(specs: Sequence[ParamSpec], texts: Mapping[str, str]) -> tuple[

@@ -127,18 +127,27 @@ def provider_lines(plan: Plan, provider_titles: Mapping[str, str],
     return lines
 
 
-def total_sentence(plan: Plan, has_paid: bool) -> str:
-    """'12 jobs to send, about 96 credits (money 9.60).'"""
+def total_sentence(plan: Plan, free: Iterable[str] = ()) -> str:
+    """'12 jobs to send, about 96 credits (money 11.52).'"""
     jobs = plural(plan.jobs, ("job", "jobs"))
     if not plan.jobs:
         return "Nothing to send."
-    if not has_paid:
+    free_ids = set(free)
+    paid = [r for r in plan.providers if r.jobs and r.provider not in free_ids]
+    if not paid:
         return f"{jobs} to send, free: they run on this computer."
-    text = f"{jobs} to send, about {credits_text(plan.credits)} credits"
-    if plan.unpriced:
-        text += f" plus {plural(plan.unpriced, ('job', 'jobs'))} whose price is not published"
-    if plan.money is not None:
-        text += f" (money {money_text(plan.money)})"
+    priced = [r for r in paid if r.unpriced < r.jobs]
+    if not priced:
+        return (f"{jobs} to send; the cost is not known beforehand: the provider publishes "
+                "no price.")
+    credits = sum(r.credits for r in paid)
+    text = f"{jobs} to send, about {credits_text(credits)} credits"
+    unpriced = sum(r.unpriced for r in paid)
+    if unpriced:
+        text += f" plus {plural(unpriced, ('job', 'jobs'))} whose price is not published"
+    moneys = [r.money for r in paid]
+    if not unpriced and None not in moneys:
+        text += f" (money {money_text(sum(m for m in moneys if m is not None))})"
     return text + "."
 
 
@@ -221,13 +230,14 @@ def progress_counts(progress: BatchProgress) -> str:
     return " · ".join(parts)
 
 
-def progress_money(progress: BatchProgress, *, priced: bool) -> str:
+def progress_money(progress: BatchProgress) -> str:
     """'16 credits spent · about 2 min left'."""
     parts = []
-    if priced or progress.credits_spent:
+    if progress.credits_spent:
         parts.append(f"{credits_text(progress.credits_spent)} credits spent")
     if progress.eta_s is not None and progress.state == BatchState.RUNNING:
-        parts.append(f"about {human_duration(progress.eta_s)} left")
+        parts.append("less than a minute left" if progress.eta_s < 60
+                     else f"about {human_duration(progress.eta_s)} left")
     elif progress.state == BatchState.PAUSED and progress.running:
         parts.append(f"paused: {plural(progress.running, ('job', 'jobs'))} already sent "
                      "will finish")
