@@ -432,6 +432,8 @@ class BatchController(QObject):
 
     # -- results grid -------------------------------------------------------------------------
     async def open_results(self, batch_id: str) -> GridData | None:
+        if self._grid_batch != batch_id:
+            self.window.result_panel.show_job(None)  # a cell of this batch will show here
         self._grid_batch = batch_id
         data = await self._load_grid(batch_id)
         if data is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -193,7 +194,7 @@ def decode_cell(path: str, budget: int, max_pixels: int
     worker)."""
     with open(path, "rb") as handle:
         data = handle.read()
-    image = qimage_from_bytes(data, path.rsplit("/", 1)[-1], max_pixels=max_pixels,
+    image = qimage_from_bytes(data, os.path.basename(path), max_pixels=max_pixels,
                               display_pixels=budget)
     size = natural_size(data) or (image.width(), image.height())
     return image, size
@@ -590,8 +591,11 @@ class BatchGrid(QWidget):
         cell.data = data
         cell.kind = data.kind
         cell.setToolTip(data.reason)
-        more = f"{data.outputs} results" if data.outputs > 1 else ""
+        more = f"×{data.outputs}" if data.outputs > 1 else ""
         cell.set_labels("", more)
+        if more and not data.reason:
+            cell.setToolTip(f"{data.outputs} results: the cell shows the first; the result "
+                            "panel and the compare view show them all.")
         if data.image is None:
             self._drop_image(cell)
             cell.source = None

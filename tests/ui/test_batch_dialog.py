@@ -15,7 +15,7 @@ from desktop.services import Services
 from tests.emulators.fitinview import FitInViewEmulator
 from tests.emulators.kit import serve
 from tests.ui.batch_helpers import Windows, answer, garments, open_dialog, people, windows
-from tests.ui.test_window import choose, until
+from tests.ui.test_window import choose, drop_files, until
 
 __all__ = ["windows"]  # the fixture
 
@@ -47,7 +47,8 @@ def test_the_matrix_comes_from_the_panes_the_lists_and_several_values(
         assert dialog.garments_list.sources() == [str(shirt), str(jacket)]
         assert dialog.headline.text() == "2 try-ons: 1 person x 2 garments, on Local (offline)"
 
-        await dialog.rows_list.add_sources([str(tmp_path / "people")])  # a folder
+        drop_files(dialog.rows_list, [tmp_path / "people"])  # a folder from a file manager
+        await until(lambda: len(dialog.rows_list.sources()) == 3, 10, "the folder's people")
         dialog.set_axis("scale", "0.8, 1.2")
         await dialog.settled()
         assert dialog.rows_list.sources() == [str(pane_person), *map(str, folder_people)]
