@@ -157,10 +157,7 @@ class BatchRunner:
             params = task.validate(item.spec.inputs, dict(item.spec.params))
         except InvalidInput:
             params = dict(item.spec.params)
-        cost = provider.estimate_cost(item.spec.task, params)
-        # A provider where running a job costs nothing (the offline one) costs 0 credits, so
-        # a budget never keeps its cells out for want of a price.
-        return 0.0 if cost is None and provider.resubmit_safe else cost
+        return provider.estimate_cost(item.spec.task, params)
 
     def _refuse_unknown(self, items: list[BatchItem]) -> list[BatchItem]:
         """Items a provider cannot run at all (no such task, too many garments) are refused

@@ -32,6 +32,7 @@ from desktop.ui.batch_dialog import BatchContext, BatchDialog, BatchRequest, Pro
 from desktop.ui.batch_grid import BatchGrid
 from desktop.ui.batch_grid_data import GridData, load_grid
 from desktop.ui.batch_panel import BatchPanel
+from desktop.ui.batch_recipe import plan_batch
 from desktop.ui.batch_words import (
     CANCEL_QUESTION,
     STATE_WORDS,
@@ -255,7 +256,8 @@ class BatchController(QObject):
                     ) -> tuple[list[BatchItem], Plan]:
         # Prices may have changed in the settings since the runner was made.
         self.runner.prices = self.services.settings.prices(list(self.wb.providers))
-        return await asyncio.to_thread(lambda: self.runner.plan(matrix, budget=budget))
+        free = self._free()
+        return await asyncio.to_thread(plan_batch, self.runner, matrix, budget, free)
 
     async def start_batch(self, request: BatchRequest) -> Batch:
         batch = await self.runner.create(request.name, request.matrix, request.items,

@@ -163,12 +163,13 @@ def budget_sentence(plan: Plan, items: Sequence[BatchItem]) -> str:
     """What the budget does: nothing, or how many jobs it keeps out and why."""
     if plan.budget_credits is None:
         return ""
-    budget = credits_text(plan.budget_credits)
+    budget = credits_text(plan.budget_credits) + (" credit" if plan.budget_credits == 1
+                                                  else " credits")
     out = [i for i in items if i.state == ItemState.OVER_BUDGET]
     if not out:
-        return f"The budget of {budget} credits covers every job."
+        return f"The budget of {budget} covers every job."
     unpriced = sum(1 for i in out if i.expected_credits is None)
-    text = (f"The budget of {budget} credits keeps {plural(len(out), ('job', 'jobs'))} out: "
+    text = (f"The budget of {budget} keeps {plural(len(out), ('job', 'jobs'))} out: "
             f"{'it' if len(out) == 1 else 'they'} would go over it")
     if unpriced:
         text += (f" ({unpriced} because {'its' if unpriced == 1 else 'their'} provider "

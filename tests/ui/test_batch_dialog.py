@@ -73,6 +73,14 @@ def test_the_matrix_comes_from_the_panes_the_lists_and_several_values(
         assert items[1].spec.inputs == {"person": [str(pane_person)], "garment": [str(shirt)]}
         assert plan.jobs == 12 and all(i.state == ItemState.PENDING for i in items)
 
+        # The offline provider costs nothing: a budget keeps none of its cells out.
+        dialog.budget_on.setChecked(True)
+        dialog.budget.setValue(1)
+        await dialog.settled()
+        assert table(dialog) == [("Local (offline)", "12", "free", "—")]
+        assert dialog.budget_effect.text() == "The budget of 1 credit covers every job."
+        dialog.budget_on.setChecked(False)
+
         # Two garments per job: the local provider takes one, and the plan says so.
         dialog.per_job.setValue(2)
         dialog.set_axis("shadow", [True, False])

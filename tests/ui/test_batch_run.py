@@ -59,6 +59,8 @@ def test_start_runs_a_local_batch_and_the_panel_counts_reach_done(
         dialog = await open_dialog(window)
         await dialog.rows_list.add_sources([str(photos[1])])
         dialog.set_axis("ratio", ["1:1", "16:9"])
+        dialog.budget_on.setChecked(True)  # free jobs fit any budget
+        dialog.budget.setValue(1)
         batch_id = await start_batch(window, paid=False)
         await until(lambda: progress_of(window, batch_id).state == BatchState.FINISHED, 60,
                     "the batch to finish")
@@ -68,6 +70,7 @@ def test_start_runs_a_local_batch_and_the_panel_counts_reach_done(
     row = window.workbench.batches.panel.row(batch_id)
     assert row is not None
     assert row.counts.text() == "4 done · 0 failed · 0 need attention · 0 running · 0 left"
+    assert progress_of(window, batch_id).over_budget == 0
     assert (row.bar.value(), row.bar.maximum()) == (4, 4) and row.state.text() == "Finished"
     assert not row.pause.isVisible() and not row.resume.isEnabled()
     assert not row.cancel.isEnabled() and not row.retry.isEnabled()
