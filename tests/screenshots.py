@@ -1,7 +1,7 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
-     [--size WIDTHxHEIGHT] [--only general|attention]
+     [--size WIDTHxHEIGHT] [--only general|attention|batches]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -10,7 +10,9 @@ the queue with a failed and a rate-limited job, history with many jobs, settings
 Then the states of issue 8: a job that needs attention (a missing key; an answer that never
 came), the question before abandoning it, a job another Restyle runs (left alone), the history
 filtered to "Needs attention", the result panel of a waiting job, and closing while a job is
-being sent. The window is as large as the screen allows, up to --size (default 1500x940): run
+being sent. Then the batches of issue 9: the New batch dialog with a plan and a budget, the
+Batches panel mid-run, the results grid of a 3 x 4 try-on batch and of a staging batch. The
+window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
 
@@ -372,6 +374,204 @@ async def attention_scenario(app: QApplication, out: Path, stack: ExitStack) -> 
     await until(lambda: not window.isVisible(), 20)
 
 
+def _variant_images(folder: Path, source: Path, count: int, prefix: str) -> list[Path]:
+    """`count` copies of a sample picture, each tinted a little differently."""
+    from PIL import Image, ImageEnhance
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    tints = [(1.0, 1.0), (0.8, 1.15), (1.2, 0.9), (0.9, 0.75)]
+    with Image.open(source) as original:
+        base = original.convert("RGB")
+    for i in range(count):
+        colour, light = tints[i % len(tints)]
+        img = ImageEnhance.Brightness(ImageEnhance.Color(base).enhance(colour)).enhance(light)
+        path = folder / f"{prefix}-{i + 1}.png"
+        img.save(path)
+        paths.append(path)
+    return paths
+
+
+def _garment_images(folder: Path, samples: dict[str, list[Path]]) -> list[Path]:
+    """Four garments: the two samples and two recoloured copies."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = list(samples["garment"])
+    for i, (source, swap) in enumerate(((samples["garment"][0], (2, 1, 0)),
+                                        (samples["garment"][1], (1, 2, 0)))):
+        with Image.open(source) as original:
+            img = original.convert("RGBA")
+        r, g, b, a = img.split()
+        channels = (r, g, b)
+        img = Image.merge("RGBA", (*[channels[c] for c in swap], a))
+        path = folder / f"garment-recoloured-{i + 1}.png"
+        img.save(path)
+        paths.append(path)
+    return paths
+
+
+async def batches_scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
+    """Issue 9: the New batch dialog with a plan and a budget, the Batches panel mid-run, the
+    results grid of a 3 x 4 try-on batch on the offline provider and of a staging batch with
+    several settings."""
+    from desktop.app import create_main_window
+    from desktop.config import ProviderSettings, Settings, sample_inputs, save_settings
+    from desktop.core.batches import BatchState
+    from desktop.services import Services
+    from tests.emulators.fitinview import FitInViewEmulator
+    from tests.emulators.kit import serve
+    from tests.emulators.virtualstaging import VirtualStagingEmulator
+
+    # Only asyncio.sleep here: QApplication.processEvents() inside a coroutine can re-enter
+    # the qasync loop and strand a task of the engine or the grid.
+    camera = Camera(out, first=70)
+    samples = sample_inputs()
+    for name in list(os.environ):
+        if name.startswith("RESTYLE_"):
+            del os.environ[name]
+    fiv = FitInViewEmulator(job_delay=4.0)
+    stage = VirtualStagingEmulator(job_delay=1.0)
+    for pid, emu in (("FITINVIEW", fiv), ("VIRTUALSTAGING", stage)):
+        os.environ[f"RESTYLE_{pid}_BASE_URL"] = stack.enter_context(serve(emu))
+        os.environ[f"RESTYLE_{pid}_API_KEY"] = emu.api_key
+    home = Path(tempfile.mkdtemp(prefix="restyle-batches-"))
+    services = Services.open(home)
+    save_settings(services.paths, Settings(providers={
+        "fitinview": ProviderSettings(price_per_credit=0.12)}))
+    services.close()
+    pictures = home / "pictures"
+    persons = _variant_images(pictures / "people", samples["person"][0], 3, "person")
+    clothes = _garment_images(pictures / "garments", samples)
+    rooms = _variant_images(pictures / "rooms", samples["room"][0], 3, "room")
+
+    window = create_main_window(home)
+    window.resize(*window_size())
+    window.show()
+    await window.start()
+    await asyncio.sleep(0.8)
+    wb = window.workbench
+    batches = wb.batches
+
+    async def dialog_for(task: str, providers: list[str]):  # type: ignore[no-untyped-def]
+        window.task_selector.select_key(task)
+        window.provider_selector.set_checked(providers)
+        await asyncio.sleep(0.3)
+        window.new_batch_action.trigger()
+        await until(lambda: batches.dialog() is not None)
+        found = batches.dialog()
+        assert found is not None
+        await found.settled()
+        return found
+
+    # 1. The dialog: 3 people x 4 garments on FitInView and the offline provider, a budget.
+    window.panes["person"].clear()
+    await window.panes["person"].add_sources([str(persons[0])])
+    dialog = await dialog_for("tryon", ["local", "fitinview"])
+    await dialog.rows_list.add_sources([str(p) for p in persons])
+    await dialog.garments_list.add_sources([str(g) for g in clothes])
+    dialog.name_edit.setText("Spring looks")
+    await dialog.settled()
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("batch-dialog-plan")
+    dialog.budget_on.setChecked(True)
+    dialog.budget.setValue(60)
+    dialog.advanced_toggle.setChecked(False)
+    await dialog.settled()
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("batch-dialog-budget")
+    camera.shoot(dialog, "batch-dialog-budget-only")
+    dialog.start_button.click()
+    await until(lambda: dialog.confirmation() is not None)
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("batch-dialog-confirm")
+    box = dialog.confirmation()
+    assert box is not None
+    next(b for b in box.buttons() if b.objectName() == "batchConfirmStart").click()
+    await until(lambda: batches.dialog() is None and bool(batches.panel.batch_ids()))
+    spring = batches.panel.batch_ids()[0]
+
+    # 2. The panel mid-run.
+    await until(lambda: (p := batches.progress(spring)) is not None and p.done >= 6
+                and p.running > 0, 120)
+    batches.dock.raise_()
+    await asyncio.sleep(1.0)
+    camera.shoot(window, "batch-panel-mid-run")
+    camera.shoot(batches.panel, "batch-panel-only")
+    await batches.open_results(spring)
+    await batches.grid.idle()
+    await asyncio.sleep(0.8)
+    camera.shoot(window, "batch-grid-mid-run")
+    await batches.pause(spring)
+
+    # 3. The grid of a 3 x 4 try-on batch on the offline provider.
+    dialog = await dialog_for("tryon", ["local"])
+    await dialog.rows_list.add_sources([str(p) for p in persons])
+    await dialog.garments_list.add_sources([str(g) for g in clothes])
+    dialog.name_edit.setText("Offline preview, 3 x 4")
+    await dialog.settled()
+    dialog.start_button.click()
+    await until(lambda: batches.dialog() is None)
+    local = batches.panel.batch_ids()[0]
+    await until(lambda: (p := batches.progress(local)) is not None
+                and p.state == BatchState.FINISHED, 180)
+    await batches.open_results(local)
+    await batches.grid.idle()
+    await asyncio.sleep(1.0)
+    camera.shoot(window, "batch-grid-tryon-local")
+    camera.shoot(batches.grid, "batch-grid-tryon-local-only")
+    batches.grid.select(1, 2)
+    await batches.show_cell(1, 2)
+    batches.grid.zoom_by(2.5)
+    await batches.grid.idle()
+    await asyncio.sleep(1.0)
+    camera.shoot(window, "batch-grid-tryon-local-zoomed")
+    batches.grid.zoom_fit()
+
+    # 4. A staging batch: 3 rooms x (2 styles x 2 room types) on Virtual Staging.
+    window.panes["room"].clear()
+    await window.panes["room"].add_sources([str(rooms[0])])
+    dialog = await dialog_for("staging", ["virtualstaging"])
+    await dialog.rows_list.add_sources([str(r) for r in rooms])
+    dialog.set_axis("style", ["scandinavian", "industrial"])
+    dialog.set_axis("room_type", ["living", "dining"])
+    dialog.set_axis("variation_count", "2")  # every job makes two pictures
+    dialog.name_edit.setText("Listing 14 staging")
+    await dialog.settled()
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("batch-dialog-staging")
+    dialog.start_button.click()
+    await until(lambda: dialog.confirmation() is not None)
+    next(b for b in dialog.confirmation().buttons()  # type: ignore[union-attr]
+         if b.objectName() == "batchConfirmStart").click()
+    await until(lambda: batches.dialog() is None)
+    staging = batches.panel.batch_ids()[0]
+    await until(lambda: (p := batches.progress(staging)) is not None
+                and p.state == BatchState.FINISHED, 180)
+    await batches.open_results(staging)
+    await batches.grid.idle()
+    await asyncio.sleep(1.0)
+    camera.shoot(window, "batch-grid-staging")
+    camera.shoot(batches.grid, "batch-grid-staging-only")
+
+    # 5. Cancel… asks first.
+    batches.dock.raise_()
+    asking = wb.spawn(batches.cancel(spring))
+    await until(lambda: batches.question() is not None)
+    await asyncio.sleep(0.6)
+    camera.shoot_screen("batch-cancel-question")
+    question = batches.question()
+    assert question is not None
+    question.reject()
+    if asking is not None:
+        await asking
+    await batches.resume(spring)
+    await asyncio.sleep(0.5)
+
+    window.close()
+    await window.aclose()
+
+
 def main() -> int:
     args = sys.argv[1:]
     only = ""
@@ -401,6 +601,9 @@ def main() -> int:
     with ExitStack() as stack:
         if only in ("", "attention"):
             loop.run_until_complete(attention_scenario(app, out, stack))
+    with ExitStack() as stack:
+        if only in ("", "batches"):
+            loop.run_until_complete(batches_scenario(app, out, stack))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

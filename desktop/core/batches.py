@@ -69,6 +69,9 @@ class Matrix:
     rows: tuple[str, ...]
     variants: tuple[Variant, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: Parameters for one provider only (the window's form of each ticked provider): they
+    #: beat `params`, a variant's parameters beat them.
+    provider_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def columns(self) -> list[tuple[Variant, str]]:
         """The grid's columns after the before image: each variant with each provider."""
@@ -77,7 +80,8 @@ class Matrix:
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.task, "providers": list(self.providers), "role": self.role,
                 "rows": list(self.rows), "variants": [v.to_dict() for v in self.variants],
-                "params": dict(self.params)}
+                "params": dict(self.params),
+                "provider_params": {p: dict(v) for p, v in self.provider_params.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Matrix:
@@ -88,6 +92,8 @@ class Matrix:
                                    dict(v.get("params") or {}))
                            for v in data.get("variants") or ()),
             params=dict(data.get("params") or {}),
+            provider_params={str(p): dict(v or {})
+                             for p, v in (data.get("provider_params") or {}).items()},
         )
 
 
@@ -165,7 +171,8 @@ def expand(matrix: Matrix, *, deadline_s: float | None = None) -> list[BatchItem
             inputs: dict[str, list[str]] = {matrix.role: [source]}
             for role, sources in variant.inputs.items():
                 inputs[role] = list(sources)
-            params = {**matrix.params, **variant.params}
+            params = {**matrix.params, **matrix.provider_params.get(provider, {}),
+                      **variant.params}
             spec = JobSpec(provider=provider, task=matrix.task, inputs=inputs, params=params,
                            deadline_s=deadline_s)
             items.append(BatchItem(position=len(items), row=r, col=c, provider=provider,

@@ -362,6 +362,20 @@ class ProviderPage(QWidget):
         self.deadline.setToolTip("A job still unfinished after this long is given up "
                                  "(10 seconds to 24 hours).")
         form.addRow(self._label("&Deadline per job:", self.deadline), self.deadline)
+
+        self.price = QDoubleSpinBox(self)
+        self.price.setObjectName(f"{pid}PricePerCredit")
+        self.price.setAccessibleName(f"{cls.title}: price per credit")
+        self.price.setDecimals(4)
+        self.price.setRange(0, 100_000)
+        self.price.setSpecialValueText("Not set")  # 0: no price, the plan shows credits only
+        self.price.setValue(settings.price_per_credit or 0)
+        self.price.setToolTip("What one credit costs you, in your currency: a batch's plan "
+                              "then shows the money it will cost. Leave at 0 for none.")
+        if cls.needs_key or cls.needs_base_url:
+            form.addRow(self._label("&Price per credit:", self.price), self.price)
+        else:
+            self.price.hide()
         layout.addLayout(form)
 
         self.test_button = QPushButton("Test connection", self)
@@ -415,6 +429,9 @@ class ProviderPage(QWidget):
 
     def deadline_s(self) -> float:
         return round(self.deadline.value() * 60, 1)
+
+    def price_per_credit(self) -> float | None:
+        return self.price.value() or None
 
     def problem(self) -> tuple[str, QWidget] | None:
         """The first invalid value with the widget to focus."""
@@ -750,7 +767,8 @@ class SettingsDialog(QDialog):
         for pid, page in self.pages.items():
             old = current.providers.get(pid)
             new = replace(old or ProviderSettings(), base_url=page.typed_base_url() or None,
-                          concurrency=page.concurrency.value(), deadline_s=page.deadline_s())
+                          concurrency=page.concurrency.value(), deadline_s=page.deadline_s(),
+                          price_per_credit=page.price_per_credit())
             if old is not None or new != ProviderSettings():
                 providers[pid] = new
         merged = {**current.general, **general}

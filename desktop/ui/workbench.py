@@ -42,6 +42,7 @@ from desktop.general_settings import (
     general_setting,
 )
 from desktop.ui.attention import AttentionController
+from desktop.ui.batch_controller import BatchController
 from desktop.ui.compare_view import CompareItem, CompareMode
 from desktop.ui.input_pane import InputPane
 from desktop.ui.job_words import placeholder_for
@@ -95,6 +96,7 @@ class Workbench(QObject):
                                              lambda jid: self.spawn(self.show_job(jid)))
         self._connect()
         self.attention.attach()
+        self.batches = BatchController(self)  # New batch…, the Batches panel, the grid
 
     # -- plumbing -----------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
@@ -155,6 +157,7 @@ class Workbench(QObject):
         await self.window.history_panel.reload()
         report = await self.attention.resume_at_start()
         self.attention.start_adopting()
+        await self.batches.start()  # after resume: batches left running carry on
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
         self.spawn(self._prune_pasted())
@@ -210,6 +213,7 @@ class Workbench(QObject):
     async def aclose(self) -> None:
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
+        await self.batches.aclose()
         await self.attention.aclose()
         await self._tasks.aclose()
 
