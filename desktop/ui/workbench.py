@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop.config import sample_inputs
@@ -42,11 +41,11 @@ from desktop.general_settings import (
     general_setting,
 )
 from desktop.ui.attention import AttentionController
-from desktop.ui.compare_view import CompareItem, CompareMode
+from desktop.ui.compare_view import CompareMode
 from desktop.ui.input_pane import InputPane
 from desktop.ui.job_words import placeholder_for
 from desktop.ui.main_window import MainWindow, window_settings_path
-from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
+from desktop.ui.output_images import OutputImages
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
 
@@ -54,10 +53,6 @@ if TYPE_CHECKING:
     from desktop.services import Services
 
 log = logging.getLogger(__name__)
-
-#: Roles whose first image is the "before" of a result, in order of preference.
-BEFORE_ROLES = ("person", "room", "image", "garment")
-
 
 class Workbench(QObject):
     """Wires the window to the engine and the services."""
@@ -80,7 +75,8 @@ class Workbench(QObject):
         self._tasks = TaskSet("Window", self._on_task_error)
         self._shown_job: Job | None = None
         self._grid_jobs: list[Job] = []  # in a multi-provider grid: the job of each cell
-        self._references: dict[str, bytes | None] = {}  # job id -> provider's before
+        self.images = OutputImages(services, lambda: self.providers,
+                                   lambda text: self.window.set_status(text, 15000))
         self._credits: dict[str, str] = {}
         self._settings_dialog: Any = None
         self._file_dialog: QFileDialog | None = None
@@ -491,78 +487,13 @@ class Workbench(QObject):
             self.spawn(self.show_batch(batch))
 
     # -- showing results --------------------------------------------------------------------
-    def _stored_before(self, job: Job) -> bytes | None:
-        """The first person, room, image or garment input as stored with the job (worker)."""
-        sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)), None)
-        asset = self.services.history.asset(sha) if sha else None
-        return self.services.assets.read(asset) if asset is not None else None
-
-    async def _before_bytes(self, job: Job) -> bytes | None:
-        """What a result is compared with: its stored input, else the provider's own copy (a
-        vtryon recolour uploads nothing), fetched once per job."""
-        try:
-            data = await asyncio.to_thread(self._stored_before, job)
-        except OSError:
-            data = None
-        if data is not None or any(job.inputs.get(r) for r in BEFORE_ROLES):
-            return data
-        if job.id not in self._references:
-            provider = self.providers.get(job.provider)
-            reference = None
-            if provider is not None:
-                try:
-                    reference = await provider.reference_image(job.task, dict(job.spec.params))
-                except (ProviderError, InvalidInput) as exc:
-                    self.window.set_status(f"No before image: {_message(exc)}", 15000)
-            self._references[job.id] = reference
-        return self._references[job.id]
-
-    async def _before_image(self, job: Job) -> QImage | None:
-        data = await self._before_bytes(job)
-        if data is None:
-            return None
-        try:
-            return await asyncio.to_thread(qimage_from_bytes, data, "before",
-                                           max_pixels=self._open_max_pixels())
-        except InvalidInput:
-            return None
-
-    async def _output_items(self, job: Job) -> list[CompareItem]:
-        items = []
-        title = self.providers[job.provider].title if job.provider in self.providers else ""
-        for out in job.outputs:
-            if out.kind != OutputKind.IMAGE:
-                continue
-            path = self.services.assets.path_for(out.sha256, out.mime)
-            try:
-                image = await asyncio.to_thread(qimage_from_file, path,
-                                                max_pixels=self._open_max_pixels())
-            except (OSError, InvalidInput) as exc:
-                self.window.set_status(f"Result {out.position + 1} cannot be shown: "
-                                       f"{_message(exc)}")
-                continue
-            # One result: the provider names it; several: the strip tells them apart.
-            name = title if len(job.outputs) == 1 else (out.label or f"Result {out.position + 1}")
-            label = out.label if out.label != name else ""
-            if out.width and image.width() < out.width:
-                note = (f"shown at {image.width()}x{image.height()} of {out.width}x{out.height};"
-                        " export saves the full size")
-                label = f"{label} · {note}" if label else note
-            items.append(CompareItem(image, name, label))
-        return items
-
-    def _open_max_pixels(self) -> int:
-        """The largest image the window opens: a stored result may be as large as the result
-        limit allows (limits.result_max_megapixels), an input as its own limit allows."""
-        limits = self.services.settings.limits
-        return max(limits.result_max_pixels, limits.input_max_pixels)
-
     async def show_job(self, job_id: str, output_index: int = 0) -> Job | None:
         job = await asyncio.to_thread(self.services.history.get, job_id)
         if job is None:
             self.window.set_status("That job is no longer in the history.")
             return None
-        before, items = await asyncio.gather(self._before_image(job), self._output_items(job))
+        before, items = await asyncio.gather(self.images.before_image(job),
+                                             self.images.output_items(job))
         view = self.window.compare_view
         self._grid_jobs = []
         view.set_grid([])
@@ -589,10 +520,10 @@ class Workbench(QObject):
         done = [j for j in jobs if j.state == JobState.SUCCEEDED]
         if not done:
             return
-        before = await self._before_image(done[0])
+        before = await self.images.before_image(done[0])
         cells, shown = [], []
         for job in done:
-            items = await self._output_items(job)
+            items = await self.images.output_items(job)
             if items:
                 cells.append(items[0])
                 shown.append(job)
@@ -819,8 +750,8 @@ class Workbench(QObject):
             path = path.with_suffix(exporting.EXTENSIONS[fmt])
         quality = int(self._general(EXPORT_QUALITY))
         assets = self.services.assets
-        max_pixels = self._open_max_pixels()
-        before = await self._before_bytes(job) if pair else None
+        max_pixels = self.images.max_pixels()
+        before = await self.images.before_bytes(job) if pair else None
 
         def work() -> Path:
             after = assets.path_for(out.sha256, out.mime).read_bytes()
