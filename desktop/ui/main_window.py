@@ -221,6 +221,8 @@ class MainWindow(QMainWindow):
         self.fullscreen_action = self._action("&Full screen", "fullScreenAction", "F11")
         self.fullscreen_action.setCheckable(True)
         self.clear_inputs_action = self._action("C&lear inputs", "clearInputsAction")
+        self.review_mode_action = self._action("&Review mode", "reviewModeAction", "Ctrl+Shift+R")
+        self.arena_action = self._action("&Blind comparison", "arenaAction")
 
         file_menu = self.menuBar().addMenu("&File")
         for action in (self.open_action, self.paste_action, self.samples_action,
@@ -239,6 +241,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.queue_dock.toggleViewAction())
         view_menu.addAction(self.history_dock.toggleViewAction())
         view_menu.addAction(self.find_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.review_mode_action)
+        view_menu.addAction(self.arena_action)
         view_menu.addSeparator()
         view_menu.addAction(self.fullscreen_action)
         self.fullscreen_action.toggled.connect(self._set_full_screen)

@@ -46,6 +46,7 @@ from desktop.ui.input_pane import InputPane
 from desktop.ui.job_words import placeholder_for
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
+from desktop.ui.review_controller import ReviewController
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
 
@@ -89,6 +90,9 @@ class Workbench(QObject):
         self._refresh_timer.timeout.connect(self._refresh_generate_state)
         self.attention = AttentionController(window, engine, services.history, self.providers,
                                              lambda jid: self.spawn(self.show_job(jid)))
+        self.reviews = ReviewController(window, services, self.images, self.qsettings,
+                                        lambda pid: self.providers[pid].title
+                                        if pid in self.providers else pid)
         self._connect()
         self.attention.attach()
 
@@ -140,6 +144,8 @@ class Workbench(QObject):
         w.result_panel.reuseRequested.connect(lambda jid: self.spawn(self.reuse(jid)))
         w.compare_view.currentChanged.connect(self._on_output_changed)
         w.compare_view.gridCellActivated.connect(self._on_grid_cell)
+        w.review_mode_action.triggered.connect(self.reviews.open_review_mode)
+        w.arena_action.triggered.connect(self.reviews.open_arena)
 
     # -- start-up and shutdown --------------------------------------------------------------
     async def start(self) -> None:
@@ -207,6 +213,7 @@ class Workbench(QObject):
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
         await self.attention.aclose()
+        await self.reviews.aclose()
         await self._tasks.aclose()
 
     # -- catalogue, providers, panes, form --------------------------------------------------
@@ -799,6 +806,7 @@ class Workbench(QObject):
         self._problems = await asyncio.to_thread(self._readiness)
         self._rebuild_catalog()
         self._apply_theme()
+        self.reviews.settings_changed()
         await self.discover_variants()
         await self.refresh_credits()
 
