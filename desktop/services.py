@@ -1,6 +1,6 @@
 """Composition shared by the CLI and the window: paths, settings, secrets, history, engine.
 
-Only the entry points (cli.py, app.py) build a `Services`; core and providers receive the
+Only the entry points (cli/, app.py) build a `Services`; core and providers receive the
 pieces they need.
 """
 

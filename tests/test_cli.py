@@ -560,3 +560,15 @@ def test_resume_leaves_a_live_processs_job_alone_and_says_so(
             "Restyle window (process 4242 on studio-mac).") in err
     code, out, _ = run_cli(capsys, "jobs")
     assert "worked on by the Restyle window (process 4242 on studio-mac)" in out
+
+
+def test_a_reader_that_goes_away_is_not_an_error(home: Path) -> None:
+    """`restyle-cli providers | head -1`: the pipe closes early; no message, no traceback."""
+    env = {**os.environ, "RESTYLE_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop.cli", "providers", "--json"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0, err
+    assert err == ""

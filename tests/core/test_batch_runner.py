@@ -275,3 +275,75 @@ def test_progress_counts_and_time_left() -> None:
     p = progress_of(batch, items, jobs, concurrency=2)
     assert (p.done, p.failed, p.waiting, p.running, p.left) == (1, 1, 1, 1, 1)
     assert p.credits_spent == 2 and p.eta_s == pytest.approx(10.0)  # 10 s x 2 left / 2 slots
+
+
+def test_a_try_on_batch_at_fitinview_paused_and_resumed_after_a_restart_posts_each_cell_once(
+        tmp_path: Path) -> None:
+    """3 people x 2 garments at the FitInView emulator, over real HTTP: paused after the first
+    jobs, Restyle quits, a new engine resumes the batch; the emulator's request log shows one
+    POST per cell, every cell a stored result, the budget (8 credits a 1K try-on) respected."""
+    from desktop.providers.fitinview import FitInViewProvider
+    from tests.emulators.fitinview import FitInViewEmulator
+    from tests.emulators.kit import serve
+    from tests.support import Sleeps, remote_provider
+
+    people = []
+    for i in range(3):
+        path = tmp_path / f"person{i}.png"
+        path.write_bytes(png_bytes((200 - 30 * i, 150, 120), (96, 128)))
+        people.append(str(path))
+    garments = []
+    for i in range(2):
+        path = tmp_path / f"garment{i}.png"
+        path.write_bytes(png_bytes((20, 160 - 60 * i, 60), (64, 64)))
+        garments.append(str(path))
+    history = History(tmp_path / "history.sqlite3")
+    assets = AssetStore(tmp_path / "assets")
+    store = BatchStore(history)
+    emu = FitInViewEmulator(job_delay=0.3)
+    matrix = Matrix(task="tryon", providers=("fitinview",), role="person", rows=tuple(people),
+                    variants=tuple(Variant(g, {"garment": [g]}) for g in garments),
+                    params={"output_size": "1K"})
+    policy = EnginePolicy(jitter=0.0, global_limit=2, poll_intervals={"fitinview": 0.05})
+
+    with serve(emu) as base:
+        def engine() -> JobEngine:
+            provider = remote_provider(FitInViewProvider, base, emu.api_key, sleeps=Sleeps())
+            return JobEngine(history, assets, lambda _pid: provider, policy=policy)
+
+        async def first_life() -> str:
+            eng = engine()
+            runner = BatchRunner(eng, store)
+            items, plan = runner.plan(matrix, budget=48)
+            assert plan.jobs == 6 and plan.credits == 48 and plan.over_budget == 0
+            batch = await runner.create("Looks for client", matrix, items, budget=48)
+            task = asyncio.ensure_future(runner.run(batch.id))
+            while len(emu.requests_to("POST", "/api/v1/tryon")) < 2:
+                await asyncio.sleep(0.02)
+            await runner.pause(batch.id)
+            await eng.aclose()  # quit while the first two are in flight
+            task.cancel()
+            return batch.id
+
+        batch_id = run(first_life())
+        posted = len(emu.requests_to("POST", "/api/v1/tryon"))
+        assert 2 <= posted < 6
+
+        async def second_life() -> Any:
+            eng = engine()
+            runner = BatchRunner(eng, store)
+            await eng.resume()
+            await runner.resume(batch_id)
+            progress = await runner.run(batch_id)
+            await eng.aclose()
+            return progress
+
+        progress = run(second_life())
+    assert progress.state == BatchState.FINISHED and progress.done == 6
+    assert progress.credits_spent == 48
+    posts = emu.requests_to("POST", "/api/v1/tryon")
+    assert len(posts) == 6  # one per cell, across both lives
+    keys = [p.headers.get("idempotency-key") for p in posts]
+    assert len(set(keys)) == 6
+    items = store.items(batch_id)
+    assert all(len(history.get(i.job_id).outputs) == 1 for i in items)  # type: ignore[union-attr, arg-type]

@@ -225,7 +225,8 @@ def test_upgrading_a_history_keeps_every_row(tmp_path: Path,
     path = tmp_path / "h.sqlite3"
     jobs = filled_history(path)
     before = table_rows(path)
-    assert {t: len(rows) for t, rows in before.items()} == {
+    counts = {t: len(rows) for t, rows in before.items()}
+    assert {t: n for t, n in counts.items() if n} == {
         "assets": 8, "job_inputs": 4, "jobs": 4, "outputs": 4}
     new_version = add_step(monkeypatch, EXTRA_STEP)
 

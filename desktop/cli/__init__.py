@@ -1,0 +1,167 @@
+"""restyle-cli: the same engine as the window, headless, for terminals, scripts and CI.
+
+Exit codes (a public contract): 0 succeeded (or submitted, with --no-wait); 1 the job failed,
+was cancelled or timed out; 2 usage error or invalid input (nothing was submitted); 3 missing
+key, auth, credits or provider configuration error; 130 interrupted with Ctrl+C (a job that
+already has a remote id is left running and `restyle-cli resume` collects it).
+
+The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
+(before anything is sent), and one module per family of commands (`jobs`, `account`,
+`batches` with `matrix` and `batch_output`, `reviews`, `rankings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import logging
+import multiprocessing
+import os
+import shutil  # noqa: F401  (kept importable as desktop.cli.shutil, which tests patch)
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from desktop import __version__
+from desktop.cli import account, batches, jobs, rankings, reviews
+from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
+from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
+from desktop.cli.batches import cmd_batch, cmd_batches
+from desktop.cli.checks import check_out_dir
+from desktop.cli.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_JOB_FAILED,
+    EXIT_OK,
+    EXIT_SETUP,
+    EXIT_USAGE,
+    CliError,
+    exit_code_for,
+)
+from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
+from desktop.cli.output import job_to_json
+from desktop.cli.rankings import cmd_rankings
+from desktop.cli.reviews import cmd_review, cmd_vote
+from desktop.core.store import HistoryError
+from desktop.logs import setup_logging, teardown_logging
+from desktop.services import Services
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_JOB_FAILED",
+    "EXIT_OK",
+    "EXIT_SETUP",
+    "EXIT_USAGE",
+    "MAX_LIST_LIMIT",
+    "MAX_TIMEOUT_S",
+    "CliError",
+    "CopyFailed",
+    "build_parser",
+    "check_out_dir",
+    "cmd_account",
+    "cmd_batch",
+    "cmd_batches",
+    "cmd_cancel",
+    "cmd_jobs",
+    "cmd_keys",
+    "cmd_providers",
+    "cmd_rankings",
+    "cmd_resume",
+    "cmd_review",
+    "cmd_run",
+    "cmd_show",
+    "cmd_vote",
+    "exit_code_for",
+    "job_to_json",
+    "main",
+    "parse_params",
+]
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="restyle-cli",
+        description="Run Restyle's generative image jobs from a terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"restyle {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log details to stderr (keys are always redacted)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    jobs.add_parsers(sub)
+    account.add_parsers(sub)
+    batches.add_parsers(sub)
+    reviews.add_parsers(sub)
+    rankings.add_parsers(sub)
+    return parser
+
+
+def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace], Any]]:
+    """Each command's function, looked up when called (so a test may replace one here)."""
+    return {
+        "run": cmd_run,
+        "resume": cmd_resume,
+        "cancel": cmd_cancel,
+        "account": cmd_account,
+        "providers": cmd_providers,
+        "jobs": cmd_jobs,
+        "show": cmd_show,
+        "keys": lambda services, args: cmd_keys(services, args, stdin),
+        "batch": lambda services, args: cmd_batch(services, args, stdin),
+        "batches": cmd_batches,
+        "review": cmd_review,
+        "vote": cmd_vote,
+        "rankings": cmd_rankings,
+    }
+
+
+async def _dispatch(services: Services, args: argparse.Namespace, stdin: TextIO) -> int:
+    try:
+        handler = _handlers(stdin).get(args.command)
+        if handler is None:
+            raise CliError(f"Unknown command {args.command}.", EXIT_USAGE)
+        result = handler(services, args)
+        if inspect.isawaitable(result):
+            result = await result
+        return int(result)
+    finally:
+        await services.aclose()
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
+    multiprocessing.freeze_support()  # a frozen build's local worker processes start here
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        services = Services.open()
+    except HistoryError as exc:
+        print(f"restyle-cli: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    log_setup = setup_logging(services.paths.log_file,
+                              stderr_level=logging.DEBUG if args.verbose else None)
+    try:
+        return asyncio.run(_dispatch(services, args, stdin or sys.stdin))
+    except CliError as exc:
+        print(f"restyle-cli: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`restyle-cli jobs | head`): nothing to say to it. Point
+        # stdout at nothing so Python's own flush at exit does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # a bug: a sentence and the log, never a traceback on screen
+        log.exception("restyle-cli %s failed", args.command)
+        print(f"restyle-cli: {args.command} failed because of an unexpected error "
+              f"({type(exc).__name__}); the details are in {services.paths.log_file}.",
+              file=sys.stderr)
+        return EXIT_JOB_FAILED
+    finally:
+        services.close()
+        teardown_logging(log_setup)
