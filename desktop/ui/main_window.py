@@ -32,6 +32,7 @@ from desktop.ui.input_pane import InputPane
 from desktop.ui.job_queue import JobQueueView
 from desktop.ui.params_form import ParamsForm
 from desktop.ui.previews import PreviewLoader
+from desktop.ui.rankings_panel import RankingsPanel
 from desktop.ui.result_panel import ResultPanel
 from desktop.ui.task_picker import ProviderSelector, TaskSelector
 
@@ -177,6 +178,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
         self.resizeDocks([self.queue_dock, self.history_dock], [380, 380],
                          Qt.Orientation.Horizontal)
+        self.rankings_panel = RankingsPanel(provider_titles, task_titles)
+        self.rankings_dock = QDockWidget("Rankings", self)
+        self.rankings_dock.setObjectName("rankingsDock")
+        self.rankings_dock.setWidget(self.rankings_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.rankings_dock)
+        self.tabifyDockWidget(self.history_dock, self.rankings_dock)
+        self.rankings_dock.hide()  # View > Rankings
 
         # -- status bar ------------------------------------------------------------------------
         self.credits_label = QLabel("")
@@ -244,6 +252,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.review_mode_action)
         view_menu.addAction(self.arena_action)
+        view_menu.addAction(self.rankings_dock.toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(self.fullscreen_action)
         self.fullscreen_action.toggled.connect(self._set_full_screen)

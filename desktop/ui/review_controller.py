@@ -10,17 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, QTimer
 
 from desktop.core.model import Job
+from desktop.core.rankings import Rankings, rank
+from desktop.core.review_facts import Facts, gather
 from desktop.core.reviews import DEFAULT_TAGS, Review
 from desktop.ui.arena import Arena, arena_pairs
 from desktop.ui.main_window import MainWindow
 from desktop.ui.output_images import OutputImages
+from desktop.ui.rankings_panel import scope_text
 from desktop.ui.review_io import ReviewIO, ReviewIOError
 from desktop.ui.review_mode import ReviewMode, review_items
 from desktop.ui.tasks import TaskSet
@@ -32,6 +37,22 @@ log = logging.getLogger(__name__)
 
 #: Review mode and the blind comparison take at most this many of the newest jobs of a filter.
 SELECTION_LIMIT = 5000
+#: Bootstrap resamples for the strength intervals and their seed, as restyle-cli rankings:
+#: the same votes give the same intervals in the window and in the terminal.
+BOOTSTRAP = 1000
+SEED = 0
+RANKINGS_DELAY_MS = 300  # a burst of filter changes ranks once
+
+
+@dataclass(frozen=True)
+class RankingRun:
+    """One computation of the rankings panel: its facts, the tasks it could be narrowed to
+    and the result."""
+
+    facts: Facts
+    tasks: list[str]
+    rankings: Rankings
+    task: str
 
 
 class ReviewController(QObject):
@@ -56,6 +77,17 @@ class ReviewController(QObject):
         bar = window.history_panel.review_bar
         bar.reviewRequested.connect(self.open_review_mode)
         bar.arenaRequested.connect(self.open_arena)
+        self._rankings_generation = 0
+        self._rankings_timer = QTimer(self)
+        self._rankings_timer.setSingleShot(True)
+        self._rankings_timer.setInterval(RANKINGS_DELAY_MS)
+        self._rankings_timer.timeout.connect(lambda: self._tasks.spawn(self.refresh_rankings()))
+        ranking = window.rankings_panel
+        ranking.taskChanged.connect(lambda _task: self._rankings_timer.start())
+        ranking.refreshRequested.connect(self._rankings_timer.start)
+        window.rankings_dock.visibilityChanged.connect(
+            lambda shown: self._rankings_timer.start() if shown else None)
+        window.history_panel.model.modelReset.connect(self.rankings_outdated)
         self.settings_changed()
 
     # -- settings -------------------------------------------------------------------------------
@@ -114,6 +146,8 @@ class ReviewController(QObject):
             await self.io.save(review)
         except ReviewIOError as exc:
             editor.show_message(str(exc), error=True)
+        else:
+            self.rankings_outdated()
 
     # -- selections -----------------------------------------------------------------------------
     async def selection(self) -> list[Job]:
@@ -169,7 +203,7 @@ class ReviewController(QObject):
     async def _after_review_mode(self, mode: ReviewMode) -> None:
         await mode.aclose()  # the last saves land before the history is read again
         mode.deleteLater()
-        await self.window.history_panel.reload()
+        await self.window.history_panel.reload()  # the rankings follow the reload
         self._on_output_shown(*self._shown)
 
     # -- blind comparison -----------------------------------------------------------------------
@@ -211,6 +245,55 @@ class ReviewController(QObject):
     async def _after_arena(self, arena: Arena) -> None:
         await arena.aclose()
         arena.deleteLater()
+        self.rankings_outdated()
+
+    # -- rankings -------------------------------------------------------------------------------
+    def rankings_outdated(self) -> None:
+        """Votes, reviews or the history's filter changed: rank again if the panel shows."""
+        if not self.window.rankings_dock.isHidden():
+            self._rankings_timer.start()
+
+    async def refresh_rankings(self) -> RankingRun | None:
+        """Rank the providers from the votes and reviews of the jobs the history shows (for
+        the panel's task, when one is chosen), in a worker."""
+        self._rankings_generation += 1
+        generation = self._rankings_generation
+        panel = self.window.rankings_panel
+        job_filter = self.window.history_panel.job_filter()
+        task = panel.task() or job_filter.task or ""
+        history, store = self.services.history, self.io.store
+
+        def work() -> RankingRun:
+            everything = gather(history, store, replace(job_filter, task=None))
+            tasks = sorted({o.task for o in everything.outputs} | {r.task for r in
+                                                                   everything.reviews})
+            facts = gather(history, store, replace(job_filter, task=task)) if task \
+                else everything
+            result = rank(facts.votes, facts.reviews, facts.outputs, bootstrap=BOOTSTRAP,
+                          seed=SEED)
+            return RankingRun(facts, tasks, result, task)
+
+        panel.set_busy("Ranking…")
+        try:
+            run = await asyncio.to_thread(work)
+        except (sqlite3.Error, ValueError) as exc:
+            log.exception("Ranking failed")
+            if generation == self._rankings_generation:
+                panel.show_problem(f"The rankings could not be computed ({exc}). Change the "
+                                   "filter or press Refresh.")
+            return None
+        if generation != self._rankings_generation or not shiboken6.isValid(panel):
+            return None
+        panel.set_tasks(run.tasks, run.task)
+        facts = run.facts
+        title = panel.task_combo.currentText() if run.task else ""
+        panel.show_rankings(run.rankings, scope_text(facts.jobs, len(facts.votes),
+                                                     len(facts.reviews), title))
+        if not facts.votes and not facts.reviews:
+            panel.show_problem(scope_text(facts.jobs, 0, 0, title) + " Nothing to rank yet: "
+                               "compare results blind (View › Blind comparison) or review "
+                               "them (View › Review mode).")
+        return run
 
     # -- shutdown -------------------------------------------------------------------------------
     async def idle(self) -> None:
