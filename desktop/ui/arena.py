@@ -198,6 +198,7 @@ class Arena(WindowOverlay):
         self.remaining.setFont(bold)
         self.end_button = QPushButton("End session (Esc)", page)
         self.end_button.setObjectName("arenaEnd")
+        self.end_button.setAccessibleName("End the session and name the providers")
         self.end_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.end_button.clicked.connect(self.end_session)
         top = QHBoxLayout()
@@ -225,6 +226,7 @@ class Arena(WindowOverlay):
                 (VoteOutcome.RIGHT, "B  ·  right is better", "arenaVoteRight")):
             button = QPushButton(text, page)
             button.setObjectName(name)
+            button.setAccessibleName(text.split("·", 1)[1].strip().capitalize())
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setMinimumHeight(32)
             button.clicked.connect(lambda _c=False, o=outcome: self.vote(o))
@@ -232,6 +234,7 @@ class Arena(WindowOverlay):
             self.vote_buttons[outcome] = button
         self.undo_button = QPushButton("U  ·  undo", page)
         self.undo_button.setObjectName("arenaUndo")
+        self.undo_button.setAccessibleName("Take the last vote back")
         self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.undo_button.clicked.connect(self.undo)
         buttons.addWidget(self.undo_button)
@@ -267,6 +270,7 @@ class Arena(WindowOverlay):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_button = QPushButton("Close (Esc)", page)
         self.close_button.setObjectName("arenaClose")
+        self.close_button.setAccessibleName("Close the blind comparison")
         self.close_button.clicked.connect(self.close_arena)
         row = QHBoxLayout()
         row.addStretch(1)

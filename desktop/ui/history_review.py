@@ -77,6 +77,7 @@ class HistoryReviewBar(QWidget):
 
         self.review_button = QToolButton()
         self.review_button.setObjectName("historyReviewThese")
+        self.review_button.setAccessibleName("Review these jobs")
         self.review_button.setText("Review these")
         self.review_button.setAutoRaise(True)
         self.review_button.setToolTip("Review mode over the selected jobs, or over every job the"
@@ -84,6 +85,7 @@ class HistoryReviewBar(QWidget):
         self.review_button.clicked.connect(self.reviewRequested)
         self.arena_button = QToolButton()
         self.arena_button.setObjectName("historyCompareBlind")
+        self.arena_button.setAccessibleName("Compare these jobs blind")
         self.arena_button.setText("Compare blind")
         self.arena_button.setAutoRaise(True)
         self.arena_button.setToolTip("Blind A/B comparison of the providers' results of the same"

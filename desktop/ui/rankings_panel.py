@@ -234,6 +234,7 @@ class RankingsPanel(QWidget):
             lambda _i: self.taskChanged.emit(str(self.task_combo.currentData() or "")))
         self.refresh_button = QToolButton(self)
         self.refresh_button.setObjectName("rankingsRefresh")
+        self.refresh_button.setAccessibleName("Rank again")
         self.refresh_button.setText("Refresh")
         self.refresh_button.setToolTip("Rank again from the votes and reviews now stored")
         self.refresh_button.clicked.connect(self.refreshRequested)
@@ -290,6 +291,9 @@ class RankingsPanel(QWidget):
             self.task_combo.addItem(self._task_titles.get(task, task), task)
         self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(chosen)))
         self.task_combo.blockSignals(False)
+
+    def task_title(self, task: str) -> str:
+        return self._task_titles.get(task, task)
 
     def task(self) -> str:
         return str(self.task_combo.currentData() or "")

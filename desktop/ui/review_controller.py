@@ -87,6 +87,7 @@ class ReviewController(QObject):
         ranking.refreshRequested.connect(self._rankings_timer.start)
         window.rankings_dock.visibilityChanged.connect(
             lambda shown: self._rankings_timer.start() if shown else None)
+        window.rankings_dock.toggleViewAction().toggled.connect(self._rankings_toggled)
         window.history_panel.model.modelReset.connect(self.rankings_outdated)
         self.settings_changed()
 
@@ -248,6 +249,12 @@ class ReviewController(QObject):
         self.rankings_outdated()
 
     # -- rankings -------------------------------------------------------------------------------
+    def _rankings_toggled(self, shown: bool) -> None:
+        """View > Rankings: the dock comes to the front of its tabs, and ranks."""
+        if shown:
+            self.window.rankings_dock.raise_()
+            self._rankings_timer.start()
+
     def rankings_outdated(self) -> None:
         """Votes, reviews or the history's filter changed: rank again if the panel shows."""
         if not self.window.rankings_dock.isHidden():
@@ -260,7 +267,8 @@ class ReviewController(QObject):
         generation = self._rankings_generation
         panel = self.window.rankings_panel
         job_filter = self.window.history_panel.job_filter()
-        task = panel.task() or job_filter.task or ""
+        chosen = panel.task()  # the panel's own choice beats the history's task filter
+        task = chosen or job_filter.task or ""
         history, store = self.services.history, self.io.store
 
         def work() -> RankingRun:
@@ -284,9 +292,9 @@ class ReviewController(QObject):
             return None
         if generation != self._rankings_generation or not shiboken6.isValid(panel):
             return None
-        panel.set_tasks(run.tasks, run.task)
+        panel.set_tasks(run.tasks, chosen)
         facts = run.facts
-        title = panel.task_combo.currentText() if run.task else ""
+        title = panel.task_title(run.task) if run.task else ""
         panel.show_rankings(run.rankings, scope_text(facts.jobs, len(facts.votes),
                                                      len(facts.reviews), title))
         if not facts.votes and not facts.reviews:

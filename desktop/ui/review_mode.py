@@ -256,6 +256,7 @@ class ReviewMode(WindowOverlay):
         self.counter.setFont(counter_font)
         self.leave_button = QPushButton("Leave (Esc)", self)
         self.leave_button.setObjectName("reviewLeave")
+        self.leave_button.setAccessibleName("Leave review mode")
         self.leave_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.leave_button.clicked.connect(self.leave)
         top = QHBoxLayout()
@@ -282,6 +283,8 @@ class ReviewMode(WindowOverlay):
         self.prev_button.setObjectName("reviewPrevious")
         self.next_button = QPushButton("Next →", self.side)
         self.next_button.setObjectName("reviewNext")
+        self.prev_button.setAccessibleName("Previous output")
+        self.next_button.setAccessibleName("Next output")
         for button, step in ((self.prev_button, -1), (self.next_button, 1)):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _c=False, s=step: self.go(self._index + s))
