@@ -358,6 +358,17 @@ class CompareView(QWidget):
             shortcut.activated.connect(slot)
             self._shortcuts.append(shortcut)
 
+    def remap_keys(self, keys: dict[str, str]) -> None:
+        """Move shortcuts to other keys, "" drops one: review mode rates with the digits and
+        fails with F, so there {"1": "Alt+1", ..., "F": ""}."""
+        for shortcut in self._shortcuts:
+            old = shortcut.key().toString()
+            if old in keys:
+                shortcut.setKey(QKeySequence(keys[old]))
+        for mode, (text, key, _name) in MODE_TITLES.items():
+            shown = keys.get(key, key)
+            self._mode_buttons[mode].setToolTip(f"{text} ({shown})" if shown else text)
+
     def _new_canvas(self, parent: QWidget, name: str, accessible: str) -> ImageCanvas:
         canvas = ImageCanvas(self._state, parent)
         canvas.setObjectName(name)

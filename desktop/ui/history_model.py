@@ -102,9 +102,13 @@ def sort_key(job: Job) -> tuple[float, str]:
     return (job.created_at, job.id)
 
 
-def job_matches(job: Job, f: JobFilter) -> bool:
+def job_matches(job: Job, f: JobFilter, *, listed: bool = False) -> bool:
     """The Python twin of the store's WHERE clause, so engine events can be placed without a
-    query. Text terms match the same `search_text` the store indexes."""
+    query. Text terms match the same `search_text` the store indexes.
+
+    Reviews are not part of a Job: a `listed` row (the store matched it) keeps matching the
+    review fields and the text (which may have matched a review's tag or note), since a job
+    event does not change its reviews; a job new to the list has no review yet."""
     if f.provider and job.provider != f.provider:
         return False
     if f.task and job.task != f.task:
@@ -117,8 +121,11 @@ def job_matches(job: Job, f: JobFilter) -> bool:
         return False
     if f.until is not None and job.created_at >= f.until:
         return False
+    if not listed and (f.tag or f.verdict in ("pass", "fail", "reviewed")
+                       or (f.reviewer and f.verdict != "unreviewed")):
+        return False
     terms = (f.text or "").lower().split()
-    if terms:
+    if terms and not listed:
         text = _search_text(job)
         return all(term in text for term in terms)
     return True
@@ -497,7 +504,7 @@ class HistoryModel(QAbstractListModel):
         """Place a changed or new job: update its row, drop it when it no longer matches,
         insert it where it sorts when it falls within the loaded rows."""
         row = self._rows.get(job.id)
-        matches = job_matches(job, self._filter)
+        matches = job_matches(job, self._filter, listed=row is not None)
         if row is not None:
             if matches:
                 self._jobs[row] = job

@@ -77,6 +77,7 @@ from desktop.ui.history_model import (
     thumb_source,
     when_text,
 )
+from desktop.ui.history_review import HistoryReviewBar
 from desktop.ui.job_words import holder, plain, running_in, short_sentence
 from desktop.ui.state_colors import is_dark, state_color
 from desktop.ui.tasks import TaskSet
@@ -374,6 +375,8 @@ class HistoryPanel(QWidget):
         self.date_combo = self._combo("historyDateFilter", "Filter by date",
                                       [(label, days) for label, days in DATE_CHOICES])
 
+        self.review_bar = HistoryReviewBar(self)
+        self.review_bar.changed.connect(self._filter_widgets_changed)
         self.count_label = QLabel(self)
         self.count_label.setObjectName("historyCount")
         self.count_label.setAccessibleName("Number of jobs")
@@ -399,7 +402,7 @@ class HistoryPanel(QWidget):
         self.view.setItemDelegate(self.delegate)
         self.view.setViewMode(QListView.ViewMode.ListMode)
         self.view.setUniformItemSizes(True)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -499,6 +502,7 @@ class HistoryPanel(QWidget):
         filters.addWidget(self.task_combo, 1, 1, 1, 2)
         filters.addWidget(self.state_combo, 2, 0)
         filters.addWidget(self.date_combo, 2, 1, 1, 2)
+        filters.addWidget(self.review_bar, 3, 0, 1, 3)
         filters.setColumnStretch(0, 1)
         filters.setColumnStretch(1, 1)
 
@@ -524,14 +528,22 @@ class HistoryPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.message)
         layout.addWidget(self.stack, 1)
-        layout.addWidget(self.count_label)
+        footer = QHBoxLayout()
+        footer.addWidget(self.count_label, 1)
+        footer.addWidget(self.review_bar.review_button)
+        footer.addWidget(self.review_bar.arena_button)
+        layout.addLayout(footer)
 
         QWidget.setTabOrder(self.search, self.favorites_only)
         QWidget.setTabOrder(self.favorites_only, self.provider_combo)
         QWidget.setTabOrder(self.provider_combo, self.task_combo)
         QWidget.setTabOrder(self.task_combo, self.state_combo)
         QWidget.setTabOrder(self.state_combo, self.date_combo)
-        QWidget.setTabOrder(self.date_combo, self.view)
+        review = self.review_bar
+        for first, second in ((self.date_combo, review.verdict_combo),
+                              (review.verdict_combo, review.tag_combo),
+                              (review.tag_combo, review.mine), (review.mine, self.view)):
+            QWidget.setTabOrder(first, second)
 
     # -- public interface ---------------------------------------------------------------------
     async def reload(self) -> None:
@@ -570,6 +582,7 @@ class HistoryPanel(QWidget):
             _select_data(self.state_combo, tuple(job_filter.states),
                          lambda v: ", ".join(str(s) for s in v))
             self._select_date(job_filter)
+            self.review_bar.show_filter(job_filter)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -583,6 +596,11 @@ class HistoryPanel(QWidget):
         index = self.view.currentIndex()
         job = index.data(JobRole) if index.isValid() else None
         return job.id if job is not None else ""
+
+    def selected_job_ids(self) -> list[str]:
+        """The selected rows' jobs, in list order."""
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
+        return [job.id for r in rows if (job := self.model.job_at(r)) is not None]
 
     def current_job(self) -> Job | None:
         return self.model.job(self.current_job_id()) if self.current_job_id() else None
@@ -659,7 +677,7 @@ class HistoryPanel(QWidget):
             since, until = current.since, current.until
         else:
             since, until = since_for(date), None
-        return JobFilter(
+        return self.review_bar.apply(JobFilter(
             provider=self.provider_combo.currentData() or None,
             task=self.task_combo.currentData() or None,
             states=tuple(states),
@@ -667,7 +685,7 @@ class HistoryPanel(QWidget):
             favorite=True if self.favorites_only.isChecked() else None,
             since=since,
             until=until,
-        )
+        ))
 
     def _filter_widgets_changed(self) -> None:
         self._search_timer.stop()

@@ -32,6 +32,7 @@ from desktop.ui.input_pane import InputPane
 from desktop.ui.job_queue import JobQueueView
 from desktop.ui.params_form import ParamsForm
 from desktop.ui.previews import PreviewLoader
+from desktop.ui.rankings_panel import RankingsPanel
 from desktop.ui.result_panel import ResultPanel
 from desktop.ui.task_picker import ProviderSelector, TaskSelector
 
@@ -185,6 +186,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
         self.resizeDocks([self.queue_dock, self.history_dock], [380, 380],
                          Qt.Orientation.Horizontal)
+        self.rankings_panel = RankingsPanel(provider_titles, task_titles)
+        self.rankings_dock = QDockWidget("Rankings", self)
+        self.rankings_dock.setObjectName("rankingsDock")
+        self.rankings_dock.setWidget(self.rankings_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.rankings_dock)
+        self.tabifyDockWidget(self.history_dock, self.rankings_dock)
+        self.rankings_dock.hide()  # View > Rankings
 
         # -- status bar ------------------------------------------------------------------------
         self.credits_label = QLabel("")
@@ -230,6 +238,8 @@ class MainWindow(QMainWindow):
         self.fullscreen_action = self._action("&Full screen", "fullScreenAction", "F11")
         self.fullscreen_action.setCheckable(True)
         self.clear_inputs_action = self._action("C&lear inputs", "clearInputsAction")
+        self.review_mode_action = self._action("&Review mode", "reviewModeAction", "Ctrl+Shift+R")
+        self.arena_action = self._action("&Blind comparison", "arenaAction")
 
         file_menu = self.menuBar().addMenu("&File")
         for action in (self.open_action, self.paste_action, self.samples_action,
@@ -249,6 +259,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.queue_dock.toggleViewAction())
         view_menu.addAction(self.history_dock.toggleViewAction())
         view_menu.addAction(self.find_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.review_mode_action)
+        view_menu.addAction(self.arena_action)
+        view_menu.addAction(self.rankings_dock.toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(self.fullscreen_action)
         self.fullscreen_action.toggled.connect(self._set_full_screen)

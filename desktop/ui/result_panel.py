@@ -1,6 +1,7 @@
 """The result panel under the compare view: what produced the shown result (or what a job that
-did not succeed is waiting for, and whether it may have been charged), and the actions "copy
-parameters" and "use these parameters again"."""
+did not succeed is waiting for, and whether it may have been charged), the actions "copy
+parameters" and "use these parameters again", and the review of the shown output (beside the
+details when the panel is wide, under them when it is narrow)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import time
 from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QBoxLayout,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -24,6 +27,10 @@ from PySide6.QtWidgets import (
 from desktop.core.humanize import human_duration
 from desktop.core.model import Job, JobState
 from desktop.ui.job_words import charge_line, may_have_charged, plain
+from desktop.ui.review_editor import ReviewEditor
+
+#: Wider than this, the review sits beside the details; narrower, under them.
+SIDE_BY_SIDE_WIDTH = 760
 
 
 def _cost_text(job: Job) -> str:
@@ -37,6 +44,8 @@ class ResultPanel(QWidget):
     """Provider, task, parameters, remote id, duration, cost and seed of the shown job."""
 
     reuseRequested = Signal(str)  # job id
+    #: The job (or None) and the output index now shown: its review is loaded for it.
+    outputShown = Signal(object, int)
 
     def __init__(self, provider_titles: Mapping[str, str], parent: QWidget | None = None
                  ) -> None:
@@ -85,12 +94,17 @@ class ResultPanel(QWidget):
         # The panel shares the centre with the compare view: a long sentence (a job that waits
         # for the user says what to fix) scrolls rather than being cut off.
         content = QWidget()
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(8, 4, 8, 4)
+        self.review_editor = ReviewEditor(content)
+        self._columns = QBoxLayout(QBoxLayout.Direction.LeftToRight, content)
+        self._columns.setContentsMargins(8, 4, 8, 4)
+        self._columns.setSpacing(16)
+        layout = QVBoxLayout()
         layout.addWidget(self._empty)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addStretch(1)
+        self._columns.addLayout(layout, 3)
+        self._columns.addWidget(self.review_editor, 2, Qt.AlignmentFlag.AlignTop)
         scroll = QScrollArea(self)
         scroll.setObjectName("resultPanelScroll")
         scroll.setWidgetResizable(True)
@@ -109,6 +123,12 @@ class ResultPanel(QWidget):
         lines = 7
         return QSize(200, lines * self.fontMetrics().lineSpacing() + 12)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        wide = event.size().width() >= SIDE_BY_SIDE_WIDTH
+        self._columns.setDirection(QBoxLayout.Direction.LeftToRight if wide
+                                   else QBoxLayout.Direction.TopToBottom)
+        super().resizeEvent(event)
+
     def job(self) -> Job | None:
         return self._job
 
@@ -125,6 +145,8 @@ class ResultPanel(QWidget):
         self.reuse_button.setEnabled(job is not None)
         for row in range(self._form.rowCount()):
             self._form.setRowVisible(row, job is not None)
+        self.review_editor.setVisible(job is not None and bool(job.outputs))
+        self.outputShown.emit(job, output_index)
         if job is None:
             return
         charged = may_have_charged(job, job.provider in self._free)

@@ -62,6 +62,7 @@ from desktop.general_settings import (
 )
 from desktop.secrets import KeySource, KeyStatus
 from desktop.services import Readiness, Services
+from desktop.ui.review_settings_page import ReviewSettingsPage
 from desktop.ui.tasks import TaskSet
 from desktop.ui.theme import apply_theme
 
@@ -579,6 +580,8 @@ class SettingsDialog(QDialog):
             self.pages[pid] = page
             self._add_page(cls.title, page)
             page.set_key_status(None, self.key_location_text(pid))
+        self.review_page = ReviewSettingsPage(services.settings.review, self)
+        self._add_page("Review", self.review_page)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
 
         self.problem_label = QLabel("", self)
@@ -772,7 +775,8 @@ class SettingsDialog(QDialog):
             if old is not None or new != ProviderSettings():
                 providers[pid] = new
         merged = {**current.general, **general}
-        return replace(current, providers=providers, general=merged)
+        return replace(current, providers=providers, general=merged,
+                       review=self.review_page.values())
 
     async def save(self) -> bool:
         """Validate, write keys and settings.json (in workers), update services.settings, emit
@@ -798,6 +802,11 @@ class SettingsDialog(QDialog):
             if found is not None:
                 self._show_problem(found[0], found[1], pid)
                 return False
+        if found_review := self.review_page.problem():
+            self._show_problem(found_review[0])
+            self.page_list.setCurrentRow(self.stack.indexOf(self.review_page))
+            found_review[1].setFocus(Qt.FocusReason.OtherFocusReason)
+            return False
         general = self.general_page.values()
         problem = await asyncio.to_thread(_export_dir_problem, general[EXPORT_DIR])
         if problem:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop.config import sample_inputs
@@ -43,11 +42,12 @@ from desktop.general_settings import (
 )
 from desktop.ui.attention import AttentionController
 from desktop.ui.batch_controller import BatchController
-from desktop.ui.compare_view import CompareItem, CompareMode
+from desktop.ui.compare_view import CompareMode
 from desktop.ui.input_pane import InputPane
 from desktop.ui.job_words import placeholder_for
 from desktop.ui.main_window import MainWindow, window_settings_path
-from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
+from desktop.ui.output_images import OutputImages
+from desktop.ui.review_controller import ReviewController
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
 
@@ -55,10 +55,6 @@ if TYPE_CHECKING:
     from desktop.services import Services
 
 log = logging.getLogger(__name__)
-
-#: Roles whose first image is the "before" of a result, in order of preference.
-BEFORE_ROLES = ("person", "room", "image", "garment")
-
 
 class Workbench(QObject):
     """Wires the window to the engine and the services."""
@@ -81,7 +77,8 @@ class Workbench(QObject):
         self._tasks = TaskSet("Window", self._on_task_error)
         self._shown_job: Job | None = None
         self._grid_jobs: list[Job] = []  # in a multi-provider grid: the job of each cell
-        self._references: dict[str, bytes | None] = {}  # job id -> provider's before
+        self.images = OutputImages(services, lambda: self.providers,
+                                   lambda text: self.window.set_status(text, 15000))
         self._credits: dict[str, str] = {}
         self._settings_dialog: Any = None
         self._file_dialog: QFileDialog | None = None
@@ -94,6 +91,9 @@ class Workbench(QObject):
         self._refresh_timer.timeout.connect(self._refresh_generate_state)
         self.attention = AttentionController(window, engine, services.history, self.providers,
                                              lambda jid: self.spawn(self.show_job(jid)))
+        self.reviews = ReviewController(window, services, self.images, self.qsettings,
+                                        lambda pid: self.providers[pid].title
+                                        if pid in self.providers else pid)
         self._connect()
         self.attention.attach()
         self.batches = BatchController(self)  # New batch…, the Batches panel, the grid
@@ -146,6 +146,8 @@ class Workbench(QObject):
         w.result_panel.reuseRequested.connect(lambda jid: self.spawn(self.reuse(jid)))
         w.compare_view.currentChanged.connect(self._on_output_changed)
         w.compare_view.gridCellActivated.connect(self._on_grid_cell)
+        w.review_mode_action.triggered.connect(self.reviews.open_review_mode)
+        w.arena_action.triggered.connect(self.reviews.open_arena)
 
     # -- start-up and shutdown --------------------------------------------------------------
     async def start(self) -> None:
@@ -215,6 +217,7 @@ class Workbench(QObject):
         self.window.history_panel.cancel_tasks()
         await self.batches.aclose()
         await self.attention.aclose()
+        await self.reviews.aclose()
         await self._tasks.aclose()
 
     # -- catalogue, providers, panes, form --------------------------------------------------
@@ -495,78 +498,13 @@ class Workbench(QObject):
             self.spawn(self.show_batch(batch))
 
     # -- showing results --------------------------------------------------------------------
-    def _stored_before(self, job: Job) -> bytes | None:
-        """The first person, room, image or garment input as stored with the job (worker)."""
-        sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)), None)
-        asset = self.services.history.asset(sha) if sha else None
-        return self.services.assets.read(asset) if asset is not None else None
-
-    async def _before_bytes(self, job: Job) -> bytes | None:
-        """What a result is compared with: its stored input, else the provider's own copy (a
-        vtryon recolour uploads nothing), fetched once per job."""
-        try:
-            data = await asyncio.to_thread(self._stored_before, job)
-        except OSError:
-            data = None
-        if data is not None or any(job.inputs.get(r) for r in BEFORE_ROLES):
-            return data
-        if job.id not in self._references:
-            provider = self.providers.get(job.provider)
-            reference = None
-            if provider is not None:
-                try:
-                    reference = await provider.reference_image(job.task, dict(job.spec.params))
-                except (ProviderError, InvalidInput) as exc:
-                    self.window.set_status(f"No before image: {_message(exc)}", 15000)
-            self._references[job.id] = reference
-        return self._references[job.id]
-
-    async def _before_image(self, job: Job) -> QImage | None:
-        data = await self._before_bytes(job)
-        if data is None:
-            return None
-        try:
-            return await asyncio.to_thread(qimage_from_bytes, data, "before",
-                                           max_pixels=self._open_max_pixels())
-        except InvalidInput:
-            return None
-
-    async def _output_items(self, job: Job) -> list[CompareItem]:
-        items = []
-        title = self.providers[job.provider].title if job.provider in self.providers else ""
-        for out in job.outputs:
-            if out.kind != OutputKind.IMAGE:
-                continue
-            path = self.services.assets.path_for(out.sha256, out.mime)
-            try:
-                image = await asyncio.to_thread(qimage_from_file, path,
-                                                max_pixels=self._open_max_pixels())
-            except (OSError, InvalidInput) as exc:
-                self.window.set_status(f"Result {out.position + 1} cannot be shown: "
-                                       f"{_message(exc)}")
-                continue
-            # One result: the provider names it; several: the strip tells them apart.
-            name = title if len(job.outputs) == 1 else (out.label or f"Result {out.position + 1}")
-            label = out.label if out.label != name else ""
-            if out.width and image.width() < out.width:
-                note = (f"shown at {image.width()}x{image.height()} of {out.width}x{out.height};"
-                        " export saves the full size")
-                label = f"{label} · {note}" if label else note
-            items.append(CompareItem(image, name, label))
-        return items
-
-    def _open_max_pixels(self) -> int:
-        """The largest image the window opens: a stored result may be as large as the result
-        limit allows (limits.result_max_megapixels), an input as its own limit allows."""
-        limits = self.services.settings.limits
-        return max(limits.result_max_pixels, limits.input_max_pixels)
-
     async def show_job(self, job_id: str, output_index: int = 0) -> Job | None:
         job = await asyncio.to_thread(self.services.history.get, job_id)
         if job is None:
             self.window.set_status("That job is no longer in the history.")
             return None
-        before, items = await asyncio.gather(self._before_image(job), self._output_items(job))
+        before, items = await asyncio.gather(self.images.before_image(job),
+                                             self.images.output_items(job))
         view = self.window.compare_view
         self._grid_jobs = []
         view.set_grid([])
@@ -593,10 +531,10 @@ class Workbench(QObject):
         done = [j for j in jobs if j.state == JobState.SUCCEEDED]
         if not done:
             return
-        before = await self._before_image(done[0])
+        before = await self.images.before_image(done[0])
         cells, shown = [], []
         for job in done:
-            items = await self._output_items(job)
+            items = await self.images.output_items(job)
             if items:
                 cells.append(items[0])
                 shown.append(job)
@@ -823,8 +761,8 @@ class Workbench(QObject):
             path = path.with_suffix(exporting.EXTENSIONS[fmt])
         quality = int(self._general(EXPORT_QUALITY))
         assets = self.services.assets
-        max_pixels = self._open_max_pixels()
-        before = await self._before_bytes(job) if pair else None
+        max_pixels = self.images.max_pixels()
+        before = await self.images.before_bytes(job) if pair else None
 
         def work() -> Path:
             after = assets.path_for(out.sha256, out.mime).read_bytes()
@@ -872,6 +810,7 @@ class Workbench(QObject):
         self._problems = await asyncio.to_thread(self._readiness)
         self._rebuild_catalog()
         self._apply_theme()
+        self.reviews.settings_changed()
         await self.discover_variants()
         await self.refresh_credits()
 

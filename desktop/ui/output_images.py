@@ -1,0 +1,116 @@
+"""A job's pictures for the window: the "before" a result is compared with, and its outputs as
+compare-view items, decoded in worker threads.
+
+The compare view of the main window, review mode and the blind comparison all show stored
+results this way, so it lives here rather than in the workbench.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QImage
+
+from desktop.core.contract import Provider, ProviderError
+from desktop.core.model import InvalidInput, Job, Output, OutputKind
+from desktop.ui.compare_view import CompareItem
+from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
+
+if TYPE_CHECKING:
+    from desktop.services import Services
+
+#: Roles whose first image is the "before" of a result, in order of preference.
+BEFORE_ROLES = ("person", "room", "image", "garment")
+
+
+def message(exc: BaseException) -> str:
+    """A failure's sentence (ProviderError and InvalidInput carry one); asyncio's TimeoutError
+    has none."""
+    return str(exc) or "the service did not answer in time."
+
+
+class OutputImages:
+    """Reads a job's before and results from the asset store (in workers).
+
+    `providers` gives the current providers (they change when settings are saved): a vtryon
+    recolour uploads nothing, so its before is the provider's own reference image, fetched once
+    per job. `report` shows a sentence in the status bar.
+    """
+
+    def __init__(self, services: Services, providers: Callable[[], Mapping[str, Provider]],
+                 report: Callable[[str], None]) -> None:
+        self.services = services
+        self._providers = providers
+        self._report = report
+        self._references: dict[str, bytes | None] = {}  # job id -> provider's before
+
+    def max_pixels(self) -> int:
+        """The largest image the window opens: a stored result may be as large as the result
+        limit allows (limits.result_max_megapixels), an input as its own limit allows."""
+        limits = self.services.settings.limits
+        return max(limits.result_max_pixels, limits.input_max_pixels)
+
+    def _stored_before(self, job: Job) -> bytes | None:
+        """The first person, room, image or garment input as stored with the job (worker)."""
+        sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)), None)
+        asset = self.services.history.asset(sha) if sha else None
+        return self.services.assets.read(asset) if asset is not None else None
+
+    async def before_bytes(self, job: Job) -> bytes | None:
+        """What a result is compared with: its stored input, else the provider's own copy (a
+        vtryon recolour uploads nothing), fetched once per job."""
+        try:
+            data = await asyncio.to_thread(self._stored_before, job)
+        except OSError:
+            data = None
+        if data is not None or any(job.inputs.get(r) for r in BEFORE_ROLES):
+            return data
+        if job.id not in self._references:
+            provider = self._providers().get(job.provider)
+            reference = None
+            if provider is not None:
+                try:
+                    reference = await provider.reference_image(job.task, dict(job.spec.params))
+                except (ProviderError, InvalidInput) as exc:
+                    self._report(f"No before image: {message(exc)}")
+            self._references[job.id] = reference
+        return self._references[job.id]
+
+    async def before_image(self, job: Job) -> QImage | None:
+        data = await self.before_bytes(job)
+        if data is None:
+            return None
+        try:
+            return await asyncio.to_thread(qimage_from_bytes, data, "before",
+                                           max_pixels=self.max_pixels())
+        except InvalidInput:
+            return None
+
+    async def output_image(self, out: Output) -> QImage:
+        """One stored result, decoded; OSError or InvalidInput when it cannot be."""
+        path = self.services.assets.path_for(out.sha256, out.mime)
+        return await asyncio.to_thread(qimage_from_file, path, max_pixels=self.max_pixels())
+
+    async def output_items(self, job: Job) -> list[CompareItem]:
+        items = []
+        providers = self._providers()
+        title = providers[job.provider].title if job.provider in providers else ""
+        for out in job.outputs:
+            if out.kind != OutputKind.IMAGE:
+                continue
+            try:
+                image = await self.output_image(out)
+            except (OSError, InvalidInput) as exc:
+                self._report(f"Result {out.position + 1} cannot be shown: {message(exc)}")
+                continue
+            # One result: the provider names it; several: the strip tells them apart.
+            name = title if len(job.outputs) == 1 else (out.label or f"Result {out.position + 1}")
+            label = out.label if out.label != name else ""
+            if out.width and image.width() < out.width:
+                note = (f"shown at {image.width()}x{image.height()} of {out.width}x{out.height};"
+                        " export saves the full size")
+                label = f"{label} · {note}" if label else note
+            items.append(CompareItem(image, name, label))
+        return items
