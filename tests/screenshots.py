@@ -152,7 +152,7 @@ async def scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
     await until(lambda: window.generate_button.isEnabled())
     jobs = await wb.generate()
     await until(lambda: window.compare_view.current_item() is not None
-                and wb._shown_job is not None and wb._shown_job.id == jobs[0].id)
+                and wb.results.shown_job is not None and wb.results.shown_job.id == jobs[0].id)
     await settle(0.6)
     view = window.compare_view
     for mode in CompareMode:
@@ -211,7 +211,7 @@ async def scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
     await settle(1.2)
     camera.shoot(window, "queue-failed-and-rate-limited")
     camera.shoot(window.job_queue, "queue-panel")
-    await wb.cancel(limited.id)
+    await wb.engine.cancel(limited.id)
 
     # 6. History with many jobs.
     window.history_dock.raise_()

@@ -157,7 +157,12 @@ class BatchRunner:
             params = task.validate(item.spec.inputs, dict(item.spec.params))
         except InvalidInput:
             params = dict(item.spec.params)
-        return provider.estimate_cost(item.spec.task, params)
+        cost = provider.estimate_cost(item.spec.task, params)
+        if cost is None and provider.resubmit_safe:
+            # A provider that is safe to resubmit runs here and charges nothing (the offline
+            # one): it costs 0 credits, so a budget never keeps it out "for want of a price".
+            return 0.0
+        return cost
 
     def _refuse_unknown(self, items: list[BatchItem]) -> list[BatchItem]:
         """Items a provider cannot run at all (no such task, too many garments) are refused

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
@@ -32,7 +33,6 @@ from desktop.ui.batch_dialog import BatchContext, BatchDialog, BatchRequest, Pro
 from desktop.ui.batch_grid import BatchGrid
 from desktop.ui.batch_grid_data import GridData, load_grid
 from desktop.ui.batch_panel import BatchPanel
-from desktop.ui.batch_recipe import plan_batch
 from desktop.ui.batch_words import (
     CANCEL_QUESTION,
     STATE_WORDS,
@@ -256,8 +256,7 @@ class BatchController(QObject):
                     ) -> tuple[list[BatchItem], Plan]:
         # Prices may have changed in the settings since the runner was made.
         self.runner.prices = self.services.settings.prices(list(self.wb.providers))
-        free = self._free()
-        return await asyncio.to_thread(plan_batch, self.runner, matrix, budget, free)
+        return await asyncio.to_thread(partial(self.runner.plan, matrix, budget=budget))
 
     async def start_batch(self, request: BatchRequest) -> Batch:
         batch = await self.runner.create(request.name, request.matrix, request.items,

@@ -16,17 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.core.batch_runner import BatchRunner
 from desktop.core.batches import (
     PRIMARY_ROLES,
-    BatchItem,
-    ItemState,
     Matrix,
-    Plan,
     Variant,
-    apply_budget,
     garment_groups,
-    make_plan,
     param_axes,
     split_values,
     variant_title,
@@ -204,17 +198,3 @@ def check_axes(specs: Sequence[ParamSpec], texts: Mapping[str, str]) -> tuple[
             values[name] = found
     return values, errors
 
-
-def plan_batch(runner: BatchRunner, matrix: Matrix, budget: float | None,
-               free: Iterable[str]) -> tuple[list[BatchItem], Plan]:
-    """The runner's plan, with the cells of free providers (the offline one, which publishes
-    no price because it has none) priced at 0 credits before the budget is applied: a budget
-    then never keeps them out "for want of a price". The stored items carry the 0, so the
-    runner's own budget check agrees when it sends them. Blocking: call it in a worker."""
-    free_ids = set(free)
-    items, _plan = runner.plan(matrix)
-    items = [i.evolve(expected_credits=0.0)
-             if i.provider in free_ids and i.expected_credits is None
-             and i.state == ItemState.PENDING else i for i in items]
-    items = apply_budget(items, budget)
-    return items, make_plan(items, prices=runner.prices, budget=budget)

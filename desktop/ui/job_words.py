@@ -178,3 +178,9 @@ def placeholder_for(job: Job) -> str:
     if job.state == JobState.NEEDS_ATTENTION:
         return f"This job needs your attention: {message}"
     return f"This job did not succeed: {message}"
+
+
+def failure_sentence(exc: BaseException) -> str:
+    """A failure's sentence (ProviderError and InvalidInput carry one); asyncio's TimeoutError
+    has none."""
+    return str(exc) or "the service did not answer in time."

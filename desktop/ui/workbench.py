@@ -1,5 +1,8 @@
 """The window's behaviour: task and provider choice, generating jobs through the engine,
-engine events into the queue, history and compare view, exports, settings and credits.
+engine events into the queue and history, settings and credits. It composes the parts with a
+job of their own: what the compare view shows (ResultPresenter), exports (ExportController),
+the queue's and history's job actions (JobActions), jobs that need attention, batches and
+reviews.
 
 Everything runs on the qasync loop; decoding, file reads and writes and database queries run in
 worker threads, so the window never waits on them.
@@ -12,15 +15,13 @@ import html
 import logging
 import re
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication
 
 from desktop.config import sample_inputs
-from desktop.core import exporting
-from desktop.core.catalog import CatalogEntry, build_catalog, entry_for
+from desktop.core.catalog import CatalogEntry, build_catalog
 from desktop.core.contract import Provider, ProviderError, TaskVariant
 from desktop.core.engine import JobEngine
 from desktop.core.model import (
@@ -30,23 +31,21 @@ from desktop.core.model import (
     JobEvent,
     JobSpec,
     JobState,
-    OutputKind,
     TaskSpec,
 )
 from desktop.general_settings import (
-    EXPORT_DIR,
-    EXPORT_FORMAT,
-    EXPORT_QUALITY,
     THEME,
-    general_setting,
 )
 from desktop.ui.attention import AttentionController
 from desktop.ui.batch_controller import BatchController
 from desktop.ui.compare_view import CompareMode
+from desktop.ui.export_controller import ExportController
 from desktop.ui.input_pane import InputPane
-from desktop.ui.job_words import placeholder_for
+from desktop.ui.job_actions import JobActions
+from desktop.ui.job_words import failure_sentence
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
+from desktop.ui.result_presenter import ResultPresenter
 from desktop.ui.review_controller import ReviewController
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
@@ -75,13 +74,13 @@ class Workbench(QObject):
         #: The jobs the last press of Generate (or a re-run) created, one per provider.
         self._batch: list[str] = []
         self._tasks = TaskSet("Window", self._on_task_error)
-        self._shown_job: Job | None = None
-        self._grid_jobs: list[Job] = []  # in a multi-provider grid: the job of each cell
         self.images = OutputImages(services, lambda: self.providers,
                                    lambda text: self.window.set_status(text, 15000))
+        self.results = ResultPresenter(window, services, self.images)
+        self.exports = ExportController(window, services, self.images, self.results, self.spawn)
+        self.actions = JobActions(self)
         self._credits: dict[str, str] = {}
         self._settings_dialog: Any = None
-        self._file_dialog: QFileDialog | None = None
         self.qsettings = QSettings(str(window_settings_path(services.paths.config_dir)),
                                    QSettings.Format.IniFormat)
         self._unsubscribe = engine.subscribe(self._on_event)
@@ -126,26 +125,16 @@ class Workbench(QObject):
         w.clear_inputs_action.triggered.connect(self.clear_inputs)
         w.open_action.triggered.connect(self._open_image)
         w.paste_action.triggered.connect(self._paste)
-        w.save_action.triggered.connect(lambda: self.ask_export(pair=False))
-        w.save_pair_action.triggered.connect(lambda: self.ask_export(pair=True))
-        w.copy_action.triggered.connect(self.copy_result)
         w.settings_action.triggered.connect(lambda: self.open_settings(None))
         w.quit_action.triggered.connect(w.close)
         w.find_action.triggered.connect(self._find)
         w.problem_label.linkActivated.connect(self._on_problem_link)
-        q = w.job_queue  # Cancel / Abandon and Retry of a waiting job: self.attention
-        q.retryRequested.connect(lambda jid: self.spawn(self.rerun(jid)))
-        q.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
-        q.removeRequested.connect(self._remove_from_queue)
-        q.settingsRequested.connect(self.open_settings)
-        h = w.history_panel
-        h.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
-        h.rerunRequested.connect(lambda jid: self.spawn(self.rerun(jid)))
-        h.reuseRequested.connect(lambda jid: self.spawn(self.reuse(jid)))
-        h.deleteRequested.connect(lambda jid: self.spawn(self.delete(jid)))
-        w.result_panel.reuseRequested.connect(lambda jid: self.spawn(self.reuse(jid)))
-        w.compare_view.currentChanged.connect(self._on_output_changed)
-        w.compare_view.gridCellActivated.connect(self._on_grid_cell)
+        w.job_queue.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
+        w.job_queue.settingsRequested.connect(self.open_settings)
+        w.history_panel.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
+        self.results.attach()  # the compare view's outputs and grid cells
+        self.exports.attach()  # Save result…, Save before/after…, Copy result
+        self.actions.attach()  # re-run, reuse, delete, remove from the queue
         w.review_mode_action.triggered.connect(self.reviews.open_review_mode)
         w.arena_action.triggered.connect(self.reviews.open_arena)
 
@@ -285,7 +274,7 @@ class Workbench(QObject):
                 task = await self.providers[pid].variant_task(entry.variant)
             except (ProviderError, InvalidInput) as exc:
                 self.window.set_status(f"Could not load workflow {entry.variant.value!r}: "
-                                       f"{_message(exc)}")
+                                       f"{failure_sentence(exc)}")
                 continue
             self._variant_tasks[(pid, entry.variant.value)] = task
         if self.current_entry() == entry:
@@ -331,6 +320,12 @@ class Workbench(QObject):
             hidden = (entry.variant.param,)
             values[entry.variant.param] = entry.variant.value
         form.set_task(task, values or None, hidden=hidden)
+
+    def set_form_values(self, provider_id: str, values: dict[str, Any]) -> None:
+        """Fill the form with a provider's values (a job put back into the form)."""
+        self._values[provider_id] = dict(values)
+        self._show_form(provider_id)
+        self.window.params_form.set_values(dict(values))
 
     def _on_form_changed(self) -> None:
         if self._form_provider:
@@ -450,7 +445,7 @@ class Workbench(QObject):
                     prepared.append(await self.engine.prepare(spec))
                 except (InvalidInput, ProviderError) as exc:
                     title = self.providers[spec.provider].title
-                    text = f"{title}: {_message(exc)}"
+                    text = f"{title}: {failure_sentence(exc)}"
                     self.window.problem_label.setText(html.escape(text))
                     self.window.problem_label.setVisible(True)
                     self.window.set_status(text)
@@ -458,7 +453,7 @@ class Workbench(QObject):
             jobs = [await self.engine.submit(p.spec, p) for p in prepared]
         finally:
             self.schedule_refresh()
-        self._batch = [job.id for job in jobs]
+        self.started([job.id for job in jobs])
         for job in jobs:
             self.window.job_queue.update_job(job)
         if jobs:
@@ -495,185 +490,16 @@ class Workbench(QObject):
             if job.state == JobState.SUCCEEDED:
                 self.spawn(self.show_job(job.id))
         else:
-            self.spawn(self.show_batch(batch))
+            self.spawn(self.results.show_batch(batch))
 
-    # -- showing results --------------------------------------------------------------------
+    def started(self, job_ids: list[str]) -> None:
+        """These jobs were just started from the form (or re-run): when they finish, the
+        compare view shows them (several: as a grid)."""
+        self._batch = list(job_ids)
+
     async def show_job(self, job_id: str, output_index: int = 0) -> Job | None:
-        job = await asyncio.to_thread(self.services.history.get, job_id)
-        if job is None:
-            self.window.set_status("That job is no longer in the history.")
-            return None
-        before, items = await asyncio.gather(self.images.before_image(job),
-                                             self.images.output_items(job))
-        view = self.window.compare_view
-        self._grid_jobs = []
-        view.set_grid([])
-        view.set_before(before)
-        view.set_outputs(items, min(output_index, max(0, len(items) - 1)))
-        if not items:
-            if job.outputs:
-                paths = ", ".join(
-                    str(self.services.assets.path_for(o.sha256, o.mime)) for o in job.outputs)
-                view.set_placeholder(f"This job's result is not an image; it is saved at {paths}.")
-            elif job.error is not None:
-                view.set_placeholder(placeholder_for(job))
-            else:
-                view.set_placeholder(f"This job is {job.state}; its result shows here when it is"
-                                     " ready.")
-        self._shown_job = job
-        self.window.result_panel.show_job(job, view.current_index())
-        return job
-
-    async def show_batch(self, batch: list[str]) -> None:
-        """Several providers over the same input: a synced grid of their first results."""
-        jobs = [j for jid in batch
-                if (j := await asyncio.to_thread(self.services.history.get, jid)) is not None]
-        done = [j for j in jobs if j.state == JobState.SUCCEEDED]
-        if not done:
-            return
-        before = await self.images.before_image(done[0])
-        cells, shown = [], []
-        for job in done:
-            items = await self.images.output_items(job)
-            if items:
-                cells.append(items[0])
-                shown.append(job)
-        if not shown:
-            return
-        view = self.window.compare_view
-        view.set_before(before)
-        view.set_outputs(cells, 0)
-        self._grid_jobs = shown if len(cells) > 1 else []
-        if len(cells) > 1:
-            view.set_grid(cells)
-        self._shown_job = shown[0]
-        self.window.result_panel.show_job(shown[0])
-
-    def _on_grid_cell(self, index: int) -> None:
-        """A provider's cell in the grid was clicked: its job becomes the one shown, exported
-        and described."""
-        if 0 <= index < len(self._grid_jobs):
-            job = self._grid_jobs[index]
-            self._shown_job = job
-            if self.window.compare_view.current_index() != index:
-                self.window.compare_view.set_current(index)
-            self.window.result_panel.show_job(job, 0)
-            self.window.job_queue.select_job(job.id)
-
-    def _on_output_changed(self, index: int) -> None:
-        if self._grid_jobs:
-            self._on_grid_cell(index)
-        elif self._shown_job is not None:
-            self.window.result_panel.show_job(self._shown_job, index)
-
-    def _output_index(self) -> int:
-        """Which of the shown job's outputs the view shows (in a grid: each job's first)."""
-        return 0 if self._grid_jobs else self.window.compare_view.current_index()
-
-    # -- queue and history actions -----------------------------------------------------------
-    async def cancel(self, job_id: str) -> None:
-        try:
-            await self.engine.cancel(job_id)
-        except KeyError:
-            self.window.set_status("That job is no longer in the history.")
-
-    def _remove_from_queue(self, job_id: str) -> None:
-        job = self.window.job_queue.job(job_id)
-        if job is not None and not job.state.terminal:
-            self.window.set_status("Cancel the job before removing it from the queue.")
-            return
-        self.window.job_queue.remove_job(job_id)
-
-    async def _reusable_inputs(self, job: Job) -> dict[str, list[str]]:
-        """The job's inputs as sources that still exist: the original file or URL, else the
-        copy kept in the asset store."""
-        def resolve() -> dict[str, list[str]]:
-            result: dict[str, list[str]] = {}
-            for role, sources in job.spec.inputs.items():
-                shas = job.inputs.get(role, [])
-                for i, source in enumerate(sources):
-                    if source.startswith(("http://", "https://")) or Path(source).is_file():
-                        result.setdefault(role, []).append(source)
-                        continue
-                    asset = self.services.history.asset(shas[i]) if i < len(shas) else None
-                    if asset is None:
-                        raise InvalidInput(f"The input {source} no longer exists and no copy "
-                                           "was kept; choose the image again.")
-                    path = self.services.assets.path_for(asset.sha256, asset.mime)
-                    result.setdefault(role, []).append(str(path))
-            return result
-
-        return await asyncio.to_thread(resolve)
-
-    async def rerun(self, job_id: str) -> Job | None:
-        """A new job with the same provider, task, inputs and parameters."""
-        job = await asyncio.to_thread(self.services.history.get, job_id)
-        if job is None:
-            self.window.set_status("That job is no longer in the history.")
-            return None
-        if not job.state.terminal and job.may_be_charged:
-            # Never a second paid job for one that can still be collected.
-            if job.state == JobState.NEEDS_ATTENTION:
-                self.window.set_status("This job may already be paid for: Restyle checks it "
-                                       "again instead of running a new one.", 15000)
-                await self.attention.retry(job_id)
-            else:
-                self.window.set_status("This job is still running; its result will be "
-                                       "collected.", 15000)
-            return None
-        try:
-            inputs = await self._reusable_inputs(job)
-            spec = JobSpec(job.provider, job.task, inputs, dict(job.spec.params),
-                           job.spec.deadline_s)
-            new = await self.engine.submit(spec)
-        except (InvalidInput, ProviderError) as exc:
-            self.window.set_status(f"Could not run it again: {_message(exc)}", 15000)
-            return None
-        self._batch = [new.id]
-        self.window.job_queue.update_job(new)
-        self.window.job_queue.select_job(new.id)
-        return new
-
-    async def reuse(self, job_id: str) -> None:
-        """Put the job's task, provider, inputs and parameters back into the form."""
-        job = await asyncio.to_thread(self.services.history.get, job_id)
-        if job is None:
-            return
-        try:
-            inputs = await self._reusable_inputs(job)
-        except InvalidInput as exc:
-            self.window.set_status(str(exc))
-            inputs = {}
-        entry = entry_for(self.window.task_selector.entries(), job.provider, job.task,
-                          job.spec.params)
-        if entry is None or not self.window.task_selector.select_key(entry.key):
-            self.window.set_status(f"The task {job.task} of {job.provider} is not available.")
-            return
-        self.window.provider_selector.set_checked([job.provider])
-        self._values[job.provider] = dict(job.spec.params)
-        self._show_form(job.provider)
-        self.window.params_form.set_values(dict(job.spec.params))
-        for role, pane in self.window.panes.items():
-            if not pane.isHidden():
-                pane.clear()
-                if inputs.get(role):
-                    await pane.add_sources(inputs[role])
-        self.schedule_refresh()
-        self.window.set_status("Parameters and inputs of that job are back in the form.")
-
-    async def delete(self, job_id: str) -> None:
-        try:
-            await self.engine.delete(job_id)
-        except InvalidInput as exc:
-            self.window.set_status(str(exc))
-            return
-        self.window.history_panel.remove_job(job_id)
-        self.window.job_queue.remove_job(job_id)
-        if self._shown_job is not None and self._shown_job.id == job_id:
-            self._shown_job = None
-            self.window.compare_view.clear()
-            self.window.result_panel.show_job(None)
-        self.window.set_status("Deleted the job and the files no other job uses.")
+        """Show a job's outputs with its before image in the compare view."""
+        return await self.results.show_job(job_id, output_index)
 
     # -- inputs ---------------------------------------------------------------------------------
     async def load_samples(self) -> None:
@@ -717,81 +543,6 @@ class Workbench(QObject):
         self.window.history_dock.raise_()
         self.window.history_panel.focus_search()
 
-    # -- export -----------------------------------------------------------------------------------
-    def _general(self, name: str) -> Any:
-        """A general setting (export folder, format, quality, theme) or its default."""
-        return general_setting(self.services.settings, name)
-
-    def ask_export(self, *, pair: bool) -> None:
-        job = self._shown_job
-        item = self.window.compare_view.current_item()
-        if job is None or item is None:
-            self.window.set_status("Show a result first: open a job from the queue or history.")
-            return
-        if pair and self.window.compare_view.before_image() is None:
-            self.window.set_status("This result has no before image to put beside it.")
-            return
-        fmt = str(self._general(EXPORT_FORMAT))
-        folder = Path(str(self._general(EXPORT_DIR) or Path.home()))
-        index = self._output_index()
-        name = exporting.suggested_name(job, index, fmt, suffix="-compare" if pair else "")
-        dialog = QFileDialog(self.window, "Save before/after image" if pair else "Save result")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(["PNG image (*.png)", "JPEG image (*.jpg *.jpeg)",
-                               "WebP image (*.webp)"])
-        dialog.selectNameFilter({"png": "PNG image (*.png)", "jpeg": "JPEG image (*.jpg *.jpeg)",
-                                 "webp": "WebP image (*.webp)"}.get(fmt, "PNG image (*.png)"))
-        dialog.setDirectory(str(folder))
-        dialog.selectFile(name)
-        dialog.fileSelected.connect(
-            lambda path: self.spawn(self.export_to(Path(path), pair=pair)))
-        self._file_dialog = dialog
-        dialog.open()
-
-    async def export_to(self, path: Path, *, pair: bool) -> Path | None:
-        """Write the shown result (or before | after) to `path`, format from its extension."""
-        job = self._shown_job
-        if job is None or not job.outputs:
-            return None
-        images = [o for o in job.outputs if o.kind == OutputKind.IMAGE]
-        index = min(self._output_index(), len(images) - 1)
-        out = images[index]
-        fmt = exporting.format_for_path(path, str(self._general(EXPORT_FORMAT)))
-        if path.suffix == "":
-            path = path.with_suffix(exporting.EXTENSIONS[fmt])
-        quality = int(self._general(EXPORT_QUALITY))
-        assets = self.services.assets
-        max_pixels = self.images.max_pixels()
-        before = await self.images.before_bytes(job) if pair else None
-
-        def work() -> Path:
-            after = assets.path_for(out.sha256, out.mime).read_bytes()
-            if pair:
-                if before is None:
-                    raise InvalidInput("This result has no before image to put beside it.")
-                data = exporting.export_side_by_side(before, after, fmt, quality=quality,
-                                                     max_pixels=max_pixels)
-            else:
-                data = exporting.export_image(after, path.name, fmt, quality=quality,
-                                              max_pixels=max_pixels)
-            return exporting.write_export(path, data)
-
-        try:
-            written = await asyncio.to_thread(work)
-        except (InvalidInput, OSError) as exc:
-            self.window.set_status(f"Export failed: {_message(exc)}", 15000)
-            return None
-        self.window.set_status(f"Saved {written}.")
-        return written
-
-    def copy_result(self) -> None:
-        item = self.window.compare_view.current_item()
-        if item is None:
-            self.window.set_status("Show a result first: open a job from the queue or history.")
-            return
-        QApplication.clipboard().setImage(item.image)
-        self.window.set_status("Result image copied to the clipboard.")
-
     # -- settings, workflows, credits ---------------------------------------------------------
     def open_settings(self, provider_id: str | None) -> None:
         from desktop.ui.settings_dialog import SettingsDialog
@@ -831,7 +582,7 @@ class Workbench(QObject):
                 found[pid] = await asyncio.wait_for(provider.task_variants(), 30)
             except (ProviderError, InvalidInput, TimeoutError) as exc:
                 self.window.set_status(f"Could not list {provider.title} workflows: "
-                                       f"{_message(exc)}", 15000)
+                                       f"{failure_sentence(exc)}", 15000)
         if found != self.variants:
             self.variants = found
             self._rebuild_catalog()
@@ -845,17 +596,11 @@ class Workbench(QObject):
                 account = await asyncio.wait_for(provider.account(), 30)
             except (ProviderError, TimeoutError) as exc:
                 self._credits[pid] = f"{provider.title}: credits unknown"
-                log.info("Credits of %s unavailable: %s", pid, _message(exc))
+                log.info("Credits of %s unavailable: %s", pid, failure_sentence(exc))
             else:
                 if account.credits is not None:
                     self._credits[pid] = f"{provider.title}: {account.credits:,.0f} credits"
         self.window.credits_label.setText("   ".join(self._credits.values()))
-
-
-def _message(exc: BaseException) -> str:
-    """A failure's sentence (ProviderError and InvalidInput carry one); asyncio's TimeoutError
-    has none."""
-    return str(exc) or "the service did not answer in time."
 
 
 def _plain(rich: str) -> str:

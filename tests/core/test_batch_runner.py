@@ -105,6 +105,30 @@ def test_the_budget_caps_what_is_sent_and_says_why(env: Env) -> None:
     assert len(skipped) == 3 and all("budget of 7" in i.note for i in skipped)
 
 
+class Free(FakeProvider):
+    """A provider that runs here and charges nothing (like the offline one): no price."""
+
+    resubmit_safe = True
+
+
+def test_a_free_provider_costs_nothing_and_a_budget_never_keeps_it_out(env: Env) -> None:
+    """Unpriced and free: 0 credits, sent under any budget. Unpriced and paid: kept out of a
+    budget, because what it would cost is unknown."""
+    async def plan(cls: type[FakeProvider]) -> Any:
+        engine = env.engine(FakeBackend(), cls)
+        try:
+            return BatchRunner(engine, env.store).plan(env.matrix(), budget=0)
+        finally:
+            await engine.aclose()
+
+    items, free_plan = run(plan(Free))
+    assert free_plan.jobs == 6 and free_plan.credits == 0 and free_plan.over_budget == 0
+    assert all(i.expected_credits == 0.0 and i.state == ItemState.PENDING for i in items)
+    items, paid_plan = run(plan(FakeProvider))
+    assert paid_plan.jobs == 0 and paid_plan.over_budget == 6
+    assert all(i.expected_credits is None for i in items)
+
+
 def test_actual_costs_count_against_the_budget(env: Env) -> None:
     """A provider charging more than it said: the batch stops before going over."""
     backend = FakeBackend(script=[RemoteStatus(RemoteState.SUCCEEDED, cost_credits=3.0)])

@@ -397,7 +397,7 @@ def test_rerun_of_a_job_that_may_be_paid_collects_it_instead_of_paying_again(
                 window, pictures, JobState.NEEDS_ATTENTION,
                 error=JobError(ErrorCode.RESULT_UNAVAILABLE, "The result could not be read."))
             window.services.history.save_job(job)
-            assert await window.workbench.rerun(job.id) is None  # no new job
+            assert await window.workbench.actions.rerun(job.id) is None  # no new job
             await until(lambda: (window.services.history.get(job.id) or job).state
                         == JobState.SUCCEEDED, 15, "the waiting job to be collected")
             return window.services.history.get(job.id)  # type: ignore[return-value]

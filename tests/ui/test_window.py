@@ -211,8 +211,8 @@ def test_several_providers_give_one_job_each_and_a_grid(
         QTest.mouseClick(cell, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          cell.rect().center())
         shown = window.result_panel.job()
-        assert shown is not None and window.workbench._shown_job is not None
-        assert shown.id == window.workbench._shown_job.id
+        assert shown is not None and window.workbench.results.shown_job is not None
+        assert shown.id == window.workbench.results.shown_job.id
         assert window.job_queue.current_job_id() == shown.id
     shown_ids = set()
     for cell in canvases[1:]:
@@ -376,12 +376,12 @@ def test_session_is_restored_and_exports_work(window_factory: Callable[[], Resty
     loop.run_until_complete(body())
     outputs = {fmt: tmp_path / f"out.{fmt}" for fmt in ("png", "jpg", "webp")}
     for path in outputs.values():
-        assert loop.run_until_complete(window.workbench.export_to(path, pair=False)) == path
+        assert loop.run_until_complete(window.workbench.exports.export_to(path, pair=False)) == path
     assert Image.open(outputs["jpg"]).format == "JPEG"
     assert Image.open(outputs["webp"]).format == "WEBP"
-    pair = loop.run_until_complete(window.workbench.export_to(tmp_path / "pair.png", pair=True))
+    pair = loop.run_until_complete(window.workbench.exports.export_to(tmp_path / "pair.png", pair=True))
     assert pair is not None and Image.open(pair).width > Image.open(outputs["png"]).width
-    window.workbench.copy_result()
+    window.workbench.exports.copy_result()
     assert not QApplication.clipboard().image().isNull()
     window.close()  # saves the session
 
@@ -436,7 +436,7 @@ def test_keyboard_generate_invalid_form_reuse_rerun_and_delete(
         qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         await until(lambda: len(window.job_queue.job_ids()) == 1, 10, "Ctrl+Enter to queue")
         first = await finished(window, window.job_queue.job_ids()[0])
-        rerun = await window.workbench.rerun(first.id)
+        rerun = await window.workbench.actions.rerun(first.id)
         assert rerun is not None
         second = await finished(window, rerun.id)
         return first, second
@@ -449,7 +449,7 @@ def test_keyboard_generate_invalid_form_reuse_rerun_and_delete(
     async def reuse() -> None:
         choose(window, "upscale", ["local"])
         window.panes["image"].clear()
-        await window.workbench.reuse(first.id)
+        await window.workbench.actions.reuse(first.id)
         await window.workbench.idle()
 
     loop.run_until_complete(reuse())
@@ -460,11 +460,11 @@ def test_keyboard_generate_invalid_form_reuse_rerun_and_delete(
     # Delete removes the job and its files no other job uses; the other job keeps its own.
     out_path = window.services.assets.path_for(first.outputs[0].sha256, first.outputs[0].mime)
     assert out_path.exists()
-    loop.run_until_complete(window.workbench.delete(first.id))
+    loop.run_until_complete(window.workbench.actions.delete(first.id))
     assert window.services.history.get(first.id) is None
     assert first.id not in window.history_panel.job_ids_loaded()
     assert out_path.exists()  # the re-run produced the same pixels: still used
-    loop.run_until_complete(window.workbench.delete(second.id))
+    loop.run_until_complete(window.workbench.actions.delete(second.id))
     assert not out_path.exists()
 
 
@@ -497,7 +497,7 @@ def test_vtryon_recolour_rows_and_the_providers_before_image(
             # The before | after export uses the same image, fetched once. The base task is read
             # twice in all: once by the parameter check before the job was stored (it must
             # exist and be completed), once for the before image.
-            pair = await window.workbench.export_to(tmp_path / "pair.png", pair=True)
+            pair = await window.workbench.exports.export_to(tmp_path / "pair.png", pair=True)
             assert pair is not None and pair.exists()
             pose_path = f"/{emu.seeded_pose_id}/"
             fetched = [r for r in emu.requests if r.method == "GET" and

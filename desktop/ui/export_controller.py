@@ -1,0 +1,121 @@
+"""Save and copy the shown result: File > Save result…, Save before/after…, Copy result. The
+file dialog is non-blocking; encoding and writing run in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from desktop.core import exporting
+from desktop.core.model import InvalidInput, OutputKind
+from desktop.general_settings import EXPORT_DIR, EXPORT_FORMAT, EXPORT_QUALITY, general_setting
+from desktop.ui.job_words import failure_sentence
+
+if TYPE_CHECKING:
+    from desktop.services import Services
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.output_images import OutputImages
+    from desktop.ui.result_presenter import ResultPresenter
+
+_FILTERS = {"png": "PNG image (*.png)", "jpeg": "JPEG image (*.jpg *.jpeg)",
+            "webp": "WebP image (*.webp)"}
+
+
+class ExportController:
+    """Writes the result the compare view shows (or before | after) where the user asks."""
+
+    def __init__(self, window: MainWindow, services: Services, images: OutputImages,
+                 results: ResultPresenter,
+                 spawn: Callable[[Coroutine[Any, Any, Any]], object]) -> None:
+        self.window = window
+        self.services = services
+        self.images = images
+        self.results = results
+        self._spawn = spawn
+        self._file_dialog: QFileDialog | None = None
+
+    def attach(self) -> None:
+        w = self.window
+        w.save_action.triggered.connect(lambda: self.ask_export(pair=False))
+        w.save_pair_action.triggered.connect(lambda: self.ask_export(pair=True))
+        w.copy_action.triggered.connect(self.copy_result)
+
+    def _general(self, name: str) -> Any:
+        """A general setting (export folder, format, quality) or its default."""
+        return general_setting(self.services.settings, name)
+
+    def ask_export(self, *, pair: bool) -> None:
+        job = self.results.shown_job
+        item = self.window.compare_view.current_item()
+        if job is None or item is None:
+            self.window.set_status("Show a result first: open a job from the queue or history.")
+            return
+        if pair and self.window.compare_view.before_image() is None:
+            self.window.set_status("This result has no before image to put beside it.")
+            return
+        fmt = str(self._general(EXPORT_FORMAT))
+        folder = Path(str(self._general(EXPORT_DIR) or Path.home()))
+        index = self.results.output_index()
+        name = exporting.suggested_name(job, index, fmt, suffix="-compare" if pair else "")
+        dialog = QFileDialog(self.window, "Save before/after image" if pair else "Save result")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(list(_FILTERS.values()))
+        dialog.selectNameFilter(_FILTERS.get(fmt, _FILTERS["png"]))
+        dialog.setDirectory(str(folder))
+        dialog.selectFile(name)
+        dialog.fileSelected.connect(
+            lambda path: self._spawn(self.export_to(Path(path), pair=pair)))
+        self._file_dialog = dialog
+        dialog.open()
+
+    async def export_to(self, path: Path, *, pair: bool) -> Path | None:
+        """Write the shown result (or before | after) to `path`, format from its extension."""
+        job = self.results.shown_job
+        if job is None or not job.outputs:
+            return None
+        images = [o for o in job.outputs if o.kind == OutputKind.IMAGE]
+        if not images:
+            self.window.set_status("This job's result is not an image; there is nothing to "
+                                   "save as one.", 15000)
+            return None
+        index = min(self.results.output_index(), len(images) - 1)
+        out = images[index]
+        fmt = exporting.format_for_path(path, str(self._general(EXPORT_FORMAT)))
+        if path.suffix == "":
+            path = path.with_suffix(exporting.EXTENSIONS[fmt])
+        quality = int(self._general(EXPORT_QUALITY))
+        assets = self.services.assets
+        max_pixels = self.images.max_pixels()
+        before = await self.images.before_bytes(job) if pair else None
+
+        def work() -> Path:
+            after = assets.path_for(out.sha256, out.mime).read_bytes()
+            if pair:
+                if before is None:
+                    raise InvalidInput("This result has no before image to put beside it.")
+                data = exporting.export_side_by_side(before, after, fmt, quality=quality,
+                                                     max_pixels=max_pixels)
+            else:
+                data = exporting.export_image(after, path.name, fmt, quality=quality,
+                                              max_pixels=max_pixels)
+            return exporting.write_export(path, data)
+
+        try:
+            written = await asyncio.to_thread(work)
+        except (InvalidInput, OSError) as exc:
+            self.window.set_status(f"Export failed: {failure_sentence(exc)}", 15000)
+            return None
+        self.window.set_status(f"Saved {written}.")
+        return written
+
+    def copy_result(self) -> None:
+        item = self.window.compare_view.current_item()
+        if item is None:
+            self.window.set_status("Show a result first: open a job from the queue or history.")
+            return
+        QApplication.clipboard().setImage(item.image)
+        self.window.set_status("Result image copied to the clipboard.")
