@@ -1,7 +1,7 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
-     [--size WIDTHxHEIGHT] [--only general|attention|batches]
+     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -572,6 +572,168 @@ async def batches_scenario(app: QApplication, out: Path, stack: ExitStack) -> No
     await window.aclose()
 
 
+async def reviews_scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
+    """Issue 9, reviews: a 2 x 2 try-on batch on three providers (the offline one and the
+    FitInView and TryonAPI emulators), review mode with the tag list open, the blind
+    comparison, the rankings panel over votes of two reviewers, the history's review filters,
+    the result panel's review and the Review settings page."""
+    import random
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from desktop.app import create_main_window
+    from desktop.config import sample_inputs, save_settings
+    from desktop.core.batches import Matrix, Variant
+    from desktop.core.reviews import Review, ReviewSettings, Verdict, VoteOutcome
+    from desktop.services import Services
+    from tests.emulators.fitinview import FitInViewEmulator
+    from tests.emulators.kit import serve
+    from tests.emulators.tryonapi import TryonApiEmulator
+
+    camera = Camera(out, first=90)
+    samples = sample_inputs()
+    for name in list(os.environ):
+        if name.startswith("RESTYLE_"):
+            del os.environ[name]
+    for pid, emu in (("FITINVIEW", FitInViewEmulator(job_delay=0.3)),
+                     ("TRYONAPI", TryonApiEmulator(job_delay=0.3))):
+        os.environ[f"RESTYLE_{pid}_BASE_URL"] = stack.enter_context(serve(emu))
+        os.environ[f"RESTYLE_{pid}_API_KEY"] = emu.api_key
+    home = Path(tempfile.mkdtemp(prefix="restyle-reviews-"))
+    pictures = home / "pictures"
+    persons = _variant_images(pictures / "people", samples["person"][0], 2, "person")
+    clothes = _garment_images(pictures / "garments", samples)[:2]
+
+    # A real batch through the engine, then votes and reviews a colleague gave elsewhere.
+    services = Services.open(home)
+    save_settings(services.paths, replace(services.settings, review=ReviewSettings("Ana")))
+    services = Services.open(home)
+    engine = services.engine()
+    runner = services.batch_runner(engine)
+    matrix = Matrix(task="tryon", providers=("local", "fitinview", "tryonapi"), role="person",
+                    rows=tuple(str(p) for p in persons),
+                    variants=tuple(Variant(g.stem, {"garment": [str(g)]}) for g in clothes))
+    items, _plan = runner.plan(matrix)
+    batch = await runner.create("Client looks", matrix, items)
+    await runner.run(batch.id)
+    await engine.aclose()
+    store = services.review_store()
+    jobs = [j for i in services.batch_store().items(batch.id)
+            if i.job_id and (j := services.history.get(i.job_id)) is not None and j.outputs]
+    by_cell: dict[tuple[str, str], dict[str, str]] = {}
+    for job in jobs:
+        key = (job.spec.inputs["person"][0], job.spec.inputs["garment"][0])
+        by_cell.setdefault(key, {})[job.provider] = job.id
+    strength = {"fitinview": 2.0, "tryonapi": 1.2, "local": 0.3}
+    rng = random.Random(7)
+    for _round in range(6):
+        for cell in by_cell.values():
+            pids = sorted(cell)
+            for a in range(len(pids)):
+                for b in range(a + 1, len(pids)):
+                    left, right = pids[a], pids[b]
+                    p_left = strength[left] / (strength[left] + strength[right])
+                    roll = rng.random()
+                    outcome = (VoteOutcome.TIE if roll > 0.92 else
+                               VoteOutcome.LEFT if rng.random() < p_left else VoteOutcome.RIGHT)
+                    store.vote((cell[left], 0), (cell[right], 0), outcome,
+                               rng.choice(["Ben", "Chloe"]))
+    for job in jobs:
+        good = job.provider != "local"
+        store.save(Review(job.id, 0, "Ben", Verdict.PASS if good else Verdict.FAIL,
+                          4 if good else 2, () if good else ("garment detail lost",)))
+    services.close()
+
+    window = create_main_window(home)
+    window.resize(*window_size())
+    window.show()
+    await window.start()
+    await settle(1.0)
+    wb = window.workbench
+    reviews = wb.reviews
+
+    # 1. Review mode over the batch's jobs: pass with 4 stars, then a fail with tags.
+    mode = await reviews.start_review_mode(jobs)
+    assert mode is not None
+    await mode.settle()
+    await settle(0.8)
+    QTest.keyClick(mode, Qt.Key.Key_P)
+    QTest.keyClick(mode, Qt.Key.Key_4)
+    await settle(0.3)
+    camera.shoot(window, "review-mode-passed")
+    QTest.keyClick(mode, Qt.Key.Key_Right)
+    await mode.settle()
+    QTest.keyClick(mode, Qt.Key.Key_F)
+    QTest.keyClick(mode, Qt.Key.Key_T)
+    await settle(0.5)
+    camera.shoot(window, "review-mode-tags")
+    QTest.keyClick(QApplication.focusWidget() or mode, Qt.Key.Key_Escape)  # the tag list
+    await settle(0.3)
+    if reviews.review_mode is not None:
+        QTest.keyClick(reviews.review_mode, Qt.Key.Key_Escape)  # review mode
+    await reviews.idle()
+    await settle(0.5)
+
+    # 2. The blind comparison.
+    arena = await reviews.start_arena(jobs, seed=3)
+    assert arena is not None
+    await settle(1.2)
+    camera.shoot(window, "arena-pair")
+    QTest.keyClick(arena, Qt.Key.Key_A)
+    await settle(0.8)
+    camera.shoot(window, "arena-after-a-vote")
+    if reviews.arena is not None:
+        QTest.keyClick(reviews.arena, Qt.Key.Key_Escape)  # ends the session: the summary
+        await settle(0.8)
+        camera.shoot(window, "arena-session-summary")
+    if reviews.arena is not None:
+        QTest.keyClick(reviews.arena, Qt.Key.Key_Escape)
+    await reviews.idle()
+    await settle(0.5)
+
+    # 3. The rankings panel.
+    from PySide6.QtWidgets import QTabBar
+
+    window.rankings_dock.show()
+    for tabs in window.findChildren(QTabBar):  # click the dock's tab, as a person does
+        for i in range(tabs.count()):
+            if tabs.tabText(i) == "Rankings":
+                tabs.setCurrentIndex(i)
+    await settle(0.6)
+    await reviews.refresh_rankings()
+    await settle(0.8)
+    camera.shoot(window, "rankings-panel")
+    camera.shoot(window.rankings_panel, "rankings-panel-only")
+
+    # 4. The history filtered to failed try-ons, and a result's review in the result panel.
+    window.history_dock.show()
+    window.history_dock.raise_()
+    bar = window.history_panel.review_bar
+    bar.verdict_combo.setCurrentIndex(max(0, bar.verdict_combo.findData("fail")))
+    await settle(1.0)
+    camera.shoot(window, "history-failed-reviews")
+    bar.verdict_combo.setCurrentIndex(0)
+    await settle(0.6)
+    await wb.show_job(jobs[1].id)
+    await reviews.idle()
+    await settle(0.8)
+    camera.shoot(window, "result-panel-review")
+
+    # 5. Settings > Review.
+    wb.open_settings(None)
+    dialog = wb._settings_dialog
+    await settle(0.6)
+    dialog.page_list.setCurrentRow(dialog.page_list.count() - 1)
+    await settle(0.5)
+    camera.shoot(dialog, "settings-review")
+    dialog.reject()
+
+    window.close()
+    await window.aclose()
+
+
 def main() -> int:
     args = sys.argv[1:]
     only = ""
@@ -604,6 +766,9 @@ def main() -> int:
     with ExitStack() as stack:
         if only in ("", "batches"):
             loop.run_until_complete(batches_scenario(app, out, stack))
+    with ExitStack() as stack:
+        if only in ("", "reviews"):
+            loop.run_until_complete(reviews_scenario(app, out, stack))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

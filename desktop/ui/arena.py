@@ -241,9 +241,9 @@ class Arena(WindowOverlay):
         self.message = QLabel("", page)
         self.message.setObjectName("arenaMessage")
         self.message.setWordWrap(True)
-        hint = QLabel("I shows the input beside them · the wheel zooms both, a drag pans both · "
-                      "Ctrl+0 fits, Ctrl+1 is 100 % · the providers are named when the session "
-                      "ends", page)
+        hint = QLabel("Press I to see the input beside them · the wheel zooms both, a drag pans "
+                      "both · Ctrl+0 fits, Ctrl+1 is 100 % · the providers are named when the "
+                      "session ends", page)
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(placeholder-text);")
         layout = QVBoxLayout(page)
