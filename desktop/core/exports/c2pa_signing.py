@@ -244,10 +244,16 @@ class C2paSigner:
                     out = io.BytesIO()
                     builder.sign(signer, mime, io.BytesIO(data), out)
         except c2pa.C2paError as exc:
+            reason = _library_reason(exc)
+            if self.tsa_url and ("http" in reason.lower() or self.tsa_url in reason):
+                raise InvalidInput(
+                    f"Could not sign {title}: the timestamp authority {self.tsa_url} did not "
+                    f"answer ({reason}). Check its address in Settings > Export, leave it "
+                    "empty to sign without a timestamp, or try again later.") from None
             raise InvalidInput(
                 f"Could not sign {title} with the C2PA certificate of {self.subject}: "
-                f"{_library_reason(exc)}. Check the certificate and key in Settings > Export, "
-                "or export without C2PA.") from None
+                f"{reason}. Check the certificate and key in Settings > Export, or export "
+                "without C2PA.") from None
         return out.getvalue()
 
 
@@ -384,7 +390,8 @@ class C2paReport:
     trusted root), "Valid" (the signature and every hash check out; the signer is not on the
     trust list), "Invalid", or "" when there is no manifest. `errors` are the failures other
     than an untrusted signer ("code: explanation"). `facts` is Restyle's assertion,
-    `ingredients` are (title, relationship) pairs."""
+    `ingredients` are (title, relationship) pairs; `signed_at` is the time a timestamp
+    authority vouched for (None when the file was signed without one)."""
 
     present: bool
     state: str = ""
@@ -395,6 +402,7 @@ class C2paReport:
     actions: tuple[str, ...] = ()
     ingredients: tuple[tuple[str, str], ...] = ()
     signer: str | None = None
+    signed_at: str | None = None
 
     @property
     def signature_valid(self) -> bool:
@@ -459,4 +467,5 @@ def verify(data: bytes, fmt: str, *, trust_anchors_pem: bytes | None = None) -> 
     return C2paReport(present=True, state=state, errors=errors, untrusted=untrusted,
                       facts=facts, digital_source_type=source_type, actions=tuple(actions),
                       ingredients=ingredients,
-                      signer=signature.get("common_name") or signature.get("issuer"))
+                      signer=signature.get("common_name") or signature.get("issuer"),
+                      signed_at=signature.get("time"))
