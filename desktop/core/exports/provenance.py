@@ -139,7 +139,9 @@ class Provenance:
             COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA: "an AI edit of a photo",
             TRAINED_ALGORITHMIC_MEDIA: "an AI-generated image",
             None: "edited on this computer without AI",
-        }.get(self.digital_source_type, "made by " + by)
+        }.get(self.digital_source_type)
+        if kind is None:  # another IPTC term, set by a caller
+            kind = "source type " + str(self.digital_source_type).rsplit("/", 1)[-1]
         return (f"{what} by {by}{output}, {kind}; made with Restyle {self.restyle_version}, "
                 f"job {self.job_id}.")
 
