@@ -411,3 +411,31 @@ def _info(text: str) -> object:
     info = PngImagePlugin.PngInfo()
     info.add_text("restyle", text)
     return info
+
+
+def test_out_of_memory_and_a_link_out_of_the_folder_skip_that_output(
+        lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job = lib.job(inputs={"image": [("b.png", photo(seed=4))]}, outputs=[photo(seed=5)])
+    other = lib.job(inputs={"image": [("c.png", photo(seed=6))]}, outputs=[photo(seed=7)])
+    calls: list[int] = []
+    real = composites.side_by_side
+
+    def side_by_side(before: Image.Image, after: Image.Image) -> Image.Image:
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError
+        return real(before, after)
+
+    monkeypatch.setattr(files.composites, "side_by_side", side_by_side)
+    report = run(lib, [job, other], tmp_path / "out", composite="side")
+    assert [w.job_id for w in report.written] == [other.id]
+    assert report.skipped[0].job_id == job.id
+    assert report.skipped[0].reason.startswith("there is not enough memory to make it")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    os.symlink(outside, folder / "fake")
+    report = run(lib, [job], folder, template="{provider}/{input}")
+    assert report.written == [] and "would be written outside" in report.skipped[0].reason
+    assert list(outside.iterdir()) == []
