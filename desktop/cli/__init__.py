@@ -7,7 +7,7 @@ already has a remote id is left running and `restyle-cli resume` collects it).
 
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
-`batches` with `matrix` and `batch_output`, `reviews`, `rankings`).
+`batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `export`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.cli import account, batches, jobs, rankings, reviews
+from desktop.cli import account, batches, export, jobs, rankings, reviews
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
 from desktop.cli.batches import cmd_batch, cmd_batches
@@ -38,6 +38,7 @@ from desktop.cli.errors import (
     CliError,
     exit_code_for,
 )
+from desktop.cli.export import cmd_export
 from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
 from desktop.cli.output import job_to_json
 from desktop.cli.rankings import cmd_rankings
@@ -62,6 +63,7 @@ __all__ = [
     "cmd_batch",
     "cmd_batches",
     "cmd_cancel",
+    "cmd_export",
     "cmd_jobs",
     "cmd_keys",
     "cmd_providers",
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     batches.add_parsers(sub)
     reviews.add_parsers(sub)
     rankings.add_parsers(sub)
+    export.add_parsers(sub)
     return parser
 
 
@@ -113,6 +116,7 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "review": cmd_review,
         "vote": cmd_vote,
         "rankings": cmd_rankings,
+        "export": cmd_export,
     }
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from desktop.core import exporting
+from desktop.core.exports import encode
 from desktop.core.model import InvalidInput, OutputKind
 from desktop.general_settings import EXPORT_DIR, EXPORT_FORMAT, EXPORT_QUALITY, general_setting
 from desktop.ui.job_words import failure_sentence
@@ -60,7 +60,7 @@ class ExportController:
         fmt = str(self._general(EXPORT_FORMAT))
         folder = Path(str(self._general(EXPORT_DIR) or Path.home()))
         index = self.results.output_index()
-        name = exporting.suggested_name(job, index, fmt, suffix="-compare" if pair else "")
+        name = encode.suggested_name(job, index, fmt, suffix="-compare" if pair else "")
         dialog = QFileDialog(self.window, "Save before/after image" if pair else "Save result")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters(list(_FILTERS.values()))
@@ -84,9 +84,9 @@ class ExportController:
             return None
         index = min(self.results.output_index(), len(images) - 1)
         out = images[index]
-        fmt = exporting.format_for_path(path, str(self._general(EXPORT_FORMAT)))
+        fmt = encode.format_for_path(path, str(self._general(EXPORT_FORMAT)))
         if path.suffix == "":
-            path = path.with_suffix(exporting.EXTENSIONS[fmt])
+            path = path.with_suffix(encode.EXTENSIONS[fmt])
         quality = int(self._general(EXPORT_QUALITY))
         assets = self.services.assets
         max_pixels = self.images.max_pixels()
@@ -97,12 +97,12 @@ class ExportController:
             if pair:
                 if before is None:
                     raise InvalidInput("This result has no before image to put beside it.")
-                data = exporting.export_side_by_side(before, after, fmt, quality=quality,
+                data = encode.export_side_by_side(before, after, fmt, quality=quality,
                                                      max_pixels=max_pixels)
             else:
-                data = exporting.export_image(after, path.name, fmt, quality=quality,
+                data = encode.export_image(after, path.name, fmt, quality=quality,
                                               max_pixels=max_pixels)
-            return exporting.write_export(path, data)
+            return encode.write_export(path, data)
 
         try:
             written = await asyncio.to_thread(work)

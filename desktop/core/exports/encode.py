@@ -1,4 +1,4 @@
-"""Exports of results: one output re-encoded as PNG, JPEG or WebP, and a before/after
+"""Exports of results: one output re-encoded as PNG, JPEG or WebP, a before/after
 side-by-side image. Pure functions over bytes; the caller runs them off the GUI thread.
 """
 
@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.core import imaging
 from desktop.core.files import atomic_write
 from desktop.core.limits import Limits
 from desktop.core.model import InvalidInput, Job
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: Export format name -> MIME type, in the order a format menu lists them.
 EXPORT_FORMATS: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -31,7 +35,8 @@ def format_for_path(path: Path, fallback: str = "png") -> str:
     return fallback
 
 
-def _mime(fmt: str) -> str:
+def mime_for_format(fmt: str) -> str:
+    """The MIME type of an export format; InvalidInput naming the formats there are."""
     try:
         return EXPORT_FORMATS[fmt]
     except KeyError:
@@ -39,10 +44,29 @@ def _mime(fmt: str) -> str:
         raise InvalidInput(f"Cannot export as '{fmt}': choose one of {known}.") from None
 
 
-def _quality(quality: int) -> int:
+def checked_quality(quality: int) -> int:
+    """`quality` when it is 1..100; else InvalidInput."""
     if not 1 <= quality <= 100:
         raise InvalidInput(f"Export quality must be between 1 and 100 (got {quality}).")
     return quality
+
+
+_mime = mime_for_format
+_quality = checked_quality
+
+
+def encode_image(img: Image.Image, fmt: str, *, quality: int = DEFAULT_QUALITY,
+                 what: str = "this image") -> bytes:
+    """A decoded image in an export format, refused with a sentence when the format cannot
+    hold its size or memory runs out."""
+    mime = mime_for_format(fmt)
+    quality = checked_quality(quality)
+    try:
+        _fits(img.width, img.height, fmt)
+        return imaging.encode(img, mime, quality=quality)
+    except MemoryError:
+        raise InvalidInput(f"There is not enough memory to export {what} as {fmt.upper()}; "
+                           "close other programs or export it as PNG.") from None
 
 
 def _fits(width: int, height: int, fmt: str) -> None:
