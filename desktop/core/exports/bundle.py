@@ -62,6 +62,8 @@ from desktop.core.store.reviews import ReviewStore
 #: The largest JSON member read (a job, the reviews, the manifest).
 MAX_JSON_BYTES = 32 * 1024 * 1024
 _TODO = "Ask for the bundle again, made with Restyle's Export bundle."
+_CHOOSE = ("Choose a Restyle bundle: a .zip made with Export bundle or `restyle-cli export "
+           "--bundle`.")
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,8 @@ def import_bundle(path: Path, history: History, assets: AssetStore, reviews: Rev
         with SafeZip(path, caps) as zf:
             return _import(zf, path, history, assets, limits)
     except ZipRefused as exc:
-        raise InvalidInput(f"{label} cannot be imported: {str(exc).rstrip('.')}. {_TODO}"
+        todo = _CHOOSE if exc.not_a_bundle else _TODO
+        raise InvalidInput(f"{label} cannot be imported: {str(exc).rstrip('.')}. {todo}"
                            ) from None
     except _Refused as exc:
         raise InvalidInput(f"{label} cannot be imported: {exc}") from None
@@ -281,9 +284,12 @@ def _import(zf: SafeZip, path: Path, history: History, assets: AssetStore,
             result.renamed[b.id] = new_id
             new_jobs.append((b, new_id))
     if not new_jobs:
-        ids = ", ".join(result.already_present)
-        raise _Refused(f"every job in it is already in your history ({ids}); nothing was "
-                       "changed.")
+        if len(bundled) == 1:
+            b = bundled[0]
+            raise _Refused(f"its job {b.id} ({b.provider}/{b.task}) is already in your "
+                           "history; nothing was changed.")
+        raise _Refused(f"all {len(bundled)} of its jobs are already in your history; nothing "
+                       "was changed.")
 
     checked = _check_files(zf, hashes, [b for b, _ in new_jobs], limits)
     ids = {b.id: new_id for b, new_id in new_jobs}
@@ -315,8 +321,7 @@ def _import(zf: SafeZip, path: Path, history: History, assets: AssetStore,
 def _read_json(zf: SafeZip, member: str, verify: dict[str, str] | None) -> Any:
     if member not in zf.names:
         if member == fmt.MANIFEST:
-            raise _problem("it has no manifest.json, so it is not a Restyle bundle",
-                           "Choose a bundle made with Restyle's Export bundle.")
+            raise _problem("it has no manifest.json, so it is not a Restyle bundle", _CHOOSE)
         raise _problem(f"it has no member {shown(member, 80)}")
     data = zf.read(member, MAX_JSON_BYTES)
     if verify is not None:
@@ -338,8 +343,7 @@ def _verify(member: str, data: bytes, hashes: dict[str, str]) -> None:
 def _manifest_members(manifest: Any, zf: SafeZip) -> dict[str, str]:
     """Member name -> SHA-256, after checking the manifest lists exactly the zip's files."""
     if not isinstance(manifest, dict) or manifest.get("format") != fmt.FORMAT:
-        raise _problem("its manifest.json does not describe a Restyle bundle",
-                       "Choose a bundle made with Restyle's Export bundle.")
+        raise _problem("its manifest.json does not describe a Restyle bundle", _CHOOSE)
     version = manifest.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise _problem("its manifest.json has no format version")
@@ -414,8 +418,10 @@ def _asset_of(data: bytes, member: str, what: str, kind: OutputKind | None,
                 raise _problem(f"{name} ({what}) is said to be a video but is not one")
             return Asset(sha, mime or "application/octet-stream", len(data))
     except InvalidInput as exc:
-        raise _problem(f"{what} is not an image Restyle accepts: {str(exc).rstrip('.')}"
-                       ) from None
+        reason = str(exc).rstrip(".")
+        if not isinstance(exc, imaging.ResultTooLarge):  # its advice names the setting
+            reason = reason.split("; ")[0]  # the fact, without advice meant for a photo
+        raise _problem(f"{what} is not an image Restyle accepts: {reason}") from None
     return Asset(sha, info.mime, len(data), info.width, info.height)
 
 
