@@ -124,9 +124,15 @@ def test_several_jobs_travel_with_their_votes(made: Sample, fresh: Place,
                                               tmp_path: Path) -> None:
     chosen = [*made.tryons, made.echo]
     path = bundle_of(made, chosen, tmp_path / "batch.zip")
-    names = set(members(path))
+    files = members(path)
     for job in chosen:
-        assert f"jobs/{job.id}/job.json" in names and f"jobs/{job.id}/outputs/1.png" in names
+        assert f"jobs/{job.id}/job.json" in files and f"jobs/{job.id}/outputs/1.png" in files
+    # Ana's photo, used by two try-ons, is stored once; the second job names that member.
+    first, second = (json.loads(files[f"jobs/{j.id}/job.json"]) for j in made.tryons[:2])
+    stored = f"jobs/{made.tryons[0].id}/inputs/person/ana.png"
+    assert first["inputs"]["person"][0]["member"] == stored
+    assert second["inputs"]["person"][0]["member"] == stored
+    assert not any(n.startswith(f"jobs/{made.tryons[1].id}/inputs/person") for n in files)
     result = import_bundle(path, fresh.history, fresh.assets, fresh.reviews)
     assert sorted(result.imported) == sorted(j.id for j in chosen)
     assert result.votes == 3 and result.votes_skipped == 0 and result.reviews == 4
