@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from desktop.core.exports import bundle as bundle_module
+from desktop.core.exports import safe_zip
 from desktop.core.exports.bundle import import_bundle, write_bundle
 from desktop.core.exports.safe_zip import ZipCaps
 from desktop.core.model import ErrorCode, InvalidInput, Job, JobSpec, JobState
@@ -320,12 +321,19 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(made: Sample, fresh: Place,
     nothing_written(fresh)
 
 
-def test_too_many_members_and_not_a_zip_are_refused(made: Sample, fresh: Place,
-                                                    tmp_path: Path) -> None:
+def test_too_many_members_and_not_a_zip_are_refused(
+        made: Sample, fresh: Place, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = bundle_of(made, made.tryons[0], tmp_path / "good.zip")
     with pytest.raises(InvalidInput, match="it has 6 members, more than the 5 a bundle may"):
         import_bundle(path, fresh.history, fresh.assets, fresh.reviews,
                       caps=ZipCaps(max_members=5))
+    # Counted from the zip's end record, before its directory is read into memory.
+    with monkeypatch.context() as patch:
+        patch.setattr(safe_zip.zipfile, "ZipFile", lambda *a, **k: pytest.fail("opened"))
+        with pytest.raises(InvalidInput, match="it has 6 members"):
+            import_bundle(path, fresh.history, fresh.assets, fresh.reviews,
+                          caps=ZipCaps(max_members=5))
+    assert safe_zip.member_count(path) == 6
     text = tmp_path / "notes.zip"
     text.write_text("just text")
     with pytest.raises(InvalidInput) as refused:

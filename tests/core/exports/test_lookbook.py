@@ -133,5 +133,9 @@ def test_no_try_on_with_a_result_is_refused_with_the_reasons(made: Sample) -> No
     assert message.startswith("None of the jobs chosen is a try-on with a result")
     assert "it has no image result (it is failed)" in message
     assert "local/upscale is not a try-on" in message
+    # A person without a garment is no try-on either (a workflow that takes a person only).
+    alone = made.tryons[0].evolve(id="alone", inputs={"person": made.tryons[0].inputs["person"]})
+    with pytest.raises(InvalidInput, match="alone: local/tryon is not a try-on"):
+        book_of(made, [alone])
     with pytest.raises(InvalidInput, match="600 dpi"):
         book_of(made, setup=PageSetup(dpi=10_000))
