@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from desktop.core.exports import bundle as bundle_module
+from desktop.core.exports import bundle_import as bundle_module
 from desktop.core.exports import safe_zip
 from desktop.core.exports.bundle import import_bundle, write_bundle
 from desktop.core.exports.safe_zip import ZipCaps
