@@ -17,6 +17,7 @@ from typing import Any
 from desktop import __version__
 from desktop.core.assets import AssetStore, extension_for, sha256_hex
 from desktop.core.exports import bundle_format as fmt
+from desktop.core.files import shareable
 from desktop.core.model import Asset, InvalidInput, Job
 from desktop.core.sources import shown
 from desktop.core.store import History
@@ -124,6 +125,7 @@ class _ZipWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                              dir=path.parent)
+            shareable(fd)
         except OSError as exc:
             raise self._problem(exc) from None
         self._file = os.fdopen(fd, "wb")

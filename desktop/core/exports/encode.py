@@ -134,7 +134,7 @@ def write_export(path: Path, data: bytes) -> Path:
     """Write atomically so a failed export never leaves half a file under the user's name."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
+        atomic_write(path, data, shared=True)
     except OSError as exc:
         raise InvalidInput(
             f"Could not save {path.name} in {path.parent}: {exc.strerror or exc}. "

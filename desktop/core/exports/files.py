@@ -35,6 +35,7 @@ from desktop.core.exports import composites, encode
 from desktop.core.exports.composites import ListingLabel
 from desktop.core.exports.naming import BEFORE_ROLES, DEFAULT_TEMPLATE, NameBook, Template
 from desktop.core.exports.naming import field_values as name_fields
+from desktop.core.files import shareable
 from desktop.core.limits import Limits
 from desktop.core.model import Asset, InvalidInput, Job, JobState, Output, OutputKind
 from desktop.core.reviews import Review
@@ -483,6 +484,7 @@ def publish(path: Path, data: bytes, *, overwrite: bool) -> None:
     the name is taken (a hard link is atomic and never replaces). Nothing is left behind on
     failure or interruption."""
     fd, tmp = tempfile.mkstemp(prefix=".restyle-export-", suffix=".tmp", dir=path.parent)
+    shareable(fd)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -375,7 +375,7 @@ def write_lookbook(book: Lookbook, out: Path) -> list[Path]:
                  for n, page in enumerate(book.pages, 1)}
     for path, data in files.items():
         try:
-            atomic_write(path, data)
+            atomic_write(path, data, shared=True)
         except OSError as exc:
             raise InvalidInput(f"Could not save {shown(path.name, 80)} in "
                                f"{shown(str(path.parent))}: {exc.strerror or exc}. Choose "

@@ -60,7 +60,7 @@ def write_report(jobs: Sequence[Job], history: History, assets: AssetStore,
             files[providers_path(path)] = providers_csv(report.rankings)
     for target, text in files.items():
         try:
-            atomic_write(target, text.encode("utf-8"))
+            atomic_write(target, text.encode("utf-8"), shared=True)
         except OSError as exc:
             raise InvalidInput(f"Could not save {shown(target.name, 80)} in "
                                f"{shown(str(target.parent))}: {exc.strerror or exc}. Choose "
