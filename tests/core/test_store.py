@@ -350,7 +350,10 @@ def test_a_locked_history_is_a_sentence(tmp_path: Path,
     path = tmp_path / "h.sqlite3"
     History(path).close()
     blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # another program in the middle of a long write
+    # Another program holding the file for itself (exclusive locking mode, mid-write).
+    blocker.execute("PRAGMA locking_mode=EXCLUSIVE")
+    blocker.execute("BEGIN EXCLUSIVE")
+    blocker.execute("PRAGMA user_version")
     real_connect = sqlite3.connect
     monkeypatch.setattr(sqlite3, "connect",
                         lambda *a, **kw: real_connect(*a, **{**kw, "timeout": 0.2}))
@@ -363,6 +366,24 @@ def test_a_locked_history_is_a_sentence(tmp_path: Path,
     message = str(failure.value)
     assert message.startswith(f"The history database {path} cannot be opened: another program")
     assert "Close other Restyle windows and restyle-cli commands" in message
+
+
+def test_a_writer_in_the_middle_of_a_long_write_does_not_keep_a_new_process_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a current history only reads its schema version: it never waits for the write
+    lock that a busy window or batch holds."""
+    path = tmp_path / "h.sqlite3"
+    History(path).close()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect",
+                        lambda *a, **kw: real_connect(*a, **{**kw, "timeout": 0.2}))
+    try:
+        History(path).close()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
 
 
 def test_a_folder_in_place_of_the_database_is_a_sentence(tmp_path: Path) -> None:

@@ -76,6 +76,14 @@ class History:
         window and a CLI run) cannot both apply the same step. A step that fails is rolled back
         and raises HistoryError; the database stays at the version before it."""
         with self._lock:
+            # Most opens find the schema current: a plain read says so without the write lock,
+            # so a new process never queues behind busy writers just to learn that.
+            try:
+                current = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.Error:
+                current = -1  # let the locked path below report it
+            if current == schema.SCHEMA_VERSION:
+                return
             while True:
                 step: int | None = None  # the version a step is being applied to
                 try:
