@@ -7,7 +7,8 @@ already has a remote id is left running and `restyle-cli resume` collects it).
 
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
-`batches` with `matrix` and `batch_output`, `reviews`, `rankings`).
+`batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `bundles` (import),
+`reports` (report, lookbook)).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.cli import account, batches, jobs, rankings, reviews
+from desktop.cli import account, batches, bundles, jobs, rankings, reports, reviews
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
 from desktop.cli.batches import cmd_batch, cmd_batches
+from desktop.cli.bundles import cmd_import
 from desktop.cli.checks import check_out_dir
 from desktop.cli.errors import (
     EXIT_INTERRUPTED,
@@ -41,6 +43,7 @@ from desktop.cli.errors import (
 from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
 from desktop.cli.output import job_to_json
 from desktop.cli.rankings import cmd_rankings
+from desktop.cli.reports import cmd_lookbook, cmd_report
 from desktop.cli.reviews import cmd_review, cmd_vote
 from desktop.core.store import HistoryError
 from desktop.logs import setup_logging, teardown_logging
@@ -62,10 +65,13 @@ __all__ = [
     "cmd_batch",
     "cmd_batches",
     "cmd_cancel",
+    "cmd_import",
     "cmd_jobs",
     "cmd_keys",
+    "cmd_lookbook",
     "cmd_providers",
     "cmd_rankings",
+    "cmd_report",
     "cmd_resume",
     "cmd_review",
     "cmd_run",
@@ -94,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     batches.add_parsers(sub)
     reviews.add_parsers(sub)
     rankings.add_parsers(sub)
+    bundles.add_parsers(sub)
+    reports.add_parsers(sub)
     return parser
 
 
@@ -113,6 +121,9 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "review": cmd_review,
         "vote": cmd_vote,
         "rankings": cmd_rankings,
+        "import": cmd_import,
+        "report": cmd_report,
+        "lookbook": cmd_lookbook,
     }
 
 

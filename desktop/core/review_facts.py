@@ -3,6 +3,7 @@ selection of jobs (a history filter, a batch), for `desktop.core.rankings.rank`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from desktop.core.model import Job
@@ -32,7 +33,14 @@ def gather(history: History, store: ReviewStore, where: JobFilter | None = None,
     """The facts of the jobs `where` selects (blocking: run it in a worker). Votes count
     when either of their jobs is selected; with `providers`, only votes between two of them
     (a comparison with a provider left out says nothing about the ones kept)."""
-    jobs = history.list(where or JobFilter(), limit=MAX_JOBS)
+    return facts_for(history.list(where or JobFilter(), limit=MAX_JOBS), store,
+                     providers=providers)
+
+
+def facts_for(jobs: Sequence[Job], store: ReviewStore, *, providers: tuple[str, ...] = ()
+              ) -> Facts:
+    """The facts of these jobs (a selection that no filter describes, such as a report's),
+    counted as `gather` counts them (blocking: run it in a worker)."""
     if providers:
         jobs = [j for j in jobs if j.provider in providers]
     by_id: dict[str, Job] = {j.id: j for j in jobs}
@@ -43,7 +51,7 @@ def gather(history: History, store: ReviewStore, where: JobFilter | None = None,
         for r in store.for_jobs(list(by_id))
     ]
     outputs: list[OutputFact] = []
-    for job in jobs:
+    for job in by_id.values():
         if not job.outputs:
             continue
         duration = job.duration_ms / 1000 if job.duration_ms is not None else None
@@ -54,4 +62,4 @@ def gather(history: History, store: ReviewStore, where: JobFilter | None = None,
     votes = [Vote(left=v.left_provider, right=v.right_provider, outcome=str(v.outcome))
              for v in store.votes(job_ids=by_id)
              if not providers or (v.left_provider in providers and v.right_provider in providers)]
-    return Facts(votes=votes, reviews=reviews, outputs=outputs, jobs=len(jobs))
+    return Facts(votes=votes, reviews=reviews, outputs=outputs, jobs=len(by_id))

@@ -149,54 +149,8 @@ class History:
         `owner` until `lease_until`, or free once the job is terminal or needs attention.
         Without `owner` (tools, tests, imports) the ownership columns are left as they are.
         """
-        row = job_row(job)
-        released = job.state.terminal or job.state == JobState.NEEDS_ATTENTION
-        row["owner"] = None if released else owner
-        row["lease_until"] = None if released else lease_until
-        row["fence"] = owner
         with self._transaction() as conn:
-            for asset in assets:
-                insert_asset(conn, asset)
-            cursor = conn.execute(
-                """
-                INSERT INTO jobs (id, provider, task, state, spec, remote_id, remote_data,
-                    attempts, created_at, updated_at, started_at, finished_at, deadline_at,
-                    cost_credits, error_code, error_message, provider_code, progress, favorite,
-                    note, search_text, owner, lease_until, submitted_at)
-                VALUES (:id, :provider, :task, :state, :spec, :remote_id, :remote_data,
-                    :attempts, :created_at, :updated_at, :started_at, :finished_at,
-                    :deadline_at, :cost_credits, :error_code, :error_message, :provider_code,
-                    :progress, :favorite, :note, :search_text, :owner, :lease_until,
-                    :submitted_at)
-                ON CONFLICT(id) DO UPDATE SET
-                    state=excluded.state, spec=excluded.spec, remote_id=excluded.remote_id,
-                    remote_data=excluded.remote_data, attempts=excluded.attempts,
-                    updated_at=excluded.updated_at, started_at=excluded.started_at,
-                    finished_at=excluded.finished_at, deadline_at=excluded.deadline_at,
-                    cost_credits=excluded.cost_credits, error_code=excluded.error_code,
-                    error_message=excluded.error_message, provider_code=excluded.provider_code,
-                    progress=excluded.progress, note=excluded.note,
-                    search_text=excluded.search_text, submitted_at=excluded.submitted_at
-                """ + (FENCED_UPDATE if owner is not None else "\n"),
-                row,
-            )
-            if cursor.rowcount == 0:
-                raise LeaseLost(job.id)
-            conn.execute("DELETE FROM job_inputs WHERE job_id = ?", (job.id,))
-            conn.executemany(
-                "INSERT INTO job_inputs (job_id, role, position, sha256) VALUES (?, ?, ?, ?)",
-                [
-                    (job.id, role, i, sha)
-                    for role, shas in job.inputs.items()
-                    for i, sha in enumerate(shas)
-                ],
-            )
-            conn.execute("DELETE FROM outputs WHERE job_id = ?", (job.id,))
-            conn.executemany(
-                "INSERT INTO outputs (job_id, position, sha256, kind, label)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(job.id, o.position, o.sha256, str(o.kind), o.label) for o in job.outputs],
-            )
+            write_job(conn, job, assets=assets, owner=owner, lease_until=lease_until)
 
     def set_favorite(self, job_id: str, favorite: bool) -> None:
         with self._transaction() as conn:
@@ -346,3 +300,56 @@ class History:
                        size=r[6], width=r[7], height=r[8])
             )
         return [job_from_row(r, inputs[r["id"]], outputs[r["id"]]) for r in rows]
+
+
+def write_job(conn: sqlite3.Connection, job: Job, *, assets: Iterable[Asset] = (),
+              owner: str | None = None, lease_until: float | None = None) -> None:
+    """`History.save_job`'s writes, inside a transaction the caller holds (an import writes
+    several jobs, their reviews and votes in one)."""
+    row = job_row(job)
+    released = job.state.terminal or job.state == JobState.NEEDS_ATTENTION
+    row["owner"] = None if released else owner
+    row["lease_until"] = None if released else lease_until
+    row["fence"] = owner
+    for asset in assets:
+        insert_asset(conn, asset)
+    cursor = conn.execute(
+        """
+        INSERT INTO jobs (id, provider, task, state, spec, remote_id, remote_data,
+            attempts, created_at, updated_at, started_at, finished_at, deadline_at,
+            cost_credits, error_code, error_message, provider_code, progress, favorite,
+            note, search_text, owner, lease_until, submitted_at)
+        VALUES (:id, :provider, :task, :state, :spec, :remote_id, :remote_data,
+            :attempts, :created_at, :updated_at, :started_at, :finished_at,
+            :deadline_at, :cost_credits, :error_code, :error_message, :provider_code,
+            :progress, :favorite, :note, :search_text, :owner, :lease_until,
+            :submitted_at)
+        ON CONFLICT(id) DO UPDATE SET
+            state=excluded.state, spec=excluded.spec, remote_id=excluded.remote_id,
+            remote_data=excluded.remote_data, attempts=excluded.attempts,
+            updated_at=excluded.updated_at, started_at=excluded.started_at,
+            finished_at=excluded.finished_at, deadline_at=excluded.deadline_at,
+            cost_credits=excluded.cost_credits, error_code=excluded.error_code,
+            error_message=excluded.error_message, provider_code=excluded.provider_code,
+            progress=excluded.progress, note=excluded.note,
+            search_text=excluded.search_text, submitted_at=excluded.submitted_at
+        """ + (FENCED_UPDATE if owner is not None else "\n"),
+        row,
+    )
+    if cursor.rowcount == 0:
+        raise LeaseLost(job.id)
+    conn.execute("DELETE FROM job_inputs WHERE job_id = ?", (job.id,))
+    conn.executemany(
+        "INSERT INTO job_inputs (job_id, role, position, sha256) VALUES (?, ?, ?, ?)",
+        [
+            (job.id, role, i, sha)
+            for role, shas in job.inputs.items()
+            for i, sha in enumerate(shas)
+        ],
+    )
+    conn.execute("DELETE FROM outputs WHERE job_id = ?", (job.id,))
+    conn.executemany(
+        "INSERT INTO outputs (job_id, position, sha256, kind, label)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(job.id, o.position, o.sha256, str(o.kind), o.label) for o in job.outputs],
+    )

@@ -1,0 +1,106 @@
+"""A real history for the export tests: jobs run by the offline provider through the engine
+(real inputs and outputs in a real asset store), with reviews and votes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from desktop.core.assets import AssetStore
+from desktop.core.engine import EnginePolicy, JobEngine
+from desktop.core.model import Job, JobSpec, JobState
+from desktop.core.reviews import Review, Verdict
+from desktop.core.store import History
+from desktop.core.store.reviews import ReviewStore
+from desktop.providers.local import LocalProvider
+
+
+@dataclass
+class Place:
+    """One machine's Restyle data: its history, asset store and reviews."""
+
+    root: Path
+    history: History
+    assets: AssetStore
+    reviews: ReviewStore
+
+    @classmethod
+    def at(cls, root: Path) -> Place:
+        history = History(root / "history.sqlite3")
+        return cls(root, history, AssetStore(root / "assets"), ReviewStore(history))
+
+    def close(self) -> None:
+        self.history.close()
+
+    def asset_files(self) -> list[Path]:
+        base = self.root / "assets"
+        return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
+
+
+def person(path: Path, shirt: tuple[int, int, int]) -> Path:
+    """A plain figure on a light background (the offline try-on finds its torso)."""
+    img = Image.new("RGB", (240, 320), (236, 236, 232))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((95, 30, 145, 80), fill=(205, 160, 130))
+    draw.rectangle((80, 85, 160, 230), fill=shirt)
+    draw.rectangle((90, 230, 150, 310), fill=(50, 50, 80))
+    img.save(path)
+    return path
+
+
+def garment(path: Path, colour: tuple[int, int, int]) -> Path:
+    img = Image.new("RGB", (200, 200), (255, 255, 255))
+    ImageDraw.Draw(img).polygon([(40, 30), (160, 30), (180, 80), (150, 90), (150, 180),
+                                 (50, 180), (50, 90), (20, 80)], fill=colour)
+    img.save(path)
+    return path
+
+
+def run_specs(place: Place, specs: list[JobSpec]) -> list[Job]:
+    async def main() -> list[Job]:
+        engine = JobEngine(place.history, place.assets, lambda _p: LocalProvider(),
+                           policy=EnginePolicy(jitter=0.0))
+        try:
+            return [await engine.run(spec) for spec in specs]
+        finally:
+            await engine.aclose()
+
+    jobs = asyncio.run(main())
+    assert [j.state for j in jobs] == [JobState.SUCCEEDED] * len(specs)
+    return jobs
+
+
+@dataclass
+class Sample:
+    place: Place
+    tryons: list[Job]  # person 1 x garments 1-2, person 2 x garment 1
+    upscale: Job
+
+
+def sample(tmp: Path) -> Sample:
+    """Three try-ons (two people), an upscale, reviews by two people and a vote."""
+    src = tmp / "sources"
+    src.mkdir(parents=True, exist_ok=True)
+    ana = person(src / "ana.png", (40, 90, 160))
+    ben = person(src / "ben.png", (150, 60, 50))
+    red = garment(src / "red dress.png", (200, 30, 40))
+    green = garment(src / "green-top.png", (30, 150, 60))
+    place = Place.at(tmp / "machine-a")
+    tryons = run_specs(place, [
+        JobSpec("local", "tryon", {"person": [str(ana)], "garment": [str(red)]}),
+        JobSpec("local", "tryon", {"person": [str(ana)], "garment": [str(green)]},
+                {"scale": 1.2}),
+        JobSpec("local", "tryon", {"person": [str(ben)], "garment": [str(red)]}),
+    ])
+    [upscale] = run_specs(place, [JobSpec("local", "upscale", {"image": [str(ana)]},
+                                          {"factor": 2})])
+    store = place.reviews
+    store.save(Review(tryons[0].id, 0, "ana", Verdict.PASS, 5, ("artifacts",), "crisp"))
+    store.save(Review(tryons[0].id, 0, "ben", Verdict.FAIL, 2, ("pose changed",),
+                      "=HYPERLINK(\"http://evil.example\")"))
+    store.save(Review(tryons[1].id, 0, "ana", Verdict.FAIL, 1, (), "<script>alert(1)</script>"))
+    store.vote((tryons[0].id, 0), (tryons[1].id, 0), "left", "ana")
+    return Sample(place, tryons, upscale)
