@@ -194,6 +194,11 @@ def test_embed_keeps_every_pixel_and_reads_back(fmt: str, pil: str, mode: str,
     assert pixels(out) == pixels(original)
     assert image_data(out) == image_data(original) != b""
     assert written_facts(out) == facts.to_dict()
+    if fmt == "webp":  # the extended header's flags (WebP container spec): alpha, EXIF, XMP
+        assert out[12:16] == b"VP8X"
+        flags = out[20]
+        assert flags & 0x0C == 0x0C
+        assert bool(flags & 0x10) == (pixels(original)[0] == "RGBA")
     found = pv.read_back(out)
     assert found["format"] == fmt
     assert found["facts"]["description"] == facts.description
@@ -287,11 +292,14 @@ def test_a_webp_with_exif_and_xmp_already_is_amended_not_doubled() -> None:
 
 @pytest.mark.parametrize("fmt, pil", [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WEBP")])
 def test_hostile_parameter_values_still_give_valid_xmp(fmt: str, pil: str) -> None:
-    facts = facts_for(job(params=HOSTILE))
+    facts = pv.provenance_for(job(params=HOSTILE), 0, provider_title="Fit\rIn <View> & ]]>",
+                              source_type=COMPOSITE, task_title="Try-on\x01\r\n")
     out = pv.embed(encode(pil), fmt, facts)
     found = pv.read_back(out)
     ElementTree.fromstring(found["xmp"].encode("utf-8"))  # well-formed, or this raises
-    assert found["facts"]["params"] == facts.params
+    assert written_facts(out) == facts.to_dict()
+    assert facts.provider_title == "Fit\rIn <View> & ]]>"
+    assert facts.task_title == "Try-on\ufffd\r\n"
     params = facts.params
     assert params["prompt"] == HOSTILE["prompt"]
     assert params["unicode"] == HOSTILE["unicode"]
