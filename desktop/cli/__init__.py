@@ -7,8 +7,8 @@ already has a remote id is left running and `restyle-cli resume` collects it).
 
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
-`batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `bundles` (import),
-`reports` (report, lookbook)).
+`batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `export`, `bundles`
+(import), `reports` (report, lookbook)).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.cli import account, batches, bundles, jobs, rankings, reports, reviews
+from desktop.cli import account, batches, bundles, export, jobs, rankings, reports, reviews
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
 from desktop.cli.batches import cmd_batch, cmd_batches
@@ -40,6 +40,7 @@ from desktop.cli.errors import (
     CliError,
     exit_code_for,
 )
+from desktop.cli.export import cmd_export
 from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
 from desktop.cli.output import job_to_json
 from desktop.cli.rankings import cmd_rankings
@@ -65,6 +66,7 @@ __all__ = [
     "cmd_batch",
     "cmd_batches",
     "cmd_cancel",
+    "cmd_export",
     "cmd_import",
     "cmd_jobs",
     "cmd_keys",
@@ -102,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     rankings.add_parsers(sub)
     bundles.add_parsers(sub)
     reports.add_parsers(sub)
+    export.add_parsers(sub)
     return parser
 
 
@@ -124,6 +127,7 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "import": cmd_import,
         "report": cmd_report,
         "lookbook": cmd_lookbook,
+        "export": cmd_export,
     }
 
 

@@ -73,15 +73,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("jobs", help="list jobs in history, newest first")
     p.add_argument("--limit", type=list_limit, default=20, metavar="N",
                    help=f"how many jobs to list (1 to {MAX_LIST_LIMIT}; default 20)")
-    p.add_argument("--provider")
-    p.add_argument("--task")
-    p.add_argument("--state", choices=[str(s) for s in JobState])
-    p.add_argument("--search", metavar="TEXT", help="words that must all appear")
-    p.add_argument("--verdict", choices=VERDICT_FILTERS,
-                   help="reviewed pass or fail (by anyone, or by --reviewer), or (un)reviewed")
-    p.add_argument("--tag", metavar="TAG", help="a review gave this defect tag")
-    p.add_argument("--reviewer", metavar="NAME", help="reviewed by NAME")
-    p.add_argument("--batch", metavar="BATCH_ID", help="the jobs of one batch")
+    add_filter_arguments(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("show", help="show one job")
@@ -96,6 +88,28 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser("cancel", help="cancel a job")
     p.add_argument("job_id", metavar="JOB_ID")
+
+
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    """The history filters `jobs` takes (and `export`, which selects jobs the same way)."""
+    p.add_argument("--provider")
+    p.add_argument("--task")
+    p.add_argument("--state", choices=[str(s) for s in JobState])
+    p.add_argument("--search", metavar="TEXT", help="words that must all appear")
+    p.add_argument("--verdict", choices=VERDICT_FILTERS,
+                   help="reviewed pass or fail (by anyone, or by --reviewer), or (un)reviewed")
+    p.add_argument("--tag", metavar="TAG", help="a review gave this defect tag")
+    p.add_argument("--reviewer", metavar="NAME", help="reviewed by NAME")
+    p.add_argument("--batch", metavar="BATCH_ID", help="the jobs of one batch")
+
+
+def job_filter(services: Services, args: argparse.Namespace) -> JobFilter:
+    """The JobFilter of the arguments `add_filter_arguments` added (a batch by its id or an
+    unambiguous prefix; CliError exit 2 when there is none)."""
+    batch = find_batch(services, args.batch).id if args.batch else None
+    return JobFilter(provider=args.provider, task=args.task,
+                     states=(JobState(args.state),) if args.state else (), text=args.search,
+                     verdict=args.verdict, tag=args.tag, reviewer=args.reviewer, batch=batch)
 
 
 class CopyFailed(Exception):
@@ -245,10 +259,7 @@ async def wait_until_accepted(engine: Any, job_id: str) -> Job:
 
 
 def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
-    batch = find_batch(services, args.batch).id if args.batch else None
-    where = JobFilter(provider=args.provider, task=args.task,
-                      states=(JobState(args.state),) if args.state else (), text=args.search,
-                      verdict=args.verdict, tag=args.tag, reviewer=args.reviewer, batch=batch)
+    where = job_filter(services, args)
     jobs = services.history.list(where, limit=args.limit)
     if args.json:
         print_json([job_to_json(services, j) for j in jobs])

@@ -1,7 +1,8 @@
 """Everything Restyle does with Pillow: open, validate, normalise, encode
 (ARCHITECTURE.md, "Images").
 
-This is the one module that imports Pillow. Its functions are synchronous and pure (bytes in,
+This is the one module that decodes and encodes with Pillow (exports/composites.py only draws
+on images decoded here). Its functions are synchronous and pure (bytes in,
 plain data or images out) so callers run them in worker threads; nothing here touches global
 Pillow settings, so several threads may call them at once. Every failure a user can cause is
 raised as `ImageError` with a sentence that names the file and says what to do.

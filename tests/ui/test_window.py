@@ -379,7 +379,8 @@ def test_session_is_restored_and_exports_work(window_factory: Callable[[], Resty
         assert loop.run_until_complete(window.workbench.exports.export_to(path, pair=False)) == path
     assert Image.open(outputs["jpg"]).format == "JPEG"
     assert Image.open(outputs["webp"]).format == "WEBP"
-    pair = loop.run_until_complete(window.workbench.exports.export_to(tmp_path / "pair.png", pair=True))
+    pair = loop.run_until_complete(
+        window.workbench.exports.export_to(tmp_path / "pair.png", pair=True))
     assert pair is not None and Image.open(pair).width > Image.open(outputs["png"]).width
     window.workbench.exports.copy_result()
     assert not QApplication.clipboard().image().isNull()

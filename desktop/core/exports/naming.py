@@ -11,8 +11,8 @@ Each folder or file name: characters unsafe on some system (`<>:"/\\|?*`, contro
 bidirectional overrides) become `_`; leading dashes, dots and spaces and trailing dots and
 spaces go; a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, ...) gets a `_` appended;
 at most NAME_MAX_BYTES bytes of UTF-8, cut between characters; never empty. Without overwrite,
-a name that exists becomes `name (2).ext`, `name (3).ext`, ...; names are unique within one
-export run in any case (also where the file system ignores case).
+a name that exists (in any case: `Room.png` is `room.png` on Windows and macOS) becomes
+`name (2).ext`, `name (3).ext`, ...; names are unique within one export run in any case.
 """
 
 from __future__ import annotations
@@ -301,6 +301,7 @@ class NameBook:
         self.root = folder.resolve()
         self.overwrite = overwrite
         self._taken: set[str] = set()
+        self._listed: dict[Path, set[str]] = {}
 
     def reserve(self, stem: PurePosixPath, suffixes: Sequence[str]) -> list[Path]:
         """Paths `<stem><suffix>` for every suffix (an image and the files that go with it,
@@ -314,7 +315,7 @@ class NameBook:
             keys = [self._key(p) for p in paths]
             if any(k in self._taken for k in keys) or len(set(keys)) < len(keys):
                 continue
-            if not self.overwrite and any(os.path.lexists(p) for p in paths):
+            if not self.overwrite and any(self._exists(p) for p in paths):
                 continue
             for path in paths:
                 self.check_inside(path)
@@ -336,5 +337,22 @@ class NameBook:
                                "subfolder there links elsewhere); choose another template or "
                                "folder.")
 
+    def _exists(self, path: Path) -> bool:
+        """A file of this name is there, also in another case (which is the same file on
+        Windows and macOS, and would be once the folder is copied there)."""
+        if os.path.lexists(path):
+            return True
+        folder = path.parent
+        if folder not in self._listed:
+            try:
+                self._listed[folder] = {_fold(n) for n in os.listdir(folder)}
+            except OSError:
+                self._listed[folder] = set()
+        return _fold(path.name) in self._listed[folder]
+
     def _key(self, path: Path) -> str:
-        return unicodedata.normalize("NFC", os.path.relpath(path, self.folder)).casefold()
+        return _fold(os.path.relpath(path, self.folder))
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()

@@ -18,17 +18,23 @@ from desktop.core.model import Asset, ErrorCode, Job, JobError, JobSpec, JobStat
 from desktop.core.store import History
 
 
-def photo(size: tuple[int, int] = (320, 240), seed: int = 1, fmt: str = "PNG",
-          quality: int = 95) -> bytes:
-    """A photo-like image: smooth gradients with some noise (so lossy formats show quality)."""
+def photo_image(size: tuple[int, int] = (320, 240), seed: int = 1) -> Image.Image:
+    """A photo-like picture: smooth gradients with some noise (so lossy formats show
+    quality)."""
     width, height = size
     rng = np.random.default_rng(seed)
-    x = np.linspace(0, 1, width)[None, :, None]
-    y = np.linspace(0, 1, height)[:, None, None]
-    base = rng.uniform(40, 200, (1, 1, 3))
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :, None]
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    base = rng.uniform(40, 200, (1, 1, 3)).astype(np.float32)
     pixels = base + 60 * np.sin(6 * x + seed) + 50 * np.cos(5 * y + 2 * seed)
-    pixels = pixels + rng.normal(0, 12, (height, width, 3))
-    img = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    pixels += rng.standard_normal((height, width, 3), dtype=np.float32) * 12
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+
+def photo(size: tuple[int, int] = (320, 240), seed: int = 1, fmt: str = "PNG",
+          quality: int = 95) -> bytes:
+    """`photo_image` encoded."""
+    img = photo_image(size, seed)
     buf = io.BytesIO()
     img.save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
     return buf.getvalue()
