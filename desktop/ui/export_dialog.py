@@ -230,7 +230,7 @@ class ExportDialog(QDialog):
         heading.setFont(font)
         parent.addWidget(heading)
         form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         parent.addLayout(form)
         return form
@@ -330,6 +330,7 @@ class ExportDialog(QDialog):
 
     def _build_kind(self, body: QWidget, column: QVBoxLayout) -> None:
         form = self._form(column, "Picture")
+        self.picture_form = form
         self.mode = QComboBox(body)
         self.mode.setObjectName("exportModeCombo")
         self.mode.setAccessibleName("Kind of export")
@@ -363,7 +364,7 @@ class ExportDialog(QDialog):
         self.listing_box.setObjectName("exportListingBox")
         listing = QFormLayout(self.listing_box)
         listing.setContentsMargins(0, 0, 0, 0)
-        listing.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        listing.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.label_text = QLineEdit(label.text, self.listing_box)
         self.label_text.setObjectName("exportLabelField")
         self.label_text.setAccessibleName("Label on each staged photo")
@@ -425,7 +426,7 @@ class ExportDialog(QDialog):
         always.setWordWrap(True)
         always.setStyleSheet(_MUTED)
         form.addRow(always)
-        self.sidecar = QCheckBox("JSON sidecar beside each image (name.png.json)", body)
+        self.sidecar = QCheckBox("", body)
         self.sidecar.setObjectName("exportDialogSidecar")
         self.sidecar.setAccessibleName("Write a JSON sidecar beside each image")
         self.sidecar.setChecked(d.sidecar)
@@ -488,7 +489,10 @@ class ExportDialog(QDialog):
         self.refresh()
 
     def _format_changed(self) -> None:
-        self.quality.setEnabled(self.format.currentData() in LOSSY_FORMATS)
+        fmt = str(self.format.currentData())
+        self.quality.setEnabled(fmt in LOSSY_FORMATS)
+        self.sidecar.setText(f"JSON sidecar beside each image "
+                             f"(name{encode.EXTENSIONS.get(fmt, '.png')}.json)")
 
     def _url_typed(self, _text: str) -> None:
         self._url_edited = True
@@ -658,6 +662,13 @@ class ExportDialog(QDialog):
         self.refresh()
 
     # -- running -----------------------------------------------------------------------------
+    def fit_to(self, available_width: int, available_height: int) -> None:
+        """As large as the form needs (no empty band), within the space given."""
+        body = self.scroll.widget()
+        wanted_h = body.sizeHint().height() + 190
+        wanted_w = max(body.sizeHint().width() + 40, 1000)
+        self.resize(min(wanted_w, available_width), min(wanted_h, available_height))
+
     def set_running(self, running: bool) -> None:
         self.scroll.setEnabled(not running)
         self.export_button.setEnabled(not running and self.problem() is None)

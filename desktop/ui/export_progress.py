@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -28,6 +29,8 @@ class ExportRunPanel(QWidget):
 
     cancelRequested = Signal()
     showFolderRequested = Signal(str)
+    #: The text or what is shown changed (a window holding the panel may fit it again).
+    changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,6 +114,20 @@ class ExportRunPanel(QWidget):
         self.status.setStyleSheet(_OK if ok else _BAD)
         self.status.setProperty("ok", ok)
         self.status.setVisible(bool(text))
+        self._fit_text()
+        self.changed.emit()
+
+    def _fit_text(self) -> None:
+        """The status as tall as its lines at the width it gets (a word-wrapped label's own
+        size hint assumes a narrower width, and a long sentence would be cut)."""
+        width = self.width()
+        if self.show_folder.isVisibleTo(self):
+            width -= self.show_folder.sizeHint().width() + 8
+        self.status.setMinimumHeight(max(0, self.status.heightForWidth(max(200, width))))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_text()
 
     def _cancel_clicked(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -131,8 +148,9 @@ class ExportTaskDialog(QDialog):
         self.setObjectName(name)
         self.setWindowTitle(title)
         self.setAccessibleName(title)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(600)
         self.panel = ExportRunPanel(self)
+        self.panel.changed.connect(self._fit)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.close_button = self.buttons.button(QDialogButtonBox.StandardButton.Close)
         self.close_button.setObjectName(f"{name}Close")
@@ -140,5 +158,8 @@ class ExportTaskDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel)
-        layout.addStretch(1)
         layout.addWidget(self.buttons)
+
+    def _fit(self) -> None:
+        """As tall as the sentence needs (the panel sets its status' minimum height)."""
+        self.resize(max(self.width(), self.minimumWidth()), self.minimumSizeHint().height())

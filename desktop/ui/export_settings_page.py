@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
+    QSpacerItem,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -81,6 +83,8 @@ def _section(text: str, parent: QWidget) -> QLabel:
 def _note(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setWordWrap(True)
+    # No taller than its text: a form row sized for a narrower width leaves no gap above.
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setStyleSheet("color: palette(placeholder-text);")
     return label
@@ -122,9 +126,12 @@ class ExportSettingsPage(QScrollArea):
         def setting(name: str) -> Any:
             return general_setting(settings, name)
 
-        # -- files -------------------------------------------------------------------------
-        files = QFormLayout()
-        files.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        # One form for every section, so the fields line up under each other.
+        form = QFormLayout()
+        # Every field grows: a word-wrapped note as narrow as its minimum would be a column.
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        layout.addLayout(form)
+        files = listing = c2pa = form
         self.export_dir = QLineEdit(str(setting(EXPORT_DIR)), body)
         self.export_dir.setObjectName("exportDirField")
         self.export_dir.setAccessibleName("Default export folder")
@@ -173,14 +180,11 @@ class ExportSettingsPage(QScrollArea):
         self.template.textChanged.connect(self._template_changed)
         files.addRow(self._label("File &names:", self.template),
                      _column(self.template, self.template_note))
-        layout.addLayout(files)
         self._template_changed()
 
         # -- the listing label -------------------------------------------------------------
-        layout.addSpacing(6)
-        layout.addWidget(_section("Listing label (Export for listing)", body))
-        listing = QFormLayout()
-        listing.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.addItem(QSpacerItem(0, 6))
+        form.addRow(_section("Listing label (Export for listing)", body))
         self.label_text = QLineEdit(str(setting(LISTING_LABEL)), body)
         self.label_text.setObjectName("listingLabelField")
         self.label_text.setAccessibleName("Listing label text")
@@ -221,22 +225,19 @@ class ExportSettingsPage(QScrollArea):
         self.qr.setChecked(bool(setting(LISTING_QR)))
         listing.addRow(self._label("&Originals at:", self.url),
                        _column(self.url, self.url_note, self.qr))
-        layout.addLayout(listing)
         self._url_changed()
 
         # -- provenance --------------------------------------------------------------------
-        layout.addSpacing(6)
-        layout.addWidget(_section("Provenance", body))
-        layout.addWidget(_note("Every exported image carries what made it (provider, task, "
-                               "settings, date, the IPTC digital source type) in its own "
-                               "metadata.", body))
+        form.addItem(QSpacerItem(0, 6))
+        form.addRow(_section("Provenance", body))
+        form.addRow(_note("Every exported image carries what made it (provider, task, "
+                          "settings, date, the IPTC digital source type) in its own "
+                          "metadata.", body))
         self.sidecar = QCheckBox("Write a JSON sidecar beside each image by default", body)
         self.sidecar.setObjectName("exportSidecarCheck")
         self.sidecar.setAccessibleName("Write a JSON sidecar by default")
         self.sidecar.setChecked(bool(setting(EXPORT_SIDECAR)))
-        layout.addWidget(self.sidecar)
-        c2pa = QFormLayout()
-        c2pa.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.addRow(self.sidecar)
         self.cert = QLineEdit(str(setting(C2PA_CERT)), body)
         self.cert.setObjectName("c2paCertField")
         self.cert.setAccessibleName("C2PA certificate chain, a PEM file")
@@ -274,9 +275,10 @@ class ExportSettingsPage(QScrollArea):
         self.test_result = QLabel("", body)
         self.test_result.setObjectName("c2paTestResult")
         self.test_result.setWordWrap(True)
+        self.test_result.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        c2pa.addRow("", _column(test_row, self.test_result))
-        layout.addLayout(c2pa)
+        c2pa.addRow("", test_row)
+        c2pa.addRow("", self.test_result)
         layout.addWidget(_note("C2PA signs each export with your certificate (an S/MIME or "
                                "document-signing certificate from a certificate authority). "
                                "Restyle keeps only the two files' paths; the key stays in "

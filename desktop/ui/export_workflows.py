@@ -309,8 +309,8 @@ class ExportWorkflows(QObject):
         dialog.run_panel.cancelRequested.connect(self.cancel)
         dialog.run_panel.showFolderRequested.connect(lambda p: self.show_folder(Path(p)))
         dialog.finished.connect(lambda _r: self.cancel())
-        dialog.resize(min(1000, max(760, self.window.width() - 120)),
-                      min(700, max(560, self.window.height() - 60)))
+        screen = self.window.screen().availableGeometry()
+        dialog.fit_to(min(1040, screen.width() - 40), screen.height() - 60)
         dialog.show()
         self.spawn(self._load_into(dialog, dialog.choice().key))
         return dialog
