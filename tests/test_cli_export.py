@@ -95,6 +95,10 @@ def test_a_batch_by_filter_into_template_subfolders(home: Path, tmp_path: Path,
     assert len(paths) == 4
     assert {p.parent for p in paths} == {tmp_path / "out" / "Spring listings"}
     assert [p.name[:4] for p in paths] == ["001-", "002-", "003-", "004-"]
+    history = library(home).history
+    made = [history.get(w["job_id"]) for w in data["written"]]
+    assert [j.id for j in made] == [j.id for j in sorted(  # {n} counts oldest first
+        made, key=lambda j: (j.created_at, j.id))]  # type: ignore[union-attr]
     assert sorted(p.name[4:] for p in paths) == ["bath.png", "bath.png", "hall.png", "hall.png"]
 
 

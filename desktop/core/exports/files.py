@@ -265,15 +265,13 @@ def export_jobs(jobs: Sequence[Job], folder: Path, options: ExportOptions,
                 job, out.position, n=item.n, n_width=width, ratings=sources.ratings,
                 batch=sources.batches.get(job.id, "")))
             written = _write_group(book, stem, files)
-        except _Skip as exc:
-            report.skipped.append(Skipped(job.id, out.position, str(exc)))
+        except (_Skip, InvalidInput, MemoryError) as exc:
+            reason = str(exc) if not isinstance(exc, MemoryError) else (
+                "there is not enough memory to make it; export it with a smaller longest "
+                "side, or without a composite.")
+            report.skipped.append(Skipped(job.id, out.position, reason))
             _tell(progress, done, len(items), f"Skipped output {out.position + 1} of job "
-                                              f"{job.id[:8]}: {exc}")
-            continue
-        except InvalidInput as exc:
-            report.skipped.append(Skipped(job.id, out.position, str(exc)))
-            _tell(progress, done, len(items), f"Skipped output {out.position + 1} of job "
-                                              f"{job.id[:8]}: {exc}")
+                                              f"{job.id[:8]}: {reason}")
             continue
         except OSError as exc:
             report.stopped = (f"Could not write into {folder} ({exc.strerror or exc}); the "

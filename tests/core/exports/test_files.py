@@ -69,7 +69,9 @@ def test_format_quality_and_longest_side(lib: Library, tmp_path: Path, fmt: str,
     low = run(lib, [job], tmp_path / "low", format=fmt, quality=20).written[0].path
     high = run(lib, [job], tmp_path / "high", format=fmt, quality=95).written[0].path
     small = run(lib, [job], tmp_path / "small", format=fmt, max_side=300).written[0].path
-    for path in (low, high, small):
+    small_low = run(lib, [job], tmp_path / "small-low", format=fmt, max_side=300,
+                    quality=20).written[0].path
+    for path in (low, high, small, small_low):
         assert path.suffix == ext and decode(path).format == pil
     assert decode(low).size == decode(high).size == (1200, 800)
     assert decode(small).size == (300, 200)
@@ -77,6 +79,7 @@ def test_format_quality_and_longest_side(lib: Library, tmp_path: Path, fmt: str,
         assert low.read_bytes() == high.read_bytes()  # lossless: quality means nothing
     else:
         assert low.stat().st_size < 0.6 * high.stat().st_size
+        assert small_low.stat().st_size < 0.8 * small.stat().st_size  # resized: quality too
         original = np.asarray(decode(photo((1200, 800), seed=10)), dtype=float)
         err_low = np.abs(np.asarray(decode(low), dtype=float) - original).mean()
         err_high = np.abs(np.asarray(decode(high), dtype=float) - original).mean()
@@ -141,18 +144,24 @@ def test_listing_set_original_first_then_the_labelled_staged_photo(lib: Library,
 
 
 def test_listing_label_is_drawn_after_the_resize(lib: Library, tmp_path: Path) -> None:
+    import zxingcpp
+
     job = staging_job(lib, variations=1, size=(2400, 1600))
-    report = run(lib, [job], tmp_path / "out", listing=True, max_side=600, format="png")
+    url = "https://listings.example/12-elm/original.jpg"
+    label = ListingLabel(url=url, qr=True, link=False)
+    report = run(lib, [job], tmp_path / "out", listing=True, max_side=300, format="png",
+                 label=label)
     staged = decode(report.written[1].path)
-    assert staged.size == (600, 400)
-    label = ListingLabel().checked()
-    left, top, right, bottom = composites.label_box(label, staged.size)
-    # Drawn at 2400 px and shrunk, the plate would be a quarter of this: it is drawn at 600.
-    assert (bottom - top) >= 0.04 * 400 and right <= 600
-    resized = composites.fit_long_side(decode(photo((2400, 1600), seed=10)), 600)
-    diff = np.abs(np.asarray(staged.crop((left, top, right, bottom)), dtype=int)
-                  - np.asarray(resized.crop((left, top, right, bottom)), dtype=int))
-    assert (diff.sum(axis=2) > 60).mean() > 0.5
+    assert staged.size == (300, 200)
+    # Drawn at 2400 px and shrunk eight times, the type would be 5 px and the code unreadable:
+    # drawn at 300 px, the type keeps its readable minimum and the code scans.
+    [code] = zxingcpp.read_barcodes(staged)
+    assert code.text == url
+    box = composites.label_box(label.checked(), staged.size)
+    inset = (box[3] - box[1]) // 2
+    rows = np.flatnonzero((np.asarray(staged.convert("L").crop(
+        (code.position.top_right.x + inset, box[1], box[2] - 4, box[3]))) > 155).any(axis=1))
+    assert rows[-1] - rows[0] + 1 >= 0.8 * composites.MIN_TEXT_PX
 
 
 def test_listing_without_a_stored_original_is_skipped(lib: Library, tmp_path: Path) -> None:
@@ -253,6 +262,25 @@ def test_never_overwrites_unless_asked(lib: Library, tmp_path: Path) -> None:
     assert replaced.written[0].path == folder / "room.png"
     assert decode(folder / "room.png").size == (960, 720)
     assert names(folder) == ["room (2).png", "room.png"]
+
+
+def test_a_name_taken_while_writing_is_not_overwritten(lib: Library, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    job = staging_job(lib, variations=1)
+    real_publish = files.publish
+    raced: list[Path] = []
+
+    def publish(path: Path, data: bytes, *, overwrite: bool) -> None:
+        if not raced:  # another program creates the very name between check and write
+            raced.append(path)
+            path.write_bytes(b"another program's file")
+        real_publish(path, data, overwrite=overwrite)
+
+    monkeypatch.setattr(files, "publish", publish)
+    report = run(lib, [job], tmp_path / "out", template="room")
+    assert raced[0].read_bytes() == b"another program's file"
+    assert report.written[0].path.name == "room (2).png"
+    assert names(tmp_path / "out") == ["room (2).png", "room.png"]
 
 
 def test_names_are_unique_within_one_run_and_count(lib: Library, tmp_path: Path) -> None:
@@ -383,3 +411,31 @@ def _info(text: str) -> object:
     info = PngImagePlugin.PngInfo()
     info.add_text("restyle", text)
     return info
+
+
+def test_out_of_memory_and_a_link_out_of_the_folder_skip_that_output(
+        lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job = lib.job(inputs={"image": [("b.png", photo(seed=4))]}, outputs=[photo(seed=5)])
+    other = lib.job(inputs={"image": [("c.png", photo(seed=6))]}, outputs=[photo(seed=7)])
+    calls: list[int] = []
+    real = composites.side_by_side
+
+    def side_by_side(before: Image.Image, after: Image.Image) -> Image.Image:
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError
+        return real(before, after)
+
+    monkeypatch.setattr(files.composites, "side_by_side", side_by_side)
+    report = run(lib, [job, other], tmp_path / "out", composite="side")
+    assert [w.job_id for w in report.written] == [other.id]
+    assert report.skipped[0].job_id == job.id
+    assert report.skipped[0].reason.startswith("there is not enough memory to make it")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    os.symlink(outside, folder / "fake")
+    report = run(lib, [job], folder, template="{provider}/{input}")
+    assert report.written == [] and "would be written outside" in report.skipped[0].reason
+    assert list(outside.iterdir()) == []
