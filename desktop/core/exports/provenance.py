@@ -139,7 +139,9 @@ class Provenance:
             COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA: "an AI edit of a photo",
             TRAINED_ALGORITHMIC_MEDIA: "an AI-generated image",
             None: "edited on this computer without AI",
-        }.get(self.digital_source_type, "made by " + by)
+        }.get(self.digital_source_type)
+        if kind is None:  # another IPTC term, set by a caller
+            kind = "source type " + str(self.digital_source_type).rsplit("/", 1)[-1]
         return (f"{what} by {by}{output}, {kind}; made with Restyle {self.restyle_version}, "
                 f"job {self.job_id}.")
 
@@ -486,7 +488,10 @@ def embed(data: bytes, fmt: str, facts: Provenance) -> bytes:
     """`data` (an encoded PNG, JPEG or WebP, as `fmt` names it: "png", "jpeg", "webp") with
     the facts written into its metadata. The image data is copied byte for byte, so the
     pixels are exactly those of `data`. Metadata this function wrote before is replaced, not
-    repeated. Raises InvalidInput when the bytes are not of that format or are damaged."""
+    repeated. A C2PA manifest the file carried (a provider's, or an earlier export's) is
+    removed: it binds the old bytes, so it would only say the file was tampered with; sign the
+    result again instead. Raises InvalidInput when the bytes are not of that format or are
+    damaged."""
     fmt = fmt.lower()
     if fmt == "png":
         return _embed_png(data, facts)
@@ -538,6 +543,10 @@ def _png_text_chunks(facts: Provenance) -> list[bytes]:
 
 
 _PNG_OURS = ("Software", "Creation Time", "Description", _PNG_XMP_KEY)
+#: Where C2PA keeps its manifest store: a PNG chunk, JPEG APP11 JUMBF segments, a WebP chunk.
+_PNG_C2PA = b"caBX"
+_WEBP_C2PA = b"C2PA"
+_APP11 = 0xEB
 
 
 def _png_keyword(kind: bytes, body: bytes) -> str | None:
@@ -556,6 +565,8 @@ def _embed_png(data: bytes, facts: Provenance) -> bytes:
         keyword = _png_keyword(kind, bytes(body))
         if keyword is not None and (keyword in _PNG_OURS or keyword.startswith("restyle:")):
             continue  # written again below
+        if kind == _PNG_C2PA:
+            continue  # a manifest of the old bytes
         out.append(png.chunk(kind, bytes(body)))
         if kind == b"IHDR":
             out.extend(_png_text_chunks(facts))
@@ -588,8 +599,18 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
 
 
+def _c2pa_boxes(segments: list[tuple[int, bytes]]) -> set[bytes]:
+    """The JUMBF box instance numbers of the C2PA manifest store in APP11 segments (each
+    segment: "JP", instance, sequence, then the box; the first names the store "c2pa")."""
+    return {payload[2:4] for marker, payload in segments
+            if marker == _APP11 and payload[:2] == b"JP" and b"c2pa" in payload[8:96]}
+
+
 def _embed_jpeg(data: bytes, facts: Provenance) -> bytes:
     segments, scan = _jpeg_segments(data)
+    manifests = _c2pa_boxes(segments)
+    segments = [(marker, payload) for marker, payload in segments
+                if not (marker == _APP11 and payload[:2] == b"JP" and payload[2:4] in manifests)]
     existing_exif: bytes | None = None
     kept: list[tuple[int, bytes]] = []
     for marker, payload in segments:
@@ -657,7 +678,7 @@ _VP8X_XMP = 0x04
 def _embed_webp(data: bytes, facts: Provenance) -> bytes:
     chunks = _riff_chunks(data)
     existing_exif = next((p for k, p in chunks if k == b"EXIF"), None)
-    body = [(k, p) for k, p in chunks if k not in (b"EXIF", b"XMP ")]
+    body = [(k, p) for k, p in chunks if k not in (b"EXIF", b"XMP ", _WEBP_C2PA)]
     if body[0][0] == b"VP8X":
         header = bytearray(body[0][1])
         body = body[1:]

@@ -381,3 +381,19 @@ def test_manifest_definition_is_plain_json() -> None:
     assert json.loads(json.dumps(manifest)) == manifest
     labels = [a["label"] for a in manifest["assertions"]]
     assert labels == ["c2pa.actions.v2", cs.RESTYLE_ASSERTION]
+
+
+@pytest.mark.parametrize("fmt, pil", FORMATS)
+def test_writing_metadata_again_drops_the_stale_manifest(signer: cs.C2paSigner, fmt: str,
+                                                         pil: str) -> None:
+    """A manifest binds the bytes it was made for: after new metadata it would only claim the
+    file was tampered with, so `embed` removes it and the file can be signed again."""
+    facts = facts_for(job())
+    embedded, signed = signed_export(signer, fmt, pil, facts, parent=PERSON)
+    again = pv.embed(signed, fmt, facts_for(job(params={"scale": 0.5})))
+    assert pixels(again) == pixels(embedded)
+    assert not cs.verify(again, fmt).present
+    assert b"c2pa.signature" not in again
+    resigned = signer.sign(again, fmt, facts)
+    report = cs.verify(resigned, fmt)
+    assert report.signature_valid and report.facts == facts.to_dict()
