@@ -133,7 +133,7 @@ def cmd_lookbook(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     for skipped in book.skipped:
         print(f"Skipped job {skipped.job_id[:12]}: {skipped.reason}.", file=sys.stderr)
-    where = shown(str(files[0])) if len(files) == 1 else shown(str(out))
+    where = shown(str(out))  # the PDF, or the folder of PNG pages
     print(f"Lookbook of {book.looks} look{'' if book.looks == 1 else 's'} on "
           f"{len(book.pages)} page{'' if len(book.pages) == 1 else 's'} written to {where}.")
     return EXIT_OK

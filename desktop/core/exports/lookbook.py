@@ -53,6 +53,16 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Caption:
+    """A text drawn on a page (`page` counts from 0): where, in which size (pixels)."""
+
+    page: int
+    text: str
+    xy: tuple[int, int]
+    size: int
+
+
+@dataclass(frozen=True)
 class Look:
     job: Job
     position: int
@@ -75,6 +85,8 @@ class Lookbook:
     looks: int
     skipped: tuple[Skipped, ...]
     dpi: int
+    #: The person names and look captions as drawn (what a reader of the page sees).
+    captions: tuple[Caption, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,13 +179,14 @@ def build_lookbook(jobs: Sequence[Job], history: History, assets: AssetStore, *,
         (person, looks[i:i + MAX_LOOKS], i > 0)
         for person, looks in drawn for i in range(0, len(looks), MAX_LOOKS)]
     stamp = dt.datetime.now().strftime("%Y-%m-%d")
+    captions: list[Caption] = []
     pages = tuple(_page(setup, person, looks, pictures, title=title, number=n,
-                        total=len(chunks), stamp=stamp, continued=continued)
+                        total=len(chunks), stamp=stamp, continued=continued, captions=captions)
                   for n, (person, looks, continued) in enumerate(chunks, 1))
     persons_pages = tuple((p.name, sum(1 for q, _, _ in chunks if q is p))
                           for p, _ in drawn)
     return Lookbook(pages=pages, persons=persons_pages, looks=sum(len(lk) for _, lk in drawn),
-                    skipped=tuple(skipped), dpi=setup.dpi)
+                    skipped=tuple(skipped), dpi=setup.dpi, captions=tuple(captions))
 
 
 class _Pictures:
@@ -258,15 +271,24 @@ def _grid(count: int, width: int, height: int, aspect: float) -> tuple[int, int]
 
 
 def _page(setup: PageSetup, person: Person, looks: list[Look], pictures: _Pictures, *,
-          title: str, number: int, total: int, stamp: str, continued: bool) -> Image.Image:
+          title: str, number: int, total: int, stamp: str, continued: bool,
+          captions: list[Caption]) -> Image.Image:
     width, height = setup.size
     unit = setup.dpi / DEFAULT_DPI  # sizes below are for 150 dpi
     margin = round(50 * unit)
     page = Image.new("RGB", (width, height), _BACKGROUND)
     draw = ImageDraw.Draw(page)
     heading = _font(round(38 * unit))
-    body = _font(round(22 * unit))
-    small = _font(round(18 * unit))
+    body_size, small_size = round(22 * unit), round(18 * unit)
+    body, small = _font(body_size), _font(small_size)
+
+    def caption(xy: tuple[int, int], text: str, font: ImageFont.FreeTypeFont |
+                ImageFont.ImageFont, size: int, fill: tuple[int, int, int],
+                width: int) -> None:
+        shown_text = _clip(draw, text, font, width)
+        draw.text(xy, shown_text, fill=fill, font=font)
+        captions.append(Caption(number - 1, shown_text, xy, size))
+
     name = person.name + (" (continued)" if continued else "")
     draw.text((margin, margin), _clip(draw, f"{title}: {name}", heading, width - 2 * margin),
               fill=_INK, font=heading)
@@ -283,8 +305,7 @@ def _page(setup: PageSetup, person: Person, looks: list[Look], pictures: _Pictur
     person_img = pictures.get(person.sha256, None)
     assert person_img is not None  # checked by build_lookbook
     below = _paste_fitted(page, person_img, (margin, top, column, bottom - top - caption_h))
-    draw.text((margin, below + round(8 * unit)), _clip(draw, person.name, body, column),
-              fill=_INK, font=body)
+    caption((margin, below + round(8 * unit)), person.name, body, body_size, _INK, column)
 
     # The looks, in a grid on the right: garments beside the result, captions below.
     gap = round(24 * unit)
@@ -316,21 +337,20 @@ def _page(setup: PageSetup, person: Person, looks: list[Look], pictures: _Pictur
         below = max(below, _paste_fitted(page, result, (x + strip + inner, y,
                                                         cell_w - strip - inner, pics_h)))
         text_y = below + round(8 * unit)
-        draw.text((x, text_y), _clip(draw, look.garment_name, body, cell_w), fill=_INK,
-                  font=body)
+        caption((x, text_y), look.garment_name, body, body_size, _INK, cell_w)
         extra = f" · result {look.position + 1}" if len(look.job.outputs) > 1 else ""
-        draw.text((x, text_y + line), _clip(draw, look.job.provider + extra, small, cell_w),
-                  fill=_MUTED, font=small)
+        caption((x, text_y + line), look.job.provider + extra, small, small_size, _MUTED, cell_w)
     return page
 
 
 # -- writing -----------------------------------------------------------------------------------
 def pdf_bytes(book: Lookbook) -> bytes:
-    """Every page in one PDF, at the pages' resolution (so A4 prints as A4)."""
+    """Every page in one PDF, at the pages' resolution (so A4 prints as A4). Pillow stores
+    each page as a JPEG: quality 95 without chroma subsampling keeps captions sharp."""
     buf = io.BytesIO()
     first, *rest = book.pages
     first.save(buf, "PDF", save_all=True, append_images=rest, resolution=float(book.dpi),
-               title="Restyle lookbook", creator="Restyle")
+               title="Restyle lookbook", creator="Restyle", quality=95, subsampling=0)
     return buf.getvalue()
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop.core.exports.bundle_format import source_label
-from desktop.core.model import Job, Output
+from desktop.core.model import Job, JobError, Output
 from desktop.core.rankings import Rankings, rank
+from desktop.core.redaction import redact_mapping, redact_text
 from desktop.core.review_facts import facts_for
 from desktop.core.reviews import Review
 from desktop.core.store.reviews import ReviewStore
@@ -61,7 +62,7 @@ def build_report(jobs: Sequence[Job], reviews: ReviewStore,
     for r in reviews.for_jobs([j.id for j in jobs]):
         by_output.setdefault((r.job_id, r.position), []).append(r)
     entries = tuple(
-        Entry(job=job, inputs=input_items(job),
+        Entry(job=scrubbed(job), inputs=input_items(job),
               outputs=tuple(OutputItem(o, tuple(by_output.get((job.id, o.position), [])))
                             for o in job.outputs))
         for job in jobs)
@@ -70,6 +71,17 @@ def build_report(jobs: Sequence[Job], reviews: ReviewStore,
                 if facts.votes or facts.reviews else None)
     return Report(entries=entries, rankings=rankings, votes=len(facts.votes),
                   reviews=len(facts.reviews), generated_at=clock())
+
+
+def scrubbed(job: Job) -> Job:
+    """The job as a report shows it: credentials masked in its remote id, parameters, note and
+    error (desktop.core.redaction), as in a bundle."""
+    error = job.error
+    if error is not None:
+        error = JobError(error.code, redact_text(error.message), error.provider_code)
+    return job.evolve(remote_id=redact_text(job.remote_id) if job.remote_id else None,
+                      note=redact_text(job.note), error=error, remote_data={},
+                      spec=replace(job.spec, params=redact_mapping(job.spec.params)))
 
 
 def input_items(job: Job) -> tuple[InputItem, ...]:

@@ -48,7 +48,13 @@ class ZipCaps:
 
 
 class ZipRefused(InvalidInput):
-    """The zip cannot be read safely; the message is the reason, as a clause."""
+    """The zip cannot be read safely; the message is the reason, as a clause. `not_a_bundle`:
+    the file is not a zip at all (the user chose the wrong file), rather than a damaged or
+    unsafe one."""
+
+    def __init__(self, reason: str, *, not_a_bundle: bool = False) -> None:
+        super().__init__(reason)
+        self.not_a_bundle = not_a_bundle
 
 
 def member_count(path: Path) -> int | None:
@@ -113,9 +119,10 @@ class SafeZip:
         try:
             st = os.stat(path)
         except OSError as exc:
-            raise ZipRefused(f"it cannot be opened ({exc.strerror or exc})") from None
+            raise ZipRefused(f"it cannot be opened ({exc.strerror or exc})",
+                             not_a_bundle=True) from None
         if not stat.S_ISREG(st.st_mode):
-            raise ZipRefused("it is not a regular file")
+            raise ZipRefused("it is not a regular file", not_a_bundle=True)
         if st.st_size > self.caps.max_total_bytes:
             raise ZipRefused(f"it is {human_bytes(st.st_size)}, more than the "
                           f"{human_bytes(self.caps.max_total_bytes)} a bundle may be")
@@ -124,14 +131,15 @@ class SafeZip:
         except OSError as exc:
             raise ZipRefused(f"it cannot be read ({exc.strerror or exc})") from None
         if announced is None:
-            raise ZipRefused("it is not a zip file")
+            raise ZipRefused("it is not a zip file", not_a_bundle=True)
         if announced > self.caps.max_members:
             raise ZipRefused(f"it has {announced} members, more than the "
                           f"{self.caps.max_members} a bundle may have")
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-            raise ZipRefused(f"it is not a readable zip file ({exc})") from None
+            raise ZipRefused(f"it is not a readable zip file ({exc})", not_a_bundle=True
+                             ) from None
         except OSError as exc:
             raise ZipRefused(f"it cannot be read ({exc.strerror or exc})") from None
         try:
