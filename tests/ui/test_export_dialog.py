@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zxingcpp
 from PIL import Image
 from PySide6.QtCore import QItemSelectionModel
 
@@ -239,6 +240,9 @@ def test_export_for_listing_writes_each_original_before_its_labelled_staged_phot
         assert sum(1 for p in inside if sum(p) < 200) > len(inside) // 3
         assert staged.crop((0, 0, SIZE[0], top - 2)).tobytes() == \
             plain.crop((0, 0, SIZE[0], top - 2)).tobytes()
+        # The QR code on the label scans to where the original is published.
+        codes = zxingcpp.read_barcodes(staged)
+        assert [c.text for c in codes] == ["https://homes.example/Elm%20St/originals"]
         facts = provenance.read_back((out / f"{stem}-{v}-2-staged.png").read_bytes())
         assert facts["facts"]["job_id"] == "stage-0001-aaaa"
         assert facts["facts"]["output_position"] == v - 1

@@ -173,3 +173,26 @@ def test_the_c2pa_test_signs_and_verifies_or_says_what_is_wrong(
     loop.run_until_complete(body())
     assert not services.paths.settings_file.exists() or json.loads(
         services.paths.settings_file.read_text()).get("general", {}).get(C2PA_KEY) is None
+
+
+def test_export_settings_that_a_person_or_an_older_version_wrote_wrong_fall_back() -> None:
+    from desktop.config import Settings
+
+    wrong = Settings(general={
+        EXPORT_TEMPLATE: "{input}-{secret}", LISTING_LABEL: " " * 3, LISTING_CORNER: "middle",
+        LISTING_SIZE: 90, LISTING_URL: 12, LISTING_QR: "yes", EXPORT_SIDECAR: 1,
+        C2PA_CERT: ["a"], C2PA_KEY: None})
+    assert general_setting(wrong, EXPORT_TEMPLATE) == "{input}-{provider}-{task}-{job}-{variation}"
+    assert general_setting(wrong, LISTING_LABEL) == "Virtually staged"
+    assert general_setting(wrong, LISTING_CORNER) == "bottom-left"
+    assert general_setting(wrong, LISTING_SIZE) == 4.0
+    assert general_setting(wrong, LISTING_URL) == ""
+    assert general_setting(wrong, LISTING_QR) is False
+    assert general_setting(wrong, EXPORT_SIDECAR) is False
+    assert general_setting(wrong, C2PA_CERT) == "" and general_setting(wrong, C2PA_KEY) == ""
+    right = Settings(general={LISTING_SIZE: 7, LISTING_QR: True, LISTING_LABEL: " Staged  here ",
+                              C2PA_KEY: " /keys/me.pem "})
+    assert general_setting(right, LISTING_SIZE) == 7.0
+    assert general_setting(right, LISTING_QR) is True
+    assert general_setting(right, LISTING_LABEL) == "Staged here"
+    assert general_setting(right, C2PA_KEY) == "/keys/me.pem"
