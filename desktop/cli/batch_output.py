@@ -81,9 +81,9 @@ def _cost_text(provider: str, credits: float, unpriced: int, jobs: int, money: f
                price: float | None) -> str:
     if not jobs:
         return "-"
+    if not charges(provider):
+        return "free (runs on this computer)"
     if unpriced == jobs:
-        if not charges(provider):
-            return "free (runs on this computer)"
         return "no published price"
     text = f"{_num(credits)} credits"
     if unpriced:

@@ -33,9 +33,7 @@ from desktop.core.model import (
     JobState,
     TaskSpec,
 )
-from desktop.general_settings import (
-    THEME,
-)
+from desktop.general_settings import THEME, general_setting
 from desktop.ui.attention import AttentionController
 from desktop.ui.batch_controller import BatchController
 from desktop.ui.compare_view import CompareMode
@@ -545,6 +543,10 @@ class Workbench(QObject):
         self.window.history_dock.show()
         self.window.history_dock.raise_()
         self.window.history_panel.focus_search()
+
+    def _general(self, name: str) -> Any:
+        """A general setting (theme, export folder, format, quality) or its default."""
+        return general_setting(self.services.settings, name)
 
     # -- settings, workflows, credits ---------------------------------------------------------
     def open_settings(self, provider_id: str | None) -> Any:
