@@ -11,6 +11,7 @@ import json
 import threading
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +194,6 @@ def test_export_for_listing_writes_each_original_before_its_labelled_staged_phot
         settings = services.settings
         general = {**settings.general, LISTING_LABEL: "Virtually staged - Elm St",
                    LISTING_URL: "https://homes.example/{folder}/originals"}
-        from dataclasses import replace
-
         save_settings(services.paths, replace(settings, general=general))
         return [job]
 
@@ -277,8 +276,6 @@ def test_sidecar_and_c2pa_from_the_dialog(home: Path, tmp_path: Path,
     chain, key, _ = pki.issue("studio")
 
     def plan(services: Services) -> list[Any]:
-        from dataclasses import replace
-
         job = store_staging(services, "sign-0001-aaaa", outputs=2)
         general = {**services.settings.general, C2PA_CERT: str(chain), C2PA_KEY: str(key)}
         save_settings(services.paths, replace(services.settings, general=general))
@@ -328,6 +325,14 @@ def test_c2pa_is_off_with_the_reason_when_no_certificate_is_set_up(
     settings = window.workbench._settings_dialog
     assert settings.stack.currentWidget() is settings.export_page
     settings.reject()
+    # Set up meanwhile: the open dialog offers C2PA once the settings are saved.
+    services = window.workbench.services
+    services.settings = replace(services.settings, general={
+        **services.settings.general, C2PA_CERT: "/certs/me.chain.pem",
+        C2PA_KEY: "/certs/me.key.pem"})
+    loop.run_until_complete(window.workbench.settings_changed())
+    assert dialog.c2pa.isEnabled()
+    assert dialog.c2pa_note.text() == "Signed with the certificate in me.chain.pem."
 
 
 # -- report, lookbook, bundles -----------------------------------------------------------------
@@ -439,8 +444,6 @@ def test_a_lookbook_of_try_ons_is_a_pdf_with_png_pages_beside_it(
     def plan(services: Services) -> list[Any]:
         job = store_job(services, "look-0001-aaaa", outputs=2)
         # a try-on needs a garment input as well
-        from dataclasses import replace
-
         garment = services.assets.put(staged_png((200, 40, 40), (64, 64)), "image/png",
                                       width=64, height=64)
         spec = replace(job.spec, inputs={**job.spec.inputs, "garment": ["/shop/red.png"]})
