@@ -491,3 +491,23 @@ def test_failed_jobs_are_left_out_with_the_reason(
             f"Wrote 1 file into {out}. Skipped 1: job bad0-000: it failed.")
 
     loop.run_until_complete(body())
+
+
+def test_save_result_as_carries_what_made_it_too(
+        home: Path, tmp_path: Path, open_window: Callable[[], RestyleWindow], loop: Any) -> None:
+    seed(home, lambda s: [store_staging(s, "save-0001-aaaa", outputs=2)])
+    window = open_window()
+
+    async def body() -> tuple[Path | None, Path | None]:
+        await window.workbench.show_job("save-0001-aaaa", 1)
+        await until(lambda: window.compare_view.current_item() is not None)
+        exports = window.workbench.exports
+        return (await exports.export_to(tmp_path / "one.jpg", pair=False),
+                await exports.export_to(tmp_path / "pair.webp", pair=True))
+
+    one, pair = loop.run_until_complete(body())
+    assert one is not None and pair is not None
+    for path in (one, pair):
+        facts = provenance.read_back(path.read_bytes())["facts"]
+        assert (facts["job_id"], facts["output_position"]) == ("save-0001-aaaa", 1)
+        assert facts["provider_title"] == "Virtual Staging AI"
