@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpacerItem,
     QSpinBox,
     QVBoxLayout,
@@ -83,8 +82,9 @@ def _section(text: str, parent: QWidget) -> QLabel:
 def _note(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setWordWrap(True)
-    # No taller than its text: a form row sized for a narrower width leaves no gap above.
-    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+    # Text at the top: a form row sized for a narrower width leaves its spare height below the
+    # note, not between the note and the field it explains.
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setStyleSheet("color: palette(placeholder-text);")
     return label
@@ -275,10 +275,9 @@ class ExportSettingsPage(QScrollArea):
         self.test_result = QLabel("", body)
         self.test_result.setObjectName("c2paTestResult")
         self.test_result.setWordWrap(True)
-        self.test_result.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.test_result.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        c2pa.addRow("", test_row)
-        c2pa.addRow("", self.test_result)
+        c2pa.addRow("", _column(test_row, self.test_result))
         layout.addWidget(_note("C2PA signs each export with your certificate (an S/MIME or "
                                "document-signing certificate from a certificate authority). "
                                "Restyle keeps only the two files' paths; the key stays in "
