@@ -1,10 +1,13 @@
 """`restyle-cli export`: jobs' results as files in a folder: a format, a name template, before/
-after composites and listing sets (core/exports/files.py does the work).
+after composites and listing sets (core/exports/files.py does the work), with what made each
+image written into it, and optionally a JSON sidecar, a C2PA signature and a job bundle
+(export_provenance.py).
 
 Exit codes: 0 every selected output was written; 1 something was skipped (a failed job, one
 without an image output, a file that could not be read or made) or the folder stopped taking
-files (what was written stays); 2 bad usage or input, found before any file is written; 130
-Ctrl+C, after the file being written is complete.
+files (what was written stays); 2 bad usage or input, found before any file is written; 3
+--c2pa without a usable certificate and key in the settings; 130 Ctrl+C, after the file being
+written is complete.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from desktop.cli import export_provenance
 from desktop.cli.args import Parser
 from desktop.cli.checks import check_out_dir, find_job
 from desktop.cli.errors import EXIT_INTERRUPTED, EXIT_JOB_FAILED, EXIT_OK, EXIT_USAGE, CliError
@@ -94,6 +98,7 @@ def add_parsers(sub: Any) -> None:
                    help="do not print --original-url on the label (with --qr: the code only)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace files of the same name (else 'name (2).png' is written)")
+    export_provenance.add_arguments(p)
     add_filter_arguments(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary")
 
@@ -241,6 +246,7 @@ async def cmd_export(services: Services, args: argparse.Namespace) -> int:
             print("No jobs match; nothing was exported.")
         return EXIT_OK
     sources = sources_for(services, jobs)
+    stamping = export_provenance.hooks(services, args, jobs)
     _items, early = plan(jobs, options)
     for skip in early:
         print(f"Skipped job {skip.job_id[:12]}: {skip.reason}", file=sys.stderr)
@@ -250,7 +256,8 @@ async def cmd_export(services: Services, args: argparse.Namespace) -> int:
         print(f"[{done}/{total}] {text}", file=sys.stderr, flush=True)
 
     work = asyncio.ensure_future(asyncio.to_thread(
-        export_jobs, jobs, out, options, sources, progress=progress, cancelled=stop.is_set))
+        export_jobs, jobs, out, options, sources, progress=progress, cancelled=stop.is_set,
+        stamp=stamping.stamp, extra_files=stamping.extra_files))
     interrupted = False
     try:
         report = await asyncio.shield(work)
@@ -266,15 +273,22 @@ async def cmd_export(services: Services, args: argparse.Namespace) -> int:
         report = await work
     except InvalidInput as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    return _finish(report, args.json, interrupted)
+    bundle = None
+    if args.bundle and not (interrupted or report.cancelled or report.stopped):
+        bundle = await asyncio.to_thread(export_provenance.save_bundle, services, jobs, out,
+                                         overwrite=args.overwrite)
+    return _finish(report, args.json, interrupted, bundle.path if bundle else None)
 
 
-def _finish(report: ExportReport, as_json: bool, interrupted: bool) -> int:
+def _finish(report: ExportReport, as_json: bool, interrupted: bool,
+            bundle: Path | None = None) -> int:
     if as_json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), **({"bundle": str(bundle)} if bundle else {})})
     else:
         files = len(report.written)
         print(f"Wrote {files} {'file' if files == 1 else 'files'} to {report.folder}.")
+        if bundle is not None:
+            print(f"Saved the jobs as the bundle {bundle.name}.")
         for skip in report.skipped:
             which = "" if skip.position is None else f" (output {skip.position + 1})"
             print(f"Skipped job {skip.job_id[:12]}{which}: {skip.reason}")

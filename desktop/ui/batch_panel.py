@@ -1,6 +1,7 @@
 """The Batches panel: per batch one progress bar, the counts (done, failed, need attention,
 running, left), credits spent and time left, and its buttons: Pause, Resume, Cancel…, Retry
-failed, Open results. The panel only shows and asks; the batch controller acts."""
+failed, Open results, Export… (files, a listing set, a lookbook or a report of its jobs). The
+panel only shows and asks; the batch controller and the export workflows act."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -30,6 +32,13 @@ from desktop.ui.batch_words import (
     titles_joined,
 )
 
+#: What a batch's Export… menu offers: (kind, menu text).
+EXPORT_KINDS: tuple[tuple[str, str], ...] = (
+    ("files", "Files…"),
+    ("listing", "For a listing…"),
+    ("lookbook", "Lookbook…"),
+    ("report", "Report…"),
+)
 EMPTY_TEXT = ("No batches yet. Run › New batch… (Ctrl+B) runs a task over many images, "
               "garments or settings at once.")
 
@@ -88,7 +97,20 @@ class BatchRow(QFrame):
                                    panel.cancelRequested)
         self.retry = self._button("Retry failed", "batchRetry", "Send the failed jobs again "
                                   "as new jobs", panel.retryRequested)
-        for button in (self.pause, self.resume, self.cancel, self.retry):
+        self.export = QPushButton("Export…", self)
+        self.export.setObjectName("batchExport")
+        self.export.setToolTip("Save this batch's results as files, a listing set, a lookbook "
+                               "or a report")
+        self.export.setAccessibleName("Export batch")
+        menu = QMenu(self.export)
+        menu.setObjectName("batchExportMenu")
+        for kind, text in EXPORT_KINDS:
+            action = menu.addAction(text)
+            action.setObjectName(f"batchExport_{kind}")
+            action.triggered.connect(
+                lambda _c=False, k=kind: panel.exportRequested.emit(self.batch_id, k))
+        self.export.setMenu(menu)
+        for button in (self.pause, self.resume, self.cancel, self.retry, self.export):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -144,6 +166,8 @@ class BatchPanel(QWidget):
     cancelRequested = Signal(str)
     retryRequested = Signal(str)
     openRequested = Signal(str)
+    #: (batch id, kind from EXPORT_KINDS)
+    exportRequested = Signal(str, str)
 
     def __init__(self, provider_titles: Mapping[str, str], task_titles: Mapping[str, str],
                  parent: QWidget | None = None) -> None:

@@ -1,5 +1,7 @@
 """Save and copy the shown result: File > Save result…, Save before/after…, Copy result. The
-file dialog is non-blocking; encoding and writing run in a worker thread."""
+file dialog is non-blocking; encoding and writing run in a worker thread. A saved file carries
+what made it (provenance metadata), as every export does; the larger exports (a selection,
+listing sets, lookbooks, bundles) are export_workflows'."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop.core.exports import encode
 from desktop.core.model import InvalidInput, OutputKind
+from desktop.export_setup import stamping
 from desktop.general_settings import EXPORT_DIR, EXPORT_FORMAT, EXPORT_QUALITY, general_setting
 from desktop.ui.job_words import failure_sentence
 
@@ -102,6 +105,8 @@ class ExportController:
             else:
                 data = encode.export_image(after, path.name, fmt, quality=quality,
                                               max_pixels=max_pixels)
+            data = stamping(self.services, [job], sidecar=False, signer=None).stamp(
+                data, fmt, job, out.position)
             return encode.write_export(path, data)
 
         try:

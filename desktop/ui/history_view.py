@@ -313,6 +313,8 @@ class HistoryPanel(QWidget):
         self._confirm: QMessageBox | None = None
         self._menu: QMenu | None = None
         self._restore_id = ""
+        #: Export, lookbook, report and bundle actions (export_workflows adds them).
+        self.export_menu: QMenu | None = None
 
         self.model = HistoryModel(history, self._provider_titles, self._task_titles, self)
         self.thumbnails = ThumbnailCache(history, assets, parent=self)
@@ -528,7 +530,7 @@ class HistoryPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.message)
         layout.addWidget(self.stack, 1)
-        footer = QHBoxLayout()
+        footer = self.footer = QHBoxLayout()
         footer.addWidget(self.count_label, 1)
         footer.addWidget(self.review_bar.review_button)
         footer.addWidget(self.review_bar.arena_button)
@@ -612,6 +614,21 @@ class HistoryPanel(QWidget):
         index = self.model.index(row)
         self.view.setCurrentIndex(index)
         self.view.scrollTo(index)
+
+    def add_export_menu(self, menu: QMenu) -> QToolButton:
+        """An "Export" button in the footer opening `menu`; its actions also end the list's
+        context menu. They act on the selection, else on everything the filter shows."""
+        self.export_menu = menu
+        button = QToolButton(self)
+        button.setObjectName("historyExportButton")
+        button.setText("Export")
+        button.setAccessibleName("Export the selected jobs, or all the history shows")
+        button.setToolTip("Files, a listing set, a lookbook, a report or a bundle of the "
+                          "selected jobs (else of all the history shows)")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setMenu(menu)
+        self.footer.insertWidget(1, button)
+        return button
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -872,6 +889,9 @@ class HistoryPanel(QWidget):
         menu.addAction(self.favorite_action)
         menu.addAction(self.reveal_action)
         menu.addAction(self.copy_path_action)
+        if self.export_menu is not None:
+            menu.addSeparator()
+            menu.addActions(self.export_menu.actions())
         menu.addSeparator()
         menu.addAction(self.delete_action)
         menu.aboutToHide.connect(menu.deleteLater)

@@ -229,6 +229,13 @@ class MainWindow(QMainWindow):
                                              "Ctrl+Shift+S")
         self.copy_action = self._action("&Copy result image", "copyResultAction",
                                         "Ctrl+Shift+C")
+        # Exports people hand on (export_workflows wires them).
+        self.export_action = self._action("&Export…", "exportAction", "Ctrl+E")
+        self.export_listing_action = self._action("Export for listin&g…", "exportListingAction")
+        self.lookbook_action = self._action("Loo&kbook…", "lookbookAction")
+        self.report_action = self._action("&Report…", "reportAction")
+        self.save_bundle_action = self._action("Save as b&undle…", "saveBundleAction")
+        self.import_bundle_action = self._action("&Import bundle…", "importBundleAction")
         self.settings_action = self._action("Se&ttings…", "settingsAction", "Ctrl+,")
         self.quit_action = self._action("&Quit", "quitAction", QKeySequence(std.Quit))
         self.generate_action = self._action("&Generate", "generateAction", "Ctrl+Return",
@@ -248,6 +255,13 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         for action in (self.save_action, self.save_pair_action, self.copy_action):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        for action in (self.export_action, self.export_listing_action, self.lookbook_action,
+                       self.report_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_bundle_action)
+        file_menu.addAction(self.import_bundle_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -48,13 +47,6 @@ from desktop.core.model import ErrorCode
 from desktop.core.redaction import register_secret
 from desktop.general_settings import (
     EXPORT_DIR,
-    EXPORT_FORMAT,
-    EXPORT_FORMAT_LABELS,
-    EXPORT_FORMATS,
-    EXPORT_QUALITY,
-    LOSSY_FORMATS,
-    MAX_EXPORT_QUALITY,
-    MIN_EXPORT_QUALITY,
     THEME,
     THEME_LABELS,
     THEMES,
@@ -62,6 +54,7 @@ from desktop.general_settings import (
 )
 from desktop.secrets import KeySource, KeyStatus
 from desktop.services import Readiness, Services
+from desktop.ui.export_settings_page import ExportSettingsPage
 from desktop.ui.review_settings_page import ReviewSettingsPage
 from desktop.ui.tasks import TaskSet
 from desktop.ui.theme import apply_theme
@@ -187,7 +180,7 @@ def _with_note(field: QWidget | QHBoxLayout, note: QLabel) -> QVBoxLayout:
 
 
 class GeneralPage(QWidget):
-    """Export folder, format and quality; theme."""
+    """The theme. (Export folder, format and quality are on the Export page.)"""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,78 +189,22 @@ class GeneralPage(QWidget):
         layout.addWidget(_heading("General", self))
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-
-        self.export_dir = QLineEdit(str(general_setting(settings, EXPORT_DIR)), self)
-        self.export_dir.setObjectName("exportDirField")
-        self.export_dir.setAccessibleName("Default export folder")
-        self.browse_button = QPushButton("Browse…", self)
-        self.browse_button.setObjectName("exportDirBrowse")
-        self.browse_button.setAccessibleName("Choose the default export folder")
-        self.browse_button.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.export_dir, 1)
-        row.addWidget(self.browse_button)
-        folder_label = QLabel("Export &folder:", self)
-        folder_label.setBuddy(self.export_dir)
-        form.addRow(folder_label, row)
-
-        self.export_format = QComboBox(self)
-        self.export_format.setObjectName("exportFormatCombo")
-        self.export_format.setAccessibleName("Default export format")
-        for fmt in EXPORT_FORMATS:
-            self.export_format.addItem(EXPORT_FORMAT_LABELS[fmt], fmt)
-        self.export_format.setCurrentIndex(
-            EXPORT_FORMATS.index(general_setting(settings, EXPORT_FORMAT)))
-        form.addRow("Export f&ormat:", self.export_format)
-
-        self.export_quality = QSpinBox(self)
-        self.export_quality.setObjectName("exportQualitySpin")
-        self.export_quality.setAccessibleName("Export quality for JPEG and WebP")
-        self.export_quality.setRange(MIN_EXPORT_QUALITY, MAX_EXPORT_QUALITY)
-        self.export_quality.setValue(int(general_setting(settings, EXPORT_QUALITY)))
-        self.export_quality.setToolTip("JPEG and WebP quality, 1 (smallest) to 100 (best). "
-                                       "PNG is lossless and ignores it.")
-        form.addRow("&Quality (JPEG, WebP):", self.export_quality)
-        self.export_format.currentIndexChanged.connect(self._format_changed)
-        self._format_changed()
-
         self.theme = QComboBox(self)
         self.theme.setObjectName("themeCombo")
         self.theme.setAccessibleName("Theme")
         for theme in THEMES:
             self.theme.addItem(THEME_LABELS[theme], theme)
         self.theme.setCurrentIndex(THEMES.index(general_setting(settings, THEME)))
-        form.addRow("&Theme:", self.theme)
-        for widget in (self.export_format, self.export_quality, self.theme):
-            label = form.labelForField(widget)
-            if isinstance(label, QLabel):
-                label.setBuddy(widget)
+        theme_label = QLabel("&Theme:", self)
+        theme_label.setBuddy(self.theme)
+        form.addRow(theme_label, self.theme)
         layout.addLayout(form)
-        layout.addWidget(_note("Exports go to this folder unless you pick another one when "
-                               "saving. The theme applies when you save.", self))
+        layout.addWidget(_note("The theme applies when you save. Where exports go, as what, "
+                               "and how they are labelled and signed: the Export page.", self))
         layout.addStretch(1)
-        self._chooser: QFileDialog | None = None
 
     def values(self) -> dict[str, Any]:
-        return {
-            EXPORT_DIR: self.export_dir.text().strip(),
-            EXPORT_FORMAT: self.export_format.currentData(),
-            EXPORT_QUALITY: self.export_quality.value(),
-            THEME: self.theme.currentData(),
-        }
-
-    def _format_changed(self) -> None:
-        self.export_quality.setEnabled(self.export_format.currentData() in LOSSY_FORMATS)
-
-    def _browse(self) -> None:
-        # open(), never exec(): a nested event loop would stall the qasync loop.
-        chooser = QFileDialog(self, "Choose the default export folder", self.export_dir.text())
-        chooser.setFileMode(QFileDialog.FileMode.Directory)
-        chooser.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        chooser.fileSelected.connect(self.export_dir.setText)
-        chooser.finished.connect(chooser.deleteLater)
-        self._chooser = chooser
-        chooser.open()
+        return {THEME: self.theme.currentData()}
 
 
 class ProviderPage(QWidget):
@@ -570,6 +507,8 @@ class SettingsDialog(QDialog):
 
         self.general_page = GeneralPage(services.settings, self)
         self._add_page("General", self.general_page)
+        self.export_page = ExportSettingsPage(services.settings, self)
+        self._add_page("Export", self.export_page)
         self.pages: dict[str, ProviderPage] = {}
         for pid in services.provider_ids():
             cls = services.provider_class(pid)
@@ -631,7 +570,11 @@ class SettingsDialog(QDialog):
     def done(self, result: int) -> None:
         for task in self._tests.values():
             task.cancel()
+        self.export_page.cancel_tasks()
         super().done(result)
+
+    def show_export_page(self) -> None:
+        self.page_list.setCurrentRow(self.stack.indexOf(self.export_page))
 
     # -- pages ---------------------------------------------------------------------------------
     def show_provider(self, provider_id: str) -> None:
@@ -639,14 +582,14 @@ class SettingsDialog(QDialog):
         if provider_id not in self.pages:
             log.warning("No settings page for provider %r", provider_id)
             return
-        self.page_list.setCurrentRow(1 + list(self.pages).index(provider_id))
+        self.page_list.setCurrentRow(self.stack.indexOf(self.pages[provider_id]))
 
     def current_provider(self) -> str | None:
         page = self.stack.currentWidget()
         return page.provider_id if isinstance(page, ProviderPage) else None
 
     def _page_item(self, provider_id: str) -> QListWidgetItem:
-        return self.page_list.item(1 + list(self.pages).index(provider_id))
+        return self.page_list.item(self.stack.indexOf(self.pages[provider_id]))
 
     def _show_problem(self, text: str, widget: QWidget | None = None,
                       provider_id: str | None = None) -> None:
@@ -654,7 +597,9 @@ class SettingsDialog(QDialog):
         if provider_id is not None:
             self.show_provider(provider_id)
         elif widget is not None and widget.window() is self:
-            self.page_list.setCurrentRow(0)
+            page = next((p for p in (self.general_page, self.export_page)
+                         if p.isAncestorOf(widget)), self.general_page)
+            self.page_list.setCurrentRow(self.stack.indexOf(page))
         if widget is not None:
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -807,11 +752,13 @@ class SettingsDialog(QDialog):
             self.page_list.setCurrentRow(self.stack.indexOf(self.review_page))
             found_review[1].setFocus(Qt.FocusReason.OtherFocusReason)
             return False
-        general = self.general_page.values()
+        if found_export := self.export_page.problem():
+            self._show_problem(*found_export)
+            return False
+        general = {**self.general_page.values(), **self.export_page.values()}
         problem = await asyncio.to_thread(_export_dir_problem, general[EXPORT_DIR])
         if problem:
-            self.page_list.setCurrentRow(0)
-            self._show_problem(problem, self.general_page.export_dir)
+            self._show_problem(problem, self.export_page.export_dir)
             return False
         general[EXPORT_DIR] = str(Path(general[EXPORT_DIR]).expanduser())
         new_settings = self._new_settings(general)

@@ -38,6 +38,7 @@ from desktop.ui.attention import AttentionController
 from desktop.ui.batch_controller import BatchController
 from desktop.ui.compare_view import CompareMode
 from desktop.ui.export_controller import ExportController
+from desktop.ui.export_workflows import ExportWorkflows
 from desktop.ui.input_pane import InputPane
 from desktop.ui.job_actions import JobActions
 from desktop.ui.job_words import failure_sentence
@@ -94,6 +95,7 @@ class Workbench(QObject):
         self._connect()
         self.attention.attach()
         self.batches = BatchController(self)  # New batch…, the Batches panel, the grid
+        self.export_workflows = ExportWorkflows(self)  # Export…, listing, lookbook, bundles
 
     # -- plumbing -----------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
@@ -203,6 +205,7 @@ class Workbench(QObject):
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
         await self.batches.aclose()
+        await self.export_workflows.aclose()
         await self.attention.aclose()
         await self.reviews.aclose()
         await self._tasks.aclose()
@@ -546,13 +549,14 @@ class Workbench(QObject):
         return general_setting(self.services.settings, name)
 
     # -- settings, workflows, credits ---------------------------------------------------------
-    def open_settings(self, provider_id: str | None) -> None:
+    def open_settings(self, provider_id: str | None) -> Any:
         from desktop.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services, self.window, initial_provider=provider_id)
         dialog.settingsSaved.connect(lambda: self.spawn(self.settings_changed()))
         self._settings_dialog = dialog
         dialog.open()
+        return dialog
 
     async def settings_changed(self) -> None:
         """New keys, base URLs or limits: fresh providers, readiness, workflows, credits."""
@@ -564,6 +568,7 @@ class Workbench(QObject):
         self._rebuild_catalog()
         self._apply_theme()
         self.reviews.settings_changed()
+        self.export_workflows.settings_changed()
         await self.discover_variants()
         await self.refresh_credits()
 

@@ -292,13 +292,14 @@ def test_general_settings_are_saved(qtbot: QtBot, loop: asyncio.AbstractEventLoo
     async def body() -> None:
         dialog = await opened(qtbot, services)
         general = dialog.general_page
-        assert general.export_dir.text() == default_export_dir()
-        assert general.export_quality.value() == DEFAULT_EXPORT_QUALITY
-        assert not general.export_quality.isEnabled()  # PNG is lossless
-        general.export_dir.setText(str(tmp_path / "exports"))
-        general.export_format.setCurrentIndex(general.export_format.findData("webp"))
-        assert general.export_quality.isEnabled()
-        general.export_quality.setValue(80)
+        export = dialog.export_page
+        assert export.export_dir.text() == default_export_dir()
+        assert export.export_quality.value() == DEFAULT_EXPORT_QUALITY
+        assert not export.export_quality.isEnabled()  # PNG is lossless
+        export.export_dir.setText(str(tmp_path / "exports"))
+        export.export_format.setCurrentIndex(export.export_format.findData("webp"))
+        assert export.export_quality.isEnabled()
+        export.export_quality.setValue(80)
         general.theme.setCurrentIndex(general.theme.findData("dark"))
         assert await dialog.save()
 
@@ -320,11 +321,11 @@ def test_an_export_folder_that_is_a_file_is_refused(
 
     async def body() -> None:
         dialog = await opened(qtbot, services, initial_provider="fitinview")
-        dialog.general_page.export_dir.setText(str(a_file))
+        dialog.export_page.export_dir.setText(str(a_file))
         assert await dialog.save() is False
         assert dialog.problem_label.text() == (
             f"The export folder {a_file} is a file, not a folder; choose a folder.")
-        assert dialog.stack.currentWidget() is dialog.general_page
+        assert dialog.stack.currentWidget() is dialog.export_page
 
     run(loop, body())
 
