@@ -11,7 +11,7 @@ stored by an older Restyle read the same way as new ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from desktop.core.model import Job, Output, OutputKind, ParamSpec, ParamType, TaskSpec
@@ -46,6 +46,14 @@ _TRYON_LABEL = re.compile(r"^(?:[A-Za-z]+ )?try-on(?P<rest>\s*\(.*\))?$", re.IGN
 #: A field or node name rather than words: `result_image`, `Vton_Node`, `output`.
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)*$")
 _SUMMARY_TEXT_CHARS = 40
+
+#: How a view finds the description of a job's task: (provider id, task id) -> TaskSpec.
+TaskLookup = Callable[[str, str], TaskSpec | None]
+
+
+def no_tasks(_provider: str, _task: str) -> TaskSpec | None:
+    """A TaskLookup that knows no task (a view used on its own shows names as stored)."""
+    return None
 
 
 def readable(name: str) -> str:
@@ -173,5 +181,5 @@ def output_title(job: Job, output: Output, task: TaskSpec | None = None) -> str:
     return label
 
 
-__all__ = ["RESULT_NAMES", "job_line", "output_title", "param_summary", "readable",
-           "value_text"]
+__all__ = ["RESULT_NAMES", "TaskLookup", "job_line", "no_tasks", "output_title",
+           "param_summary", "readable", "value_text"]
