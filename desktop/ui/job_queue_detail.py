@@ -36,7 +36,7 @@ from desktop.ui.job_queue_model import (
 from desktop.ui.job_words import attention_advice, plain, running_in
 
 #: Lines of the detail's message shown before it scrolls.
-DETAIL_LINES = 6
+DETAIL_LINES = 4
 
 
 def elapsed_text(entry: JobEntry, now: float) -> str:
@@ -108,7 +108,8 @@ class JobDetail(QFrame):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                              | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.message.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         # A long sentence scrolls here (and "Details…" shows it whole): the list keeps its rows.
         self.message_scroll = QScrollArea(self)
         self.message_scroll.setObjectName("jobDetailMessageScroll")
@@ -150,11 +151,13 @@ class JobDetail(QFrame):
     def _fit_message(self) -> None:
         """As tall as the message, up to DETAIL_LINES lines; beyond that it scrolls."""
         line = self.message.fontMetrics().lineSpacing()
-        width = max(120, self.message_scroll.viewport().width() or self.width() - 20)
+        width = max(120, self.message_scroll.width())
         needed = self.message.heightForWidth(width)
         if needed <= 0:
             needed = self.message.sizeHint().height()
-        self.message_scroll.setFixedHeight(min(needed, DETAIL_LINES * line) + 2)
+        height = min(needed, DETAIL_LINES * line) + 1
+        if self.message_scroll.height() != height:
+            self.message_scroll.setFixedHeight(height)
 
     def resizeEvent(self, event: object) -> None:  # type: ignore[override]
         super().resizeEvent(event)  # type: ignore[arg-type]

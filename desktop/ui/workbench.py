@@ -17,7 +17,7 @@ import re
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.config import sample_inputs
@@ -46,6 +46,7 @@ from desktop.ui.output_images import OutputImages
 from desktop.ui.provider_choice import ProviderChoice
 from desktop.ui.result_presenter import ResultPresenter
 from desktop.ui.review_controller import ReviewController
+from desktop.ui.screen_fit import fit_to_screen
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
 
@@ -178,10 +179,7 @@ class Workbench(QObject):
         if geometry is not None:
             w.restoreGeometry(geometry)
         state = s.value("windowState")
-        if state is not None:
-            w.restoreState(state)
-        else:  # first start: leave the compare view most of the width
-            w.resizeDocks([w.queue_dock], [400], Qt.Orientation.Horizontal)
+        fit_to_screen(w, restored=state is not None and w.restoreState(state))
         for splitter in (w.main_splitter, w.centre_splitter):
             saved = s.value(splitter.objectName())
             if saved is not None:

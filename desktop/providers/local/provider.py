@@ -83,10 +83,9 @@ TASKS: tuple[TaskSpec, ...] = (
         inputs=(_IMAGE,),
         params=(
             ParamSpec("factor", ParamType.CHOICE, title="Enlarge", default=2, choices=(2, 4),
-                      choice_titles=((2, "2× (twice the width and height)"),
-                                     (4, "4× (four times)")),
-                      help="How much larger the picture gets; sharpened a little, no detail is "
-                           "invented."),
+                      choice_titles=((2, "2× larger"), (4, "4× larger")),
+                      help="Twice or four times the width and height; sharpened a little, no "
+                           "detail is invented."),
         ),
     ),
     TaskSpec(
