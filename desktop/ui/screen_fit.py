@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -33,9 +33,13 @@ def _available(window: MainWindow) -> tuple[int, int]:
 
 
 def queue_rows_height(window: MainWindow, rows: int = QUEUE_ROWS) -> int:
-    """The height `rows` ordinary rows of the job queue take (its delegate's row height)."""
+    """The height of the Jobs dock with `rows` rows in view: ordinary rows as its delegate
+    paints them (title, state, a line), one of them a failure two lines longer, then its
+    header, buttons and the detail of a failure (message, advice, buttons)."""
     line = window.job_queue.list_view.fontMetrics().lineSpacing()
-    return rows * (3 * line + 16)
+    listed = rows * (3 * line + 18) + 2 * line + 8
+    chrome = 12 * line + 110
+    return listed + chrome
 
 
 def _tabify_history(window: MainWindow) -> None:
@@ -61,18 +65,26 @@ def fit_to_screen(window: MainWindow, *, restored: bool) -> None:
                 w.dockWidgetArea(w.history_dock) == w.dockWidgetArea(w.queue_dock)):
             _tabify_history(w)
         return
-    w.resize(min(w.width(), width), min(w.height(), height - 32))  # a title bar fits too
+    # A first start fills most of a large screen and fits a small one (a title bar too).
+    w.resize(min(width, max(w.width(), int(width * 0.85))),
+             min(height - 32, max(w.height(), int(height * 0.9))))
     narrow = width < NARROW_SCREEN
     side = 330 if narrow else 370
     docks = 330 if narrow else 420
     w.main_splitter.setSizes([side, max(400, w.width() - side - docks)])
+    w.resizeDocks([w.queue_dock], [docks], Qt.Orientation.Horizontal)
     if short:
         _tabify_history(w)
-    else:
-        queue = queue_rows_height(w) + 200  # the rows, its header, buttons and detail
-        w.resizeDocks([w.queue_dock, w.history_dock], [queue, max(240, height - queue)],
-                      Qt.Orientation.Vertical)
-    w.resizeDocks([w.queue_dock], [docks], Qt.Orientation.Horizontal)
+    else:  # once the shown window is laid out (earlier, the docks' split is not kept)
+        QTimer.singleShot(0, w, lambda: _split_docks(w))
+
+
+def _split_docks(window: MainWindow) -> None:
+    """Jobs over History: the queue's rows, its header, buttons and detail; the rest below."""
+    w = window
+    queue = queue_rows_height(w)
+    rest = max(260, w.height() - 60 - queue)
+    w.resizeDocks([w.queue_dock, w.history_dock], [queue, rest], Qt.Orientation.Vertical)
 
 
 __all__ = ["QUEUE_ROWS", "fit_to_screen", "history_tabbed", "queue_rows_height"]
