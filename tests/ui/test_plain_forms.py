@@ -218,6 +218,8 @@ def test_several_providers_keep_every_garment_and_each_job_takes_what_it_accepts
             tick(window, "fitinview")
             assert pane.sources() == [str(g) for g in garments]
             jobs = await generate(window)
+            assert [j.provider for j in jobs] == ["fitinview", "tryonapi"], (
+                window.problem_label.text())
             by_provider = {j.provider: j for j in jobs}
             assert by_provider["fitinview"].spec.inputs["garment"] == [str(g) for g in garments]
             assert by_provider["tryonapi"].spec.inputs["garment"] == [str(garments[0])]
