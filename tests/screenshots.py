@@ -204,6 +204,7 @@ async def scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
     await wb.load_samples()
     await until(lambda: window.generate_button.isEnabled())
     jobs = await wb.generate()
+    assert len(jobs) == 2, window.problem_label.text()
     failed = next(j for j in jobs if j.provider == "tryonapi")
     limited = next(j for j in jobs if j.provider == "fitinview")
     await until(lambda: window.job_queue.job(failed.id).state.terminal, 60)

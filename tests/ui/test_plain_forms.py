@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QToolButton
 
-from desktop.app import RestyleWindow
+from desktop.app import RestyleWindow, create_main_window
 from desktop.core.model import JobState
 from desktop.ui.history_view import detail_text
 from tests.emulators.fitinview import FitInViewEmulator
@@ -29,12 +30,29 @@ from tests.ui.test_window import (
     generate,
     image_file,
     until,
-    window_factory,  # noqa: F401 - the fixture
 )
 
 LONG_REASON = ("The garment could not be separated from its background: the photo shows "
                "several overlapping items on a patterned surface. Photograph the garment alone, "
                "flat, on a plain light background, then try again.")
+
+
+@pytest.fixture
+def window_factory(home: Path, qtbot: Any, loop: asyncio.AbstractEventLoop
+                   ) -> Iterator[Callable[[], RestyleWindow]]:
+    """Real windows on one data folder (a second one is the same user's next start)."""
+    windows: list[RestyleWindow] = []
+
+    def make() -> RestyleWindow:
+        window = create_main_window(home)
+        qtbot.addWidget(window)
+        window.resize(1360, 860)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        loop.run_until_complete(window.aclose())
 
 
 @pytest.fixture
@@ -71,7 +89,7 @@ async def choose_by_keys(combo: QComboBox, text: str) -> None:
 
 
 def test_staging_form_has_plain_labels_choice_names_and_a_folded_advanced_section(
-        window_factory: Callable[[], RestyleWindow],  # noqa: F811
+        window_factory: Callable[[], RestyleWindow],
         loop: asyncio.AbstractEventLoop, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     emu = VirtualStagingEmulator(job_delay=0.05)
@@ -140,7 +158,7 @@ def test_staging_form_has_plain_labels_choice_names_and_a_folded_advanced_sectio
 
 
 def test_the_sky_shows_only_for_day_to_dusk_and_hidden_fields_are_not_sent(
-        window_factory: Callable[[], RestyleWindow],  # noqa: F811
+        window_factory: Callable[[], RestyleWindow],
         loop: asyncio.AbstractEventLoop, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     emu = VirtualStagingEmulator(job_delay=0.05)
@@ -184,7 +202,7 @@ def test_the_sky_shows_only_for_day_to_dusk_and_hidden_fields_are_not_sent(
 
 
 def test_several_providers_keep_every_garment_and_each_job_takes_what_it_accepts(
-        window_factory: Callable[[], RestyleWindow],  # noqa: F811
+        window_factory: Callable[[], RestyleWindow],
         loop: asyncio.AbstractEventLoop, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     person = image_file(tmp_path / "person.png", (200, 150, 120), (300, 400))
@@ -233,7 +251,7 @@ def test_several_providers_keep_every_garment_and_each_job_takes_what_it_accepts
 
 
 def test_ticked_providers_are_remembered_per_task_across_a_restart(
-        window_factory: Callable[[], RestyleWindow],  # noqa: F811
+        window_factory: Callable[[], RestyleWindow],
         loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch,
         closing_is_not_quitting: None) -> None:
     fiv, tryon = FitInViewEmulator(), TryonApiEmulator()
@@ -274,7 +292,7 @@ def test_ticked_providers_are_remembered_per_task_across_a_restart(
 
 
 def test_set_up_beside_a_provider_that_is_not_ready_opens_its_settings_page(
-        window_factory: Callable[[], RestyleWindow],  # noqa: F811
+        window_factory: Callable[[], RestyleWindow],
         loop: asyncio.AbstractEventLoop) -> None:
     window = window_factory()
     window.show()
@@ -299,7 +317,7 @@ def test_set_up_beside_a_provider_that_is_not_ready_opens_its_settings_page(
 
 
 def test_rows_say_what_happened_and_outputs_have_human_names(
-        window_factory: Callable[[], RestyleWindow],  # noqa: F811
+        window_factory: Callable[[], RestyleWindow],
         loop: asyncio.AbstractEventLoop, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     emu = VirtualStagingEmulator(job_delay=0.05)
@@ -361,7 +379,7 @@ def test_rows_say_what_happened_and_outputs_have_human_names(
 
 
 def test_a_long_error_is_readable_in_full_in_its_details_window(
-        window_factory: Callable[[], RestyleWindow],  # noqa: F811
+        window_factory: Callable[[], RestyleWindow],
         loop: asyncio.AbstractEventLoop, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     person = image_file(tmp_path / "person.png", (200, 150, 120), (300, 400))
