@@ -1,7 +1,7 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
-     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|exports]
+     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|exports|forms]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -13,7 +13,10 @@ filtered to "Needs attention", the result panel of a waiting job, and closing wh
 being sent. Then the batches of issue 9: the New batch dialog with a plan and a budget, the
 Batches panel mid-run, the results grid of a 3 x 4 try-on batch and of a staging batch. Then
 the exports of issue 10 (tests/screenshots_exports.py): the export dialog, its listing preset,
-progress and outcome, Settings > Export, a listing set, a lookbook page, the report. The
+progress and outcome, Settings > Export, a listing set, a lookbook page, the report. Then
+issue 11's forms and words (`--only forms`): the staging form, day-to-dusk, Advanced unfolded,
+two providers over two garments, "Set up…", a long error with its details window, the result
+panel, a queue of more than six jobs and the history's rows. The
 window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
@@ -203,6 +206,7 @@ async def scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
     await wb.load_samples()
     await until(lambda: window.generate_button.isEnabled())
     jobs = await wb.generate()
+    assert len(jobs) == 2, window.problem_label.text()
     failed = next(j for j in jobs if j.provider == "tryonapi")
     limited = next(j for j in jobs if j.provider == "fitinview")
     await until(lambda: window.job_queue.job(failed.id).state.terminal, 60)
@@ -736,6 +740,136 @@ async def reviews_scenario(app: QApplication, out: Path, stack: ExitStack) -> No
     await window.aclose()
 
 
+async def forms_scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
+    """Issue 11: the forms in plain words (staging, day-to-dusk, Advanced unfolded), two
+    providers over the same garments ("TryonAPI uses the first garment only"), "Set up…" of a
+    provider that is not ready, queue rows and history rows without task descriptions, a long
+    error and its details window, the result panel of a failure, and a queue of more than six
+    jobs."""
+    from PySide6.QtWidgets import QComboBox, QScrollArea
+
+    from desktop.app import create_main_window
+    from desktop.config import sample_inputs
+    from tests.emulators.fitinview import FitInViewEmulator
+    from tests.emulators.kit import serve
+    from tests.emulators.tryonapi import TryonApiEmulator
+    from tests.emulators.virtualstaging import VirtualStagingEmulator
+
+    camera = Camera(out, first=120)
+    samples = sample_inputs()
+    for name in list(os.environ):
+        if name.startswith("RESTYLE_"):
+            del os.environ[name]
+    fiv = FitInViewEmulator(job_delay=1.0)
+    stage = VirtualStagingEmulator(job_delay=0.5)
+    tryon = TryonApiEmulator(job_delay=0.5)
+    for pid, emu, key in (("FITINVIEW", fiv, fiv.api_key), ("VIRTUALSTAGING", stage, stage.api_key),
+                          ("TRYONAPI", tryon, tryon.api_key)):
+        os.environ[f"RESTYLE_{pid}_BASE_URL"] = stack.enter_context(serve(emu))
+        os.environ[f"RESTYLE_{pid}_API_KEY"] = key
+    home = Path(tempfile.mkdtemp(prefix="restyle-forms-"))
+    await fill_history(home, samples, 14)
+    window = create_main_window(home)
+    window.resize(*window_size())
+    window.show()
+    await window.start()
+    await settle(0.8)
+    wb = window.workbench
+    form = window.params_form
+    scroll = window.findChild(QScrollArea, "inputsScroll")
+    assert scroll is not None
+
+    # 1. Staging in plain words, Advanced folded; then day-to-dusk (the sky, no furniture).
+    window.task_selector.select_key("staging")
+    window.provider_selector.set_checked(["virtualstaging"])
+    await wb.load_samples()
+    await settle()
+    scroll.ensureWidgetVisible(form, 0, 0)
+    await settle()
+    camera.shoot(window, "form-staging")
+    kind = form.editor("type")
+    assert isinstance(kind, QComboBox)
+    kind.setCurrentIndex(kind.findData("day-to-dusk"))
+    await settle()
+    camera.shoot(window, "form-day-to-dusk")
+    kind.setCurrentIndex(kind.findData("staging"))
+    form.set_advanced_open(True)
+    await settle()
+    assert form.advanced_box is not None
+    scroll.ensureWidgetVisible(form.advanced_box, 0, 0)
+    await settle()
+    camera.shoot(window, "form-staging-advanced-open")
+    form.set_advanced_open(False)
+
+    # 2. Two providers over two garments: TryonAPI takes the first; the form says so.
+    window.task_selector.select_key("tryon")
+    window.provider_selector.set_checked(["fitinview", "tryonapi"])
+    await wb.load_samples()
+    await until(lambda: window.generate_button.isEnabled())
+    scroll.ensureWidgetVisible(wb.choice.note_label, 0, 40)
+    await settle()
+    camera.shoot(window, "form-two-providers-first-garment-only")
+
+    # 3. Set up… beside a provider that is not ready opens its settings page.
+    scroll.ensureWidgetVisible(window.provider_selector, 0, 0)
+    button = window.provider_selector.setup_button("vistoure")
+    assert button is not None and button.isVisible()
+    button.click()
+    await settle(1.0)
+    dialog = wb._settings_dialog
+    camera.shoot_screen("set-up-opens-the-providers-page")
+    dialog.reject()
+    await settle()
+
+    # 4. A long failure: its row, the job's detail, the details window, the result panel.
+    fiv.fail_next("garment_not_detected", "The garment could not be separated from its "
+                  "background: the photo shows several overlapping items on a patterned "
+                  "surface. Photograph the garment alone, flat, on a plain light background, "
+                  "with the whole garment in the frame, then try again.")
+    jobs = await wb.generate()
+    for job in jobs:
+        await until(lambda j=job: window.job_queue.job(j.id).state.terminal, 60)
+    failed = next(j for j in jobs if j.provider == "fitinview")
+    window.queue_dock.raise_()
+    window.job_queue.select_job(failed.id)
+    await settle(0.8)
+    camera.shoot(window, "queue-long-error")
+    details = window.job_queue.show_error_details()
+    await settle(0.8)
+    camera.shoot_screen("error-details-window")
+    if details is not None:
+        details.close()
+    await wb.show_job(failed.id)
+    await settle(0.6)
+    camera.shoot(window, "result-panel-failed-with-details-button")
+    done = next(j for j in jobs if j.provider == "tryonapi")
+    await wb.show_job(done.id)
+    await settle(0.6)
+    camera.shoot(window, "result-panel-try-on-result")
+
+    # 5. More than six jobs: the Jobs dock keeps six rows in view.
+    window.task_selector.select_key("upscale")
+    window.provider_selector.set_checked(["local"])
+    await window.panes["image"].add_sources([str(samples["image"][0])])
+    for _ in range(5):
+        await until(lambda: window.generate_button.isEnabled())
+        for job in await wb.generate():
+            await until(lambda j=job: window.job_queue.job(j.id).state.terminal, 60)
+    await settle(0.8)
+    camera.shoot(window, "queue-more-than-six-jobs")
+
+    # 6. History rows: settings by name, no task descriptions.
+    window.history_dock.show()
+    window.history_dock.raise_()
+    await window.history_panel.reload()
+    await settle(1.2)
+    camera.shoot(window, "history-plain-settings")
+    camera.shoot(window.history_panel, "history-panel-plain-settings")
+
+    window.close()
+    await window.aclose()
+
+
 def main() -> int:
     args = sys.argv[1:]
     only = ""
@@ -776,6 +910,9 @@ def main() -> int:
             from tests.screenshots_exports import exports_scenario
 
             loop.run_until_complete(exports_scenario(app, out, stack, window_size()))
+    with ExitStack() as stack:
+        if only in ("", "forms"):
+            loop.run_until_complete(forms_scenario(app, out, stack))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

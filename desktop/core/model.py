@@ -7,6 +7,7 @@ window can share it without importing each other.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -188,6 +189,41 @@ class ParamSpec:
     rows: tuple[ParamSpec, ...] = ()
     #: For a text parameter: the most characters the provider takes (None: no limit).
     max_length: int | None = None
+    #: Names for the choices as people say them ("living" -> "Living room"), as (choice,
+    #: name) pairs; a choice without one is shown as it is. The choice itself is what is sent.
+    choice_titles: tuple[tuple[Any, str], ...] = ()
+    #: Rarely needed (free-form JSON, a webhook, a download mode, a deprecated field, a seed):
+    #: a form keeps it in a folded "Advanced" section. Never set on a required parameter.
+    advanced: bool = False
+    #: The parameter applies only while each named parameter has one of the given values
+    #: (("type", ("day-to-dusk",)),): a form hides it otherwise and leaves it out of the job.
+    visible_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    #: What an empty text field shows as an example (e.g. a JSON shape).
+    placeholder: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name people see: the title, else the name made readable."""
+        return self.title or self.name.replace("_", " ").capitalize()
+
+    def choice_title(self, value: Any) -> str:
+        """A choice as people say it ("Living room" for "living")."""
+        for choice, title in self.choice_titles:
+            if choice == value or str(choice) == str(value):
+                return title
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        return str(value)
+
+    def applies(self, values: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+                ) -> bool:
+        """Whether the parameter means something for these values of the others (see
+        `visible_when`); a parameter not given counts as its default in `defaults`."""
+        for name, allowed in self.visible_when:
+            current = values.get(name, (defaults or {}).get(name))
+            if not any(current == a or str(current) == str(a) for a in allowed):
+                return False
+        return True
 
     def coerce(self, raw: Any) -> Any:
         value = self._convert(raw)
@@ -397,6 +433,17 @@ class TaskSpec:
 
     def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter's default (those that have one)."""
+        return {p.name: p.default for p in self.params if p.default is not None}
+
+    def applicable(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """`params` without the declared parameters that do not apply to the others' values
+        (sky when the render type is not day-to-dusk); undeclared names are kept."""
+        defaults = self.defaults()
+        return {name: value for name, value in params.items()
+                if (spec := self.param(name)) is None or spec.applies(params, defaults)}
 
     def param_errors(self, params: dict[str, Any]) -> list[str]:
         """Every problem with the parameter values alone (inputs are checked by `validate`),

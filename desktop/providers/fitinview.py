@@ -64,7 +64,7 @@ _KEY_NAMESPACE = uuid.UUID("6f1f64a4-3c4e-4bd7-9a57-5d0f3b1c8e21")
 
 UrlPolicy = Literal["https", "any", "never"]
 
-_COST_HELP = "Cost: 1K=8 credits, 2K=12, 4K=20 (the account view shows your current prices)."
+_COST_HELP = "a larger one costs more credits (1K=8, 2K=12, 4K=20, or your account's prices)."
 
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(
@@ -78,31 +78,37 @@ TASKS: tuple[TaskSpec, ...] = (
         ),
         params=(
             ParamSpec("output_size", ParamType.CHOICE, title="Output size", default="1K",
-                      choices=OUTPUT_SIZES, help="Output resolution. " + _COST_HELP),
-            ParamSpec("prompt", ParamType.STRING, title="Prompt",
+                      choices=OUTPUT_SIZES,
+                      choice_titles=(("1K", "1K (standard)"), ("2K", "2K (sharper)"),
+                                     ("4K", "4K (sharpest)")),
+                      help="The result's resolution: " + _COST_HELP),
+            ParamSpec("prompt", ParamType.STRING, title="Instructions",
                       max_length=_TEXT_LIMITS["prompt"],
-                      help="Custom instruction (up to 1000 characters), appended to the default "
-                           "'try on these garments' text; safety and identity rules still "
-                           "apply."),
-            ParamSpec("negative_prompt", ParamType.STRING, title="Negative prompt",
+                      placeholder="e.g. tuck the shirt in, sleeves rolled up",
+                      help="Your own words for the try-on, added to the service's; safety and "
+                           "identity rules still apply."),
+            ParamSpec("negative_prompt", ParamType.STRING, title="Avoid",
                       max_length=_TEXT_LIMITS["negative_prompt"],
-                      help="What not to include (up to 500 characters)."),
+                      placeholder="e.g. logos, wrinkles",
+                      help="What the result should not show."),
             ParamSpec("style_hint", ParamType.STRING, title="Style hint (deprecated)",
-                      max_length=_TEXT_LIMITS["style_hint"],
-                      help="Short style direction (up to 500 characters); deprecated, ignored "
-                           "when a prompt is set."),
+                      max_length=_TEXT_LIMITS["style_hint"], advanced=True,
+                      help="A short style direction; deprecated and ignored when Instructions "
+                           "are set."),
             ParamSpec("seed", ParamType.INTEGER, title="Seed", minimum=0, maximum=2147483647,
-                      help="Seed for reproducible-ish output; the one used is reported back."),
-            ParamSpec("metadata", ParamType.JSON, title="Metadata",
-                      help="A JSON object of your own key/value pairs (at most 7, 256 characters "
-                           "each), returned unchanged on the job. Restyle adds "
-                           f"'{METADATA_JOB_KEY}'."),
+                      advanced=True,
+                      help="The same seed gives a similar result again; the one used is "
+                           "reported back."),
+            ParamSpec("metadata", ParamType.JSON, title="Metadata (JSON)", advanced=True,
+                      placeholder='{"client": "spring look-book"}',
+                      help="Your own key/value pairs (at most 7, 256 characters each), "
+                           f"returned unchanged; Restyle adds '{METADATA_JOB_KEY}'."),
             ParamSpec("webhook_url", ParamType.STRING, title="Webhook URL",
-                      max_length=MAX_URL_CHARS,
-                      help="HTTPS URL that receives a signed POST (X-FitInView-Signature) when "
-                           "the job ends. Restyle polls either way."),
+                      max_length=MAX_URL_CHARS, advanced=True, placeholder="https://…",
+                      help="An HTTPS address told when the job ends; Restyle does not need "
+                           "it."),
         ),
-        note="Results are PNG; result links last 24 hours.",
+        note="FitInView dresses the person in one to three garments in one picture.",
     ),
 )
 

@@ -154,7 +154,27 @@ def _malformed(what: str) -> ProviderError:
     )
 
 
+#: The names people use for the values the API takes (a value without one is made readable).
+RENDER_TYPE_TITLES: tuple[tuple[str, str], ...] = (
+    ("staging", "Furnish the room"), ("day-to-dusk", "Day to dusk"),
+    ("enhancement", "Enhance the photo"), ("removal", "Remove the furniture"))
+ROOM_TYPE_TITLES: dict[str, str] = {
+    "living": "Living room", "bed": "Bedroom", "kitchen": "Kitchen", "dining": "Dining room",
+    "bathroom": "Bathroom", "home_office": "Home office"}
+STYLE_TITLES: dict[str, str] = {"midcentury": "Mid-century"}
+SKY_TITLES: tuple[tuple[str, str], ...] = (
+    ("dusk", "Dusk"), ("golden", "Golden hour"), ("blue", "Blue hour"))
+
+
+def _names(values: Sequence[str], known: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Each value with its name: a known one, else the value made readable ("kids_room" ->
+    "Kids room")."""
+    return tuple((v, known.get(v) or v.replace("_", " ").replace("-", " ").capitalize())
+                 for v in values)
+
+
 def _task(room_types: Sequence[str], styles: Sequence[str], max_variations: int) -> TaskSpec:
+    staging_only = (("type", ("staging",)),)
     return TaskSpec(
         id="staging",
         title="Virtual staging",
@@ -162,40 +182,46 @@ def _task(room_types: Sequence[str], styles: Sequence[str], max_variations: int)
                           help="The room (or, for day-to-dusk, the exterior) to work on. A URL "
                                "is passed to the service as is; a file is sent as a data URL."),),
         params=(
-            ParamSpec("type", ParamType.CHOICE, title="Render type", default="staging",
-                      choices=RENDER_TYPES,
-                      help="staging: add furniture (room type + style); day-to-dusk: turn a "
-                           "daytime exterior into an evening scene; enhancement: brightness, "
-                           "colour and sharpness; removal: remove the existing furniture."),
-            ParamSpec("room_type", ParamType.CHOICE, title="Room type", default="living",
-                      choices=tuple(room_types), help="What the room is (staging only)."),
+            ParamSpec("type", ParamType.CHOICE, title="What to do", default="staging",
+                      choices=RENDER_TYPES, choice_titles=RENDER_TYPE_TITLES,
+                      help="Furnish an empty room, turn a daytime exterior into an evening "
+                           "shot, enhance the photo, or remove the furniture."),
+            ParamSpec("room_type", ParamType.CHOICE, title="Room", default="living",
+                      choices=tuple(room_types), visible_when=staging_only,
+                      choice_titles=_names(room_types, ROOM_TYPE_TITLES),
+                      help="Which room this is, so the furniture fits it."),
             ParamSpec("style", ParamType.CHOICE, title="Furniture style", default="modern",
-                      choices=tuple(styles), help="The furniture style (staging only)."),
-            ParamSpec("remove_furniture", ParamType.BOOLEAN, title="Remove furniture first",
-                      default=False,
-                      help="Staging only: remove the furniture already in the room before "
-                           "staging it."),
+                      choices=tuple(styles), visible_when=staging_only,
+                      choice_titles=_names(styles, STYLE_TITLES),
+                      help="The style of the furniture put in the room."),
+            ParamSpec("remove_furniture", ParamType.BOOLEAN, title="Empty the room first",
+                      default=False, visible_when=staging_only,
+                      help="Remove the furniture already in the room before furnishing it."),
             ParamSpec("sky", ParamType.CHOICE, title="Sky", default="dusk", choices=SKIES,
-                      help="Day-to-dusk only: dusk (deep twilight), golden (warm sunset) or "
-                           "blue (early evening blue hour)."),
+                      choice_titles=SKY_TITLES, visible_when=(("type", ("day-to-dusk",)),),
+                      help="The evening sky: deep twilight, a warm sunset or the blue hour."),
             ParamSpec("variation_count", ParamType.INTEGER, title="Variations", default=1,
                       minimum=1, maximum=max_variations,
-                      help="How many results to make from this photo; each is downloaded "
-                           "and shown on its own."),
-            ParamSpec("configs", ParamType.JSON, title="Several configurations",
-                      help="A JSON list of configs, each with its own variation_count, e.g. "
-                           '[{"type": "staging", "add_furniture": {"room_type": "living", '
-                           '"style": "modern"}, "variation_count": 2}]. Replaces the single '
-                           "configuration above."),
-            ParamSpec("config", ParamType.JSON, title="Extra config fields",
-                      help="A JSON object merged into the configuration sent, for fields this "
-                           "form does not offer."),
+                      help="How many different results to make from this photo."),
+            ParamSpec("configs", ParamType.JSON, title="Several configurations (JSON)",
+                      advanced=True,
+                      placeholder='[{"type": "staging", "add_furniture": {"room_type": '
+                                  '"living", "style": "modern"}, "variation_count": 2}]',
+                      help="A list of configurations, each with its own variation count; it "
+                           "replaces the settings above."),
+            ParamSpec("config", ParamType.JSON, title="Extra configuration fields (JSON)",
+                      advanced=True, placeholder='{"field": "value"}',
+                      help="Fields merged into the configuration sent, for what this form "
+                           "does not offer."),
             ParamSpec("result", ParamType.CHOICE, title="Download", default="url",
-                      choices=("url", "optimized_url"),
-                      help="url: the full-quality result; optimized_url: the smaller web "
-                           "version (the full one when there is none)."),
-            ParamSpec("webhook_url", ParamType.STRING, title="Webhook URL",
-                      help="Optional: the service also posts progress to this address."),
+                      choices=("url", "optimized_url"), advanced=True,
+                      choice_titles=(("url", "Full quality"),
+                                     ("optimized_url", "Smaller web version")),
+                      help="Download the full-quality result or the smaller web version."),
+            ParamSpec("webhook_url", ParamType.STRING, title="Webhook URL", advanced=True,
+                      placeholder="https://…",
+                      help="An address the service also posts progress to; Restyle does not "
+                           "need it."),
         ),
         note="AI-altered photo: where listing rules ask for it, show a 'virtually staged' "
              "notice and the original next to it.",

@@ -74,8 +74,8 @@ TRYON_TOOLS: tuple[str, ...] = ("virtual_tryon", "virtual_tryon_pro", "virtual_t
 #: upscale factor"); they are passed through untouched (free-form). Image fields it names:
 #: `model_image` and `garment_image`. The others are ASSUMPTIONS, listed in the README.
 _FREE_FORM_NOTE = (
-    "VistoureAI does not publish this tool's parameters: any --param KEY=VALUE is sent in "
-    "`input` as given (numbers and true/false as JSON values)."
+    "VistoureAI does not publish this tool's settings: add any under Advanced, Extra "
+    "parameters (restyle-cli: --param KEY=VALUE); they are sent as given."
 )
 
 _PERSON = InputRole("person", "Person", 1, 1,
@@ -129,10 +129,12 @@ MAX_WORKFLOW_IMAGES = 8
 def _tool_task(spec: ToolSpec) -> TaskSpec:
     params: tuple[ParamSpec, ...] = ()
     if spec.task == "tryon":
-        params = (ParamSpec("tool", ParamType.CHOICE, title="Try-on tool",
+        params = (ParamSpec("tool", ParamType.CHOICE, title="Model",
                             default="virtual_tryon", choices=TRYON_TOOLS,
-                            help="virtual_tryon, or one of the pro variants "
-                                 "(virtual_tryon_pro, virtual_tryon_pro_fit)."),)
+                            choice_titles=(("virtual_tryon", "Standard"),
+                                           ("virtual_tryon_pro", "Pro"),
+                                           ("virtual_tryon_pro_fit", "Pro, true fit")),
+                            help="Which of VistoureAI's try-on models runs the job."),)
     return TaskSpec(id=spec.task, title=spec.title, inputs=spec.inputs, params=params,
                     note=_FREE_FORM_NOTE, output_kind=spec.output_kind, free_form_params=True)
 

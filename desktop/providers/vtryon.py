@@ -56,18 +56,18 @@ TASKS: tuple[TaskSpec, ...] = (
         title="Recolour garments",
         inputs=(),
         params=(
-            ParamSpec("pose_image_generation_id", ParamType.INTEGER, "Base pose task",
+            ParamSpec("pose_image_generation_id", ParamType.INTEGER, "Pose task ID",
                       minimum=1, required=True,
-                      help="ID of the finished vtryon multipose (pose) task whose image is "
-                           "recoloured; its result is shown as the before image."),
-            ParamSpec("models_image_generation_task_id", ParamType.INTEGER, "Base model task",
+                      help="The finished vtryon pose task whose picture is recoloured (it is "
+                           "shown as the before image)."),
+            ParamSpec("models_image_generation_task_id", ParamType.INTEGER, "Model task ID",
                       minimum=1, required=True,
-                      help="ID of the vtryon model task the pose task was generated from."),
+                      help="The vtryon model task that pose was made from."),
             ParamSpec("color_changes", ParamType.JSON, "Colour changes", required=True,
-                      help='A list of {"target": garment name, "color": hex or colour name}, '
-                           'e.g. [{"target": "blouse", "color": "royal blue"}].',
+                      help="Each garment to recolour, by name, with its new colour.",
                       rows=(
                           ParamSpec("target", ParamType.STRING, "Garment", required=True,
+                                    placeholder="e.g. blouse",
                                     help="The garment to recolour, by name (e.g. blouse, "
                                          "lehenga, trousers)."),
                           ParamSpec("color", ParamType.COLOR, "Colour", required=True,
@@ -75,8 +75,8 @@ TASKS: tuple[TaskSpec, ...] = (
                                          "royal blue)."),
                       )),
             ParamSpec("image_quality", ParamType.CHOICE, "Image quality", default="2k",
-                      choices=QUALITIES,
-                      help="Resolution of the recoloured image: 2k (default) or 4k."),
+                      choices=QUALITIES, choice_titles=(("2k", "2K"), ("4k", "4K")),
+                      help="The recoloured picture's resolution."),
         ),
         note="vtryon recolours an image it generated earlier: give the base pose and model "
              "task IDs; no image is uploaded.",

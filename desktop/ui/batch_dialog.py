@@ -144,7 +144,7 @@ class MultiChoice(QPushButton):
                                   else spec.choices)
         self._actions: list[tuple[QAction, Any]] = []
         for value in choices:
-            action = QAction(_shown(value), menu)
+            action = QAction(spec.choice_title(value), menu)
             action.setCheckable(True)
             action.toggled.connect(self._toggled)
             menu.addAction(action)
@@ -170,21 +170,16 @@ class MultiChoice(QPushButton):
     def _update_text(self) -> None:
         chosen = self.values()
         if chosen:
-            text = ", ".join(_shown(v) for v in chosen)
+            text = ", ".join(self.spec.choice_title(v) for v in chosen)
             if len(chosen) > 1:
                 text = f"{len(chosen)} values: {text}"
         else:
-            text = (f"As in the form ({_shown(self._base)})" if self._base is not None
+            text = (f"As in the form ({self.spec.choice_title(self._base)})"
+                    if self._base is not None
                     else "As in the form")
         self.setText(text)
         self.setToolTip(text)
         self.setAccessibleName(f"{self.spec.title or self.spec.name}: {text}")
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return str(value)
 
 
 class BatchDialog(QDialog):

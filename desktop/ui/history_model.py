@@ -30,7 +30,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage, QPixmap
 
 from desktop.core.assets import AssetStore
-from desktop.core.model import Asset, Job, JobState, OutputKind
+from desktop.core.model import Asset, Job, JobState, OutputKind, TaskSpec
+from desktop.core.plain_words import TaskLookup, job_line, no_tasks
 from desktop.core.store import History, JobFilter
 from desktop.core.store.rows import search_text as _search_text
 from desktop.ui.job_words import holder, plain, running_in
@@ -366,6 +367,8 @@ class HistoryModel(QAbstractListModel):
         self._thumbnails: ThumbnailCache | None = None
         #: This window's engine: unfinished jobs owned by another say where they run.
         self.own_owner: str | None = None
+        #: How to find a job's task (its settings in plain words, its description).
+        self.task_lookup: TaskLookup = no_tasks
 
     # -- Qt model -----------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -425,6 +428,9 @@ class HistoryModel(QAbstractListModel):
     def fetching(self) -> bool:
         return self._fetch_task is not None and not self._fetch_task.done()
 
+    def task_of(self, job: Job) -> TaskSpec | None:
+        return self.task_lookup(job.provider, job.task)
+
     def title(self, job: Job) -> str:
         provider = self._provider_titles.get(job.provider, job.provider)
         task = self._task_titles.get(job.task, job.task)
@@ -448,8 +454,8 @@ class HistoryModel(QAbstractListModel):
             lines.append(running_in(elsewhere))
         if job.error is not None and job.error.message:
             lines.append(plain(job.error.message))
-        elif job.note:
-            lines.append(job.note)
+        elif line := job_line(job, self.task_of(job)):
+            lines.append(line)
         if job.outputs:
             count = len(job.outputs)
             lines.append(f"{count} result" + ("" if count == 1 else "s"))

@@ -325,6 +325,7 @@ class InputPane(QFrame):
         self._max_count = max(1, max_count)
         self._limits: InputLimits | None = None
         self._provider_title = ""
+        self._count_title = ""
         self._items: list[Preview] = []
         self._rows: list[_ItemRow] = []
         self._error = ""
@@ -435,6 +436,12 @@ class InputPane(QFrame):
 
     def set_provider_title(self, title: str) -> None:
         self._provider_title = title
+        self._refresh()
+
+    def set_count_title(self, title: str) -> None:
+        """The provider that takes the most images (it sets `max_count`): images beyond them
+        are "Not used" because of it, whatever provider's limits the warnings name."""
+        self._count_title = title
         self._refresh()
 
     def sources(self) -> list[str]:
@@ -672,7 +679,8 @@ class InputPane(QFrame):
     def _warnings(self, preview: Preview, index: int) -> list[str]:
         if index >= self._max_count:
             noun = self._noun(plural=self._max_count != 1)
-            return [f"Not used: {self._provider_name()} takes {self._max_count} {noun} at most."]
+            who = self._count_title or self._provider_name()
+            return [f"Not used: {who} takes {self._max_count} {noun} at most."]
         limits = self._limits
         if limits is None:
             return []

@@ -17,30 +17,36 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QAction, QKeySequence, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListView,
     QMenu,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.core.model import ErrorCode, Job, JobState
+from desktop.core.model import ErrorCode, Job, JobState, TaskSpec
+from desktop.core.plain_words import TaskLookup, no_tasks
 from desktop.ui import qt_compat
+from desktop.ui.error_details import ErrorDetailsDialog, show_error_details
 from desktop.ui.job_queue_delegate import JobDelegate
+from desktop.ui.job_queue_detail import (
+    JobDetail,
+    countdown_text,
+    elapsed_text,
+    message_line,
+    state_line,
+)
 from desktop.ui.job_queue_model import (
     CHECKING_AGAIN,
     COUNT_WORDS,
     FINISHED_CATEGORIES,
     WAIT_GRACE_S,
-    WAIT_TITLES,
     JobEntry,
     JobListModel,
     advice_for,
@@ -50,11 +56,9 @@ from desktop.ui.job_queue_model import (
     needs_settings,
 )
 from desktop.ui.job_words import (
-    attention_advice,
     can_retry,
     holder,
     plain,
-    running_in,
     short_sentence,
 )
 
@@ -119,6 +123,7 @@ class JobQueueView(QWidget):
         self._free: set[str] = set()
         #: Providers without a job list: a lost submit cannot be looked up there.
         self._cannot_look_up: set[str] = set()
+        self._task_lookup: TaskLookup = no_tasks
 
         self._model = JobListModel(self._entry_text, self)
 
@@ -186,46 +191,11 @@ class JobQueueView(QWidget):
         buttons.addStretch(1)
 
         # Detail of the selected job: the engine's full message, provider code, what to do.
-        self.detail = QFrame(self)
-        self.detail.setObjectName("jobDetail")
-        self.detail.setFrameShape(QFrame.Shape.StyledPanel)
-        self._detail_title = QLabel(self.detail)
-        self._detail_title.setObjectName("jobDetailTitle")
-        title_font = QFont(self._detail_title.font())
-        title_font.setBold(True)
-        self._detail_title.setFont(title_font)
-        self._detail_title.setWordWrap(True)
-        self._detail_message = QLabel(self.detail)
-        self._detail_message.setObjectName("jobDetailMessage")
-        self._detail_message.setAccessibleName("Job message")
-        self._detail_message.setWordWrap(True)
-        self._detail_message.setTextFormat(Qt.TextFormat.PlainText)
-        self._detail_message.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self._detail_message.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._detail_message.setSizePolicy(QSizePolicy.Policy.Preferred,
-                                           QSizePolicy.Policy.Minimum)
-        self._detail_advice = QLabel(self.detail)
-        self._detail_advice.setObjectName("jobDetailAdvice")
-        self._detail_advice.setAccessibleName("What to do")
-        self._detail_advice.setWordWrap(True)
-        self._detail_advice.setTextFormat(Qt.TextFormat.PlainText)
-        self.settings_button = QPushButton(self.detail)
-        self.settings_button.setObjectName("openProviderSettingsButton")
-        self.settings_button.setAccessibleName("Open provider settings")
-        self.settings_button.clicked.connect(self._open_settings)
-        self.settings_button.hide()
-        detail_layout = QVBoxLayout(self.detail)
-        detail_layout.setContentsMargins(8, 6, 8, 8)
-        detail_layout.setSpacing(4)
-        detail_layout.addWidget(self._detail_title)
-        detail_layout.addWidget(self._detail_message)
-        detail_layout.addWidget(self._detail_advice)
-        settings_row = QHBoxLayout()
-        settings_row.addWidget(self.settings_button)
-        settings_row.addStretch(1)
-        detail_layout.addLayout(settings_row)
+        self.detail = JobDetail(self)
+        self.settings_button = self.detail.settings_button
+        self.detail.settingsRequested.connect(self._open_settings)
+        self.detail.detailsRequested.connect(self.show_error_details)
+        self._details_dialog: ErrorDetailsDialog | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -239,9 +209,8 @@ class JobQueueView(QWidget):
         QWidget.setTabOrder(self.cancel_button, self.retry_button)
         QWidget.setTabOrder(self.retry_button, self.open_button)
         QWidget.setTabOrder(self.open_button, self.remove_button)
-        QWidget.setTabOrder(self.remove_button, self._detail_message)
-        QWidget.setTabOrder(self._detail_message, self.settings_button)
-        QWidget.setTabOrder(self.settings_button, self._clear_button)
+        QWidget.setTabOrder(self.remove_button, self.detail.message)
+        QWidget.setTabOrder(self.detail.details_button, self._clear_button)
 
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -264,6 +233,16 @@ class JobQueueView(QWidget):
         self._cannot_look_up = set(cannot_look_up)
         self._refresh_actions()
         self._refresh_detail()
+
+    def set_task_lookup(self, lookup: TaskLookup) -> None:
+        """How to find a job's task description: its note is the form's, never a row's."""
+        self._task_lookup = lookup
+        if self._model.rowCount():
+            self._model.changed(0, self._model.rowCount() - 1)
+        self._refresh_detail()
+
+    def _task(self, job: Job) -> TaskSpec | None:
+        return self._task_lookup(job.provider, job.task)
 
     def is_free(self, provider_id: str) -> bool:
         return provider_id in self._free
@@ -395,43 +374,16 @@ class JobQueueView(QWidget):
             entry.height_key = None
 
     def elapsed_text(self, entry: JobEntry, now: float) -> str:
-        job = entry.job
-        start = job.started_at if job.started_at is not None else job.created_at
-        if job.state == JobState.NEEDS_ATTENTION:
-            return format_elapsed(job.updated_at - start)  # stopped: the clock does not run
-        if job.state.terminal:
-            end = job.finished_at if job.finished_at is not None else job.updated_at
-            return format_elapsed(end - start)
-        return format_elapsed(now - start)
+        return elapsed_text(entry, now)
 
     def state_line(self, entry: JobEntry) -> str:
-        job = entry.job
-        parts = [job.state.title]
-        if job.state == JobState.SUCCEEDED and job.outputs:
-            count = len(job.outputs)
-            parts.append(f"{count} result" + ("" if count == 1 else "s"))
-        return " · ".join(parts)
+        return state_line(entry)
 
     def countdown_text(self, entry: JobEntry, now: float) -> str:
-        if entry.retry_at is None or not entry.live:
-            return ""
-        what = WAIT_TITLES.get(entry.wait_code, "Waiting") if entry.wait_code else "Waiting"
-        remaining = entry.retry_at - now
-        if remaining <= 0:
-            return f"{what}: trying again now…"
-        return f"{what}: next try in {format_countdown(remaining)}"
+        return countdown_text(entry, now)
 
     def message_line(self, entry: JobEntry) -> str:
-        job = entry.job
-        if job.state == JobState.CANCELLED:
-            return plain(job.error.message) if job.error is not None else "Cancelled."
-        if entry.open and entry.message:
-            return entry.message
-        if entry.holder:
-            return running_in(entry.holder)
-        if job.state == JobState.QUEUED and not job.note:
-            return "Waiting to start."
-        return job.note
+        return message_line(entry, self._task(entry.job))
 
     def _entry_text(self, entry: JobEntry) -> str:
         now = self._clock()
@@ -656,63 +608,30 @@ class JobQueueView(QWidget):
     def _refresh_detail(self) -> None:
         entry = self._current_entry()
         if entry is None:
-            self._detail_title.setText("No job selected")
-            self._set_label(self._detail_message, "Select a job to see its messages and "
-                            "what to do when it fails.")
-            self._detail_advice.hide()
-            self.settings_button.hide()
+            self.detail.show_nothing()
             return
         job = entry.job
-        provider_title = self._provider_title(job.provider)
-        self._detail_title.setText(f"{entry.title} — {job.state.title}")
-        lines: list[str] = []
-        advice = ""
-        show_settings = False
-        if job.error is not None and job.state == JobState.NEEDS_ATTENTION:
-            lines.append(plain(job.error.message))
-            if job.error.provider_code:
-                lines.append(f"Provider code: {job.error.provider_code}")
-            can_look_up = job.provider not in self._cannot_look_up
-            advice = attention_advice(job, provider_title, can_look_up)
-            show_settings = job.error.code.is_setup_problem
-        elif job.error is not None and job.state.terminal:
-            lines.append(plain(job.error.message))
-            if job.error.provider_code:
-                lines.append(f"Provider code: {job.error.provider_code}")
-            advice = advice_for(job.error.code, provider_title)
-            show_settings = (job.state != JobState.CANCELLED and needs_settings(job.error.code))
-        elif job.state.terminal:
-            lines.append(job.note or f"{job.state.title}.")
-            if job.state == JobState.SUCCEEDED and not job.outputs:
-                lines.append("The provider returned no result files.")
-        else:
-            countdown = self.countdown_text(entry, self._clock())
-            if countdown:
-                lines.append(countdown + ".")
-            if entry.holder:
-                lines.append(running_in(entry.holder) + ".")
-            message = entry.message or job.note
-            if message:
-                lines.append(message)
-            if not lines:
-                lines.append(f"{job.state.title}…")
-        lines.append(f"Job {job.id}")
-        self._set_label(self._detail_message, "\n".join(lines))
-        if advice:
-            self._detail_advice.setText(advice)
-            self._detail_advice.show()
-        else:
-            self._detail_advice.hide()
-        if show_settings:
-            text = f"Open {provider_title} settings"
-            if self.settings_button.text() != text:
-                self.settings_button.setText(text)
-                self.settings_button.setAccessibleName(text)
-            self.settings_button.show()
-        else:
-            self.settings_button.hide()
+        self.detail.show_entry(entry, self._provider_title(job.provider), self._task(job),
+                               self.countdown_text(entry, self._clock()),
+                               job.provider not in self._cannot_look_up)
+        if self._details_dialog is not None and self._details_dialog.job_id() == job.id:
+            self.show_error_details()  # an open details window follows the job
 
-    @staticmethod
-    def _set_label(label: QLabel, text: str) -> None:
-        if label.text() != text:  # keeps a selection the user is making in the label
-            label.setText(text)
+    def show_error_details(self) -> ErrorDetailsDialog | None:
+        """Everything known about the selected job's failure, in a window of its own
+        (non-modal; objectName `errorDetailsDialog`)."""
+        entry = self._current_entry()
+        if entry is None or entry.job.error is None:
+            return None
+        advice = self.detail.advice.text() if self.detail.advice.isVisible() else ""
+        known = self._details_dialog
+        self._details_dialog = show_error_details(known, self, entry.job, entry.title, advice)
+        if self._details_dialog is not known:
+            self._details_dialog.destroyed.connect(self._details_closed)
+        return self._details_dialog
+
+    def _details_closed(self, *_args: object) -> None:
+        self._details_dialog = None
+
+    def details_dialog(self) -> ErrorDetailsDialog | None:
+        return self._details_dialog

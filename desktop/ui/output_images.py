@@ -15,6 +15,7 @@ from PySide6.QtGui import QImage
 
 from desktop.core.contract import Provider, ProviderError
 from desktop.core.model import InvalidInput, Job, Output, OutputKind
+from desktop.core.plain_words import output_title
 from desktop.ui.compare_view import CompareItem
 from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
 
@@ -96,7 +97,9 @@ class OutputImages:
     async def output_items(self, job: Job) -> list[CompareItem]:
         items = []
         providers = self._providers()
-        title = providers[job.provider].title if job.provider in providers else ""
+        provider = providers.get(job.provider)
+        title = provider.title if provider is not None else ""
+        task = provider.task(job.task) if provider is not None else None
         for out in job.outputs:
             if out.kind != OutputKind.IMAGE:
                 continue
@@ -105,9 +108,11 @@ class OutputImages:
             except (OSError, InvalidInput) as exc:
                 self._report(f"Result {out.position + 1} cannot be shown: {message(exc)}")
                 continue
-            # One result: the provider names it; several: the strip tells them apart.
-            name = title if len(job.outputs) == 1 else (out.label or f"Result {out.position + 1}")
-            label = out.label if out.label != name else ""
+            # One result: the provider names it; several: the strip tells them apart by their
+            # human names ("Staged, variation 2"), never a raw label (`result_image`).
+            human = output_title(job, out, task)
+            name = title if len(job.outputs) == 1 else human
+            label = human if human != name else ""
             if out.width and image.width() < out.width:
                 note = (f"shown at {image.width()}x{image.height()} of {out.width}x{out.height};"
                         " export saves the full size")

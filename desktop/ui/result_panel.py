@@ -25,12 +25,27 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.humanize import human_duration
-from desktop.core.model import Job, JobState
-from desktop.ui.job_words import charge_line, may_have_charged, plain
+from desktop.core.model import Job, JobState, TaskSpec
+from desktop.core.plain_words import TaskLookup, job_line, no_tasks, output_title, param_summary
+from desktop.ui.error_details import ErrorDetailsDialog, show_error_details
+from desktop.ui.job_queue_model import advice_for
+from desktop.ui.job_words import attention_advice, charge_line, may_have_charged, plain
 from desktop.ui.review_editor import ReviewEditor
 
 #: Wider than this, the review sits beside the details; narrower, under them.
 SIDE_BY_SIDE_WIDTH = 760
+
+
+def state_words(job: Job, task: TaskSpec | None) -> str:
+    """What happened, in a line: "Succeeded · 3 results", "Failed: <the sentence>", with the
+    provider's own words where it has some (never the task's description)."""
+    words = job.state.title
+    if job.state == JobState.SUCCEEDED and len(job.outputs) > 1:
+        words += f" · {len(job.outputs)} results"
+    if job.error is not None:
+        return f"{words}: {plain(job.error.message)}"
+    line = job_line(job, task)
+    return f"{words} · {line}" if line else words
 
 
 def _cost_text(job: Job) -> str:
@@ -54,6 +69,8 @@ class ResultPanel(QWidget):
         self._titles = provider_titles
         self._job: Job | None = None
         self._free: set[str] = set()
+        self._task_lookup: TaskLookup = no_tasks
+        self._details_dialog: ErrorDetailsDialog | None = None
         self._fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -67,8 +84,20 @@ class ResultPanel(QWidget):
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
             label.setWordWrap(True)
             label.setAccessibleName(title)
-            form.addRow(title + ":", label)
             self._fields[key] = label
+            if key == "state":
+                # A failure's whole story is one click away, however long it is.
+                self.details_button = QPushButton("Details…")
+                self.details_button.setObjectName("resultErrorDetailsButton")
+                self.details_button.setAccessibleName("Show everything about this failure")
+                self.details_button.clicked.connect(self.show_error_details)
+                state_row = QHBoxLayout()
+                state_row.setContentsMargins(0, 0, 0, 0)
+                state_row.addWidget(label, 1)
+                state_row.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
+                form.addRow(title + ":", state_row)
+            else:
+                form.addRow(title + ":", label)
             if key == "state":
                 # Right under the state: a job that did not succeed may still cost money.
                 self.charge_label = QLabel("")
@@ -138,6 +167,15 @@ class ResultPanel(QWidget):
         if self._job is not None:
             self.show_job(self._job)
 
+    def set_task_lookup(self, lookup: TaskLookup) -> None:
+        """How to find a job's task: its title, settings and results in plain words."""
+        self._task_lookup = lookup
+        if self._job is not None:
+            self.show_job(self._job)
+
+    def _task(self, job: Job) -> TaskSpec | None:
+        return self._task_lookup(job.provider, job.task)
+
     def show_job(self, job: Job | None, output_index: int = 0) -> None:
         self._job = job
         self._empty.setVisible(job is None)
@@ -154,15 +192,14 @@ class ResultPanel(QWidget):
                                   if charged else "")
         self._form.setRowVisible(self.charge_label, charged)
         title = self._titles.get(job.provider, job.provider)
+        task = self._task(job)
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
-        self._fields["job"].setText(f"{title} · {job.task} · {created} · {job.id[:12]}")
-        state = job.state.title
-        if job.error is not None:
-            state += f": {plain(job.error.message)}"
-        elif job.note:
-            state += f" ({job.note})"
-        self._fields["state"].setText(state)
-        self._fields["params"].setText(self.parameters_json(compact=True) or "none")
+        task_title = task.title if task is not None else job.task
+        self._fields["job"].setText(f"{title} · {task_title} · {created} · {job.id[:12]}")
+        self._fields["state"].setText(state_words(job, task))
+        self.details_button.setVisible(job.error is not None)
+        self._fields["params"].setText(param_summary(task, job.spec.params) or "none")
+        self._fields["params"].setToolTip(self.parameters_json())
         self._fields["remote"].setText(job.remote_id or "none")
         duration = job.duration_ms
         if duration is not None:
@@ -178,11 +215,31 @@ class ResultPanel(QWidget):
             index = max(0, min(output_index, len(job.outputs) - 1))
             out = job.outputs[index]
             size = f"{out.width} × {out.height} px" if out.width and out.height else out.mime
-            label = f" “{out.label}”" if out.label else ""
             self._fields["output"].setText(
-                f"{index + 1} of {len(job.outputs)}{label} · {size}")
+                f"{index + 1} of {len(job.outputs)} · {output_title(job, out, task)} · {size}")
         else:
             self._fields["output"].setText("no result")
+
+    def show_error_details(self) -> ErrorDetailsDialog | None:
+        """The shown job's failure in full (objectName `errorDetailsDialog`, non-modal)."""
+        job = self._job
+        if job is None or job.error is None:
+            return None
+        provider = self._titles.get(job.provider, job.provider)
+        task = self._task(job)
+        if job.state == JobState.NEEDS_ATTENTION:
+            advice = attention_advice(job, provider, can_look_up=True)
+        else:
+            advice = advice_for(job.error.code, provider)
+        title = f"{provider} · {task.title if task is not None else job.task}"
+        known = self._details_dialog
+        self._details_dialog = show_error_details(known, self, job, title, advice)
+        if self._details_dialog is not known:
+            self._details_dialog.destroyed.connect(self._details_closed)
+        return self._details_dialog
+
+    def _details_closed(self, *_args: object) -> None:
+        self._details_dialog = None
 
     def parameters_json(self, *, compact: bool = False) -> str:
         if self._job is None:

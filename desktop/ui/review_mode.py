@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.model import InvalidInput, Job, OutputKind
+from desktop.core.plain_words import output_title
 from desktop.core.reviews import Review, Verdict
 from desktop.ui.compare_view import CompareItem, CompareView
 from desktop.ui.history_model import when_text
@@ -441,7 +442,7 @@ class ReviewMode(WindowOverlay):
                                   f"{message(exc)}", error=True)
                 shown = None
             else:
-                shown = CompareItem(image, self._title_of(job), out.label)
+                shown = CompareItem(image, self._title_of(job), output_title(job, out))
             self._cache[item.key] = shown
             while len(self._cache) > CACHE_ITEMS:
                 self._cache.popitem(last=False)

@@ -1,5 +1,5 @@
 """Task and provider choice: the task selector (common tasks, tools, workflows) and the provider
-list with a tick per provider and whether each is ready to use."""
+list with a tick per provider, whether each is ready to use, and "Set up…" where it is not."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtGui import QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.core.catalog import GROUP_COMMON, GROUP_TOOL, GROUP_VARIANT, CatalogEntry
 
@@ -91,62 +100,113 @@ class ProviderState:
     cost_note: str = ""
 
 
-class ProviderSelector(QListWidget):
-    """One checkable row per provider able to run the task; several may be ticked."""
+class _ProviderRow(QWidget):
+    """A provider: its tick, what it lacks (dimmed), and "Set up…" when it is not ready."""
+
+    def __init__(self, state: ProviderState, ticked: bool, selector: ProviderSelector) -> None:
+        super().__init__(selector)
+        self.provider_id = state.provider_id
+        self.setObjectName(f"providerRow_{state.provider_id}")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 0, 2, 0)
+        row.setSpacing(6)
+        self.box = QCheckBox(state.title, self)
+        self.box.setObjectName(f"provider_{state.provider_id}")
+        self.box.setChecked(ticked)
+        self.box.setToolTip(state.problem or f"{state.title} is ready.")
+        self.box.setAccessibleDescription(state.problem or "Ready")
+        row.addWidget(self.box)
+        self.problem_label = QLabel("" if state.ready else _short_problem(state.problem), self)
+        self.problem_label.setObjectName(f"providerProblem_{state.provider_id}")
+        self.problem_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.problem_label.setToolTip(state.problem)
+        self.problem_label.setVisible(not state.ready)
+        row.addWidget(self.problem_label)
+        row.addStretch(1)
+        self.setup_button = QToolButton(self)
+        self.setup_button.setObjectName(f"providerSetup_{state.provider_id}")
+        self.setup_button.setText("Set up…")
+        self.setup_button.setAutoRaise(True)
+        self.setup_button.setAccessibleName(f"Set up {state.title}")
+        self.setup_button.setToolTip(f"Open the {state.title} settings: "
+                                     + (state.problem or "key, base URL and limits."))
+        self.setup_button.setVisible(not state.ready)
+        self.setup_button.clicked.connect(lambda: selector.setupRequested.emit(self.provider_id))
+        row.addWidget(self.setup_button)
+        if not state.ready:
+            self.box.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+
+
+class ProviderSelector(QFrame):
+    """One row per provider able to run the task, each with a tick (several may be ticked);
+    a provider that is not ready (no key, no base URL) says what it lacks and offers
+    "Set up…", which asks for its settings page."""
 
     selectionChanged = Signal()  # the set of ticked providers changed
+    setupRequested = Signal(str)  # a provider id: open its settings page
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("providerSelector")
         self.setAccessibleName("Providers")
         self.setToolTip("Tick one or more providers; each runs the same inputs.")
-        self.setUniformItemSizes(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.setAutoFillBackground(True)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(2, 2, 2, 2)
+        self._layout.setSpacing(0)
+        self._rows: list[_ProviderRow] = []
         self._updating = False
-        self.itemChanged.connect(self._item_changed)
 
     def set_providers(self, states: Iterable[ProviderState], ticked: Iterable[str]) -> None:
         wanted = set(ticked)
         self._updating = True
-        self.clear()
+        for old in self._rows:
+            self._layout.removeWidget(old)
+            old.hide()
+            old.deleteLater()
+        self._rows = []
+        previous: QWidget | None = None
         for state in states:
-            mark = "" if state.ready else "  (" + _short_problem(state.problem) + ")"
-            item = QListWidgetItem(state.title + mark)
-            item.setData(Qt.ItemDataRole.UserRole, state.provider_id)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
-                          | Qt.ItemFlag.ItemIsSelectable)
-            item.setCheckState(Qt.CheckState.Checked if state.provider_id in wanted
-                               else Qt.CheckState.Unchecked)
-            item.setToolTip(state.problem or f"{state.title} is ready.")
-            if not state.ready:
-                item.setForeground(self.palette().placeholderText())
-            self.addItem(item)
-        if not self.checked() and self.count():
-            self.item(0).setCheckState(Qt.CheckState.Checked)
+            row = _ProviderRow(state, state.provider_id in wanted, self)
+            row.box.toggled.connect(self._item_changed)
+            self._layout.addWidget(row)
+            row.show()
+            self._rows.append(row)
+            for widget in (row.box, row.setup_button):
+                if previous is not None:
+                    QWidget.setTabOrder(previous, widget)
+                previous = widget
+        if not self.checked() and self._rows:
+            self._rows[0].box.setChecked(True)
         self._updating = False
-        rows = max(1, min(self.count(), 6))
-        self.setFixedHeight(self.sizeHintForRow(0) * rows + 2 * self.frameWidth() + 4)
         self.selectionChanged.emit()
 
     def provider_ids(self) -> list[str]:
-        return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
+        return [row.provider_id for row in self._rows]
 
     def checked(self) -> list[str]:
-        return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())
-                if self.item(i).checkState() == Qt.CheckState.Checked]
+        return [row.provider_id for row in self._rows if row.box.isChecked()]
 
     def set_checked(self, provider_ids: Iterable[str]) -> None:
         wanted = set(provider_ids)
         self._updating = True
-        for i in range(self.count()):
-            item = self.item(i)
-            item.setCheckState(Qt.CheckState.Checked
-                               if item.data(Qt.ItemDataRole.UserRole) in wanted
-                               else Qt.CheckState.Unchecked)
+        for row in self._rows:
+            row.box.setChecked(row.provider_id in wanted)
         self._updating = False
         self.selectionChanged.emit()
 
-    def _item_changed(self, _item: QListWidgetItem) -> None:
+    def check_box(self, provider_id: str) -> QCheckBox | None:
+        """The tick of one provider (objectName `provider_<id>`)."""
+        return next((r.box for r in self._rows if r.provider_id == provider_id), None)
+
+    def setup_button(self, provider_id: str) -> QToolButton | None:
+        """The "Set up…" button of one provider (objectName `providerSetup_<id>`); hidden
+        while the provider is ready."""
+        return next((r.setup_button for r in self._rows if r.provider_id == provider_id), None)
+
+    def _item_changed(self, *_args: object) -> None:
         if not self._updating:
             self.selectionChanged.emit()
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.config import sample_inputs
@@ -44,8 +44,10 @@ from desktop.ui.job_actions import JobActions
 from desktop.ui.job_words import failure_sentence
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
+from desktop.ui.provider_choice import ProviderChoice
 from desktop.ui.result_presenter import ResultPresenter
 from desktop.ui.review_controller import ReviewController
+from desktop.ui.screen_fit import fit_to_screen
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
 
@@ -82,6 +84,7 @@ class Workbench(QObject):
         self._settings_dialog: Any = None
         self.qsettings = QSettings(str(window_settings_path(services.paths.config_dir)),
                                    QSettings.Format.IniFormat)
+        self.choice = ProviderChoice(self, self.qsettings)  # ticks per task, inputs per job
         self._unsubscribe = engine.subscribe(self._on_event)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -133,6 +136,7 @@ class Workbench(QObject):
         w.job_queue.settingsRequested.connect(self.open_settings)
         w.history_panel.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
         self.results.attach()  # the compare view's outputs and grid cells
+        self.choice.attach()  # "Set up…", ticks remembered per task, the panes' usage note
         self.exports.attach()  # Save result…, Save before/after…, Copy result
         self.actions.attach()  # re-run, reuse, delete, remove from the queue
         w.review_mode_action.triggered.connect(self.reviews.open_review_mode)
@@ -177,10 +181,7 @@ class Workbench(QObject):
         if geometry is not None:
             w.restoreGeometry(geometry)
         state = s.value("windowState")
-        if state is not None:
-            w.restoreState(state)
-        else:  # first start: leave the compare view most of the width
-            w.resizeDocks([w.queue_dock], [400], Qt.Orientation.Horizontal)
+        fit_to_screen(w, restored=state is not None and w.restoreState(state))
         for splitter in (w.main_splitter, w.centre_splitter):
             saved = s.value(splitter.objectName())
             if saved is not None:
@@ -215,10 +216,6 @@ class Workbench(QObject):
         entries = build_catalog(self.providers, self.variants)
         self.window.task_selector.set_entries(entries, keep=keep)
 
-    def _saved_providers(self) -> list[str]:
-        raw = str(self.qsettings.value("providers", "") or "")
-        return [p for p in raw.split(",") if p]
-
     def current_entry(self) -> CatalogEntry | None:
         return self.window.task_selector.current_entry()
 
@@ -226,16 +223,12 @@ class Workbench(QObject):
         entry = self.current_entry()
         if entry is None:
             return
-        ticked = [p for p in self.window.provider_selector.checked() if p in entry.providers]
-        if not ticked:
-            ticked = [p for p in self._saved_providers() if p in entry.providers]
-        if not ticked:
-            ready = [p for p in entry.providers if p not in self._problems]
-            ticked = (ready or list(entry.providers))[:1]
+        ticked = self.choice.initial_ticked(entry, self._problems)
         states = [ProviderState(pid, self.providers[pid].title, pid not in self._problems,
                                 self._problems.get(pid, "")) for pid in entry.providers]
         self._values = {}
         self.window.provider_selector.set_providers(states, ticked)
+        self.choice.entry_shown(entry)
 
     def ticked(self) -> list[str]:
         return self.window.provider_selector.checked()
@@ -284,16 +277,18 @@ class Workbench(QObject):
             self.schedule_refresh()
 
     def _layout_panes(self) -> None:
-        """Show the panes the ticked providers' tasks take; the most restrictive limits win."""
+        """Show the panes the ticked providers' tasks take, each holding as many images as the
+        most generous of them takes (each job takes its first N); the strictest limits warn."""
         tasks = [(pid, t) for pid in self.ticked() if (t := self.task_for(pid)) is not None]
         roles: dict[str, int] = {}
         titles: dict[str, str] = {}
-        for _pid, task in tasks:
+        for pid, task in tasks:
             for slot in task.inputs:
-                if slot.max_count <= 0:
-                    continue
-                roles[slot.role] = min(roles.get(slot.role, slot.max_count), slot.max_count)
-                titles.setdefault(slot.role, slot.title)
+                if slot.max_count > roles.get(slot.role, 0):
+                    roles[slot.role] = slot.max_count
+                    titles[slot.role] = slot.title
+                    if slot.role in self.window.panes:
+                        self.window.panes[slot.role].set_count_title(self.providers[pid].title)
         for role, pane in self.window.panes.items():
             if role in roles:
                 pane.set_max_count(roles[role])
@@ -304,6 +299,7 @@ class Workbench(QObject):
                 pane.set_provider_title(provider.title)
             pane.setVisible(role in roles)
         self.window.inputs_heading.setVisible(bool(roles))
+        self.choice.refresh_note()
 
     def _on_params_provider_changed(self, _index: int) -> None:
         self._show_form(str(self.window.params_provider.currentData() or ""))
@@ -435,8 +431,8 @@ class Workbench(QObject):
         if entry is None:
             return []
         inputs = self.inputs()
-        specs = [JobSpec(pid, entry.task_id, inputs, self.params_for(pid))
-                 for pid in self.ticked()]
+        specs = [JobSpec(pid, entry.task_id, self.choice.inputs_for(pid, inputs),
+                         self.params_for(pid)) for pid in self.ticked()]
         self.window.generate_button.setEnabled(False)
         self.window.set_status("Preparing inputs…", 0)
         try:

@@ -204,7 +204,7 @@ def test_required_values_missing_are_errors(qtbot: QtBot) -> None:
     errors = form.errors()
     assert set(errors) == {"pose_image_generation_id", "models_image_generation_task_id",
                            "color_changes"}
-    assert errors["pose_image_generation_id"] == "Base pose task: enter a number."
+    assert errors["pose_image_generation_id"] == "Pose task ID: enter a number."
     assert errors["color_changes"] == "Colour changes: add at least one row."
     # Nothing was entered for the user: a required ID without a default starts empty.
     pose = form.editor("pose_image_generation_id")
@@ -341,7 +341,7 @@ def test_a_task_without_parameters_says_so(qtbot: QtBot) -> None:
     empty = form.findChild(QLabel, "paramsEmpty")
     assert empty is not None and not empty.isVisible()
     form.set_task(TaskSpec("x", "Nothing to set", ()))
-    assert empty.isVisible() and empty.text() == "This task has no parameters."
+    assert empty.isVisible() and empty.text() == "This task has no settings."
     assert form.values() == {} and form.is_valid()
     form.set_task(None)
     assert not empty.isVisible() and form.task() is None
@@ -390,7 +390,8 @@ def test_vtryon_recolor_form_builds_valid_params(qtbot: QtBot) -> None:
     task = VTRYON_TASKS[0]
     form = make_form(qtbot, task)
     quality = form.editor("image_quality")
-    assert isinstance(quality, QComboBox) and quality.currentText() == "2k"
+    assert isinstance(quality, QComboBox) and quality.currentText() == "2K"
+    assert quality.currentData() == "2k"  # the name is shown, the API's value is sent
     form.set_values({"pose_image_generation_id": 11, "models_image_generation_task_id": 12,
                      "color_changes": '[{"target": "blouse", "color": "royal blue"}]'})
     assert form.is_valid(), form.errors()

@@ -36,9 +36,12 @@ from desktop.providers.local.workers import run_operation, warm_up
 _IMAGE = InputRole("image", "Image", help="The picture to work on.")
 
 _TOLERANCE_HELP = (
-    "How different a colour may be and still count as the same, as a distance in RGB units "
-    "(0 = exactly the same colour, 255 = very different colours)."
+    "How different a colour may be and still count as the same (0 = only the exact colour, "
+    "255 = any colour)."
 )
+_RATIO_TITLES: tuple[tuple[str, str], ...] = (
+    ("1:1", "1:1 (square)"), ("4:5", "4:5 (portrait)"), ("3:4", "3:4 (portrait)"),
+    ("2:3", "2:3 (portrait)"), ("16:9", "16:9 (wide)"), ("9:16", "9:16 (tall)"))
 
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(
@@ -48,9 +51,9 @@ TASKS: tuple[TaskSpec, ...] = (
         params=(
             ParamSpec("tolerance", ParamType.NUMBER, title="Tolerance", default=40.0,
                       minimum=0, maximum=255,
-                      help="Pixels this close to the border colour, and connected to the "
-                           "border, become transparent. " + _TOLERANCE_HELP),
-            ParamSpec("feather", ParamType.NUMBER, title="Feather", default=2.0,
+                      help="How close to the border's colour a pixel must be to become "
+                           "transparent (0 = exact, 255 = anything)."),
+            ParamSpec("feather", ParamType.NUMBER, title="Soft edge", default=2.0,
                       minimum=0, maximum=50,
                       help="Width in pixels of the soft edge between subject and background."),
         ),
@@ -62,13 +65,14 @@ TASKS: tuple[TaskSpec, ...] = (
         inputs=(_IMAGE,),
         params=(
             ParamSpec("color", ParamType.COLOR, title="New colour", required=True,
-                      help="The colour to apply: #RRGGBB or a CSS colour name. Shading is kept."),
+                      help="The colour to apply, #RRGGBB or a name; shading is kept."),
             ParamSpec("seed", ParamType.POINT, title="Point in the region",
-                      help="x,y of a pixel in the area to recolour (fractions below 1 mean a "
-                           "share of the width and height). Default: the image centre."),
+                      placeholder="x,y (e.g. 0.5,0.4 for the middle); empty: the centre",
+                      help="A point in the area to recolour, in pixels or as fractions of the "
+                           "width and height."),
             ParamSpec("source_color", ParamType.COLOR, title="Colour to replace",
-                      help="Recolour every pixel close to this colour (anywhere, or only the "
-                           "area connected to the point when one is given)."),
+                      help="Recolour the pixels close to this colour instead (only around the "
+                           "point when one is given)."),
             ParamSpec("tolerance", ParamType.NUMBER, title="Tolerance", default=40.0,
                       minimum=0, maximum=255, help=_TOLERANCE_HELP),
         ),
@@ -78,9 +82,10 @@ TASKS: tuple[TaskSpec, ...] = (
         title="Upscale",
         inputs=(_IMAGE,),
         params=(
-            ParamSpec("factor", ParamType.CHOICE, title="Factor", default=2, choices=(2, 4),
-                      help="Enlarge 2x or 4x (LANCZOS resampling with mild sharpening; no "
-                           "detail is invented)."),
+            ParamSpec("factor", ParamType.CHOICE, title="Enlarge", default=2, choices=(2, 4),
+                      choice_titles=((2, "2× larger"), (4, "4× larger")),
+                      help="Twice or four times the width and height; sharpened a little, no "
+                           "detail is invented."),
         ),
     ),
     TaskSpec(
@@ -89,12 +94,12 @@ TASKS: tuple[TaskSpec, ...] = (
         inputs=(_IMAGE,),
         params=(
             ParamSpec("ratio", ParamType.CHOICE, title="Aspect ratio", default="1:1",
-                      choices=tuple(ops.RATIOS),
-                      help="The new width:height. The canvas grows; nothing is cropped."),
+                      choices=tuple(ops.RATIOS), choice_titles=_RATIO_TITLES,
+                      help="The new width:height; the canvas grows, nothing is cropped."),
             ParamSpec("fill", ParamType.CHOICE, title="Fill", default="blur",
                       choices=ops.FILLS,
-                      help="How the new margins are filled: a blurred copy of the image, or "
-                           "its mirrored edges."),
+                      choice_titles=(("blur", "Blurred copy"), ("mirror", "Mirrored edges")),
+                      help="How the new margins are filled."),
         ),
     ),
     TaskSpec(
