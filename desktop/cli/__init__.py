@@ -7,7 +7,8 @@ already has a remote id is left running and `restyle-cli resume` collects it).
 
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
-`batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `export`).
+`batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `export`; the provider
+tools `vsai`, `vtryon` and `fitinview`, sharing `tool_common`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.cli import account, batches, export, jobs, rankings, reviews
+from desktop.cli import account, batches, export, fitinview, jobs, rankings, reviews, vsai, vtryon
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
 from desktop.cli.batches import cmd_batch, cmd_batches
@@ -39,10 +40,13 @@ from desktop.cli.errors import (
     exit_code_for,
 )
 from desktop.cli.export import cmd_export
+from desktop.cli.fitinview import cmd_fitinview
 from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
 from desktop.cli.output import job_to_json
 from desktop.cli.rankings import cmd_rankings
 from desktop.cli.reviews import cmd_review, cmd_vote
+from desktop.cli.vsai import cmd_vsai
+from desktop.cli.vtryon import cmd_vtryon
 from desktop.core.store import HistoryError
 from desktop.logs import setup_logging, teardown_logging
 from desktop.services import Services
@@ -97,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     reviews.add_parsers(sub)
     rankings.add_parsers(sub)
     export.add_parsers(sub)
+    vsai.add_parsers(sub)
+    vtryon.add_parsers(sub)
+    fitinview.add_parsers(sub)
     return parser
 
 
@@ -117,6 +124,9 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "vote": cmd_vote,
         "rankings": cmd_rankings,
         "export": cmd_export,
+        "vsai": lambda services, args: cmd_vsai(services, args, stdin),
+        "vtryon": lambda services, args: cmd_vtryon(services, args, stdin),
+        "fitinview": cmd_fitinview,
     }
 
 

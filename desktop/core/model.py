@@ -188,6 +188,10 @@ class ParamSpec:
     rows: tuple[ParamSpec, ...] = ()
     #: For a text parameter: the most characters the provider takes (None: no limit).
     max_length: int | None = None
+    #: Names a picker that can fill this parameter from the provider's account (the vtryon
+    #: base pose task, a past Virtual Staging AI render): the window offers "Choose…" beside
+    #: it. Empty: typed only.
+    chooser: str = ""
 
     def coerce(self, raw: Any) -> Any:
         value = self._convert(raw)
