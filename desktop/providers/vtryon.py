@@ -388,7 +388,8 @@ class VtryonProvider(RemoteProvider):
                         created_at=_text(body.get("created_at")))
 
     async def base_tasks(self, *, pages: int = 5, page_size: int = 50) -> BaseTaskList:
-        """The base pose tasks the account's recolour tasks started from (newest first), each
+        """The base pose tasks the account's recolour tasks started from (the most recently
+        recoloured first, as the list is newest first), each
         read for its status and picture. The document lists recolour tasks with id, status and
         result only: where the service also returns the request's fields (as Django REST
         framework serializers do), they name the base tasks; recolours that do not are
@@ -421,7 +422,7 @@ class VtryonProvider(RemoteProvider):
             model = found.model_task_id or (named[0] if len(named) == 1 else None)
             return replace(found, model_task_id=model, recolours=sum(models.values()))
 
-        found = await asyncio.gather(*(one(p) for p in sorted(pairs, reverse=True)))
+        found = await asyncio.gather(*(one(p) for p in pairs))
         return BaseTaskList(tuple(t for t in found if t is not None), read, unnamed)
 
     async def download(self, url: str) -> bytes:
