@@ -22,7 +22,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from desktop.core.contract import Provider, ProviderError
-from desktop.core.model import InvalidInput, JobSpec
+from desktop.core.model import InvalidInput, JobEvent, JobSpec
 from desktop.core.provider_tools import (
     RecolorTools,
     RemoteJobList,
@@ -77,6 +77,19 @@ class ToolsController(QObject):
         self.actions: dict[str, QAction] = {}
         self.menu = self._build_menu()
         self.window.params_form.chooseRequested.connect(self.choose)
+        #: Variations jobs started here: when one ends, an open renders list is read again.
+        self._variation_jobs: set[str] = set()
+        self._unsubscribe = self.engine.subscribe(self._on_event)
+
+    def _on_event(self, event: JobEvent) -> None:
+        job = event.job
+        if job.id not in self._variation_jobs or not job.state.terminal or self.closing:
+            return
+        self._variation_jobs.discard(job.id)
+        renders = self.dialog("renders")
+        if isinstance(renders, RendersDialog):
+            render_id = str(job.spec.params.get("render_id") or "")
+            renders.run(renders.load(keep=render_id))
 
     # -- the menu -------------------------------------------------------------------------------
     def _build_menu(self) -> QMenu:
@@ -139,6 +152,7 @@ class ToolsController(QObject):
 
     async def aclose(self) -> None:
         self.closing = True
+        self._unsubscribe()
         for widget in (*self.dialogs.values(), self.question, self.folder_dialog):
             if widget is not None and shiboken6.isValid(widget):
                 widget.reject()
@@ -279,6 +293,7 @@ class ToolsController(QObject):
                 renders.say(text, problem=True)
             self.window.set_status(text, STATUS_MS)
             return
+        self._variation_jobs.add(job.id)
         self.wb.started([job.id])
         self.window.job_queue.update_job(job)
         self.window.job_queue.select_job(job.id)

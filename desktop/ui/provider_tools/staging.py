@@ -115,7 +115,9 @@ class RendersDialog(ToolDialog):
                 return True
         return False
 
-    async def load(self, *, more: bool = False) -> None:
+    async def load(self, *, more: bool = False, keep: str = "") -> None:
+        """The first page (or, `more`, the next one). `keep` selects that render again once
+        the list is read (after its new variations were made)."""
         self.say("Loading your renders…")
         self.refresh_button.setEnabled(False)
         self.more_button.setEnabled(False)
@@ -140,6 +142,9 @@ class RendersDialog(ToolDialog):
         else:
             total = f" of {page.total_count}" if page.total_count else ""
             self.say(f"{len(self._renders)}{total} renders.")
+        if keep and self.select(keep):
+            self.say(f"Render {keep} now has {self.selected().total} variations; the new ones "
+                     "are in the history.")  # type: ignore[union-attr]
         self._selection_changed()
 
     def _add_row(self, render: RenderSummary) -> None:
