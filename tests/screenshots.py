@@ -814,7 +814,8 @@ async def tools_scenario(app: QApplication, out: Path, stack: ExitStack) -> None
     await asyncio.sleep(0.8)
 
     # 1. The Tools menu.
-    tools.menu.popup(window.mapToGlobal(window.menuBar().geometry().bottomLeft()))
+    bar = window.menuBar()
+    tools.menu.popup(bar.mapToGlobal(bar.actionGeometry(tools.menu.menuAction()).bottomLeft()))
     await asyncio.sleep(0.6)
     camera.shoot_screen("tools-menu")
     tools.menu.hide()

@@ -135,6 +135,7 @@ def test_an_imported_job_is_marked_and_its_id_is_the_same_everywhere() -> None:
         "fitinview", "job_abd")
     assert job.state == JobState.RUNNING and job.remote_id == "job_abc"
     assert job.created_at == parse_time("2024-05-05T12:00:00Z") and job.updated_at == 2e9
+    assert job.started_at == 2e9  # its duration counts from the import, not from last week
     assert job.cost_credits == 12.0 and job.spec.params == {"seed": 7}
     assert job.spec.inputs == {} and is_imported(job)
     assert job.note == "Imported from FitInView's job list."

@@ -319,6 +319,10 @@ def test_past_renders_and_more_variations_as_a_job(
         job_id = next(j for j in window.job_queue.job_ids()
                       if window.job_queue.job(j).task == "variations")
         await until(lambda: window.job_queue.job(job_id).state.terminal, 30, "the job's end")
+        # The list is read again: the render has its new variations.
+        await until(lambda: "now has 4 variations" in dialog.status.text(), 10, "the reload")
+        assert dialog.table.item(0, 4).text() == "4 of 4 ready"
+        assert dialog.selected() is not None and dialog.selected().id == render_id
         return job_id
 
     job_id = loop.run_until_complete(body())

@@ -73,12 +73,14 @@ def known_jobs(history: History, provider_id: str, remotes: Iterable[RemoteJobSu
 def imported_job(provider_id: str, provider_title: str, task_id: str,
                  remote: RemoteJobSummary, now: float) -> Job:
     """The record of an import before the engine follows it: running, with the remote id,
-    marked imported (in `remote_data` and in its note, which the history shows)."""
+    marked imported (in `remote_data` and in its note, which the history shows). It is dated
+    when the provider made it; its run (what the queue times) starts with the import, so a job
+    made last week does not show a week's duration."""
     created = parse_time(remote.created_at) or now
     return Job(
         id=imported_job_id(provider_id, remote.remote_id),
         spec=JobSpec(provider=provider_id, task=task_id, inputs={}, params=dict(remote.params)),
-        state=JobState.RUNNING, created_at=created, updated_at=now, started_at=created,
+        state=JobState.RUNNING, created_at=min(created, now), updated_at=now, started_at=now,
         remote_id=remote.remote_id,
         remote_data={IMPORTED: True, "imported_at": now},
         cost_credits=remote.cost_credits,

@@ -88,7 +88,7 @@ class AnalysisDialog(ToolDialog):
         self.verdict = _verdict_label("analysisVerdict")
         self.mask = QLabel()
         self.mask.setObjectName("analysisMask")
-        self.mask.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.mask.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.mask.setMinimumSize(QSize(200, 150))
         self.mask.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.mask.setToolTip("The furniture the service found (its mask)")
