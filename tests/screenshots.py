@@ -1,7 +1,7 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
-     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|exports|forms]
+     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|exports|forms|tools]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -16,7 +16,8 @@ the exports of issue 10 (tests/screenshots_exports.py): the export dialog, its l
 progress and outcome, Settings > Export, a listing set, a lookbook page, the report. Then
 issue 11's forms and words (`--only forms`): the staging form, day-to-dusk, Advanced unfolded,
 two providers over two garments, "Set up…", a long error with its details window, the result
-panel, a queue of more than six jobs and the history's rows. The
+panel, a queue of more than six jobs and the history's rows. Then issue 11's provider tools
+(`--only tools`). The
 window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
@@ -870,6 +871,237 @@ async def forms_scenario(app: QApplication, out: Path, stack: ExitStack) -> None
     await window.aclose()
 
 
+async def tools_scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
+    """Issue 11's provider tools (Tools menu): past renders and more variations with their
+    cost and question, a folder staged as a batch, furniture analysis, the multi-view check
+    (yes and no), the vtryon base task picker from the recolour form's Choose…, recolour tasks
+    and the question before a delete, FitInView's jobs before and after an import, and a
+    provider that is not set up."""
+    from PySide6.QtWidgets import QPushButton
+
+    from desktop.app import create_main_window
+    from desktop.config import sample_inputs
+    from tests.emulators.fitinview import FitInViewEmulator
+    from tests.emulators.kit import serve
+    from tests.emulators.virtualstaging import VirtualStagingEmulator
+    from tests.emulators.vtryon import VtryonEmulator
+    from tests.providers.test_fitinview import job as fitinview_job
+    from tests.providers.test_fitinview import provider as fitinview_provider
+    from tests.providers.test_vtryon import job as recolor_job
+    from tests.providers.test_vtryon import provider as vtryon_provider
+
+    camera = Camera(out, first=130)
+    samples = sample_inputs()
+    for name in list(os.environ):
+        if name.startswith("RESTYLE_"):
+            del os.environ[name]
+    stage = VirtualStagingEmulator(job_delay=1.0)
+    recolour = VtryonEmulator(job_delay=0.5)
+    fiv = FitInViewEmulator(job_delay=0.5)
+    bases = {}
+    for pid, emu in (("VIRTUALSTAGING", stage), ("VTRYON", recolour), ("FITINVIEW", fiv)):
+        bases[pid] = os.environ[f"RESTYLE_{pid}_BASE_URL"] = stack.enter_context(serve(emu))
+        os.environ[f"RESTYLE_{pid}_API_KEY"] = emu.api_key
+    home = Path(tempfile.mkdtemp(prefix="restyle-tools-"))
+    room = samples["room"][0]
+    rooms = _variant_images(home / "listing", room, 4, "room")
+    other = _variant_images(home / "other", samples["person"][0], 1, "hall")[0]
+
+    # What the accounts already hold: renders, recolours, try-ons made elsewhere.
+    second_pose, second_model = recolour.seed_pose_task()
+    p = vtryon_provider(bases["VTRYON"])
+    await p.submit(recolor_job(recolour))
+    await p.submit(recolor_job(recolour, color_changes=[{"target": "skirt", "color": "teal"}]))
+    await p.submit(recolor_job(recolour, pose_image_generation_id=second_pose,
+                               models_image_generation_task_id=second_model))
+    await p.aclose()
+    f = fitinview_provider(bases["FITINVIEW"])
+    for n in range(3):
+        await f.submit(fitinview_job(f"laptop-{n}"))
+    await f.aclose()
+
+    window = create_main_window(home)
+    window.resize(*window_size())
+    window.show()
+    await window.start()
+    await asyncio.sleep(0.8)
+    wb = window.workbench
+    tools = wb.tools
+
+    async def opened(kind: str):  # type: ignore[no-untyped-def]
+        await until(lambda: tools.dialog(kind) is not None)
+        found = tools.dialog(kind)
+        await until(lambda: "Loading" not in found.status.text(), 60)
+        await found.settled()
+        await asyncio.sleep(0.6)
+        return found
+
+    # Renders made from the window first: two staging jobs.
+    window.task_selector.select_key("staging")
+    window.provider_selector.set_checked(["virtualstaging"])
+    await wb.load_samples()
+    window.params_form.set_values({"variation_count": 2, "style": "scandinavian"})
+    await until(lambda: window.generate_button.isEnabled())
+    first = await wb.generate()
+    await until(lambda: window.job_queue.job(first[0].id).state.terminal, 60)
+    window.params_form.set_values({"variation_count": 1, "style": "industrial",
+                                   "room_type": "dining"})
+    second = await wb.generate()
+    await until(lambda: window.job_queue.job(second[0].id).state.terminal, 60)
+    await asyncio.sleep(0.8)
+
+    # 1. The Tools menu.
+    bar = window.menuBar()
+    tools.menu.popup(bar.mapToGlobal(bar.actionGeometry(tools.menu.menuAction()).bottomLeft()))
+    await asyncio.sleep(0.6)
+    camera.shoot_screen("tools-menu")
+    tools.menu.hide()
+
+    # 2. Past renders, then more variations of one: the cost, then the question.
+    tools.actions["toolsRendersAction"].trigger()
+    renders = await opened("renders")
+    camera.shoot_screen("tools-renders")
+    camera.shoot(renders, "tools-renders-only")
+    renders.table.selectRow(1)
+    renders.act_button.click()
+    await until(lambda: tools.dialog("variations") is not None)
+    adding = tools.dialog("variations")
+    await until(lambda: "left this period" in adding.cost.text(), 30)
+    adding.form.set_values({"variation_count": 2, "style": "luxury"})
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("tools-variations")
+    camera.shoot(adding, "tools-variations-only")
+    adding.add_button.click()
+    await until(lambda: adding.confirmation is not None)
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("tools-variations-confirm")
+    box = adding.confirmation
+    next(b for b in box.buttons() if b.objectName() == "variationsConfirmAdd").click()
+    await until(lambda: any(window.job_queue.job(j).task == "variations"
+                            and window.job_queue.job(j).state.terminal
+                            for j in window.job_queue.job_ids()), 60)
+    await asyncio.sleep(1.0)
+    renders.raise_()
+    camera.shoot_screen("tools-variations-done")
+    renders.reject()
+    await asyncio.sleep(0.3)
+
+    # 3. Furniture analysis.
+    tools.actions["toolsAnalysisAction"].trigger()
+    analysis = await opened("analysis")
+    await analysis.pane.add_sources([str(room)])
+    await asyncio.sleep(0.3)
+    camera.shoot_screen("tools-analysis-photo")
+    analysis.run_button.click()
+    await until(lambda: analysis.mask.isVisible(), 30)
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("tools-analysis-verdict")
+    camera.shoot(analysis, "tools-analysis-only")
+    analysis.reject()
+
+    # 4. Two photos staged together: yes, then no.
+    tools.actions["toolsCompatibilityAction"].trigger()
+    check = await opened("compatibility")
+    await check.first.add_sources([str(rooms[0])])
+    await check.second.add_sources([str(rooms[1])])
+    check.run_button.click()
+    await until(lambda: check.verdict.isVisible(), 30)
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("tools-compatibility-yes")
+    check.second.clear()
+    await check.second.add_sources([str(other)])
+    await asyncio.sleep(0.2)
+    check.run_button.click()
+    await until(lambda: check.verdict.isVisible() and check.verdict.text().startswith("No"),
+                30)
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("tools-compatibility-no")
+    camera.shoot(check, "tools-compatibility-no-only")
+    check.reject()
+
+    # 5. A folder of photos staged as a batch: the New batch dialog, filled.
+    tools.actions["toolsBulkStagingAction"].trigger()
+    await until(lambda: tools.folder_dialog is not None)
+    await asyncio.sleep(0.5)
+    tools.folder_dialog.setDirectory(str(home / "listing"))
+    await asyncio.sleep(0.5)
+    camera.shoot_screen("tools-bulk-folder")
+    tools.folder_dialog.accept()
+    await until(lambda: wb.batches.dialog() is not None, 30)
+    batch = wb.batches.dialog()
+    await batch.settled()
+    await asyncio.sleep(0.8)
+    camera.shoot_screen("tools-bulk-batch-dialog")
+    batch.reject()
+    await asyncio.sleep(0.3)
+
+    # 6. vtryon: the recolour form's Choose… and the picker.
+    window.task_selector.select_key("recolor")
+    window.provider_selector.set_checked(["vtryon"])
+    await asyncio.sleep(0.5)
+    camera.shoot(window, "tools-recolour-form-choose")
+    buttons = [b for b in window.params_form.findChildren(
+        QPushButton, "choose_pose_image_generation_id") if b.isVisible()]
+    buttons[0].click()
+    picker = await opened("base-task")
+    picker.list.setCurrentRow(1)
+    await asyncio.sleep(0.3)
+    camera.shoot_screen("tools-base-task-picker")
+    picker.number.setText("99999")
+    picker.lookup_button.click()
+    await until(lambda: picker.said_problem(), 30)
+    await asyncio.sleep(0.3)
+    camera.shoot(picker, "tools-base-task-picker-unknown-only")
+    picker.use_button.click() if picker.use_button.isEnabled() else None
+    await asyncio.sleep(0.5)
+    camera.shoot(window, "tools-recolour-form-chosen")
+
+    # 7. Recolour tasks and the question before a delete.
+    tools.actions["toolsRecolourTasksAction"].trigger()
+    recolours = await opened("recolour-tasks")
+    camera.shoot_screen("tools-recolour-tasks")
+    recolours.table.selectRow(0)
+    recolours.delete_button.click()
+    await until(lambda: recolours.question is not None)
+    await asyncio.sleep(0.4)
+    camera.shoot_screen("tools-recolour-delete-question")
+    recolours.question.reject()
+    recolours.reject()
+
+    # 8. FitInView: jobs on the account, then two imported.
+    tools.actions["toolsRemoteJobsAction"].trigger()
+    remote = await opened("remote-jobs")
+    camera.shoot_screen("tools-fitinview-jobs")
+    remote.select([j.remote_id for j in remote.jobs()[:2]])
+    await asyncio.sleep(0.3)
+    remote.import_button.click()
+    await until(lambda: "Imported" in remote.status.text(), 30)
+    await until(lambda: sum(1 for j in window.job_queue.job_ids()
+                            if window.job_queue.job(j).provider == "fitinview"
+                            and window.job_queue.job(j).state.terminal) >= 2, 60)
+    await asyncio.sleep(1.0)
+    camera.shoot_screen("tools-fitinview-imported")
+    camera.shoot(remote, "tools-fitinview-imported-only")
+    remote.reject()
+    window.history_dock.raise_()
+    window.history_panel.search.setText("imported")  # the imports say so in their note
+    await asyncio.sleep(1.5)
+    camera.shoot(window, "tools-history-with-imports")
+    window.history_panel.search.clear()
+
+    # 9. A provider that is not set up.
+    del os.environ["RESTYLE_VTRYON_API_KEY"]
+    tools.actions["toolsRecolourTasksAction"].trigger()
+    await until(lambda: tools.question is not None)
+    await asyncio.sleep(0.4)
+    camera.shoot_screen("tools-not-set-up")
+    tools.question.reject()
+
+    await tools.idle()
+    window.close()
+    await window.aclose()
+
+
 def main() -> int:
     args = sys.argv[1:]
     only = ""
@@ -913,6 +1145,9 @@ def main() -> int:
     with ExitStack() as stack:
         if only in ("", "forms"):
             loop.run_until_complete(forms_scenario(app, out, stack))
+    with ExitStack() as stack:
+        if only in ("", "tools"):
+            loop.run_until_complete(tools_scenario(app, out, stack))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

@@ -8,7 +8,8 @@ already has a remote id is left running and `restyle-cli resume` collects it).
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
 `batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `export`, `bundles`
-(import), `reports` (report, lookbook)).
+(import), `reports` (report, lookbook); the provider tools `vsai`, `vtryon` and
+`fitinview`, sharing `tool_common`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.cli import account, batches, bundles, export, jobs, rankings, reports, reviews
+from desktop.cli import (
+    account,
+    batches,
+    bundles,
+    export,
+    fitinview,
+    jobs,
+    rankings,
+    reports,
+    reviews,
+    vsai,
+    vtryon,
+)
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
 from desktop.cli.batches import cmd_batch, cmd_batches
@@ -41,11 +54,14 @@ from desktop.cli.errors import (
     exit_code_for,
 )
 from desktop.cli.export import cmd_export
+from desktop.cli.fitinview import cmd_fitinview
 from desktop.cli.jobs import CopyFailed, cmd_cancel, cmd_jobs, cmd_resume, cmd_run, cmd_show
 from desktop.cli.output import job_to_json
 from desktop.cli.rankings import cmd_rankings
 from desktop.cli.reports import cmd_lookbook, cmd_report
 from desktop.cli.reviews import cmd_review, cmd_vote
+from desktop.cli.vsai import cmd_vsai
+from desktop.cli.vtryon import cmd_vtryon
 from desktop.core.store import HistoryError
 from desktop.logs import setup_logging, teardown_logging
 from desktop.services import Services
@@ -105,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parsers(sub)
     bundles.add_parsers(sub)
     reports.add_parsers(sub)
+    vsai.add_parsers(sub)
+    vtryon.add_parsers(sub)
+    fitinview.add_parsers(sub)
     return parser
 
 
@@ -128,6 +147,9 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "import": cmd_import,
         "report": cmd_report,
         "lookbook": cmd_lookbook,
+        "vsai": lambda services, args: cmd_vsai(services, args, stdin),
+        "vtryon": lambda services, args: cmd_vtryon(services, args, stdin),
+        "fitinview": cmd_fitinview,
     }
 
 

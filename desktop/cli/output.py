@@ -54,6 +54,8 @@ def job_to_json(services: Services, job: Job, out_paths: dict[int, Path] | None 
         "favorite": job.favorite,
         "may_be_charged": job.may_be_charged and charges(job.provider),
         "owner": describe_owner(job.owner) if job.owner else None,
+        # Taken in from the provider's job list (`restyle-cli fitinview import`).
+        "imported": bool(job.remote_data.get("imported")),
     }
 
 

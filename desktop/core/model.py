@@ -189,6 +189,10 @@ class ParamSpec:
     rows: tuple[ParamSpec, ...] = ()
     #: For a text parameter: the most characters the provider takes (None: no limit).
     max_length: int | None = None
+    #: Names a picker that can fill this parameter from the provider's account (the vtryon
+    #: base pose task, a past Virtual Staging AI render): the window offers "Choose…" beside
+    #: it. Empty: typed only.
+    chooser: str = ""
     #: Names for the choices as people say them ("living" -> "Living room"), as (choice,
     #: name) pairs; a choice without one is shown as it is. The choice itself is what is sent.
     choice_titles: tuple[tuple[Any, str], ...] = ()

@@ -24,6 +24,7 @@ from typing import Any, Literal, Self, Unpack
 import httpx
 
 from desktop.core.model import ErrorCode, InputRole, InvalidInput, ParamSpec, ParamType, TaskSpec
+from desktop.core.provider_tools import RemoteJobPage, RemoteJobSummary
 from desktop.providers.base import (
     AccountInfo,
     InputLimits,
@@ -585,6 +586,20 @@ class FitInViewProvider(RemoteProvider):
         jobs = tuple(RemoteJob.from_json(j) for j in data["jobs"] if isinstance(j, Mapping))
         return JobPage(jobs, _opt_str(data.get("next_cursor")))
 
+    # -- tools: the job list as plain data, for imports (desktop/core/provider_tools) --------
+    #: An imported job is recorded as a try-on.
+    import_task = "tryon"
+
+    async def remote_jobs(self, *, status: str | None = None, cursor: str | None = None,
+                          limit: int | None = None) -> RemoteJobPage:
+        """One page of the account's jobs, newest first, as plain data."""
+        page = await self.list_jobs(status=status, cursor=cursor, limit=limit)
+        return RemoteJobPage(tuple(remote_summary(j) for j in page.jobs if j.job_id),
+                             page.next_cursor)
+
+    async def remote_job(self, remote_id: str) -> RemoteJobSummary:
+        return remote_summary(await self.get_job(remote_id))
+
     async def find_job(self, local_job_id: str, *, status: str | None = None
                        ) -> RemoteJob | None:
         """The newest job whose metadata carries `local_job_id`, within `reconcile_pages`."""
@@ -688,6 +703,23 @@ class FitInViewProvider(RemoteProvider):
             credits_remaining=int(data.get("credits_remaining") or 0),
             next_action=dict(action) if isinstance(action, Mapping) else None,
         )
+
+
+def remote_summary(remote: RemoteJob) -> RemoteJobSummary:
+    """A listed job as plain data: the local id its metadata carries, and the seed (kept on an
+    imported job's parameters)."""
+    local = remote.metadata.get(METADATA_JOB_KEY)
+    seed = remote.raw.get("seed")
+    error = None
+    if remote.status == "failed":
+        error = clip(remote.error_message or remote.error_code or "no reason given")
+    return RemoteJobSummary(
+        remote_id=remote.job_id, status=remote.status,
+        cost_credits=float(remote.cost_credits) if remote.cost_credits is not None else None,
+        created_at=remote.created_at, completed_at=remote.completed_at,
+        local_job_id=local if isinstance(local, str) and local else None,
+        error_message=error,
+        params={"seed": seed} if isinstance(seed, int) and not isinstance(seed, bool) else {})
 
 
 def _path_id(job_id: str) -> str:

@@ -21,15 +21,23 @@ Where the vendor's document is silent, this module assumes (and README lists):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Self, Unpack
 
 from desktop.core.model import ErrorCode, InputRole, InvalidInput, ParamSpec, ParamType, TaskSpec
+from desktop.core.provider_tools import (
+    Compatibility,
+    FurnitureAnalysis,
+    RenderPage,
+    RenderState,
+    RenderSummary,
+)
 from desktop.core.redaction import register_secret
 from desktop.providers.base import (
     AccountInfo,
@@ -74,6 +82,9 @@ SINGLE_CONFIG_PARAMS: tuple[str, ...] = ("type", "room_type", "style", "remove_f
 CONFIG_FIELD_TYPES: dict[str, str] = {"add_furniture": "staging", "remove_furniture": "staging",
                                       "sky": "day-to-dusk"}
 
+#: The answer of `POST /analyze` (the name this module used before the tools moved to core).
+Analysis = FurnitureAnalysis
+
 DONE = "done"
 RUNNING_STATUSES = frozenset({"queued", "processing", "rendering", "pending", "started"})
 FAILED_STATUSES = frozenset({"error", "failed"})
@@ -91,6 +102,8 @@ MAX_ETA_WAIT = 60.0
 MIN_ETA_WAIT = 1.0
 #: Variations per page when reading a render (the documented maximum).
 VARIATIONS_PAGE = 100
+#: Renders read at once when a list of past renders is summarised.
+SUMMARY_READS = 4
 
 
 def extract_error(status: int, body: Any, text: str) -> tuple[str | None, str | None]:
@@ -126,27 +139,6 @@ class Page:
         )
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """The answer of `POST /analyze`: a furniture mask and how much of the image it covers."""
-
-    id: str
-    status: str
-    result_url: str | None
-    percentage_masked: float | None
-    created_at: float | None
-    raw: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Compatibility:
-    """The answer of `POST /multi-view-compatibility`."""
-
-    compatible: bool
-    hard_rejected: bool
-    rejection_reason: str | None
-
-
 def _malformed(what: str) -> ProviderError:
     return ProviderError(
         ErrorCode.PROVIDER_UNAVAILABLE,
@@ -173,8 +165,44 @@ def _names(values: Sequence[str], known: Mapping[str, str]) -> tuple[tuple[str, 
                  for v in values)
 
 
+_STAGING_ONLY = (("type", ("staging",)),)
+
+
+def _config_params(room_types: Sequence[str], styles: Sequence[str], max_variations: int,
+                   *, count_help: str) -> tuple[ParamSpec, ...]:
+    """The parameters of one configuration: what a render or new variations look like."""
+    return (
+        ParamSpec("type", ParamType.CHOICE, title="What to do", default="staging",
+                  choices=RENDER_TYPES, choice_titles=RENDER_TYPE_TITLES,
+                  help="Furnish an empty room, turn a daytime exterior into an evening "
+                       "shot, enhance the photo, or remove the furniture."),
+        ParamSpec("room_type", ParamType.CHOICE, title="Room", default="living",
+                  choices=tuple(room_types), visible_when=_STAGING_ONLY,
+                  choice_titles=_names(room_types, ROOM_TYPE_TITLES),
+                  help="Which room this is, so the furniture fits it."),
+        ParamSpec("style", ParamType.CHOICE, title="Furniture style", default="modern",
+                  choices=tuple(styles), visible_when=_STAGING_ONLY,
+                  choice_titles=_names(styles, STYLE_TITLES),
+                  help="The style of the furniture put in the room."),
+        ParamSpec("remove_furniture", ParamType.BOOLEAN, title="Empty the room first",
+                  default=False, visible_when=_STAGING_ONLY,
+                  help="Remove the furniture already in the room before furnishing it."),
+        ParamSpec("sky", ParamType.CHOICE, title="Sky", default="dusk", choices=SKIES,
+                  choice_titles=SKY_TITLES, visible_when=(("type", ("day-to-dusk",)),),
+                  help="The evening sky: deep twilight, a warm sunset or the blue hour."),
+        ParamSpec("variation_count", ParamType.INTEGER, title="Variations", default=1,
+                  minimum=1, maximum=max_variations, help=count_help),
+    )
+
+
+_RESULT_PARAM = ParamSpec(
+    "result", ParamType.CHOICE, title="Download", default="url",
+    choices=("url", "optimized_url"), advanced=True,
+    choice_titles=(("url", "Full quality"), ("optimized_url", "Smaller web version")),
+    help="Download the full-quality result or the smaller web version.")
+
+
 def _task(room_types: Sequence[str], styles: Sequence[str], max_variations: int) -> TaskSpec:
-    staging_only = (("type", ("staging",)),)
     return TaskSpec(
         id="staging",
         title="Virtual staging",
@@ -182,27 +210,8 @@ def _task(room_types: Sequence[str], styles: Sequence[str], max_variations: int)
                           help="The room (or, for day-to-dusk, the exterior) to work on. A URL "
                                "is passed to the service as is; a file is sent as a data URL."),),
         params=(
-            ParamSpec("type", ParamType.CHOICE, title="What to do", default="staging",
-                      choices=RENDER_TYPES, choice_titles=RENDER_TYPE_TITLES,
-                      help="Furnish an empty room, turn a daytime exterior into an evening "
-                           "shot, enhance the photo, or remove the furniture."),
-            ParamSpec("room_type", ParamType.CHOICE, title="Room", default="living",
-                      choices=tuple(room_types), visible_when=staging_only,
-                      choice_titles=_names(room_types, ROOM_TYPE_TITLES),
-                      help="Which room this is, so the furniture fits it."),
-            ParamSpec("style", ParamType.CHOICE, title="Furniture style", default="modern",
-                      choices=tuple(styles), visible_when=staging_only,
-                      choice_titles=_names(styles, STYLE_TITLES),
-                      help="The style of the furniture put in the room."),
-            ParamSpec("remove_furniture", ParamType.BOOLEAN, title="Empty the room first",
-                      default=False, visible_when=staging_only,
-                      help="Remove the furniture already in the room before furnishing it."),
-            ParamSpec("sky", ParamType.CHOICE, title="Sky", default="dusk", choices=SKIES,
-                      choice_titles=SKY_TITLES, visible_when=(("type", ("day-to-dusk",)),),
-                      help="The evening sky: deep twilight, a warm sunset or the blue hour."),
-            ParamSpec("variation_count", ParamType.INTEGER, title="Variations", default=1,
-                      minimum=1, maximum=max_variations,
-                      help="How many different results to make from this photo."),
+            *_config_params(room_types, styles, max_variations,
+                            count_help="How many different results to make from this photo."),
             ParamSpec("configs", ParamType.JSON, title="Several configurations (JSON)",
                       advanced=True,
                       placeholder='[{"type": "staging", "add_furniture": {"room_type": '
@@ -213,11 +222,7 @@ def _task(room_types: Sequence[str], styles: Sequence[str], max_variations: int)
                       advanced=True, placeholder='{"field": "value"}',
                       help="Fields merged into the configuration sent, for what this form "
                            "does not offer."),
-            ParamSpec("result", ParamType.CHOICE, title="Download", default="url",
-                      choices=("url", "optimized_url"), advanced=True,
-                      choice_titles=(("url", "Full quality"),
-                                     ("optimized_url", "Smaller web version")),
-                      help="Download the full-quality result or the smaller web version."),
+            _RESULT_PARAM,
             ParamSpec("webhook_url", ParamType.STRING, title="Webhook URL", advanced=True,
                       placeholder="https://…",
                       help="An address the service also posts progress to; Restyle does not "
@@ -225,6 +230,34 @@ def _task(room_types: Sequence[str], styles: Sequence[str], max_variations: int)
         ),
         note="AI-altered photo: where listing rules ask for it, show a 'virtually staged' "
              "notice and the original next to it.",
+    )
+
+
+#: The `variations` task's parameter naming its render; the window offers a picker for it.
+RENDER_PARAM = "render_id"
+RENDER_CHOOSER = "virtualstaging.render"
+
+
+def _variations_task(room_types: Sequence[str], styles: Sequence[str],
+                     max_variations: int) -> TaskSpec:
+    """More variations of a render made earlier (`POST /renders/{id}/variations`): a job of
+    its own, so it is recorded, never sent twice and its results land in the history."""
+    return TaskSpec(
+        id="variations",
+        title="More variations of a past render",
+        inputs=(),
+        params=(
+            ParamSpec(RENDER_PARAM, ParamType.STRING, title="Render", required=True,
+                      max_length=200, chooser=RENDER_CHOOSER,
+                      help="The past render to add variations to (its id; Choose… lists "
+                           "your renders with their pictures)."),
+            *_config_params(room_types, styles, max_variations,
+                            count_help="How many new variations to add; each counts as one "
+                                       "photo of your plan."),
+            _RESULT_PARAM,
+        ),
+        note="Each new variation counts as one photo of your Virtual Staging AI plan; the "
+             "render's earlier variations are not downloaded again.",
     )
 
 
@@ -265,7 +298,8 @@ class VirtualStagingProvider(RemoteProvider):
         self.max_variations = max_variations
         self.room_types = tuple(dict.fromkeys([*ROOM_TYPES, *room_types]))
         self.styles = tuple(dict.fromkeys([*STYLES, *styles]))
-        self._tasks = (_task(self.room_types, self.styles, max_variations),)
+        self._tasks = (_task(self.room_types, self.styles, max_variations),
+                       _variations_task(self.room_types, self.styles, max_variations))
 
     @classmethod
     def from_config(cls, config: ProviderConfig) -> Self:
@@ -417,21 +451,52 @@ class VirtualStagingProvider(RemoteProvider):
                     f"Parameter '{name}' does not apply when 'configs' is given: each config "
                     "carries its own settings, so put it in the configs.")
 
+    def variation_fields(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any], int]:
+        """The `variations` task's render id, config and count, validated (nothing sent)."""
+        render_id = _segment(str(params.get(RENDER_PARAM) or ""), "render")
+        self._check_applies(params)
+        config = self.build_config(params)
+        count = _check_count(params.get("variation_count", 1), "variation_count")
+        if count > self.max_variations:
+            raise InvalidInput(f"At most {self.max_variations} variations are added at once (the "
+                               "max_variation_count setting).")
+        return render_id, config, count
+
     # -- the job contract ----------------------------------------------------------------------
     async def check(self, task: TaskSpec, params: dict[str, Any],
                     inputs: dict[str, list[PreparedInput]]) -> None:
+        if task.id == "variations":
+            render_id, _config, _count = self.variation_fields(params)
+            await self._check_render_exists(render_id)
+            return
         self.render_fields(params)
         for item in inputs.get("room", []):
             if item.source_url:
                 _check_image_url(item.source_url, "The room photo's URL")
 
+    async def _check_render_exists(self, render_id: str) -> None:
+        """A GET before anything is stored: a render that is not the account's is refused with
+        a sentence; a read that fails otherwise (network, key) is left to submit."""
+        try:
+            await self.get_render(render_id)
+        except ProviderError as exc:
+            if exc.code == ErrorCode.NOT_FOUND:
+                raise InvalidInput(
+                    f"{self.title} has no render '{clip(render_id, 60)}' on this account; "
+                    "choose one of your past renders.") from None
+            log.info("Could not look up render %s before submitting: %s", render_id,
+                     exc.message)
+
     async def submit(self, job: PreparedJob) -> RemoteRef:
         task = self.task(job.task)
         if task is None:
             raise ProviderError(ErrorCode.INVALID_INPUT,
-                                f"{self.title} has no task '{job.task}' (it has: staging).")
+                                f"{self.title} has no task '{job.task}' (it has: "
+                                f"{', '.join(t.id for t in self.tasks)}).")
         params = task.validate({r: [i.sha256 for i in items] for r, items in job.inputs.items()},
                                job.params)
+        if task.id == "variations":
+            return await self._submit_variations(params)
         room = job.first("room")
         image_url = room.source_url or room.data_uri()
         try:
@@ -441,9 +506,105 @@ class VirtualStagingProvider(RemoteProvider):
         render = await self.create_render(body)
         return RemoteRef(str(render["id"]), data={"result": params.get("result", "url")})
 
+    async def _submit_variations(self, params: Mapping[str, Any]) -> RemoteRef:
+        """Add variations to a render. The render's variations are read first, so the job
+        follows only the new ones, also when the answer does not list them."""
+        try:
+            render_id, config, count = self.variation_fields(params)
+        except InvalidInput as exc:
+            raise ProviderError(ErrorCode.INVALID_INPUT, str(exc)) from None
+        _render, before = await self.render_with_variations(render_id)
+        answer = await self.add_variations(render_id, config, variation_count=count)
+        data: dict[str, Any] = {"result": params.get("result", "url"), "added": True}
+        made = []
+        try:
+            made = [str(i["id"]) for i in Page.parse(answer, "a variation list").items
+                    if i.get("id")]
+        except ProviderError:
+            log.info("The answer to adding variations to %s listed none; following the new "
+                     "ones by what the render had before", render_id)
+        if made:
+            data["variations"] = made
+        else:
+            data["before"] = [str(v.get("id")) for v in before if v.get("id")]
+        return RemoteRef(render_id, data=data)
+
     async def poll(self, ref: RemoteRef) -> RemoteStatus:
         render, variations = await self.render_with_variations(ref.remote_id)
+        if ref.data.get("added"):
+            variations = self._added(variations, ref.data)
         return self.status_of(render, variations, result=str(ref.data.get("result") or "url"))
+
+    @staticmethod
+    def _added(variations: Sequence[dict[str, Any]], data: Mapping[str, Any]
+               ) -> list[dict[str, Any]]:
+        """The variations one `variations` job made: by their ids, else those the render did
+        not have before."""
+        wanted = data.get("variations")
+        if isinstance(wanted, list) and wanted:
+            ids = {str(i) for i in wanted}
+            return [v for v in variations if str(v.get("id")) in ids]
+        before = {str(i) for i in data.get("before") or ()}
+        return [v for v in variations if str(v.get("id")) not in before]
+
+    async def render_summaries(self, *, limit: int = 20, cursor: str | None = None
+                               ) -> RenderPage:
+        """One page of past renders, newest first, each read with its variations (a few at a
+        time) so the list can say how far each got and show a picture of it."""
+        page = await self.list_renders(limit=limit, cursor=cursor)
+        gate = asyncio.Semaphore(SUMMARY_READS)
+
+        async def one(item: Mapping[str, Any]) -> RenderSummary | None:
+            async with gate:
+                try:
+                    render, variations = await self.render_with_variations(str(item["id"]))
+                except ProviderError as exc:
+                    if exc.code == ErrorCode.NOT_FOUND:  # deleted between the two calls
+                        return None
+                    raise
+            return self.summary_of(render, variations)
+
+        found = await asyncio.gather(*(one(i) for i in page.items if i.get("id")))
+        return RenderPage(tuple(s for s in found if s is not None), page.next_cursor,
+                          page.total_count)
+
+    def summary_of(self, render: Mapping[str, Any], variations: Sequence[Mapping[str, Any]]
+                   ) -> RenderSummary:
+        """A render and its variations as a list line (pure)."""
+        statuses = [str(v.get("status") or "").lower() for v in variations]
+        done = [v for v, s in zip(variations, statuses, strict=True) if s == DONE]
+        failed = sum(1 for s in statuses if s in FAILED_STATUSES or s in CANCELLED_STATUSES)
+        total = len(variations)
+        if total == 0:
+            state = RenderState.EMPTY
+        elif len(done) + failed < total:
+            state = (RenderState.QUEUED if all(s == "queued" for s in statuses)
+                     else RenderState.RUNNING)
+        elif not done:
+            state = RenderState.FAILED
+        else:
+            state = RenderState.PARTLY_DONE if failed else RenderState.DONE
+        kinds: list[str] = []
+        for v in variations:
+            config = v.get("config")
+            kind = v.get("type") or (config.get("type") if isinstance(config, Mapping) else None)
+            if isinstance(kind, str) and kind and kind not in kinds:
+                kinds.append(kind)
+        thumb = None
+        for v in done:
+            res = v.get("result")
+            if isinstance(res, Mapping):
+                url = res.get("optimized_url") or res.get("url")
+                if isinstance(url, str) and url:
+                    thumb = url
+                    break
+        created = render.get("created_at")
+        return RenderSummary(
+            id=str(render.get("id")),
+            created_at=float(created) / 1000.0 if isinstance(created, (int, float))
+            and not isinstance(created, bool) else None,
+            state=state, total=total, done=len(done), failed=failed, kinds=tuple(kinds),
+            thumbnail_url=thumb)
 
     def status_of(self, render: Mapping[str, Any], variations: Sequence[Mapping[str, Any]], *,
                   result: str = "url") -> RemoteStatus:
@@ -712,7 +873,8 @@ class VirtualStagingProvider(RemoteProvider):
         except ProviderError as exc:
             raise _limit_error(exc) from None
 
-    async def analyze(self, image: str | bytes, *, webhook_url: str | None = None) -> Analysis:
+    async def analyze(self, image: str | bytes, *, webhook_url: str | None = None
+                      ) -> FurnitureAnalysis:
         """`POST /analyze`: a furniture mask for an image (URL, data URL or bytes)."""
         body: dict[str, Any] = {"image_url": _image_arg(image, "image")}
         if webhook_url:
@@ -723,7 +885,7 @@ class VirtualStagingProvider(RemoteProvider):
             raise _malformed("an analysis without an id")
         pct = answer.get("percentage_masked")
         created = answer.get("created_at")
-        return Analysis(
+        return FurnitureAnalysis(
             id=str(answer["id"]), status=str(answer.get("status") or ""),
             result_url=answer.get("result_url") or None,
             percentage_masked=float(pct) if isinstance(pct, (int, float)) else None,
@@ -799,10 +961,12 @@ def _image_arg(image: str | bytes, what: str) -> str:
     return _check_image_url(image, f"The {what}")
 
 
-def _segment(value: str) -> str:
+def _segment(value: str, what: str = "") -> str:
     text = str(value).strip()
     if not text or not re.fullmatch(r"[A-Za-z0-9_.~-]+", text):
-        raise InvalidInput(f"{value!r} is not a valid id.")
+        name = f"{what} id" if what else "id"
+        raise InvalidInput(f"{clip(str(value), 60)!r} is not a valid {name}." if text
+                           else f"Give a {name}.")
     return text
 
 

@@ -20,13 +20,15 @@ the choices are written next to the code that makes them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Unpack
 
 from desktop.core.model import ErrorCode, InvalidInput, ParamSpec, ParamType, TaskSpec
+from desktop.core.provider_tools import BaseTask, BaseTaskList, RecolorTask, RecolorTaskPage
 from desktop.providers.base import (
     InputLimits,
     PreparedInput,
@@ -49,6 +51,10 @@ TITLE = "vtryon"
 QUALITIES = ("2k", "4k")
 #: Not in the document: a cap on list page sizes so one call stays small (DRF's usual bound).
 MAX_PAGE_SIZE = 100
+#: The picker the window offers for the base pose task parameter.
+BASE_TASK_CHOOSER = "vtryon.base_task"
+#: Base tasks read at once when the picker's list is built.
+BASE_TASK_READS = 4
 
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(
@@ -56,11 +62,12 @@ TASKS: tuple[TaskSpec, ...] = (
         title="Recolour garments",
         inputs=(),
         params=(
-            ParamSpec("pose_image_generation_id", ParamType.INTEGER, "Pose task ID",
-                      minimum=1, required=True,
+            ParamSpec("pose_image_generation_id", ParamType.INTEGER, "Base pose task",
+                      minimum=1, required=True, chooser=BASE_TASK_CHOOSER,
                       help="The finished vtryon pose task whose picture is recoloured (it is "
-                           "shown as the before image)."),
-            ParamSpec("models_image_generation_task_id", ParamType.INTEGER, "Model task ID",
+                           "shown as the before image). Choose… shows the base tasks of "
+                           "your recolour tasks with their pictures."),
+            ParamSpec("models_image_generation_task_id", ParamType.INTEGER, "Base model task",
                       minimum=1, required=True,
                       help="The vtryon model task that pose was made from."),
             ParamSpec("color_changes", ParamType.JSON, "Colour changes", required=True,
@@ -363,6 +370,66 @@ class VtryonProvider(RemoteProvider):
             raw=dict(body),
         )
 
+    # -- tools: recolour tasks and their base tasks (desktop/core/provider_tools) ------------
+    async def recolor_tasks(self, page: int = 1, page_size: int = 20) -> RecolorTaskPage:
+        """One page of the account's recolour tasks, newest first as the service lists them."""
+        raw = await self.list_tasks(page, page_size)
+        return RecolorTaskPage(items=tuple(_recolor_task(r) for r in raw.results),
+                               count=raw.count, page=raw.page, page_size=raw.page_size,
+                               has_next=raw.has_next)
+
+    async def base_task(self, pose_id: int) -> BaseTask:
+        """A pose task by its number, read through the task endpoint (NOT_FOUND explained)."""
+        body = await self.task_status(pose_id)
+        return BaseTask(pose_id=int(pose_id),
+                        model_task_id=_int(body.get("models_image_generation_task_id")),
+                        status=str(body.get("status") or "").strip().lower(),
+                        result_url=_text(body.get("result_url")),
+                        created_at=_text(body.get("created_at")))
+
+    async def base_tasks(self, *, pages: int = 5, page_size: int = 50) -> BaseTaskList:
+        """The base pose tasks the account's recolour tasks started from (the most recently
+        recoloured first, as the list is newest first), each
+        read for its status and picture. The document lists recolour tasks with id, status and
+        result only: where the service also returns the request's fields (as Django REST
+        framework serializers do), they name the base tasks; recolours that do not are
+        counted in `unnamed`. A base task the service no longer has is left out."""
+        pairs: dict[int, dict[int | None, int]] = {}
+        read = unnamed = 0
+        for number in range(1, max(1, pages) + 1):
+            page = await self.recolor_tasks(number, page_size)
+            for task in page.items:
+                read += 1
+                if task.pose_id is None:
+                    unnamed += 1
+                    continue
+                models = pairs.setdefault(task.pose_id, {})
+                models[task.model_task_id] = models.get(task.model_task_id, 0) + 1
+            if not page.has_next:
+                break
+        gate = asyncio.Semaphore(BASE_TASK_READS)
+
+        async def one(pose_id: int) -> BaseTask | None:
+            async with gate:
+                try:
+                    found = await self.base_task(pose_id)
+                except ProviderError as exc:
+                    if exc.code == ErrorCode.NOT_FOUND:
+                        return None
+                    raise
+            models = pairs[pose_id]
+            named = [m for m in models if m is not None]
+            model = found.model_task_id or (named[0] if len(named) == 1 else None)
+            return replace(found, model_task_id=model, recolours=sum(models.values()))
+
+        found = await asyncio.gather(*(one(p) for p in pairs))
+        return BaseTaskList(tuple(t for t in found if t is not None), read, unnamed)
+
+    async def download(self, url: str) -> bytes:
+        """A picture the service links to (a task's result), under the download rules."""
+        data, _media = await self.client.download(url)
+        return data
+
     async def delete(self, task_id: str | int | RemoteRef) -> str:
         """Permanently delete a recolour task; returns the service's confirmation."""
         remote_id = task_id.remote_id if isinstance(task_id, RemoteRef) else task_id
@@ -405,6 +472,29 @@ def task_error(task_id: str, body: Mapping[str, Any]) -> ProviderError:
         sentence += " Try again, or with other colours."
     return ProviderError(ErrorCode.JOB_FAILED, sentence,
                          provider_code=clip(pcode, 64) if pcode else None)
+
+
+def _recolor_task(raw: Mapping[str, Any]) -> RecolorTask:
+    """A list item as plain data; the request fields are read where the service echoes them."""
+    changes = raw.get("color_changes")
+    colours = tuple((str(c.get("target")), str(c.get("color")))
+                    for c in changes if isinstance(c, Mapping)) if isinstance(changes, list) else ()
+    return RecolorTask(
+        id=_id(raw.get("id")) or "?", status=str(raw.get("status") or "").strip().lower(),
+        result_url=_text(raw.get("result_url")), created_at=_text(raw.get("created_at")),
+        pose_id=_int(raw.get("pose_image_generation_id")),
+        model_task_id=_int(raw.get("models_image_generation_task_id")),
+        colours=colours, image_quality=_text(raw.get("image_quality")))
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def _id(value: Any) -> str | None:

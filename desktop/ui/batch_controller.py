@@ -197,6 +197,15 @@ class BatchController(QObject):
             return
         self._tasks.spawn(self.new_batch())
 
+    def open_with(self, context: BatchContext) -> None:
+        """The dialog started from `context` instead of the window (Tools › stage a folder of
+        photos)."""
+        if self._dialog is not None and shiboken6.isValid(self._dialog):
+            self._dialog.raise_()
+            self._dialog.activateWindow()
+            return
+        self._tasks.spawn(self.new_batch(context))
+
     def dialog(self) -> BatchDialog | None:
         """The New batch dialog while it is open (tests, screenshots)."""
         return self._dialog
@@ -223,9 +232,10 @@ class BatchController(QObject):
             base_params={pid: wb.params_for(pid) for pid in entry.providers},
             hidden=hidden, inputs=inputs)
 
-    async def new_batch(self) -> Batch | None:
-        """Open the dialog (non-blocking), wait for it; a confirmed batch is stored and run."""
-        context = await self.context()
+    async def new_batch(self, context: BatchContext | None = None) -> Batch | None:
+        """Open the dialog (non-blocking), wait for it; a confirmed batch is stored and run.
+        `context` starts it from something else than the window (Tools › stage a folder)."""
+        context = context or await self.context()
         if context is None:
             self.window.set_status("Choose a task first: a batch runs one task many times.")
             return None

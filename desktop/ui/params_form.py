@@ -21,7 +21,9 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -69,6 +71,8 @@ class ParamsForm(QWidget):
 
     #: Any value changed; validation has run (errors() is current).
     changed = Signal()
+    #: "Choose…" beside a parameter whose spec names a chooser: (parameter, chooser).
+    chooseRequested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -210,6 +214,8 @@ class ParamsForm(QWidget):
         if spec.required:
             editor.widget.setAccessibleDescription(
                 "Required. " + editor.widget.accessibleDescription())
+        if spec.chooser:
+            self._add_chooser(spec, editor)
         if spec.rows:
             form.addRow(label)
             form.addRow(editor.outer)
@@ -245,6 +251,21 @@ class ParamsForm(QWidget):
 
     def advanced_open(self) -> bool:
         return self._advanced_open
+
+    def _add_chooser(self, spec: ParamSpec, editor: Editor) -> None:
+        """A "Choose…" button beside the editor: the value is picked from the provider's
+        account (the window's provider tools answer `chooseRequested`)."""
+        button = QPushButton("Choose…")
+        button.setObjectName(f"choose_{spec.name}")
+        button.setAccessibleName(f"Choose {spec.label}")
+        button.setToolTip(f"Pick the {spec.label.lower()} from your account")
+        button.clicked.connect(lambda: self.chooseRequested.emit(spec.name, spec.chooser))
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(editor.outer, 1)
+        layout.addWidget(button)
+        editor.outer = row
 
     def task(self) -> TaskSpec | None:
         return self._task

@@ -45,6 +45,7 @@ from desktop.ui.job_words import failure_sentence
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
 from desktop.ui.provider_choice import ProviderChoice
+from desktop.ui.provider_tools import ToolsController
 from desktop.ui.result_presenter import ResultPresenter
 from desktop.ui.review_controller import ReviewController
 from desktop.ui.screen_fit import fit_to_screen
@@ -99,6 +100,7 @@ class Workbench(QObject):
         self.attention.attach()
         self.batches = BatchController(self)  # New batch…, the Batches panel, the grid
         self.export_workflows = ExportWorkflows(self)  # Export…, listing, lookbook, bundles
+        self.tools = ToolsController(self)  # the Tools menu and the form's Choose…
 
     # -- plumbing -----------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
@@ -205,6 +207,7 @@ class Workbench(QObject):
     async def aclose(self) -> None:
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
+        await self.tools.aclose()
         await self.batches.aclose()
         await self.export_workflows.aclose()
         await self.attention.aclose()

@@ -90,7 +90,10 @@ class VtryonEmulator(Emulator):
     - `credits`: None for unlimited, else each accepted task costs one; at 0 -> 402;
     - `waiting_status`: the status before `processing` (`queued` as documented, or `pending`);
     - `fail_next(message, code=None)`: the next accepted task fails with that message;
-    - `omit_result_url`: completed tasks carry no `result_url`.
+    - `omit_result_url`: completed tasks carry no `result_url`;
+    - `echo_request`: answers about a recolour task repeat its request fields (the base task
+      ids, colour changes, quality), as a Django REST framework serializer does; False gives
+      only what the document shows (id, status, created_at, result_url).
     """
 
     default_key = "vtryon-test-key"
@@ -102,6 +105,7 @@ class VtryonEmulator(Emulator):
         self.credits = credits
         self.waiting_status = waiting_status
         self.omit_result_url = False
+        self.echo_request = True
         self.tasks: dict[int, Task] = {}
         self.model_tasks: dict[int, int] = {}  # model task id -> its pose task id
         self._ids = itertools.count(501)
@@ -211,6 +215,8 @@ class VtryonEmulator(Emulator):
         if self._failures:
             task.fail_message, task.fail_code = self._failures.pop(0)
         self.tasks[task.id] = task
+        # Made now from the base image, so the result outlives a base task deleted later.
+        task.image = self.expected_result(task.id)
         return JSONResponse({"id": task.id, "status": "queued", "created_at": task.created_at})
 
     async def list_tasks(self, request: Request) -> JSONResponse:
@@ -287,7 +293,7 @@ class VtryonEmulator(Emulator):
     def _view(self, task: Task) -> dict[str, Any]:
         status = self._status(task)
         view: dict[str, Any] = {"id": task.id, "status": status, "created_at": task.created_at}
-        if task.kind == "recolor":
+        if task.kind == "recolor" and self.echo_request:
             view.update(task.request)
         if status == "failed" and task.fail_message is not None:
             view["error"] = task.fail_message

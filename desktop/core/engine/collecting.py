@@ -133,6 +133,9 @@ class CollectingMixin(EngineBase):
         task = provider.task(job.task)
         # A progress line such as "still processing" must not outlive the job.
         note = status.message or (task.note if task else "")
+        if job.remote_data.get("imported"):  # an import keeps saying so (provider_tools)
+            note = " ".join(filter(None, (f"Imported from {provider.title}'s job list.",
+                                          status.message)))
         await self._transition(self._current[job.id], JobState.SUCCEEDED,
                                finished_at=self._clock(), progress=1.0, error=None, note=note)
 

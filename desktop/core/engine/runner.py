@@ -22,7 +22,7 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.core.contract import Provider, ProviderError, RemoteRef
+from desktop.core.contract import PreparedInput, Provider, ProviderError, RemoteRef
 from desktop.core.engine import outcomes
 from desktop.core.engine.base import Observer, ProviderFactory
 from desktop.core.engine.outcomes import CancelRequested, JobEnded, NeedsAttention
@@ -89,6 +89,33 @@ class JobEngine(SubmittingMixin):
         job = await self._save(job)
         self._start(job, self._run_new(job, prepared))
         return job
+
+    async def prepare_input(self, provider_id: str, role: str, source: str) -> PreparedInput:
+        """One image (a path or an http(s) URL) read, checked and normalised to the
+        provider's limits, as a job's input would be; stores nothing. For provider tools that
+        take a photo without running a job (a furniture analysis)."""
+        return await self._preparer.prepare_input(self.provider(provider_id), role, source)
+
+    async def adopt(self, job: Job) -> Job | None:
+        """Take in a job the provider already has (an import from its job list): stored owned
+        by this engine, then followed like a resumed job: polled, never submitted, its
+        results downloaded and checked like any. `job` needs a remote id. None when the
+        history already holds a job with this id (imported before, or by another process at
+        this moment): nothing is written then."""
+        if self._closed:
+            raise RuntimeError("The job engine is closed.")
+        if not job.remote_id:
+            raise InvalidInput("Only a job the provider already has can be taken in.")
+        provider = self.provider(job.provider)
+        if await self._db(self.history.get, job.id) is not None:
+            return None
+        try:
+            stored = await self._save(job)
+        except LeaseLost:  # stored meanwhile by another process: the write was fenced off
+            return None
+        self._start(stored, self._resume_remote(provider, stored, True,
+                                                message=f"Collecting from {provider.title}."))
+        return stored
 
     async def run(self, spec: JobSpec, prepared: PreparedSpec | None = None) -> Job:
         """Submit and wait until the engine stops working on the job."""
@@ -375,11 +402,12 @@ class JobEngine(SubmittingMixin):
             return job
         return job.evolve(deadline_at=until)
 
-    async def _resume_remote(self, provider: Provider, job: Job, fresh: bool) -> None:
+    async def _resume_remote(self, provider: Provider, job: Job, fresh: bool, *,
+                             message: str = "Resumed.") -> None:
         async with self._slots(job.provider):
             ref = RemoteRef(job.remote_id or "", job.remote_data, job.cost_credits)
             job = await self._transition(self._deadline_for(job, fresh), JobState.RUNNING,
-                                         error=None, message="Resumed.")
+                                         error=None, message=message)
             await self._follow(provider, job, ref)
 
     async def _resume_reconcile(self, provider: Provider, job: Job, fresh: bool) -> None:
