@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,8 @@ from desktop.providers.vistoure import (
     parse_manifest_value,
 )
 from tests.emulators.kit import Fault, serve
+from tests.emulators.vistoure import CLIP, LOOKBOOK, VistoureEmulator, expected_output
 from tests.emulators.vistoure import TOOLS as EMU_TOOLS
-from tests.emulators.vistoure import VistoureEmulator, expected_output
 from tests.fakes import png_bytes
 from tests.refusals import refused_before_storing
 from tests.support import (
@@ -143,7 +144,39 @@ def test_running_status_reports_nodes() -> None:
     with serve(emu) as base:
         status = run(main())
     assert status.state == RemoteState.QUEUED and status.progress == 0.0
-    assert status.message == "virtual_tryon: pending"
+    assert status.message == "Waiting to start"
+
+
+def test_per_node_progress_of_a_workflow() -> None:
+    """The nodes' states become the job's progress and a plain line: two of four nodes done
+    and the third running is 0.625 and "Node 3 of 4: upscaling"."""
+    emu = VistoureEmulator(job_delay=40)  # four nodes, ten seconds each
+    pjob = PreparedJob("local-p", "workflow", {
+        "Dress_Model.model_image": [item("Dress_Model.model_image", PERSON)],
+        "Dress_Model.garment_image": [item("Dress_Model.garment_image", GARMENT)]},
+        {"workflow": LOOKBOOK})
+
+    async def main() -> list[RemoteStatus]:
+        p = provider(base)
+        try:
+            ref = await p.submit(pjob)
+            seen = []
+            for elapsed in (1.0, 7.0, 25.0, 35.0, 40.0):
+                emu.runs[ref.remote_id].created = time.monotonic() - elapsed
+                seen.append(await p.poll(ref))
+            return seen
+        finally:
+            await p.aclose()
+
+    with serve(emu) as base:
+        statuses = run(main())
+    assert [(s.state, s.progress, s.message) for s in statuses] == [
+        (RemoteState.QUEUED, 0.0, "Waiting to start (4 nodes)"),
+        (RemoteState.RUNNING, 0.125, "Node 1 of 4: trying on"),
+        (RemoteState.RUNNING, 0.625, "Node 3 of 4: upscaling"),
+        (RemoteState.RUNNING, 0.875, "Node 4 of 4: making the video"),
+        (RemoteState.SUCCEEDED, 1.0, "All 4 nodes done"),
+    ]
 
 
 @pytest.mark.parametrize("tool", ["virtual_tryon_pro", "virtual_tryon_pro_fit"])
@@ -251,7 +284,7 @@ def test_list_workflows_and_discovery() -> None:
     with serve(emu) as base:
         listed, info, task = run(main())
     assert [(w["id"], w["name"], w["system_workflow"]) for w in listed] == [
-        (1, STUDIO, True), (12, CUSTOM, False)]
+        (1, STUDIO, True), (12, CUSTOM, False), (14, LOOKBOOK, False)]
     assert info["inputs"]["mandatory"] == {
         "Vton_Node.model_image": "<type:image , default value : null>",
         "Vton_Node.garment_image": "<type:image , default value : null>"}
@@ -261,8 +294,12 @@ def test_list_workflows_and_discovery() -> None:
     assert task.id == "workflow" and task.title == f"Workflow: {STUDIO}"
     params = {p.name: p for p in task.params}
     assert params["workflow"].default == STUDIO and params["workflow"].required
-    garment = params["User_Garment.garment_image"]
-    assert garment.type == ParamType.STRING and "Mandatory image" in garment.help
+    # The image input is an input of its own, named after it, not a text parameter.
+    assert "User_Garment.garment_image" not in params
+    [garment] = task.inputs
+    assert (garment.role, garment.title, garment.min_count, garment.max_count) == (
+        "User_Garment.garment_image", "Garment image (User Garment)", 1, 1)
+    assert "Mandatory image input" in garment.help
     category = params["User_Garment.category"]
     assert (category.type, category.default, category.required) == (
         ParamType.STRING, "tops (upper-body)", False)
@@ -271,11 +308,11 @@ def test_list_workflows_and_discovery() -> None:
     # Linked inputs are set by the orchestrator: not parameters.
     assert "User_Garment.model_image" not in params and "Upscale.image" not in params
     assert "User_Garment.model_image" in task.note and "result_tryon" in task.note
-    assert [(r.role, r.max_count) for r in task.inputs] == [
-        ("person", 1), ("garment", 1), ("image", 1)]
-    assert task.validate({"garment": ["x"]}, {"workflow": STUDIO,
-                                              "Upscale.upscale_factor": "4"})[
+    assert task.validate({"User_Garment.garment_image": ["x"]},
+                         {"workflow": STUDIO, "Upscale.upscale_factor": "4"})[
         "Upscale.upscale_factor"] == 4
+    with pytest.raises(InvalidInput, match=r"needs 1 User_Garment\.garment_image image"):
+        task.validate({}, {"workflow": STUDIO})
 
 
 def test_saved_workflows_are_task_variants() -> None:
@@ -294,10 +331,14 @@ def test_saved_workflows_are_task_variants() -> None:
         variants, task = run(main())
     assert [(v.task_id, v.value, v.title, v.param) for v in variants] == [
         ("workflow", STUDIO, f"{STUDIO} (template)", "workflow"),
-        ("workflow", CUSTOM, f"{CUSTOM} (workflow)", "workflow")]
+        ("workflow", CUSTOM, f"{CUSTOM} (workflow)", "workflow"),
+        ("workflow", LOOKBOOK, f"{LOOKBOOK} (workflow)", "workflow")]
     assert task.title == f"Workflow: {CUSTOM}"
     assert task.param("workflow").default == CUSTOM
-    assert task.param("Vton_Node.garment_image") is not None
+    assert task.param("Vton_Node.garment_image") is None
+    assert [(r.role, r.title, r.min_count) for r in task.inputs] == [
+        ("Vton_Node.model_image", "Model image (Vton Node)", 1),
+        ("Vton_Node.garment_image", "Garment image (Vton Node)", 1)]
 
 
 def test_workflow_task_from_the_documented_manifest_forms() -> None:
@@ -345,7 +386,7 @@ def test_workflow_with_named_outputs_and_a_video() -> None:
     images = emu.runs[ref.remote_id].images
     assert data == [expected_output(ref.remote_id, "Vton_Node", images),
                     expected_output(ref.remote_id, "Clip", images, video=True)]
-    assert status.message == "Vton_Node: succeeded, Clip: succeeded"
+    assert data[1] == CLIP and status.message == "All 2 nodes done"
 
 
 @pytest.mark.parametrize(("params", "inputs", "needle"), [
@@ -931,10 +972,12 @@ def _image_files(tmp_path: Path) -> dict[str, list[str]]:
      "tool's; run task 'reframe' for reframe."),
     ("multipose", ["person"], {"tool": "virtual_tryon_pro"}, "run task 'tryon' for"),
     ("tryon", ["person", "garment"], {"model_image": "https://x.test/p.png"},
-     "do not also give 'model_image' as a parameter"),
+     "Parameter 'model_image' gives an image that is also given as the 'person' input; give "
+     "it once."),
     ("virtual_model", [], {"garment_image": "a blue shirt"},
-     "Parameter 'garment_image' is an image: give a public http(s) URL or base64"),
-    ("upscale", ["image"], {"image": "abc"}, "Parameter 'image' is an image"),
+     "Parameter 'garment_image' names an image to read: a blue shirt does not exist"),
+    ("upscale", ["image"], {"image": "abc"},
+     "Parameter 'image' gives an image that is also given as the 'image' input"),
 ], ids=["unknown_tool", "another_tasks_tool", "tryon_tool_elsewhere", "image_twice",
         "image_text", "image_text_and_input"])
 def test_bad_tool_parameters_are_refused_before_a_job_is_stored(
@@ -963,9 +1006,11 @@ def test_bad_tool_parameters_are_refused_before_a_job_is_stored(
     ({"workflow": STUDIO, "User_Garment.garment_image": "@garment:2"}, {"garment": 1},
      "names @garment:2, but 1 garment image(s) were given"),
     ({"workflow": STUDIO, "User_Garment.garment_image": " "}, {},
-     "Workflow input 'User_Garment.garment_image' is an image"),
+     "needs: User_Garment.garment_image. Give an image as --input "
+     "User_Garment.garment_image=FILE"),
     ({"workflow": STUDIO, "User_Garment.garment_image": "not an image"}, {},
-     "Parameter 'User_Garment.garment_image' is an image: give a public http(s) URL"),
+     "Parameter 'User_Garment.garment_image' names an image to read: not an image does not "
+     "exist"),
 ], ids=["unknown_workflow", "blank_name", "missing_mandatory", "linked", "unknown_input",
         "wrong_type", "too_many_images", "reference_out_of_range", "blank_image",
         "image_text"])
