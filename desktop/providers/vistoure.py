@@ -388,12 +388,12 @@ def workflow_payload(manifest: WorkflowManifest, params: Mapping[str, Any],
         if role in GENERIC_ROLES or not items:
             continue
         entry = manifest.get(role)
+        if entry is not None and entry.group == "linked":
+            raise InvalidInput(_linked(role))
         if entry is None or not entry.is_image:
             known = ", ".join(e.name for e in image_inputs(manifest)) or "none"
             raise InvalidInput(f"Workflow {name!r} has no image input '{clip(role, 80)}' (its "
                                f"image inputs: {known}).")
-        if entry.group == "linked":
-            raise InvalidInput(_linked(role))
         if len(items) > 1:
             raise InvalidInput(f"Workflow input '{role}' takes one image (got {len(items)}).")
         payload[role] = items[0]

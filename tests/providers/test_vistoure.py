@@ -1050,3 +1050,154 @@ def test_a_manifest_that_cannot_be_read_is_left_to_submit(tmp_path: Path) -> Non
     assert done.error.code == ErrorCode.AUTH_FAILED
     assert History(tmp_path / "history.sqlite3").count() == 1
     assert emu.requests_to("POST", RUN) == []
+
+
+# -- workflow image inputs, image parameters given a file, videos ------------------------------
+def test_workflow_image_inputs_by_their_own_names_over_the_wire(tmp_path: Path) -> None:
+    """The Lookbook's panes: mandatory model and garment, the optional backdrop given as a
+    parameter holding a file path. Each is read, stored with the job, and sent as base64."""
+    emu = VistoureEmulator(job_delay=0.0)
+    files = tmp_path / "in"
+    files.mkdir()
+    model, shirt, backdrop = files / "model.png", files / "shirt.png", files / "backdrop.png"
+    model.write_bytes(PERSON)
+    shirt.write_bytes(GARMENT)
+    backdrop.write_bytes(png_bytes((90, 90, 200), (80, 80)))
+    spec = JobSpec("vistoure", "workflow", {
+        "Dress_Model.model_image": [str(model)], "Dress_Model.garment_image": [str(shirt)]},
+        {"workflow": LOOKBOOK, "Backdrop.background_image": str(backdrop),
+         "Backdrop.prompt": "golden hour"})
+    with serve(emu) as base:
+        done = engine_run(tmp_path, base, spec)
+    assert done.state == JobState.SUCCEEDED, done.error
+    sent = emu.requests_to("POST", RUN)[0].json()["input"]
+    assert base64.b64decode(sent["Dress_Model.model_image"]) == PERSON
+    assert base64.b64decode(sent["Dress_Model.garment_image"]) == GARMENT
+    assert sniff_mime(base64.b64decode(sent["Backdrop.background_image"])) == "image/png"
+    assert str(backdrop) not in json.dumps(sent)  # the path never travels
+    assert sent["Backdrop.prompt"] == "golden hour"
+    # The file is an input of the job, like the panes' images; the parameter is gone.
+    assert set(done.inputs) == {"Dress_Model.model_image", "Dress_Model.garment_image",
+                                "Backdrop.background_image"}
+    assert done.spec.inputs["Backdrop.background_image"] == [str(backdrop)]
+    assert "Backdrop.background_image" not in done.spec.params
+    assert [(o.label, o.kind, o.mime) for o in done.outputs] == [
+        ("lookbook_photo", OutputKind.IMAGE, "image/png"),
+        ("lookbook_video", OutputKind.VIDEO, "video/mp4")]
+    video = done.outputs[1]
+    assert AssetStore(tmp_path / "assets").path_for(video.sha256, video.mime).read_bytes() == CLIP
+    assert done.note == "All 4 nodes done"
+
+
+def test_a_tool_image_field_given_a_file_is_that_input(tmp_path: Path) -> None:
+    """`--param model_image=me.png` on a try-on is the person image, read from the file."""
+    emu = VistoureEmulator(job_delay=0.0)
+    files = _image_files(tmp_path / "in")
+    spec = JobSpec("vistoure", "tryon", {"garment": files["garment"]},
+                   {"model_image": files["person"][0]})
+    with serve(emu) as base:
+        done = engine_run(tmp_path, base, spec)
+    assert done.state == JobState.SUCCEEDED, done.error
+    sent = emu.requests_to("POST", RUN)[0].json()["input"]
+    assert base64.b64decode(sent["model_image"]) == PERSON
+    assert set(done.inputs) == {"person", "garment"} and "model_image" not in done.spec.params
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"this is not an image at all", "Parameter 'Backdrop.background_image' names an image to "
+                                      "read: backdrop.jpg"),
+    (None, "Parameter 'Backdrop.background_image' names an image to read: "),
+], ids=["not_an_image", "missing"])
+def test_a_bad_file_in_an_image_parameter_is_refused_with_a_sentence(
+        tmp_path: Path, content: bytes | None, words: str) -> None:
+    emu = VistoureEmulator()
+    files = _image_files(tmp_path / "in")
+    bad = tmp_path / "in" / "backdrop.jpg"
+    if content is not None:
+        bad.write_bytes(content)
+    spec = JobSpec("vistoure", "workflow", {"Dress_Model.model_image": files["person"],
+                                            "Dress_Model.garment_image": files["garment"]},
+                   {"workflow": LOOKBOOK, "Backdrop.background_image": str(bad)})
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), spec, emu)
+    assert message.startswith(words), message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize(("inputs", "params", "needle"), [
+    ({"Nope.image": 1}, {}, f"Workflow '{LOOKBOOK}' has no image input 'Nope.image' (its image "
+                            "inputs: Dress_Model.model_image, Dress_Model.garment_image, "
+                            "Backdrop.background_image)."),
+    ({"Backdrop.prompt": 1}, {}, "has no image input 'Backdrop.prompt'"),
+    ({"Backdrop.image": 1}, {}, "'Backdrop.image' is linked to an upstream node"),
+    ({"Dress_Model.model_image": 2}, {}, "'Dress_Model.model_image' takes one image (got 2)"),
+    ({"Dress_Model.model_image": 1}, {},
+     "needs: Dress_Model.garment_image. Give an image as --input "
+     "Dress_Model.garment_image=FILE in restyle-cli, or in its pane (Garment image (Dress "
+     "Model)) in the window."),
+], ids=["unknown", "not_an_image_input", "linked", "two_images", "mandatory_missing"])
+def test_workflow_image_inputs_not_in_the_manifest_are_refused(
+        tmp_path: Path, inputs: dict[str, int], params: dict[str, Any], needle: str) -> None:
+    emu = VistoureEmulator()
+    files = _image_files(tmp_path / "in")
+    spec = JobSpec("vistoure", "workflow", {r: files["person"] * n for r, n in inputs.items()},
+                   {"workflow": LOOKBOOK, **params})
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), spec, emu)
+    assert needle in message, message
+
+
+def test_a_damaged_video_download_is_fetched_again_then_waits(tmp_path: Path) -> None:
+    """A video cut short is no result: downloaded again, and while it stays broken the paid
+    job waits (needs attention) with the sentence, never stored as a video."""
+    emu = VistoureEmulator(job_delay=0.0)
+    files = _image_files(tmp_path / "in")
+    emu.inject(Fault("short", "GET", "/results/", times=1))
+    spec = JobSpec("vistoure", "video", {"image": files["image"]})
+    with serve(emu) as base:
+        healed = engine_run(tmp_path / "a", base, spec)
+        emu.inject(Fault("page", "GET", "/results/", times=50))
+        broken = engine_run(tmp_path / "b", base, spec)
+    assert healed.state == JobState.SUCCEEDED, healed.error
+    [video] = healed.outputs
+    assert (video.kind, video.mime) == (OutputKind.VIDEO, "video/mp4")
+    assert broken.state == JobState.NEEDS_ATTENTION and broken.outputs == ()
+    assert broken.error is not None and broken.error.code == ErrorCode.RESULT_UNAVAILABLE
+    assert "is not a video: it is a web page" in broken.error.message
+
+
+def test_cli_workflow_inputs_by_role_and_an_image_parameter_file(
+        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry.PROVIDER_CLASSES, "vistoure", VistoureProvider)
+    emu = VistoureEmulator(job_delay=0.0)
+    files = _image_files(tmp_path / "in")
+    bad = tmp_path / "in" / "notes.jpg"
+    bad.write_text("not a picture")
+    base_args = ["run", "--provider", "vistoure", "--task", "workflow", "--param",
+                 f"workflow={LOOKBOOK}", "--input",
+                 f"Dress_Model.model_image={files['person'][0]}"]
+    with serve(emu) as base:
+        monkeypatch.setenv("RESTYLE_VISTOURE_BASE_URL", base)
+        monkeypatch.setenv("RESTYLE_VISTOURE_API_KEY", KEY)
+        good = cli.main([*base_args, "--param",
+                         f"Dress_Model.garment_image={files['garment'][0]}", "--out",
+                         str(tmp_path / "out"), "--json"], stdin=io.StringIO(""))
+        out, _ = capsys.readouterr()
+        refused = cli.main([*base_args, "--param", f"Dress_Model.garment_image={bad}"],
+                           stdin=io.StringIO(""))
+        _, err = capsys.readouterr()
+        malformed = cli.main([*base_args, "--input", "no-equals-sign"], stdin=io.StringIO(""))
+        _, err2 = capsys.readouterr()
+    assert good == 0, out
+    data = json.loads(out)
+    assert [Path(o["path"]).suffix for o in data["outputs"]] == [".png", ".mp4"]
+    assert Path(data["outputs"][1]["path"]).read_bytes() == CLIP
+    sent = emu.requests_to("POST", RUN)[0].json()["input"]
+    assert base64.b64decode(sent["Dress_Model.garment_image"]) == GARMENT
+    assert base64.b64decode(sent["Dress_Model.model_image"]) == PERSON
+    assert refused == 2 and "Parameter 'Dress_Model.garment_image' names an image to read: " \
+                            "notes.jpg" in err, err
+    assert "Traceback" not in err
+    assert malformed == 2 and "--input 'no-equals-sign' must be written ROLE=SRC" in err2
+    assert len(emu.requests_to("POST", RUN)) == 1
