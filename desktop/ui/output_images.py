@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QImage
 
 from desktop.core.contract import Provider, ProviderError
+from desktop.core.humanize import human_bytes
 from desktop.core.model import InvalidInput, Job, Output, OutputKind
 from desktop.ui.compare_view import CompareItem
 from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
+from desktop.ui.video_view import video_poster
 
 if TYPE_CHECKING:
     from desktop.services import Services
@@ -53,8 +55,10 @@ class OutputImages:
         return max(limits.result_max_pixels, limits.input_max_pixels)
 
     def _stored_before(self, job: Job) -> bytes | None:
-        """The first person, room, image or garment input as stored with the job (worker)."""
+        """The first person, room, image or garment input as stored with the job, else its
+        first input of any role (a workflow's own inputs) (worker)."""
         sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)), None)
+        sha = sha or next((shas[0] for shas in job.inputs.values() if shas), None)
         asset = self.services.history.asset(sha) if sha else None
         return self.services.assets.read(asset) if asset is not None else None
 
@@ -65,7 +69,7 @@ class OutputImages:
             data = await asyncio.to_thread(self._stored_before, job)
         except OSError:
             data = None
-        if data is not None or any(job.inputs.get(r) for r in BEFORE_ROLES):
+        if data is not None or any(job.inputs.values()):
             return data
         if job.id not in self._references:
             provider = self._providers().get(job.provider)
@@ -98,6 +102,9 @@ class OutputImages:
         providers = self._providers()
         title = providers[job.provider].title if job.provider in providers else ""
         for out in job.outputs:
+            if out.kind == OutputKind.VIDEO:
+                items.append(self.video_item(job, out, title))
+                continue
             if out.kind != OutputKind.IMAGE:
                 continue
             try:
@@ -114,3 +121,13 @@ class OutputImages:
                 label = f"{label} · {note}" if label else note
             items.append(CompareItem(image, name, label))
         return items
+
+    def video_item(self, job: Job, out: Output, provider_title: str) -> CompareItem:
+        """A video result: its stored file, played by the compare view, with a poster for the
+        strip and grids."""
+        path = self.services.assets.path_for(out.sha256, out.mime)
+        name = provider_title if len(job.outputs) == 1 else (out.label or
+                                                              f"Result {out.position + 1}")
+        label = out.label if out.label != name else ""
+        return CompareItem(video_poster(text=f"Video · {human_bytes(out.size)}"), name, label,
+                           video=str(path))

@@ -26,6 +26,7 @@ from desktop.core.contract import Provider, ProviderError, TaskVariant
 from desktop.core.engine import JobEngine
 from desktop.core.model import (
     EventKind,
+    InputRole,
     InvalidInput,
     Job,
     JobEvent,
@@ -41,7 +42,7 @@ from desktop.ui.export_controller import ExportController
 from desktop.ui.input_pane import InputPane
 from desktop.ui.job_actions import JobActions
 from desktop.ui.job_words import failure_sentence
-from desktop.ui.main_window import MainWindow, window_settings_path
+from desktop.ui.main_window import PANE_ROLES, MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
 from desktop.ui.result_presenter import ResultPresenter
 from desktop.ui.review_controller import ReviewController
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from desktop.services import Services
 
 log = logging.getLogger(__name__)
+
+PANE_ROLE_IDS = frozenset(role for role, _name, _title in PANE_ROLES)
 
 class Workbench(QObject):
     """Wires the window to the engine and the services."""
@@ -71,6 +74,9 @@ class Workbench(QObject):
         self._form_provider = ""
         #: The jobs the last press of Generate (or a re-run) created, one per provider.
         self._batch: list[str] = []
+        #: Why the last Generate was refused before anything was stored (a bad file); shown
+        #: under the form until the inputs or the form change.
+        self._refusal = ""
         self._tasks = TaskSet("Window", self._on_task_error)
         self.images = OutputImages(services, lambda: self.providers,
                                    lambda text: self.window.set_status(text, 15000))
@@ -114,7 +120,7 @@ class Workbench(QObject):
         w.params_provider.currentIndexChanged.connect(self._on_params_provider_changed)
         w.params_form.changed.connect(self._on_form_changed)
         for pane in w.panes.values():
-            pane.changed.connect(self.schedule_refresh)
+            pane.changed.connect(self._on_inputs_changed)
             pane.busyChanged.connect(self.schedule_refresh)
         w.generate_button.clicked.connect(self.generate_clicked)
         w.generate_action.triggered.connect(self.generate_clicked)
@@ -291,6 +297,7 @@ class Workbench(QObject):
                     continue
                 roles[slot.role] = min(roles.get(slot.role, slot.max_count), slot.max_count)
                 titles.setdefault(slot.role, slot.title)
+        self._task_panes(tasks, titles)
         for role, pane in self.window.panes.items():
             if role in roles:
                 pane.set_max_count(roles[role])
@@ -301,6 +308,23 @@ class Workbench(QObject):
                 pane.set_provider_title(provider.title)
             pane.setVisible(role in roles)
         self.window.inputs_heading.setVisible(bool(roles))
+
+    def _task_panes(self, tasks: list[tuple[str, TaskSpec]], titles: dict[str, str]) -> None:
+        """Panes for the roles a task names at run time (a saved workflow's own image inputs,
+        "Garment image (User Garment)"), and a workflow's mandatory inputs marked: the
+        manifest tells them from optional ones, which the workflow fills itself when empty."""
+        for role, title in titles.items():
+            if role not in self.window.panes:
+                pane = self.window.ensure_pane(role, title)
+                pane.set_nouns("image", "images")
+                pane.changed.connect(self._on_inputs_changed)
+                pane.busyChanged.connect(self.schedule_refresh)
+        entry = self.current_entry()
+        workflow = entry is not None and entry.variant is not None
+        required = {slot.role for _pid, task in tasks for slot in task.inputs
+                    if slot.min_count > 0}
+        for role, pane in self.window.panes.items():
+            pane.set_required(workflow and role in required)
 
     def _on_params_provider_changed(self, _index: int) -> None:
         self._show_form(str(self.window.params_provider.currentData() or ""))
@@ -325,7 +349,12 @@ class Workbench(QObject):
         self._show_form(provider_id)
         self.window.params_form.set_values(dict(values))
 
+    def _on_inputs_changed(self) -> None:
+        self._refusal = ""
+        self.schedule_refresh()
+
     def _on_form_changed(self) -> None:
+        self._refusal = ""
         if self._form_provider:
             self._values[self._form_provider] = self.window.params_form.values()
         self.schedule_refresh()
@@ -372,9 +401,7 @@ class Workbench(QObject):
             for slot in task.inputs:
                 count = len(inputs.get(slot.role, []))
                 if count < slot.min_count:
-                    what = slot.title.lower()
-                    found.append(f"Add {'a' if slot.min_count == 1 else slot.min_count} "
-                                 f"{what} image" + ("" if slot.min_count == 1 else "s") + ".")
+                    found.append(_missing_input(slot))
         if self.window.params_form.errors():
             found.extend(html.escape(m) for m in self.window.params_form.errors().values())
         for pid in ticked:
@@ -392,8 +419,9 @@ class Workbench(QObject):
         w = self.window
         w.generate_button.setEnabled(not problems)
         w.generate_action.setEnabled(not problems)
-        w.problem_label.setText("<br>".join(problems[:4]))
-        w.problem_label.setVisible(bool(problems))
+        shown = problems[:4] or ([html.escape(self._refusal)] if self._refusal else [])
+        w.problem_label.setText("<br>".join(shown))
+        w.problem_label.setVisible(bool(shown))
         ticked = self.ticked()
         w.generate_button.setText("Generate" if len(ticked) <= 1
                                   else f"Generate with {len(ticked)} providers")
@@ -444,6 +472,7 @@ class Workbench(QObject):
                 except (InvalidInput, ProviderError) as exc:
                     title = self.providers[spec.provider].title
                     text = f"{title}: {failure_sentence(exc)}"
+                    self._refusal = text
                     self.window.problem_label.setText(html.escape(text))
                     self.window.problem_label.setVisible(True)
                     self.window.set_status(text)
@@ -506,10 +535,11 @@ class Workbench(QObject):
             self.window.set_status("The sample images are missing from this installation.")
             return
         for role, pane in self.window.panes.items():
-            if pane.isHidden() or role not in samples:
+            kind = role if role in samples else _sample_role(role, pane.is_required())
+            if pane.isHidden() or kind not in samples:
                 continue
             pane.clear()
-            paths = [str(p) for p in samples[role]][: min(2, pane.max_count())]
+            paths = [str(p) for p in samples[kind]][: min(2, pane.max_count())]
             await pane.add_sources(paths)
         self.window.set_status("Sample images loaded. Press Generate (Ctrl+Enter).")
 
@@ -603,6 +633,38 @@ class Workbench(QObject):
                 if account.credits is not None:
                     self._credits[pid] = f"{provider.title}: {account.credits:,.0f} credits"
         self.window.credits_label.setText("   ".join(self._credits.values()))
+
+
+def _missing_input(slot: InputRole) -> str:
+    """"Add a person image." for the usual roles; "Add the Garment image (User Garment)."
+    for a role a workflow names."""
+    if slot.role not in PANE_ROLE_IDS:
+        return f"Add the {slot.title}."
+    what = slot.title.lower()
+    return (f"Add {'a' if slot.min_count == 1 else slot.min_count} {what} image"
+            + ("" if slot.min_count == 1 else "s") + ".")
+
+
+#: Which sample fills a workflow's image input, by the words of its name (the part after the
+#: node's name first: "Dress_Model.garment_image" is a garment).
+_SAMPLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("garment", ("garment", "cloth", "shirt", "dress", "top", "outfit", "apparel")),
+    ("person", ("model", "person", "people", "human", "face", "pose", "portrait")),
+    ("room", ("room", "interior", "house", "home")),
+)
+
+
+def _sample_role(role: str, required: bool) -> str | None:
+    """The sample kind for a workflow's required image input; None for an optional one (the
+    workflow's own default stays) and for a name that says nothing."""
+    if not required:
+        return None
+    node, _, key = role.lower().rpartition(".")
+    for part in (key, node):
+        for kind, words in _SAMPLE_WORDS:
+            if any(word in part for word in words):
+                return kind
+    return "image" if "image" in key or "photo" in key else None
 
 
 def _plain(rich: str) -> str:
