@@ -1,7 +1,7 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
-     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews]
+     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|workflows]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -11,7 +11,9 @@ Then the states of issue 8: a job that needs attention (a missing key; an answer
 came), the question before abandoning it, a job another Restyle runs (left alone), the history
 filtered to "Needs attention", the result panel of a waiting job, and closing while a job is
 being sent. Then the batches of issue 9: the New batch dialog with a plan and a budget, the
-Batches panel mid-run, the results grid of a 3 x 4 try-on batch and of a staging batch. The
+Batches panel mid-run, the results grid of a 3 x 4 try-on batch and of a staging batch. Then
+the VistoureAI workflows of issue 11 (tests/screenshots_workflows.py): a workflow's image inputs
+as panes, per-node progress in the queue, the photo and video results, a bad image parameter. The
 window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
@@ -769,6 +771,11 @@ def main() -> int:
     with ExitStack() as stack:
         if only in ("", "reviews"):
             loop.run_until_complete(reviews_scenario(app, out, stack))
+    with ExitStack() as stack:
+        if only in ("", "workflows"):
+            from tests.screenshots_workflows import workflows_scenario
+
+            loop.run_until_complete(workflows_scenario(app, out, stack))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

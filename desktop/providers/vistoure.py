@@ -303,20 +303,30 @@ def manifest_param(entry: ManifestInput) -> ParamSpec:
                      required=entry.group == "mandatory", help=help_text + ".")
 
 
-def input_title(name: str) -> str:
+def input_title(name: str, *, with_node: bool = True) -> str:
     """A workflow input's name for people: 'User_Garment.garment_image' -> 'Garment image
-    (User Garment)', a user-defined variable 'my_garment' -> 'My garment'."""
+    (User Garment)', or 'Garment image' without the node; a user-defined variable
+    'my_garment' -> 'My garment'."""
     node, _, key = name.rpartition(".")
     words = _words(key) or name
     title = words[:1].upper() + words[1:]
-    return f"{title} ({_words(node)})" if node else title
+    return f"{title} ({_words(node)})" if node and with_node else title
 
 
 def _words(text: str) -> str:
     return " ".join(w for w in re.split(r"[_\s]+", text.strip()) if w)
 
 
-def workflow_input_role(entry: ManifestInput) -> InputRole:
+def input_titles(manifest: WorkflowManifest) -> dict[str, str]:
+    """The pane title of each settable image input: its parameter's words ("Garment image"),
+    with the node's name only where two nodes share the parameter ("Image (Upscale)")."""
+    entries = image_inputs(manifest)
+    keys = [e.name.rpartition(".")[2] for e in entries]
+    return {e.name: input_title(e.name, with_node=keys.count(key) > 1)
+            for e, key in zip(entries, keys, strict=True)}
+
+
+def workflow_input_role(entry: ManifestInput, title: str) -> InputRole:
     """The input pane of one of a workflow's image inputs: named after the input, required
     when the workflow lists it as mandatory, one image."""
     mandatory = entry.group == "mandatory"
@@ -324,8 +334,7 @@ def workflow_input_role(entry: ManifestInput) -> InputRole:
                  "workflow; sent as base64 (a public URL as it is).")
     if not mandatory:
         help_text += " Leave it empty for the workflow's own default."
-    return InputRole(entry.name, input_title(entry.name), 1 if mandatory else 0, 1,
-                     help=help_text)
+    return InputRole(entry.name, title, 1 if mandatory else 0, 1, help=help_text)
 
 
 def image_inputs(manifest: WorkflowManifest) -> list[ManifestInput]:
@@ -433,7 +442,7 @@ def workflow_payload(manifest: WorkflowManifest, params: Mapping[str, Any],
         images = [e.name for e in missing if e.is_image]
         if images:
             sentence += (f" Give an image as --input {images[0]}=FILE in restyle-cli, or in "
-                         f"its pane ({input_title(images[0])}) in the window.")
+                         f"its pane ({input_titles(manifest)[images[0]]}) in the window.")
         raise InvalidInput(sentence)
     return payload
 
@@ -585,6 +594,7 @@ class VistoureProvider(RemoteProvider):
         params += [manifest_param(e) for e in manifest.inputs
                    if e.group != "linked" and not e.is_image]
         linked = [e.name for e in manifest.group("linked")]
+        titles = input_titles(manifest)
         note = f"Workflow {manifest.name!r}"
         if manifest.outputs:
             note += "; outputs: " + ", ".join(manifest.outputs)
@@ -592,7 +602,7 @@ class VistoureProvider(RemoteProvider):
             note += "; set by upstream nodes: " + ", ".join(linked)
         return TaskSpec(
             id=WORKFLOW_TASK, title=f"Workflow: {manifest.name}",
-            inputs=tuple(workflow_input_role(e) for e in image_inputs(manifest)),
+            inputs=tuple(workflow_input_role(e, titles[e.name]) for e in image_inputs(manifest)),
             params=tuple(params), note=note + ".",
         )
 

@@ -705,7 +705,7 @@ class CompareView(QWidget):
 
     def _update_zoom_label(self) -> None:
         self._zoom_label.setText(f"{self.zoom_percent()} %" if self._state.has_reference()
-                                 else "")
+                                 and not self.is_showing_video() else "")
 
     def _update_accessible(self) -> None:
         self._after_canvas.setAccessibleDescription(

@@ -435,6 +435,11 @@ class InputPane(QFrame):
         self._nouns = (singular, plural)
         self.set_title(self._title)
 
+    def set_help(self, text: str) -> None:
+        """What the pane's image is for, on its title's tooltip (a workflow input's own
+        name and whether the workflow needs it)."""
+        self._title_label.setToolTip(text)
+
     def set_required(self, required: bool) -> None:
         """Mark the pane as one the task cannot run without (a workflow's mandatory input)."""
         self._required = required

@@ -18,6 +18,7 @@ from desktop.core.humanize import human_bytes
 from desktop.core.model import InvalidInput, Job, Output, OutputKind
 from desktop.ui.compare_view import CompareItem
 from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
+from desktop.ui.role_words import role_kind
 from desktop.ui.video_view import video_poster
 
 if TYPE_CHECKING:
@@ -25,6 +26,17 @@ if TYPE_CHECKING:
 
 #: Roles whose first image is the "before" of a result, in order of preference.
 BEFORE_ROLES = ("person", "room", "image", "garment")
+
+
+def _before_order(inputs: Mapping[str, object]) -> list[str]:
+    """The roles of a job's inputs, the likeliest "before" first: the usual roles in
+    BEFORE_ROLES order, then a workflow's inputs by what their names say (its model photo
+    before its garment), then the rest."""
+    def rank(role: str) -> int:
+        kind = role_kind(role)
+        return BEFORE_ROLES.index(kind) if kind in BEFORE_ROLES else len(BEFORE_ROLES)
+
+    return sorted(inputs, key=lambda role: (rank(role), role not in BEFORE_ROLES))
 
 
 def message(exc: BaseException) -> str:
@@ -55,10 +67,10 @@ class OutputImages:
         return max(limits.result_max_pixels, limits.input_max_pixels)
 
     def _stored_before(self, job: Job) -> bytes | None:
-        """The first person, room, image or garment input as stored with the job, else its
-        first input of any role (a workflow's own inputs) (worker)."""
-        sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)), None)
-        sha = sha or next((shas[0] for shas in job.inputs.values() if shas), None)
+        """The first person, room, image or garment input as stored with the job (for a
+        workflow's own inputs, by what their names say), else any (worker)."""
+        sha = next((job.inputs[r][0] for r in _before_order(job.inputs) if job.inputs.get(r)),
+                   None)
         asset = self.services.history.asset(sha) if sha else None
         return self.services.assets.read(asset) if asset is not None else None
 

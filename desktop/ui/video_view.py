@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QRect, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -41,12 +41,11 @@ from PySide6.QtWidgets import (
 log = logging.getLogger(__name__)
 
 try:  # PySide6-Addons: optional (README, "Videos")
-    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-    from PySide6.QtMultimediaWidgets import QVideoWidget
+    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoSink
 except ImportError:  # pragma: no cover - depends on what is installed
     QMediaPlayer = None  # type: ignore[assignment,misc]
     QAudioOutput = None  # type: ignore[assignment,misc]
-    QVideoWidget = None  # type: ignore[assignment,misc]
+    QVideoSink = None  # type: ignore[assignment,misc]
 
 INSTALL_HINT = 'pip install "restyle[video]"'
 
@@ -86,9 +85,47 @@ def video_poster(width: int = 640, height: int = 360, text: str = "Video") -> QI
     return image
 
 
+class _Frames(QWidget):
+    """Paints the player's current frame, fitted and centred. Frames arrive through a
+    QVideoSink and are painted like any picture, so they show in screenshots, under a
+    virtual display and offscreen, which a native video surface (QVideoWidget) does not."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("videoSurface")
+        self.setAccessibleName("Video")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 90)
+        self.image = QImage()
+        self.frames = 0  # frames received for the screen since the view was made
+
+    def set_frame(self, frame: Any) -> None:
+        image = frame.toImage() if frame is not None and frame.isValid() else QImage()
+        if not image.isNull():
+            self.image = image
+            self.frames += 1
+            self.update()
+
+    def clear(self) -> None:
+        self.image = QImage()
+        self.update()
+
+    def paintEvent(self, event: Any) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#111111"))
+        if not self.image.isNull():
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            x = (self.width() - size.width()) // 2
+            y = (self.height() - size.height()) // 2
+            painter.drawImage(QRect(x, y, size.width(), size.height()), self.image)
+        painter.end()
+
+
 def _clock(ms: int) -> str:
-    seconds = max(0, ms) // 1000
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    """"0:01.4": minutes, seconds and tenths (results are short clips)."""
+    tenths = max(0, ms) // 100
+    return f"{tenths // 600}:{tenths // 10 % 60:02d}.{tenths % 10}"
 
 
 class VideoView(QWidget):
@@ -106,7 +143,8 @@ class VideoView(QWidget):
         self._poster = QImage()
         self._player: Any = None
         self._audio: Any = None
-        self._surface: QWidget | None = None
+        self._surface: _Frames | None = None
+        self._sink: Any = None
         use = multimedia_available() if use_player is None else use_player
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -119,16 +157,14 @@ class VideoView(QWidget):
         layout.addWidget(self.title_label)
 
         if use and QMediaPlayer is not None:
-            self._surface = QVideoWidget(self)
-            self._surface.setObjectName("videoSurface")
-            self._surface.setAccessibleName("Video")
-            self._surface.setSizePolicy(QSizePolicy.Policy.Expanding,
-                                        QSizePolicy.Policy.Expanding)
+            self._surface = _Frames(self)
             layout.addWidget(self._surface, 1)
             self._player = QMediaPlayer(self)
             self._audio = QAudioOutput(self)
+            self._sink = QVideoSink(self)
+            self._sink.videoFrameChanged.connect(self._surface.set_frame)
             self._player.setAudioOutput(self._audio)
-            self._player.setVideoOutput(self._surface)
+            self._player.setVideoOutput(self._sink)
             self._player.playbackStateChanged.connect(self._update_controls)
             self._player.positionChanged.connect(self._on_position)
             self._player.durationChanged.connect(self._on_duration)
@@ -159,7 +195,7 @@ class VideoView(QWidget):
         self.position_slider.setAccessibleName("Position in the video")
         self.position_slider.setRange(0, 0)
         self.position_slider.sliderMoved.connect(self._seek)
-        self.time_label = QLabel("0:00 / 0:00", self)
+        self.time_label = QLabel("0:00.0 / 0:00.0", self)
         self.time_label.setObjectName("videoTime")
         self.external_button = QPushButton("Open in system player", self)
         self.external_button.setObjectName("videoOpenExternal")
@@ -196,6 +232,8 @@ class VideoView(QWidget):
         self._say_default()
         if self._player is not None:
             self._player.stop()
+            if self._surface is not None:
+                self._surface.clear()
             self._player.setSource(QUrl.fromLocalFile(str(path)) if path else QUrl())
             self.position_slider.setValue(0)
             self._update_controls()
@@ -224,6 +262,14 @@ class VideoView(QWidget):
     def is_playing(self) -> bool:
         return (self._player is not None and self._player.playbackState()
                 == QMediaPlayer.PlaybackState.PlayingState)
+
+    def frames_shown(self) -> int:
+        """How many frames reached the screen (0 without a player)."""
+        return self._surface.frames if self._surface is not None else 0
+
+    def frame(self) -> QImage:
+        """The frame on screen (a null image before the first one, or without a player)."""
+        return self._surface.image if self._surface is not None else QImage()
 
     def position_ms(self) -> int:
         return int(self._player.position()) if self._player is not None else 0

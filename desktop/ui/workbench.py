@@ -46,6 +46,7 @@ from desktop.ui.main_window import PANE_ROLES, MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
 from desktop.ui.result_presenter import ResultPresenter
 from desktop.ui.review_controller import ReviewController
+from desktop.ui.role_words import role_kind
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
 
@@ -319,6 +320,9 @@ class Workbench(QObject):
                 pane.set_nouns("image", "images")
                 pane.changed.connect(self._on_inputs_changed)
                 pane.busyChanged.connect(self.schedule_refresh)
+            if role not in PANE_ROLE_IDS:
+                helps = [s.help for _pid, task in tasks for s in task.inputs if s.role == role]
+                self.window.panes[role].set_help(helps[0] if helps else "")
         entry = self.current_entry()
         workflow = entry is not None and entry.variant is not None
         required = {slot.role for _pid, task in tasks for slot in task.inputs
@@ -645,26 +649,10 @@ def _missing_input(slot: InputRole) -> str:
             + ("" if slot.min_count == 1 else "s") + ".")
 
 
-#: Which sample fills a workflow's image input, by the words of its name (the part after the
-#: node's name first: "Dress_Model.garment_image" is a garment).
-_SAMPLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("garment", ("garment", "cloth", "shirt", "dress", "top", "outfit", "apparel")),
-    ("person", ("model", "person", "people", "human", "face", "pose", "portrait")),
-    ("room", ("room", "interior", "house", "home")),
-)
-
-
 def _sample_role(role: str, required: bool) -> str | None:
     """The sample kind for a workflow's required image input; None for an optional one (the
     workflow's own default stays) and for a name that says nothing."""
-    if not required:
-        return None
-    node, _, key = role.lower().rpartition(".")
-    for part in (key, node):
-        for kind, words in _SAMPLE_WORDS:
-            if any(word in part for word in words):
-                return kind
-    return "image" if "image" in key or "photo" in key else None
+    return role_kind(role) if required else None
 
 
 def _plain(rich: str) -> str:

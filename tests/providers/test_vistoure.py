@@ -46,6 +46,8 @@ from desktop.providers.vistoure import (
     TOOL_SPECS,
     TOOLS,
     VistoureProvider,
+    input_titles,
+    parse_manifest,
     parse_manifest_value,
 )
 from tests.emulators.kit import Fault, serve
@@ -298,7 +300,7 @@ def test_list_workflows_and_discovery() -> None:
     assert "User_Garment.garment_image" not in params
     [garment] = task.inputs
     assert (garment.role, garment.title, garment.min_count, garment.max_count) == (
-        "User_Garment.garment_image", "Garment image (User Garment)", 1, 1)
+        "User_Garment.garment_image", "Garment image", 1, 1)
     assert "Mandatory image input" in garment.help
     category = params["User_Garment.category"]
     assert (category.type, category.default, category.required) == (
@@ -337,8 +339,22 @@ def test_saved_workflows_are_task_variants() -> None:
     assert task.param("workflow").default == CUSTOM
     assert task.param("Vton_Node.garment_image") is None
     assert [(r.role, r.title, r.min_count) for r in task.inputs] == [
-        ("Vton_Node.model_image", "Model image (Vton Node)", 1),
-        ("Vton_Node.garment_image", "Garment image (Vton Node)", 1)]
+        ("Vton_Node.model_image", "Model image", 1),
+        ("Vton_Node.garment_image", "Garment image", 1)]
+
+
+def test_pane_titles_name_the_node_only_where_two_share_a_parameter() -> None:
+    manifest = parse_manifest({"inputs": {
+        "mandatory": {"Vton.image": "<type:image , default value : null>",
+                      "Upscale.image": "<type:image , default value : null>",
+                      "my_garment": "<type:image , default value : null>"},
+        "optional": {"Scene.background_photo": "<type:image , default value : null>",
+                     "Scene.prompt": "<type:str , default value : 'x'>"},
+        "linked": {"Clip.image": "Upscale.result_image"}}}, "Two images")
+    assert input_titles(manifest) == {"Vton.image": "Image (Vton)",
+                                      "Upscale.image": "Image (Upscale)",
+                                      "my_garment": "My garment",
+                                      "Scene.background_photo": "Background photo"}
 
 
 def test_workflow_task_from_the_documented_manifest_forms() -> None:
@@ -1133,8 +1149,8 @@ def test_a_bad_file_in_an_image_parameter_is_refused_with_a_sentence(
     ({"Dress_Model.model_image": 2}, {}, "'Dress_Model.model_image' takes one image (got 2)"),
     ({"Dress_Model.model_image": 1}, {},
      "needs: Dress_Model.garment_image. Give an image as --input "
-     "Dress_Model.garment_image=FILE in restyle-cli, or in its pane (Garment image (Dress "
-     "Model)) in the window."),
+     "Dress_Model.garment_image=FILE in restyle-cli, or in its pane (Garment image) in the "
+     "window."),
 ], ids=["unknown", "not_an_image_input", "linked", "two_images", "mandatory_missing"])
 def test_workflow_image_inputs_not_in_the_manifest_are_refused(
         tmp_path: Path, inputs: dict[str, int], params: dict[str, Any], needle: str) -> None:

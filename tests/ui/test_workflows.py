@@ -70,11 +70,13 @@ def test_workflow_image_inputs_are_panes_named_after_them(
         await open_workflow(window, LOOKBOOK_KEY, MODEL)
         panes = window.panes
         shown = [(r, p.title()) for r, p in panes.items() if p.isVisibleTo(window)]
-        assert shown == [(MODEL, "Model image (Dress Model)"),
-                         (SHIRT, "Garment image (Dress Model)"),
-                         (BACKDROP, "Background image (Backdrop)")]
+        assert shown == [(MODEL, "Model image"), (SHIRT, "Garment image"),
+                         (BACKDROP, "Background image")]
         assert [mark_shown(window, r) for r, _t in shown] == [True, True, False]
-        assert panes[MODEL].accessibleName() == "Model image (Dress Model) input, required"
+        assert panes[MODEL].accessibleName() == "Model image input, required"
+        title = panes[BACKDROP].findChild(QLabel, "titleLabel")
+        assert title is not None and title.toolTip().startswith(
+            "Optional image input `Backdrop.background_image` of the workflow")
         hint = panes[BACKDROP].findChild(QLabel, "dropHint")
         assert hint is not None and hint.text() == ("Drop an image here, paste, or click to "
                                                     "browse")
@@ -83,7 +85,7 @@ def test_workflow_image_inputs_are_panes_named_after_them(
         assert form.editor(SHIRT) is None and form.editor(BACKDROP) is None
         assert form.editor("Backdrop.prompt") is not None
         await until(lambda: not window.generate_button.isEnabled(), 5)
-        assert "Add the Model image (Dress Model)." in window.problem_label.text()
+        assert "Add the Model image." in window.problem_label.text()
         drop_files(panes[MODEL], [person])
         drop_files(panes[SHIRT], [shirt])
         await until(lambda: window.generate_button.isEnabled(), 10,
@@ -109,8 +111,11 @@ def test_workflow_image_inputs_are_panes_named_after_them(
 
 def test_a_workflow_shows_node_progress_then_plays_and_saves_its_video(
         window_factory: Callable[[], RestyleWindow], loop: asyncio.AbstractEventLoop,
-        emulator: VistoureEmulator, tmp_path: Path) -> None:
-    emulator.job_delay = 6.0  # four nodes of 1.5 s: the queue sees them go by
+        emulator: VistoureEmulator, tmp_path: Path, home: Path) -> None:
+    emulator.job_delay = 8.0  # four nodes of 2 s, polled every 0.25 s: the queue sees each
+    settings = home / "config" / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"providers": {"vistoure": {"poll_interval": 0.25}}}))
     person = image_file(tmp_path / "model.png", (200, 150, 120), (300, 400))
     shirt = image_file(tmp_path / "shirt.png", (30, 60, 200), (200, 200))
     window = window_factory()
@@ -140,7 +145,11 @@ def test_a_workflow_shows_node_progress_then_plays_and_saves_its_video(
     progress = [p for p, text in seen if "Node 3 of 4: upscaling" in text]
     assert progress and progress[-1] == pytest.approx(0.625)
     assert [o.kind for o in job.outputs] == [OutputKind.IMAGE, OutputKind.VIDEO]
+    assert window.job_queue.row_text(job.id).startswith("VistoureAI · Lookbook Video")
     view = window.compare_view
+    # The photo is compared with the model photo (the workflow's person), not the garment.
+    loop.run_until_complete(until(lambda: view.before_image() is not None, 10))
+    assert view.before_image().size().toTuple() == (300, 400)
 
     async def show_video() -> None:
         await until(lambda: view.strip().count() == 2, 10, "both results in the strip")
@@ -160,6 +169,9 @@ def test_a_workflow_shows_node_progress_then_plays_and_saves_its_video(
         QTest.mouseClick(play, Qt.MouseButton.LeftButton)
         loop.run_until_complete(until(lambda: player.position_ms() > 0, 10, "the video plays"))
         assert player.duration_ms() == 2000 and play.text() == "Pause"
+        # Its frames are on screen: the clip is 160 x 120.
+        loop.run_until_complete(until(lambda: player.frames_shown() > 0, 10, "a frame on screen"))
+        assert player.frame().size().toTuple() == (160, 120)
     # File > Save result saves the video as it is; before/after has nothing to pair.
     saved = loop.run_until_complete(window.workbench.exports.export_to(tmp_path / "lookbook",
                                                                       pair=False))
