@@ -6,6 +6,7 @@ form."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from contextlib import ExitStack
@@ -34,6 +35,9 @@ async def workflows_scenario(app: QApplication, out: Path, stack: ExitStack) -> 
     os.environ["RESTYLE_VISTOURE_BASE_URL"] = stack.enter_context(serve(emu))
     os.environ["RESTYLE_VISTOURE_API_KEY"] = emu.api_key
     home = Path(tempfile.mkdtemp(prefix="restyle-workflows-"))
+    settings = home / "config" / "settings.json"  # polled often enough to see every node
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"providers": {"vistoure": {"poll_interval": 0.5}}}))
     window = create_main_window(home)
     window.resize(*window_size())
     window.show()

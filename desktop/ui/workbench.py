@@ -73,11 +73,12 @@ class Workbench(QObject):
         self._problems: dict[str, str] = {}
         self._values: dict[str, dict[str, Any]] = {}  # provider id -> form values
         self._form_provider = ""
+        self._form_entry = ""  # the catalogue key of the task the form was made for
         #: The jobs the last press of Generate (or a re-run) created, one per provider.
         self._batch: list[str] = []
-        #: Why the last Generate was refused before anything was stored (a bad file); shown
-        #: under the form until the inputs or the form change.
-        self._refusal = ""
+        #: Why the last Generate was refused before anything was stored (a bad file), with
+        #: what was refused: shown under the form while the inputs and the form are the same.
+        self._refusal: tuple[str, Any] | None = None
         self._tasks = TaskSet("Window", self._on_task_error)
         self.images = OutputImages(services, lambda: self.providers,
                                    lambda text: self.window.set_status(text, 15000))
@@ -121,7 +122,7 @@ class Workbench(QObject):
         w.params_provider.currentIndexChanged.connect(self._on_params_provider_changed)
         w.params_form.changed.connect(self._on_form_changed)
         for pane in w.panes.values():
-            pane.changed.connect(self._on_inputs_changed)
+            pane.changed.connect(self.schedule_refresh)
             pane.busyChanged.connect(self.schedule_refresh)
         w.generate_button.clicked.connect(self.generate_clicked)
         w.generate_action.triggered.connect(self.generate_clicked)
@@ -239,6 +240,12 @@ class Workbench(QObject):
         states = [ProviderState(pid, self.providers[pid].title, pid not in self._problems,
                                 self._problems.get(pid, "")) for pid in entry.providers]
         self._values = {}
+        if entry.key != self._form_entry:
+            # The form still shows another task: its values are not this one's (a workflow's
+            # inputs would reach a tool as free-form parameters). The same entry again (the
+            # catalogue rebuilt when workflows are found) keeps what was typed.
+            self._form_provider = ""
+        self._form_entry = entry.key
         self.window.provider_selector.set_providers(states, ticked)
 
     def ticked(self) -> list[str]:
@@ -318,7 +325,7 @@ class Workbench(QObject):
             if role not in self.window.panes:
                 pane = self.window.ensure_pane(role, title)
                 pane.set_nouns("image", "images")
-                pane.changed.connect(self._on_inputs_changed)
+                pane.changed.connect(self.schedule_refresh)
                 pane.busyChanged.connect(self.schedule_refresh)
             if role not in PANE_ROLE_IDS:
                 helps = [s.help for _pid, task in tasks for s in task.inputs if s.role == role]
@@ -353,12 +360,7 @@ class Workbench(QObject):
         self._show_form(provider_id)
         self.window.params_form.set_values(dict(values))
 
-    def _on_inputs_changed(self) -> None:
-        self._refusal = ""
-        self.schedule_refresh()
-
     def _on_form_changed(self) -> None:
-        self._refusal = ""
         if self._form_provider:
             self._values[self._form_provider] = self.window.params_form.values()
         self.schedule_refresh()
@@ -423,7 +425,9 @@ class Workbench(QObject):
         w = self.window
         w.generate_button.setEnabled(not problems)
         w.generate_action.setEnabled(not problems)
-        shown = problems[:4] or ([html.escape(self._refusal)] if self._refusal else [])
+        refused = self._refusal is not None and self._refusal[1] == self._asked()
+        shown = problems[:4] or ([html.escape(self._refusal[0])] if refused and self._refusal
+                                 else [])
         w.problem_label.setText("<br>".join(shown))
         w.problem_label.setVisible(bool(shown))
         ticked = self.ticked()
@@ -443,6 +447,12 @@ class Workbench(QObject):
                 costs.append(f"{self.providers[pid].title}: {cost:g} credits")
         w.cost_label.setText("Expected cost: " + "; ".join(costs) if costs else "")
         w.cost_label.setVisible(bool(costs))
+
+    def _asked(self) -> tuple[Any, ...]:
+        """What Generate would run now: task, inputs and each ticked provider's values."""
+        entry = self.current_entry()
+        return (entry.key if entry else "", self.inputs(),
+                {pid: self.params_for(pid) for pid in self.ticked()})
 
     def _on_problem_link(self, link: str) -> None:
         if link.startswith("settings:"):
@@ -476,7 +486,7 @@ class Workbench(QObject):
                 except (InvalidInput, ProviderError) as exc:
                     title = self.providers[spec.provider].title
                     text = f"{title}: {failure_sentence(exc)}"
-                    self._refusal = text
+                    self._refusal = (text, self._asked())
                     self.window.problem_label.setText(html.escape(text))
                     self.window.problem_label.setVisible(True)
                     self.window.set_status(text)

@@ -84,8 +84,11 @@ def test_workflow_image_inputs_are_panes_named_after_them(
         form = window.params_form
         assert form.editor(SHIRT) is None and form.editor(BACKDROP) is None
         assert form.editor("Backdrop.prompt") is not None
-        await until(lambda: not window.generate_button.isEnabled(), 5)
-        assert "Add the Model image." in window.problem_label.text()
+        await until(lambda: "Add the Model image." in window.problem_label.text(), 5,
+                    "the missing mandatory inputs named")
+        assert "Add the Garment image." in window.problem_label.text()
+        assert "Background" not in window.problem_label.text()  # optional: not asked for
+        assert not window.generate_button.isEnabled()
         drop_files(panes[MODEL], [person])
         drop_files(panes[SHIRT], [shirt])
         await until(lambda: window.generate_button.isEnabled(), 10,
@@ -279,6 +282,8 @@ def test_a_local_path_in_an_image_parameter_is_read_like_an_input(
         await until(lambda: window.task_selector.select_key("vistoure:virtual_model"), 10)
         window.provider_selector.set_checked(["vistoure"])
         await until(lambda: window.params_form.extra_rows() is not None, 5)
+        # Nothing of the form before (none here) comes along as a free-form row.
+        assert window.params_form.extra_rows().entries() == []
         await type_row("garment_image", str(notes))
         await until(lambda: window.generate_button.isEnabled(), 10)
         QTest.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
@@ -322,3 +327,20 @@ def test_a_bad_file_dropped_on_a_workflow_pane_gets_the_sentence(
     pane = window.panes[BACKDROP]
     assert pane.sources() == [] and pane.error_text().startswith("backdrop.jpg")
     assert pane.findChild(QLabel, "errorLabel").isVisibleTo(window)
+
+
+def test_leaving_a_workflow_for_a_tool_takes_none_of_its_parameters(
+        window_factory: Callable[[], RestyleWindow], loop: asyncio.AbstractEventLoop,
+        emulator: VistoureEmulator) -> None:
+    window = window_factory()
+
+    async def body() -> None:
+        await open_workflow(window, LOOKBOOK_KEY, MODEL)
+        await until(lambda: window.params_form.editor("Backdrop.prompt") is not None, 5)
+        assert window.task_selector.select_key("vistoure:virtual_model")
+        window.provider_selector.set_checked(["vistoure"])
+        await until(lambda: window.params_form.extra_rows() is not None, 5)
+
+    loop.run_until_complete(body())
+    assert window.params_form.extra_rows().entries() == []
+    assert window.workbench.params_for("vistoure") == {}
