@@ -775,7 +775,7 @@ def main() -> int:
         if only in ("", "workflows"):
             from tests.screenshots_workflows import workflows_scenario
 
-            loop.run_until_complete(workflows_scenario(app, out, stack))
+            loop.run_until_complete(workflows_scenario(app, out, stack, window_size()))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

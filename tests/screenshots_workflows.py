@@ -14,10 +14,13 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from tests.screenshots import Camera, settle, until, window_size
+from tests.screenshots import Camera, settle, until
 
 
-async def workflows_scenario(app: QApplication, out: Path, stack: ExitStack) -> None:
+async def workflows_scenario(app: QApplication, out: Path, stack: ExitStack,
+                             size: tuple[int, int]) -> None:
+    """`size` is the window's (screenshots.py's window_size(): this module sees another copy
+    of its SIZE when it runs as __main__)."""
     from PIL import Image
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
@@ -39,7 +42,7 @@ async def workflows_scenario(app: QApplication, out: Path, stack: ExitStack) -> 
     settings.parent.mkdir(parents=True)
     settings.write_text(json.dumps({"providers": {"vistoure": {"poll_interval": 0.5}}}))
     window = create_main_window(home)
-    window.resize(*window_size())
+    window.resize(*size)
     window.show()
     await window.start()
     await until(lambda: window.task_selector.select_key(f"vistoure:workflow:{LOOKBOOK}"))
