@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from desktop.app import RestyleWindow
 from desktop.core.model import Job, JobState, OutputKind
@@ -186,6 +186,10 @@ def test_a_workflow_shows_node_progress_then_plays_and_saves_its_video(
     dialog.reject()
     window.save_pair_action.trigger()
     assert "A video has no before/after image" in window.statusBar().currentMessage()
+    # Copy result copies the file (for a file manager or a chat), not the poster.
+    window.copy_action.trigger()
+    copied = QApplication.clipboard().mimeData()
+    assert [Path(u.toLocalFile()).read_bytes() for u in copied.urls()] == [CLIP]
     # Back to the photo: the player stops, the before/after pair shows.
     view.set_current(0)
     assert not view.is_showing_video() and not player.is_playing()
