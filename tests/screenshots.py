@@ -1,7 +1,7 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
-     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|exports|forms|tools]
+     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|exports|forms|tools|workflows]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -17,7 +17,8 @@ progress and outcome, Settings > Export, a listing set, a lookbook page, the rep
 issue 11's forms and words (`--only forms`): the staging form, day-to-dusk, Advanced unfolded,
 two providers over two garments, "Set up…", a long error with its details window, the result
 panel, a queue of more than six jobs and the history's rows. Then issue 11's provider tools
-(`--only tools`). The
+(`--only tools`). Then the VistoureAI workflows of issue 11 (tests/screenshots_workflows.py): a workflow's image inputs
+as panes, per-node progress in the queue, the photo and video results, a bad image parameter. The
 window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
@@ -1148,6 +1149,11 @@ def main() -> int:
     with ExitStack() as stack:
         if only in ("", "tools"):
             loop.run_until_complete(tools_scenario(app, out, stack))
+    with ExitStack() as stack:
+        if only in ("", "workflows"):
+            from tests.screenshots_workflows import workflows_scenario
+
+            loop.run_until_complete(workflows_scenario(app, out, stack, window_size()))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

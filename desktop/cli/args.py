@@ -83,3 +83,18 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
         key, value = split_param(item)
         params[key] = param_value(key, value)
     return params
+
+
+def parse_inputs(items: Sequence[str], inputs: dict[str, list[str]]) -> dict[str, list[str]]:
+    """--input ROLE=SRC items added to `inputs` (role -> sources, in order): any role a task
+    takes, such as a saved workflow's own image inputs (`Node.garment_image`), for which no
+    flag of its own exists. CliError (exit 2) without ROLE= or SRC."""
+    merged = {role: list(sources) for role, sources in inputs.items()}
+    for item in items:
+        role, sep, source = item.partition("=")
+        role = role.strip()
+        if not sep or not role or not source.strip():
+            raise CliError(f"--input '{shown(item, 80)}' must be written ROLE=SRC (a role the "
+                           "task takes, then a local path or an http(s) URL).", EXIT_USAGE)
+        merged.setdefault(role, []).append(source)
+    return merged

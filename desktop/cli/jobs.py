@@ -12,7 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from desktop.cli.args import MAX_LIST_LIMIT, list_limit, parse_params, timeout_seconds
+from desktop.cli.args import (
+    MAX_LIST_LIMIT,
+    list_limit,
+    parse_inputs,
+    parse_params,
+    timeout_seconds,
+)
 from desktop.cli.checks import (
     apply_base_url,
     check_out_dir,
@@ -60,8 +66,12 @@ def add_parsers(sub: Any) -> None:
                        help=f"{role} image: a local path or an http(s) URL")
     p.add_argument("--garment", action="append", default=[], metavar="SRC",
                    help="garment image (repeat for several)")
+    p.add_argument("--input", action="append", default=[], metavar="ROLE=SRC",
+                   help="an image for any input role of the task, such as a saved workflow's "
+                        "own inputs (--input Node.garment_image=shirt.jpg); repeat for several")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="task parameter; values starting with [ or { are JSON")
+                   help="task parameter; values starting with [ or { are JSON; an image "
+                        "parameter takes a local path or URL, read like an input")
     p.add_argument("--out", type=Path, metavar="DIR", help="copy the results into DIR")
     p.add_argument("--base-url", metavar="URL", help="the provider's base URL for this run")
     p.add_argument("--timeout", type=timeout_seconds, metavar="SECONDS",
@@ -151,6 +161,7 @@ async def cmd_run(services: Services, args: argparse.Namespace) -> int:
     apply_base_url(services, args)
     check_ready(services, args.provider)
     inputs = {role: list(getattr(args, role)) for role in ("person", "garment", "room", "image")}
+    inputs = parse_inputs(args.input, inputs)
     spec = JobSpec(provider=args.provider, task=args.task,
                    inputs={k: v for k, v in inputs.items() if v},
                    params=parse_params(args.param), deadline_s=args.timeout)

@@ -31,6 +31,7 @@ _EXTENSIONS = {
     "video/mp4": "mp4",
     "video/webm": "webm",
     "video/quicktime": "mov",
+    "video/x-matroska": "mkv",
 }
 
 

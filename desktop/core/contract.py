@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
@@ -302,6 +302,17 @@ class Provider(ABC):
         from the service (GET) but never create anything there; when such a read fails for
         a reason other than the parameter (network, key), let `submit` report it. The
         default accepts everything."""
+
+    async def image_params(self, task: TaskSpec, params: Mapping[str, Any]) -> dict[str, str]:
+        """Which of `params` carry an image, as {parameter name: input role}.
+
+        The engine reads a local file path or http(s) address given in such a parameter as
+        that role's input (decoded, checked against the limits, stored with the job) and
+        drops the parameter, so a path is never sent as text; inline data the service takes
+        as it is (base64, a data: URI) stays a parameter. Called before `task.validate`. It
+        may read from the service (a saved workflow's manifest); when that read fails, it
+        returns what it knows and `submit` reports the failure. None by default."""
+        return {}
 
     def estimate_cost(self, task: str, params: dict[str, Any]) -> float | None:
         """Credits a run of `task` with `params` will cost, when the provider says so."""

@@ -434,6 +434,10 @@ class TaskSpec:
     output_kind: OutputKind = OutputKind.IMAGE
     #: When True, parameters not declared in `params` are passed through untouched.
     free_form_params: bool = False
+    #: When True, input roles not declared in `inputs` are accepted as they are: the
+    #: provider's `check` knows them (a VistoureAI workflow's own image inputs, named after
+    #: the workflow's inputs, which only its manifest lists).
+    free_form_inputs: bool = False
 
     def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
@@ -470,7 +474,7 @@ class TaskSpec:
         """
         known_roles = {r.role for r in self.inputs}
         for role, sources in inputs.items():
-            if sources and role not in known_roles:
+            if sources and role not in known_roles and not self.free_form_inputs:
                 expected = ", ".join(sorted(known_roles)) or "none"
                 raise InvalidInput(
                     f"Task '{self.id}' takes no '{role}' input (it takes: {expected})."

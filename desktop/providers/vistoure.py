@@ -150,10 +150,15 @@ _WORKFLOW_BASE = TaskSpec(
     ),
     params=(ParamSpec("workflow", ParamType.STRING, title="Workflow", required=True,
                       help="The saved workflow's name (see `list_workflows`)."),),
-    note=("Parameters are the workflow's `node.param` inputs (see its manifest). Images given "
-          "by role fill the mandatory image inputs in manifest order; a parameter value "
-          "`@garment` or `@image:2` names one explicitly; a public URL or base64 works too."),
+    note=("Parameters are the workflow's `node.param` inputs (see its manifest). An image input "
+          "is given by its own name (`--input Node.param=FILE`, or `--param Node.param=FILE`: "
+          "the file is read and checked like any input, never sent as text); images given as "
+          "person, garment or image fill the remaining image inputs in manifest order, and a "
+          "parameter value `@garment` or `@image:2` names one of them; a public URL or base64 "
+          "works too."),
     free_form_params=True,
+    # A workflow's image inputs are roles named after its own inputs: `check` knows them.
+    free_form_inputs=True,
 )
 
 TASKS: tuple[TaskSpec, ...] = (*(_tool_task(s) for s in TOOL_SPECS), _WORKFLOW_BASE)
@@ -300,6 +305,46 @@ def manifest_param(entry: ManifestInput) -> ParamSpec:
                      required=entry.group == "mandatory", help=help_text + ".")
 
 
+def input_title(name: str, *, with_node: bool = True) -> str:
+    """A workflow input's name for people: 'User_Garment.garment_image' -> 'Garment image
+    (User Garment)', or 'Garment image' without the node; a user-defined variable
+    'my_garment' -> 'My garment'."""
+    node, _, key = name.rpartition(".")
+    words = _words(key) or name
+    title = words[:1].upper() + words[1:]
+    return f"{title} ({_words(node)})" if node and with_node else title
+
+
+def _words(text: str) -> str:
+    return " ".join(w for w in re.split(r"[_\s]+", text.strip()) if w)
+
+
+def input_titles(manifest: WorkflowManifest) -> dict[str, str]:
+    """The pane title of each settable image input: its parameter's words ("Garment image"),
+    with the node's name only where two nodes share the parameter ("Image (Upscale)")."""
+    entries = image_inputs(manifest)
+    keys = [e.name.rpartition(".")[2] for e in entries]
+    return {e.name: input_title(e.name, with_node=keys.count(key) > 1)
+            for e, key in zip(entries, keys, strict=True)}
+
+
+def workflow_input_role(entry: ManifestInput, title: str) -> InputRole:
+    """The input pane of one of a workflow's image inputs: named after the input, required
+    when the workflow lists it as mandatory, one image."""
+    mandatory = entry.group == "mandatory"
+    help_text = (f"{'Mandatory' if mandatory else 'Optional'} image input `{entry.name}` of the "
+                 "workflow; sent as base64 (a public URL as it is).")
+    if not mandatory:
+        help_text += " Leave it empty for the workflow's own default."
+    return InputRole(entry.name, title, 1 if mandatory else 0, 1, help=help_text)
+
+
+def image_inputs(manifest: WorkflowManifest) -> list[ManifestInput]:
+    """The image inputs a run may set (linked ones are the orchestrator's), mandatory first."""
+    found = [e for e in manifest.inputs if e.is_image and e.group != "linked"]
+    return sorted(found, key=lambda e: e.group != "mandatory")
+
+
 #: Every `input` field that carries an image, across the tools.
 IMAGE_FIELDS: frozenset[str] = frozenset(f for s in TOOL_SPECS for f in s.fields.values())
 
@@ -339,13 +384,30 @@ def tool_payload(task_id: str, params: Mapping[str, Any],
     return tool, payload
 
 
+GENERIC_ROLES: tuple[str, ...] = ("person", "garment", "image")
+
+
 def workflow_payload(manifest: WorkflowManifest, params: Mapping[str, Any],
                      inputs: Mapping[str, list[PreparedInput]]) -> dict[str, Any]:
     """The `input` of a workflow run, checked against its manifest: known, settable inputs of
-    the right type, images by reference or in manifest order, every mandatory input set.
-    Input images stay PreparedInputs. Raises InvalidInput."""
+    the right type; images by the workflow's own input names (roles), by reference, or in
+    manifest order; every mandatory input set. Input images stay PreparedInputs. Raises
+    InvalidInput."""
     name = _workflow_name(params)
     payload: dict[str, Any] = {}
+    for role, items in inputs.items():
+        if role in GENERIC_ROLES or not items:
+            continue
+        entry = manifest.get(role)
+        if entry is not None and entry.group == "linked":
+            raise InvalidInput(_linked(role))
+        if entry is None or not entry.is_image:
+            known = ", ".join(e.name for e in image_inputs(manifest)) or "none"
+            raise InvalidInput(f"Workflow {name!r} has no image input '{clip(role, 80)}' (its "
+                               f"image inputs: {known}).")
+        if len(items) > 1:
+            raise InvalidInput(f"Workflow input '{role}' takes one image (got {len(items)}).")
+        payload[role] = items[0]
     used: set[tuple[str, int]] = set()
     for key, raw in params.items():
         if key == "workflow":
@@ -356,14 +418,15 @@ def workflow_payload(manifest: WorkflowManifest, params: Mapping[str, Any],
             raise InvalidInput(f"Workflow {name!r} has no input '{key}' (it has: "
                                f"{known or 'none'}).")
         if entry.group == "linked":
-            raise InvalidInput(
-                f"Workflow input '{key}' is linked to an upstream node and cannot be set "
-                "through the API; unlink it in the VistoureAI workflow editor first.")
+            raise InvalidInput(_linked(key))
         if entry.is_image:
+            if key in payload:
+                raise InvalidInput(f"Workflow input '{key}' was given twice, as an input image "
+                                   "and as a parameter; give it once.")
             payload[key] = _image_value(inputs, key, raw, used)
         else:
             payload[key] = manifest_param(entry).coerce(raw)
-    leftovers = [item for role in ("person", "garment", "image")
+    leftovers = [item for role in GENERIC_ROLES
                  for n, item in enumerate(inputs.get(role) or []) if (role, n) not in used]
     open_slots = [e for e in manifest.group("mandatory") if e.is_image
                   and e.name not in payload]
@@ -375,10 +438,20 @@ def workflow_payload(manifest: WorkflowManifest, params: Mapping[str, Any],
             f"{len(leftovers)} image(s) were given.")
     for item, slot in zip(leftovers, open_slots, strict=False):
         payload[slot.name] = item
-    missing = [e.name for e in manifest.group("mandatory") if e.name not in payload]
+    missing = [e for e in manifest.group("mandatory") if e.name not in payload]
     if missing:
-        raise InvalidInput(f"Workflow {name!r} needs: {', '.join(missing)}.")
+        sentence = f"Workflow {name!r} needs: {', '.join(e.name for e in missing)}."
+        images = [e.name for e in missing if e.is_image]
+        if images:
+            sentence += (f" Give an image as --input {images[0]}=FILE in restyle-cli, or in "
+                         f"its pane ({input_titles(manifest)[images[0]]}) in the window.")
+        raise InvalidInput(sentence)
     return payload
+
+
+def _linked(key: str) -> str:
+    return (f"Workflow input '{key}' is linked to an upstream node and cannot be set through "
+            "the API; unlink it in the VistoureAI workflow editor first.")
 
 
 def _workflow_name(params: Mapping[str, Any]) -> str:
@@ -425,7 +498,8 @@ def _check_image_text(key: str, value: Any) -> None:
             data = b""
     if not (sniff_mime(data) or "").startswith("image/"):
         raise InvalidInput(f"Parameter '{key}' is an image: give a public http(s) URL or base64 "
-                           f"of an image (got {clip(str(value), 40)!r}).")
+                           f"of an image, or a file as an input image (got "
+                           f"{clip(str(value), 40)!r}).")
 
 
 class VistoureProvider(RemoteProvider):
@@ -511,15 +585,18 @@ class VistoureProvider(RemoteProvider):
         return self._manifests[name]
 
     async def workflow_task(self, name: str, *, refresh: bool = False) -> TaskSpec:
-        """The `workflow` task for one saved workflow, its parameters built from the manifest:
-        mandatory inputs required, optional ones with their canvas defaults, linked ones left
-        out (the orchestrator sets them). Run it with task `workflow` and `workflow=<name>`."""
+        """The `workflow` task for one saved workflow, built from its manifest: each image
+        input an input of its own, named after it (required when mandatory); the other
+        mandatory inputs required parameters, optional ones with their canvas defaults;
+        linked ones left out (the orchestrator sets them). Run it with task `workflow` and
+        `workflow=<name>`."""
         manifest = await self.workflow_manifest(name, refresh=refresh)
         params = [ParamSpec("workflow", ParamType.CHOICE, title="Workflow", default=name,
                             choices=(name,), required=True)]
-        params += [manifest_param(e) for e in manifest.inputs if e.group != "linked"]
-        images = sum(1 for e in manifest.inputs if e.is_image and e.group != "linked")
+        params += [manifest_param(e) for e in manifest.inputs
+                   if e.group != "linked" and not e.is_image]
         linked = [e.name for e in manifest.group("linked")]
+        titles = input_titles(manifest)
         note = f"Workflow {manifest.name!r}"
         if manifest.outputs:
             note += "; outputs: " + ", ".join(manifest.outputs)
@@ -527,13 +604,35 @@ class VistoureProvider(RemoteProvider):
             note += "; set by upstream nodes: " + ", ".join(linked)
         return TaskSpec(
             id=WORKFLOW_TASK, title=f"Workflow: {manifest.name}",
-            inputs=(
-                InputRole("person", "Person", 0, min(1, images)),
-                InputRole("garment", "Garments", 0, min(3, images)),
-                InputRole("image", "Images", 0, images),
-            ),
+            inputs=tuple(workflow_input_role(e, titles[e.name]) for e in image_inputs(manifest)),
             params=tuple(params), note=note + ".",
         )
+
+    async def image_params(self, task: TaskSpec, params: Mapping[str, Any]) -> dict[str, str]:
+        """A tool's image fields given as parameters (`model_image` is the person input); a
+        workflow's image inputs given as parameters, each its own input. The manifest is read
+        for a workflow: an unknown one is refused here; when it cannot be read for another
+        reason, nothing is moved and `submit` reports the reason."""
+        if task.id == WORKFLOW_TASK:
+            name = str(params.get("workflow") or "").strip()
+            if not name:
+                return {}
+            try:
+                manifest = await self.workflow_manifest(name)
+            except ProviderError as exc:
+                if exc.code == ErrorCode.NOT_FOUND:
+                    raise InvalidInput(f"Parameter 'workflow': {exc.message}") from None
+                log.info("Could not read the manifest of workflow %r: %s", name, exc.message)
+                return {}
+            settable = {e.name for e in image_inputs(manifest)}
+            # `@garment:2` names an input image: it stays a parameter (workflow_payload).
+            return {key: key for key, value in params.items()
+                    if key in settable and not _REF.match(str(value).strip())}
+        spec = _BY_TASK.get(task.id)
+        if spec is None:
+            return {}
+        by_field = {field: role for role, field in spec.fields.items()}
+        return {key: by_field[key] for key in params if key in by_field}
 
     async def task_variants(self) -> list[TaskVariant]:
         """Each saved workflow and system template, runnable as the `workflow` task."""
@@ -764,17 +863,57 @@ def _free_form(value: Any) -> Any:
     return value
 
 
+#: What a node of each tool is doing, for the progress line ("Node 3 of 5: upscaling").
+_TOOL_WORDS: dict[str, str] = {
+    "virtual_tryon": "trying on", "virtual_tryon_pro": "trying on",
+    "virtual_tryon_pro_fit": "trying on", "virtual_model": "generating a model",
+    "fabric": "applying the fabric", "sketch_to_dress": "turning the sketch into a dress",
+    "upscale": "upscaling", "multipose": "posing", "video": "making the video",
+    "background_removal": "removing the background", "reframe": "reframing",
+    "product_shoot": "shooting the product",
+}
+
+
 def _node_progress(nodes: Mapping[str, Any]) -> tuple[float | None, str]:
-    """Share of nodes done and a line such as "Vton_Node: running, Upscale: pending"."""
-    states = [(str(name), str(node.get("status") or "?")) for name, node in nodes.items()
-              if isinstance(node, Mapping)]
+    """The share of the run done and a plain line saying where it is.
+
+    A node that succeeded counts whole, one that runs half: three nodes of five done and the
+    fourth running is 0.7 and "Node 4 of 5: upscaling". Nodes running side by side are named
+    together; a single tool run says only what it does ("Trying on")."""
+    states: list[tuple[str, RemoteState | None, str]] = []
+    for name, node in nodes.items():
+        if isinstance(node, Mapping):
+            states.append((str(name), _STATES.get(str(node.get("status") or "").lower()),
+                           str(node.get("model_name") or "")))
     if not states:
         return None, ""
-    done = sum(1 for _, s in states if _STATES.get(s.lower()) == RemoteState.SUCCEEDED)
-    line = ", ".join(f"{n}: {s}" for n, s in states[:6])
-    if len(states) > 6:
-        line += f" (+{len(states) - 6} more)"
-    return done / len(states), clip(line)
+    total = len(states)
+    done = sum(1 for _, state, _ in states if state == RemoteState.SUCCEEDED)
+    running = [(name, tool) for name, state, tool in states if state == RemoteState.RUNNING]
+    tools = [tool for _, _, tool in states]
+
+    def doing(name: str, tool: str) -> str:
+        word = _TOOL_WORDS.get(tool) or _words(name)
+        # Two nodes of one tool: the node's name tells them apart.
+        return f"{word} ({clip(_words(name), 40)})" if tools.count(tool) > 1 else word
+
+    if running:
+        words = ", ".join(doing(name, tool) for name, tool in running[:3])
+        if len(running) > 3:
+            words += f" and {len(running) - 3} more"
+        if total == 1:
+            line = words[:1].upper() + words[1:]
+        elif len(running) == 1:
+            line = f"Node {done + 1} of {total}: {words}"
+        else:
+            line = f"Nodes {done + 1}–{done + len(running)} of {total}: {words}"
+    elif done == total:
+        line = "Done" if total == 1 else f"All {total} nodes done"
+    elif done == 0:
+        line = "Waiting to start" + ("" if total == 1 else f" ({total} nodes)")
+    else:
+        line = f"{done} of {total} nodes done; waiting for the next"
+    return (done + 0.5 * len(running)) / total, clip(line)
 
 
 def _error_parts(error: Any) -> tuple[str | None, str | None]:

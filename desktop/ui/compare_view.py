@@ -34,6 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shiboken6
@@ -66,6 +67,7 @@ from PySide6.QtWidgets import (
 from desktop.ui import qt_compat
 from desktop.ui.image_canvas import BUTTON_STEP, ImageCanvas, ViewState, build_pyramid
 from desktop.ui.tasks import TaskSet
+from desktop.ui.video_view import VideoView
 
 qt_compat.install()  # paints and emits all the time: needs the PySide6 6.12 refcount fix
 log = logging.getLogger(__name__)
@@ -98,9 +100,11 @@ MODE_TITLES: dict[CompareMode, tuple[str, str, str]] = {
 
 @dataclass(frozen=True)
 class CompareItem:
-    image: QImage  # already decoded (the window decodes in a worker)
+    image: QImage  # already decoded (the window decodes in a worker); a video's poster
     title: str  # e.g. "FitInView · tryon" or "Variation 2"
     label: str = ""  # output label from the provider, may be empty
+    #: A video result: the stored file, played in place of the before/after pair.
+    video: str = ""
 
 
 class DifferenceCancelled(Exception):
@@ -193,6 +197,7 @@ class CompareView(QWidget):
         self._diff_key: tuple[int, int, int] | None = None
         self._diff_task: asyncio.Task[None] | None = None
         self._diff_stop = threading.Event()
+        self._video: VideoView | None = None  # made when a video is first shown
         self._pyramids: dict[int, list[QImage]] = {}
         self._pyramid_pending: set[int] = set()
         self._thumbs: dict[int, QPixmap] = {}
@@ -488,6 +493,8 @@ class CompareView(QWidget):
         self._placeholder_label.setText(text)
 
     def clear(self) -> None:
+        if self._video is not None:
+            self._video.set_video(None)  # the file may be deleted next
         self._before = None
         self._items = []
         self._current = -1
@@ -576,19 +583,28 @@ class CompareView(QWidget):
                                       not self._state.has_reference())
         self._sync_viewport()
         before, after = self._before, self._after()
-        both = before is not None and after is not None
         grid = self.is_grid()
+        item = self.current_item()
+        video = not grid and item is not None and bool(item.video)
+        both = before is not None and after is not None and not video
         for mode, button in self._mode_buttons.items():
             button.setEnabled((both and not grid) or (mode == CompareMode.SIDE_BY_SIDE and grid))
         self._check_mode_button()
         for button in (self._fit_button, self._actual_button, self._zoom_in_button,
                        self._zoom_out_button):
-            button.setEnabled(self._state.has_reference())
+            button.setEnabled(self._state.has_reference() and not video)
         self._strip.setVisible(not grid and len(self._items) >= 2)
 
         if grid:
             self._stack.setCurrentWidget(self._grid_page)
             self.setFocusProxy(self._grid_cells[0] if self._grid_cells else None)
+        elif video:
+            assert item is not None
+            view = self.video_view()
+            view.set_video(Path(item.video), " · ".join(t for t in (item.title, item.label) if t),
+                           item.image)
+            self._stack.setCurrentWidget(view)
+            self.setFocusProxy(view)
         elif before is None and after is None:
             self._stack.setCurrentWidget(self._placeholder_label)
             self.setFocusProxy(None)
@@ -600,6 +616,16 @@ class CompareView(QWidget):
             self._ensure_pyramid(image)
         self._update_zoom_label()
         self._update_accessible()
+
+    def video_view(self) -> VideoView:
+        """The page that plays a video result (made on first use)."""
+        if self._video is None:
+            self._video = VideoView(self._stack)
+            self._stack.addWidget(self._video)
+        return self._video
+
+    def is_showing_video(self) -> bool:
+        return self._video is not None and self._stack.currentWidget() is self._video
 
     def _check_mode_button(self) -> None:
         shown = CompareMode.SIDE_BY_SIDE if self.is_grid() else self._mode
@@ -679,7 +705,7 @@ class CompareView(QWidget):
 
     def _update_zoom_label(self) -> None:
         self._zoom_label.setText(f"{self.zoom_percent()} %" if self._state.has_reference()
-                                 else "")
+                                 and not self.is_showing_video() else "")
 
     def _update_accessible(self) -> None:
         self._after_canvas.setAccessibleDescription(

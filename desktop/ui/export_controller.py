@@ -10,10 +10,11 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop.core.exports import encode
-from desktop.core.model import InvalidInput, OutputKind
+from desktop.core.model import InvalidInput, Job, Output, OutputKind
 from desktop.export_setup import stamping
 from desktop.general_settings import EXPORT_DIR, EXPORT_FORMAT, EXPORT_QUALITY, general_setting
 from desktop.ui.job_words import failure_sentence
@@ -57,6 +58,13 @@ class ExportController:
         if job is None or item is None:
             self.window.set_status("Show a result first: open a job from the queue or history.")
             return
+        if item.video:  # a video is saved as the file it is
+            if pair:
+                self.window.set_status("A video has no before/after image; save the video "
+                                       "with File > Save result….")
+                return
+            self._ask_video(job, Path(item.video))
+            return
         if pair and self.window.compare_view.before_image() is None:
             self.window.set_status("This result has no before image to put beside it.")
             return
@@ -75,18 +83,37 @@ class ExportController:
         self._file_dialog = dialog
         dialog.open()
 
+    def _ask_video(self, job: Job, stored: Path) -> None:
+        """File > Save result for a video: a save dialog for its own kind of file."""
+        folder = Path(str(self._general(EXPORT_DIR) or Path.home()))
+        index = self.results.output_index()
+        name = Path(encode.suggested_name(job, index, "png")).with_suffix(stored.suffix).name
+        kind = stored.suffix.lstrip(".").upper() or "Video"
+        dialog = QFileDialog(self.window, "Save video")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters([f"{kind} video (*{stored.suffix})", "All files (*)"])
+        dialog.setDefaultSuffix(stored.suffix.lstrip("."))
+        dialog.setDirectory(str(folder))
+        dialog.selectFile(name)
+        dialog.fileSelected.connect(
+            lambda path: self._spawn(self.export_to(Path(path), pair=False)))
+        self._file_dialog = dialog
+        dialog.open()
+
     async def export_to(self, path: Path, *, pair: bool) -> Path | None:
-        """Write the shown result (or before | after) to `path`, format from its extension."""
+        """Write the shown result (or before | after) to `path`, format from its extension;
+        a video as the file it is."""
         job = self.results.shown_job
         if job is None or not job.outputs:
             return None
-        images = [o for o in job.outputs if o.kind == OutputKind.IMAGE]
-        if not images:
+        shown = [o for o in job.outputs if o.kind in (OutputKind.IMAGE, OutputKind.VIDEO)]
+        if not shown:
             self.window.set_status("This job's result is not an image; there is nothing to "
                                    "save as one.", 15000)
             return None
-        index = min(self.results.output_index(), len(images) - 1)
-        out = images[index]
+        out = shown[min(self.results.output_index(), len(shown) - 1)]
+        if out.kind == OutputKind.VIDEO:
+            return await self._save_video(out, path, pair=pair)
         fmt = encode.format_for_path(path, str(self._general(EXPORT_FORMAT)))
         if path.suffix == "":
             path = path.with_suffix(encode.EXTENSIONS[fmt])
@@ -117,10 +144,42 @@ class ExportController:
         self.window.set_status(f"Saved {written}.")
         return written
 
+    async def _save_video(self, out: Output, path: Path, *, pair: bool) -> Path | None:
+        if pair:
+            self.window.set_status("A video has no before/after image; save the video with "
+                                   "File > Save result….", 15000)
+            return None
+        stored = self.services.assets.path_for(out.sha256, out.mime)
+        if path.suffix == "":
+            path = path.with_suffix(stored.suffix)
+
+        def work() -> Path:
+            try:
+                data = stored.read_bytes()
+            except OSError as exc:
+                raise InvalidInput(f"The stored video {stored.name} cannot be read "
+                                   f"({exc.strerror or exc}); run the job again.") from None
+            return encode.write_export(path, data)
+
+        try:
+            written = await asyncio.to_thread(work)
+        except InvalidInput as exc:
+            self.window.set_status(f"Export failed: {failure_sentence(exc)}", 15000)
+            return None
+        self.window.set_status(f"Saved {written}.")
+        return written
+
     def copy_result(self) -> None:
         item = self.window.compare_view.current_item()
         if item is None:
             self.window.set_status("Show a result first: open a job from the queue or history.")
+            return
+        if item.video:  # the file, for a file manager or a chat to paste
+            data = QMimeData()
+            data.setUrls([QUrl.fromLocalFile(item.video)])
+            data.setText(item.video)
+            QApplication.clipboard().setMimeData(data)
+            self.window.set_status("The video file is copied to the clipboard.")
             return
         QApplication.clipboard().setImage(item.image)
         self.window.set_status("Result image copied to the clipboard.")

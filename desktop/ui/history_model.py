@@ -434,6 +434,9 @@ class HistoryModel(QAbstractListModel):
     def title(self, job: Job) -> str:
         provider = self._provider_titles.get(job.provider, job.provider)
         task = self._task_titles.get(job.task, job.task)
+        workflow = job.spec.params.get("workflow")  # a saved workflow: its own name
+        if job.task == "workflow" and isinstance(workflow, str) and workflow.strip():
+            task = workflow.strip()
         return f"{provider} · {task}"
 
     def set_thumbnails(self, cache: ThumbnailCache) -> None:

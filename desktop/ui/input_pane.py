@@ -328,6 +328,8 @@ class InputPane(QFrame):
         self._count_title = ""
         self._items: list[Preview] = []
         self._rows: list[_ItemRow] = []
+        self._nouns: tuple[str, str] | None = None
+        self._required = False
         self._error = ""
         self._busy = 0
         self._reserved = 0  # slots taken by loads still running (multi-image panes)
@@ -353,6 +355,12 @@ class InputPane(QFrame):
         font.setBold(True)
         self._title_label.setFont(font)
         header.addWidget(self._title_label)
+        self._required_label = QLabel("*", self)
+        self._required_label.setObjectName("requiredMark")
+        self._required_label.setToolTip("Required: the task cannot run without this image")
+        self._required_label.setAccessibleName("required")
+        self._required_label.hide()
+        header.addWidget(self._required_label)
         self._count_label = QLabel(self)
         self._count_label.setObjectName("countLabel")
         header.addWidget(self._count_label)
@@ -418,8 +426,29 @@ class InputPane(QFrame):
         self._browse_button.setToolTip(f"Browse for {self._noun(plural=self._max_count > 1)}")
         self._clear_button.setAccessibleName(f"Clear {title}")
         self._clear_button.setToolTip(f"Clear {title}")
-        self.setAccessibleName(f"{title} input")
+        self.setAccessibleName(f"{title} input" + (", required" if self._required else ""))
         self._refresh()
+
+    def set_nouns(self, singular: str, plural: str) -> None:
+        """What the pane's hints and messages call its images ("image", "images"), for a role
+        named by a task at run time (a workflow's "Garment image (User Garment)") whose title
+        does not make a noun."""
+        self._nouns = (singular, plural)
+        self.set_title(self._title)
+
+    def set_help(self, text: str) -> None:
+        """What the pane's image is for, on its title's tooltip (a workflow input's own
+        name and whether the workflow needs it)."""
+        self._title_label.setToolTip(text)
+
+    def set_required(self, required: bool) -> None:
+        """Mark the pane as one the task cannot run without (a workflow's mandatory input)."""
+        self._required = required
+        self._required_label.setVisible(required)
+        self.setAccessibleName(f"{self._title} input" + (", required" if required else ""))
+
+    def is_required(self) -> bool:
+        return self._required
 
     def set_max_count(self, n: int) -> None:
         """How many images the provider takes. Extra items stay, marked "Not used"."""
@@ -660,7 +689,7 @@ class InputPane(QFrame):
     # -- presentation ----------------------------------------------------------------------
 
     def _noun(self, *, plural: bool = False) -> str:
-        singular, plural_noun = _ROLE_NOUNS.get(
+        singular, plural_noun = self._nouns or _ROLE_NOUNS.get(
             self._role, (f"{self._title.lower()} image", f"{self._title.lower()} images")
         )
         return plural_noun if plural else singular
@@ -749,6 +778,7 @@ class InputPane(QFrame):
     def _apply_colors(self) -> None:
         palette = self.palette()
         self._error_label.setStyleSheet(f"color: {_error_color(palette)};")
+        self._required_label.setStyleSheet(f"color: {_error_color(palette)}; font-weight: bold;")
         muted = QColor(palette.color(QPalette.ColorRole.WindowText))
         muted.setAlpha(150)  # readable on light and dark themes alike
         for label in (self._hint, self._count_label):

@@ -345,6 +345,9 @@ class JobQueueView(QWidget):
         task = self._task_titles.get((job.provider, job.task))
         if task is None:
             task = job.task.replace("_", " ").capitalize()
+        workflow = job.spec.params.get("workflow")  # a saved workflow: its own name
+        if job.task == "workflow" and isinstance(workflow, str) and workflow.strip():
+            task = workflow.strip()
         return f"{provider} · {task}"
 
     def _provider_title(self, provider_id: str) -> str:

@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         for pane in self.panes.values():
             col.addWidget(pane)
         col.addWidget(self.samples_button)
+        self._inputs_column = col
         params_row = QHBoxLayout()
         params_row.addWidget(_heading("Parameters"))
         params_row.addStretch(1)
@@ -286,6 +287,21 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
         else:
             self.showNormal()
+
+    def ensure_pane(self, role: str, title: str) -> InputPane:
+        """The pane of `role`; one is made, below the others, for a role a task names at run
+        time (a saved workflow's own image inputs). It stays, hidden, when the task changes,
+        so its images are not lost."""
+        pane = self.panes.get(role)
+        if pane is None:
+            pane = InputPane(role, title, self.preview_loader)
+            pane.setObjectName(f"inputPane_{role}")
+            pane.setAccessibleName(f"{title} input")
+            pane.hide()
+            self.panes[role] = pane
+            column = self._inputs_column
+            column.insertWidget(column.indexOf(self.samples_button), pane)
+        return pane
 
     def visible_panes(self) -> list[InputPane]:
         return [p for p in self.panes.values() if not p.isHidden()]

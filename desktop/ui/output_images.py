@@ -14,16 +14,30 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QImage
 
 from desktop.core.contract import Provider, ProviderError
+from desktop.core.humanize import human_bytes
 from desktop.core.model import InvalidInput, Job, Output, OutputKind
 from desktop.core.plain_words import output_title
 from desktop.ui.compare_view import CompareItem
 from desktop.ui.qimages import qimage_from_bytes, qimage_from_file
+from desktop.ui.role_words import role_kind
+from desktop.ui.video_view import video_poster
 
 if TYPE_CHECKING:
     from desktop.services import Services
 
 #: Roles whose first image is the "before" of a result, in order of preference.
 BEFORE_ROLES = ("person", "room", "image", "garment")
+
+
+def _before_order(inputs: Mapping[str, object]) -> list[str]:
+    """The roles of a job's inputs, the likeliest "before" first: the usual roles in
+    BEFORE_ROLES order, then a workflow's inputs by what their names say (its model photo
+    before its garment), then the rest."""
+    def rank(role: str) -> int:
+        kind = role_kind(role)
+        return BEFORE_ROLES.index(kind) if kind in BEFORE_ROLES else len(BEFORE_ROLES)
+
+    return sorted(inputs, key=lambda role: (rank(role), role not in BEFORE_ROLES))
 
 
 def message(exc: BaseException) -> str:
@@ -54,8 +68,10 @@ class OutputImages:
         return max(limits.result_max_pixels, limits.input_max_pixels)
 
     def _stored_before(self, job: Job) -> bytes | None:
-        """The first person, room, image or garment input as stored with the job (worker)."""
-        sha = next((job.inputs[r][0] for r in BEFORE_ROLES if job.inputs.get(r)), None)
+        """The first person, room, image or garment input as stored with the job (for a
+        workflow's own inputs, by what their names say), else any (worker)."""
+        sha = next((job.inputs[r][0] for r in _before_order(job.inputs) if job.inputs.get(r)),
+                   None)
         asset = self.services.history.asset(sha) if sha else None
         return self.services.assets.read(asset) if asset is not None else None
 
@@ -66,7 +82,7 @@ class OutputImages:
             data = await asyncio.to_thread(self._stored_before, job)
         except OSError:
             data = None
-        if data is not None or any(job.inputs.get(r) for r in BEFORE_ROLES):
+        if data is not None or any(job.inputs.values()):
             return data
         if job.id not in self._references:
             provider = self._providers().get(job.provider)
@@ -101,6 +117,9 @@ class OutputImages:
         title = provider.title if provider is not None else ""
         task = provider.task(job.task) if provider is not None else None
         for out in job.outputs:
+            if out.kind == OutputKind.VIDEO:
+                items.append(self.video_item(job, out, title))
+                continue
             if out.kind != OutputKind.IMAGE:
                 continue
             try:
@@ -119,3 +138,13 @@ class OutputImages:
                 label = f"{label} · {note}" if label else note
             items.append(CompareItem(image, name, label))
         return items
+
+    def video_item(self, job: Job, out: Output, provider_title: str) -> CompareItem:
+        """A video result: its stored file, played by the compare view, with a poster for the
+        strip and grids."""
+        path = self.services.assets.path_for(out.sha256, out.mime)
+        name = provider_title if len(job.outputs) == 1 else (out.label or
+                                                              f"Result {out.position + 1}")
+        label = out.label if out.label != name else ""
+        return CompareItem(video_poster(text=f"Video · {human_bytes(out.size)}"), name, label,
+                           video=str(path))

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop.config import sample_inputs
 from desktop.core.catalog import CatalogEntry, build_catalog
 from desktop.core.contract import Provider, ProviderError, TaskVariant
 from desktop.core.engine import JobEngine
@@ -39,7 +38,7 @@ from desktop.ui.batch_controller import BatchController
 from desktop.ui.compare_view import CompareMode
 from desktop.ui.export_controller import ExportController
 from desktop.ui.export_workflows import ExportWorkflows
-from desktop.ui.input_pane import InputPane
+from desktop.ui.inputs_controller import InputsController, missing_input
 from desktop.ui.job_actions import JobActions
 from desktop.ui.job_words import failure_sentence
 from desktop.ui.main_window import MainWindow, window_settings_path
@@ -73,12 +72,17 @@ class Workbench(QObject):
         self._problems: dict[str, str] = {}
         self._values: dict[str, dict[str, Any]] = {}  # provider id -> form values
         self._form_provider = ""
+        self._form_entry = ""  # the catalogue key of the task the form was made for
         #: The jobs the last press of Generate (or a re-run) created, one per provider.
         self._batch: list[str] = []
+        #: Why the last Generate was refused before anything was stored (a bad file), with
+        #: what was refused: shown under the form while the inputs and the form are the same.
+        self._refusal: tuple[str, Any] | None = None
         self._tasks = TaskSet("Window", self._on_task_error)
         self.images = OutputImages(services, lambda: self.providers,
                                    lambda text: self.window.set_status(text, 15000))
         self.results = ResultPresenter(window, services, self.images)
+        self.panes = InputsController(self)
         self.exports = ExportController(window, services, self.images, self.results, self.spawn)
         self.actions = JobActions(self)
         self._credits: dict[str, str] = {}
@@ -125,11 +129,7 @@ class Workbench(QObject):
             pane.busyChanged.connect(self.schedule_refresh)
         w.generate_button.clicked.connect(self.generate_clicked)
         w.generate_action.triggered.connect(self.generate_clicked)
-        w.samples_button.clicked.connect(lambda: self.spawn(self.load_samples()))
-        w.samples_action.triggered.connect(lambda: self.spawn(self.load_samples()))
-        w.clear_inputs_action.triggered.connect(self.clear_inputs)
-        w.open_action.triggered.connect(self._open_image)
-        w.paste_action.triggered.connect(self._paste)
+        self.panes.attach()  # which panes show, samples, Open and Paste into a pane
         w.settings_action.triggered.connect(lambda: self.open_settings(None))
         w.quit_action.triggered.connect(w.close)
         w.find_action.triggered.connect(self._find)
@@ -230,6 +230,12 @@ class Workbench(QObject):
         states = [ProviderState(pid, self.providers[pid].title, pid not in self._problems,
                                 self._problems.get(pid, "")) for pid in entry.providers]
         self._values = {}
+        if entry.key != self._form_entry:
+            # The form still shows another task: its values are not this one's (a workflow's
+            # inputs would reach a tool as free-form parameters). The same entry again (the
+            # catalogue rebuilt when workflows are found) keeps what was typed.
+            self._form_provider = ""
+        self._form_entry = entry.key
         self.window.provider_selector.set_providers(states, ticked)
         self.choice.entry_shown(entry)
 
@@ -260,7 +266,7 @@ class Workbench(QObject):
             missing = [p for p in ticked if (p, entry.variant.value) not in self._variant_tasks]
             if missing:
                 self.spawn(self._load_variant_tasks(entry, missing))
-        self._layout_panes()
+        self.panes.layout_panes()
         self._show_form(str(combo.currentData() or ""))
         self.schedule_refresh()
 
@@ -275,34 +281,9 @@ class Workbench(QObject):
                 continue
             self._variant_tasks[(pid, entry.variant.value)] = task
         if self.current_entry() == entry:
-            self._layout_panes()
+            self.panes.layout_panes()
             self._show_form(self._form_provider or (provider_ids[0] if provider_ids else ""))
             self.schedule_refresh()
-
-    def _layout_panes(self) -> None:
-        """Show the panes the ticked providers' tasks take, each holding as many images as the
-        most generous of them takes (each job takes its first N); the strictest limits warn."""
-        tasks = [(pid, t) for pid in self.ticked() if (t := self.task_for(pid)) is not None]
-        roles: dict[str, int] = {}
-        titles: dict[str, str] = {}
-        for pid, task in tasks:
-            for slot in task.inputs:
-                if slot.max_count > roles.get(slot.role, 0):
-                    roles[slot.role] = slot.max_count
-                    titles[slot.role] = slot.title
-                    if slot.role in self.window.panes:
-                        self.window.panes[slot.role].set_count_title(self.providers[pid].title)
-        for role, pane in self.window.panes.items():
-            if role in roles:
-                pane.set_max_count(roles[role])
-                pane.set_title(titles[role])
-                limiting = min(tasks, key=lambda pt: self.providers[pt[0]].limits.max_side)
-                provider = self.providers[limiting[0]]
-                pane.set_limits(provider.limits)
-                pane.set_provider_title(provider.title)
-            pane.setVisible(role in roles)
-        self.window.inputs_heading.setVisible(bool(roles))
-        self.choice.refresh_note()
 
     def _on_params_provider_changed(self, _index: int) -> None:
         self._show_form(str(self.window.params_provider.currentData() or ""))
@@ -374,9 +355,7 @@ class Workbench(QObject):
             for slot in task.inputs:
                 count = len(inputs.get(slot.role, []))
                 if count < slot.min_count:
-                    what = slot.title.lower()
-                    found.append(f"Add {'a' if slot.min_count == 1 else slot.min_count} "
-                                 f"{what} image" + ("" if slot.min_count == 1 else "s") + ".")
+                    found.append(missing_input(slot))
         if self.window.params_form.errors():
             found.extend(html.escape(m) for m in self.window.params_form.errors().values())
         for pid in ticked:
@@ -394,8 +373,11 @@ class Workbench(QObject):
         w = self.window
         w.generate_button.setEnabled(not problems)
         w.generate_action.setEnabled(not problems)
-        w.problem_label.setText("<br>".join(problems[:4]))
-        w.problem_label.setVisible(bool(problems))
+        refused = self._refusal is not None and self._refusal[1] == self._asked()
+        shown = problems[:4] or ([html.escape(self._refusal[0])] if refused and self._refusal
+                                 else [])
+        w.problem_label.setText("<br>".join(shown))
+        w.problem_label.setVisible(bool(shown))
         ticked = self.ticked()
         w.generate_button.setText("Generate" if len(ticked) <= 1
                                   else f"Generate with {len(ticked)} providers")
@@ -413,6 +395,12 @@ class Workbench(QObject):
                 costs.append(f"{self.providers[pid].title}: {cost:g} credits")
         w.cost_label.setText("Expected cost: " + "; ".join(costs) if costs else "")
         w.cost_label.setVisible(bool(costs))
+
+    def _asked(self) -> tuple[Any, ...]:
+        """What Generate would run now: task, inputs and each ticked provider's values."""
+        entry = self.current_entry()
+        return (entry.key if entry else "", self.inputs(),
+                {pid: self.params_for(pid) for pid in self.ticked()})
 
     def _on_problem_link(self, link: str) -> None:
         if link.startswith("settings:"):
@@ -446,6 +434,7 @@ class Workbench(QObject):
                 except (InvalidInput, ProviderError) as exc:
                     title = self.providers[spec.provider].title
                     text = f"{title}: {failure_sentence(exc)}"
+                    self._refusal = (text, self._asked())
                     self.window.problem_label.setText(html.escape(text))
                     self.window.problem_label.setVisible(True)
                     self.window.set_status(text)
@@ -503,40 +492,8 @@ class Workbench(QObject):
 
     # -- inputs ---------------------------------------------------------------------------------
     async def load_samples(self) -> None:
-        samples = await asyncio.to_thread(sample_inputs)
-        if not samples:
-            self.window.set_status("The sample images are missing from this installation.")
-            return
-        for role, pane in self.window.panes.items():
-            if pane.isHidden() or role not in samples:
-                continue
-            pane.clear()
-            paths = [str(p) for p in samples[role]][: min(2, pane.max_count())]
-            await pane.add_sources(paths)
-        self.window.set_status("Sample images loaded. Press Generate (Ctrl+Enter).")
-
-    def clear_inputs(self) -> None:
-        for pane in self.window.panes.values():
-            pane.clear()
-
-    def _target_pane(self) -> InputPane | None:
-        focus = QApplication.focusWidget()
-        for pane in self.window.visible_panes():
-            if focus is not None and (focus is pane or pane.isAncestorOf(focus)):
-                return pane
-        visible = self.window.visible_panes()
-        empty = [p for p in visible if not p.sources()]
-        return (empty or visible or [None])[0]
-
-    def _open_image(self) -> None:
-        pane = self._target_pane()
-        if pane is not None:
-            pane.browse()
-
-    def _paste(self) -> None:
-        pane = self._target_pane()
-        if pane is not None:
-            pane.paste()
+        """Put the sample images into the panes the task shows."""
+        await self.panes.load_samples()
 
     def _find(self) -> None:
         self.window.history_dock.show()

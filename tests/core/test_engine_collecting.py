@@ -14,6 +14,7 @@ from desktop.core.contract import ProviderError, RemoteOutput
 from desktop.core.engine.collecting import verify_and_store
 from desktop.core.model import ErrorCode, OutputKind
 from tests.big_images import grey_jpeg, solid_png
+from tests.emulators.vistoure import CLIP
 
 
 def store(tmp_path: Path, data: bytes, **kw: int) -> tuple[AssetStore, object]:
@@ -72,7 +73,31 @@ def test_an_unreadable_result_is_a_sentence_without_paying_again(tmp_path: Path)
 
 def test_non_image_outputs_are_not_decoded(tmp_path: Path) -> None:
     assets = AssetStore(tmp_path / "assets")
-    video = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
     _asset, output = verify_and_store(assets, "Acme", 1, RemoteOutput(
-        url="https://x/v", kind=OutputKind.VIDEO), video, max_pixels=1)
-    assert output.mime == "video/mp4" and output.width is None
+        url="https://x/v", kind=OutputKind.VIDEO), CLIP, max_pixels=1)
+    assert (output.mime, output.kind, output.width) == ("video/mp4", OutputKind.VIDEO, None)
+    assert assets.path_for(output.sha256, output.mime).read_bytes() == CLIP
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (b"<!DOCTYPE html><html><body>Expired</body></html>", "is not a video: it is a web page"),
+    (CLIP[: len(CLIP) // 2], "is cut short"),
+    (CLIP[:32] + CLIP[32 + int.from_bytes(CLIP[32:36], "big"):], "has no movie header"),
+], ids=["error_page", "cut_short", "no_moov"])
+def test_a_video_that_is_not_a_whole_video_is_not_stored(tmp_path: Path, data: bytes,
+                                                          words: str) -> None:
+    """The engine downloads it again (RESULT_UNAVAILABLE), and nothing reaches the store."""
+    assets = AssetStore(tmp_path / "assets")
+    with pytest.raises(ProviderError) as err:
+        verify_and_store(assets, "Acme", 1, RemoteOutput(url="https://x/v",
+                                                         kind=OutputKind.VIDEO), data)
+    assert err.value.code == ErrorCode.RESULT_UNAVAILABLE
+    assert err.value.message.startswith("The result 2 from Acme ") and words in err.value.message
+    assert not any((tmp_path / "assets").rglob("*.mp4"))
+
+
+def test_a_still_sent_for_a_video_is_kept_as_the_image_it_is(tmp_path: Path) -> None:
+    assets = AssetStore(tmp_path / "assets")
+    _asset, output = verify_and_store(assets, "Acme", 0, RemoteOutput(
+        url="https://x/v", kind=OutputKind.VIDEO), solid_png(64, 48))
+    assert (output.kind, output.mime, output.width) == (OutputKind.IMAGE, "image/png", 64)

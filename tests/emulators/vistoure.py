@@ -8,8 +8,11 @@ Where the document is silent, the emulator chooses (and the adapter copes with):
 - a missing or wrong key -> 401 `{"error": "Unauthorized", "detail": ...}`;
 - a bad request -> 400 `{"id": null, "error": "<sentence>"}`; an unknown workflow or run -> 404;
 - too few tokens -> 402 `{"id": null, "error": "InsufficientTokens", "detail": ...}`;
-- statuses `pending` -> `running` -> `succeeded` | `failed` (overall and per node);
+- statuses `pending` -> `running` -> `succeeded` | `failed` (overall and per node); the nodes
+  of a run take turns, each an equal share of `job_delay`, so a poll sees the earlier nodes
+  `succeeded` (with their output), one `running` and the later ones `pending`;
 - a node run's status has `outputs: {"result_image": url}` and one node named after the tool;
+- a `video` node's output is a real MP4 (tests/data/vistoure-clip.mp4, see the README there);
 - image fields are checked to be an http(s) URL or base64 of a real image.
 """
 
@@ -19,9 +22,9 @@ import base64
 import binascii
 import io
 import secrets
-import struct
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -53,6 +56,9 @@ TOOL_IMAGES: dict[str, tuple[str, ...]] = {
     "product_shoot": ("product_image",),
 }
 IMAGE_FIELDS = {f for fields in TOOL_IMAGES.values() for f in fields}
+#: What every `video` node produces: a real, playable two-second H.264 MP4 (12 kB).
+CLIP = (Path(__file__).resolve().parents[1] / "data" / "vistoure-clip.mp4").read_bytes()
+LOOKBOOK = "Lookbook Video"
 
 
 @dataclass
@@ -121,7 +127,27 @@ def default_workflows() -> dict[str, Workflow]:
                 "seconds": WfParam("int", 4)}),
         },
         outputs={"result_tryon": "Vton_Node.result_image", "result_video": "Clip.result_image"})
-    return {w.name: w for w in (studio, own)}
+    # Mandatory and optional images, four nodes in a row, a photo and a video out.
+    lookbook = Workflow(
+        14, LOOKBOOK,
+        nodes={
+            "Dress_Model": WfNode("virtual_tryon", {
+                "model_image": WfParam("image", mandatory=True),
+                "garment_image": WfParam("image", mandatory=True),
+                "category": WfParam("str", "tops (upper-body)")}),
+            "Backdrop": WfNode("product_shoot", {
+                "image": WfParam("image", linked_from="Dress_Model.result_image"),
+                "background_image": WfParam("image"),
+                "prompt": WfParam("str", "soft daylight studio")}),
+            "Upscale": WfNode("upscale", {
+                "image": WfParam("image", linked_from="Backdrop.result_image"),
+                "upscale_factor": WfParam("int", 2)}),
+            "Clip": WfNode("video", {
+                "image": WfParam("image", linked_from="Upscale.result_image"),
+                "seconds": WfParam("int", 4)}),
+        },
+        outputs={"lookbook_photo": "Upscale.result_image", "lookbook_video": "Clip.result_image"})
+    return {w.name: w for w in (studio, own, lookbook)}
 
 
 @dataclass
@@ -136,14 +162,6 @@ class Run:
     fail: tuple[str, Any] | None = None  # (node, error)
     urls: dict[str, str] = field(default_factory=dict)  # node -> result URL
     node_ids: dict[str, str] = field(default_factory=dict)
-
-
-def fake_mp4(frames: list[bytes]) -> bytes:
-    """An ISO BMFF file (ftyp + mdat of PNG frames): sniffs as video/mp4, differs per job."""
-    ftyp = b"isom" + struct.pack(">I", 512) + b"isomiso2mp41"
-    payload = b"".join(frames)
-    return (struct.pack(">I", 8 + len(ftyp)) + b"ftyp" + ftyp
-            + struct.pack(">I", 8 + len(payload)) + b"mdat" + payload)
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -305,19 +323,37 @@ class VistoureEmulator(Emulator):
         if run is None:
             return JSONResponse({"error": "Run not found."}, status_code=404)
         elapsed = time.monotonic() - run.created
-        done = self.ready(run.created)
-        started = elapsed >= self.job_delay / 2
+        finished = self.ready(run.created)
+        names = list(run.nodes)
+        share = self.job_delay / len(names)
         nodes: dict[str, Any] = {}
-        overall = "succeeded" if done else ("running" if started else "pending")
-        for name, tool in run.nodes.items():
-            node: dict[str, Any] = {"id": run.node_ids[name], "status": overall, "output": [],
+        failed = False
+        for index, name in enumerate(names):
+            tool = run.nodes[name]
+            node: dict[str, Any] = {"id": run.node_ids[name], "status": "pending", "output": [],
                                     "error": None, "model_name": tool}
-            if done and run.fail is not None and run.fail[0] == name:
-                node["status"], node["error"] = "failed", run.fail[1]
-                overall = "failed"
-            elif done:
-                node["output"] = [self._node_url(run, name, tool)]
+            starts = share * index + (share / 2 if index == 0 else 0.0)
+            if failed:
+                pass  # nothing after a failed node runs
+            elif finished or elapsed >= share * (index + 1):
+                if run.fail is not None and run.fail[0] == name:
+                    node["status"], node["error"] = "failed", run.fail[1]
+                    failed = True
+                else:
+                    node["status"] = "succeeded"
+                    node["output"] = [self._node_url(run, name, tool)]
+            elif elapsed >= starts:
+                node["status"] = "running"
             nodes[name] = node
+        states = [n["status"] for n in nodes.values()]
+        if failed:
+            overall = "failed"
+        elif all(state == "succeeded" for state in states):
+            overall = "succeeded"
+        elif all(state == "pending" for state in states):
+            overall = "pending"
+        else:
+            overall = "running"
         outputs: dict[str, str] = {}
         if overall == "succeeded":
             for label, source in run.outputs.items():
@@ -331,7 +367,7 @@ class VistoureEmulator(Emulator):
         if name not in run.urls:  # signed once, like a stored object's link
             image = derive_image(run.images, f"{run.id}:{name}")
             if tool == "video":
-                run.urls[name] = self.result_url(fake_mp4([image, image]), "video/mp4")
+                run.urls[name] = self.result_url(CLIP, "video/mp4")
             else:
                 run.urls[name] = self.result_url(image, "image/png")
         return run.urls[name]
@@ -364,8 +400,7 @@ class VistoureEmulator(Emulator):
 def expected_output(run_id: str, node: str, images: list[bytes], *, video: bool = False
                     ) -> bytes:
     """What the emulator serves for `node` of run `run_id` (for assertions)."""
-    image = derive_image(images, f"{run_id}:{node}")
-    return fake_mp4([image, image]) if video else image
+    return CLIP if video else derive_image(images, f"{run_id}:{node}")
 
 
 def _blank() -> bytes:

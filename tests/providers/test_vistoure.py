@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,13 @@ from desktop.providers.vistoure import (
     TOOL_SPECS,
     TOOLS,
     VistoureProvider,
+    input_titles,
+    parse_manifest,
     parse_manifest_value,
 )
 from tests.emulators.kit import Fault, serve
+from tests.emulators.vistoure import CLIP, LOOKBOOK, VistoureEmulator, expected_output
 from tests.emulators.vistoure import TOOLS as EMU_TOOLS
-from tests.emulators.vistoure import VistoureEmulator, expected_output
 from tests.fakes import png_bytes
 from tests.refusals import refused_before_storing
 from tests.support import (
@@ -143,7 +146,39 @@ def test_running_status_reports_nodes() -> None:
     with serve(emu) as base:
         status = run(main())
     assert status.state == RemoteState.QUEUED and status.progress == 0.0
-    assert status.message == "virtual_tryon: pending"
+    assert status.message == "Waiting to start"
+
+
+def test_per_node_progress_of_a_workflow() -> None:
+    """The nodes' states become the job's progress and a plain line: two of four nodes done
+    and the third running is 0.625 and "Node 3 of 4: upscaling"."""
+    emu = VistoureEmulator(job_delay=40)  # four nodes, ten seconds each
+    pjob = PreparedJob("local-p", "workflow", {
+        "Dress_Model.model_image": [item("Dress_Model.model_image", PERSON)],
+        "Dress_Model.garment_image": [item("Dress_Model.garment_image", GARMENT)]},
+        {"workflow": LOOKBOOK})
+
+    async def main() -> list[RemoteStatus]:
+        p = provider(base)
+        try:
+            ref = await p.submit(pjob)
+            seen = []
+            for elapsed in (1.0, 7.0, 25.0, 35.0, 40.0):
+                emu.runs[ref.remote_id].created = time.monotonic() - elapsed
+                seen.append(await p.poll(ref))
+            return seen
+        finally:
+            await p.aclose()
+
+    with serve(emu) as base:
+        statuses = run(main())
+    assert [(s.state, s.progress, s.message) for s in statuses] == [
+        (RemoteState.QUEUED, 0.0, "Waiting to start (4 nodes)"),
+        (RemoteState.RUNNING, 0.125, "Node 1 of 4: trying on"),
+        (RemoteState.RUNNING, 0.625, "Node 3 of 4: upscaling"),
+        (RemoteState.RUNNING, 0.875, "Node 4 of 4: making the video"),
+        (RemoteState.SUCCEEDED, 1.0, "All 4 nodes done"),
+    ]
 
 
 @pytest.mark.parametrize("tool", ["virtual_tryon_pro", "virtual_tryon_pro_fit"])
@@ -251,7 +286,7 @@ def test_list_workflows_and_discovery() -> None:
     with serve(emu) as base:
         listed, info, task = run(main())
     assert [(w["id"], w["name"], w["system_workflow"]) for w in listed] == [
-        (1, STUDIO, True), (12, CUSTOM, False)]
+        (1, STUDIO, True), (12, CUSTOM, False), (14, LOOKBOOK, False)]
     assert info["inputs"]["mandatory"] == {
         "Vton_Node.model_image": "<type:image , default value : null>",
         "Vton_Node.garment_image": "<type:image , default value : null>"}
@@ -261,8 +296,12 @@ def test_list_workflows_and_discovery() -> None:
     assert task.id == "workflow" and task.title == f"Workflow: {STUDIO}"
     params = {p.name: p for p in task.params}
     assert params["workflow"].default == STUDIO and params["workflow"].required
-    garment = params["User_Garment.garment_image"]
-    assert garment.type == ParamType.STRING and "Mandatory image" in garment.help
+    # The image input is an input of its own, named after it, not a text parameter.
+    assert "User_Garment.garment_image" not in params
+    [garment] = task.inputs
+    assert (garment.role, garment.title, garment.min_count, garment.max_count) == (
+        "User_Garment.garment_image", "Garment image", 1, 1)
+    assert "Mandatory image input" in garment.help
     category = params["User_Garment.category"]
     assert (category.type, category.default, category.required) == (
         ParamType.STRING, "tops (upper-body)", False)
@@ -271,11 +310,11 @@ def test_list_workflows_and_discovery() -> None:
     # Linked inputs are set by the orchestrator: not parameters.
     assert "User_Garment.model_image" not in params and "Upscale.image" not in params
     assert "User_Garment.model_image" in task.note and "result_tryon" in task.note
-    assert [(r.role, r.max_count) for r in task.inputs] == [
-        ("person", 1), ("garment", 1), ("image", 1)]
-    assert task.validate({"garment": ["x"]}, {"workflow": STUDIO,
-                                              "Upscale.upscale_factor": "4"})[
+    assert task.validate({"User_Garment.garment_image": ["x"]},
+                         {"workflow": STUDIO, "Upscale.upscale_factor": "4"})[
         "Upscale.upscale_factor"] == 4
+    with pytest.raises(InvalidInput, match=r"needs 1 User_Garment\.garment_image image"):
+        task.validate({}, {"workflow": STUDIO})
 
 
 def test_saved_workflows_are_task_variants() -> None:
@@ -294,10 +333,28 @@ def test_saved_workflows_are_task_variants() -> None:
         variants, task = run(main())
     assert [(v.task_id, v.value, v.title, v.param) for v in variants] == [
         ("workflow", STUDIO, f"{STUDIO} (template)", "workflow"),
-        ("workflow", CUSTOM, f"{CUSTOM} (workflow)", "workflow")]
+        ("workflow", CUSTOM, f"{CUSTOM} (workflow)", "workflow"),
+        ("workflow", LOOKBOOK, f"{LOOKBOOK} (workflow)", "workflow")]
     assert task.title == f"Workflow: {CUSTOM}"
     assert task.param("workflow").default == CUSTOM
-    assert task.param("Vton_Node.garment_image") is not None
+    assert task.param("Vton_Node.garment_image") is None
+    assert [(r.role, r.title, r.min_count) for r in task.inputs] == [
+        ("Vton_Node.model_image", "Model image", 1),
+        ("Vton_Node.garment_image", "Garment image", 1)]
+
+
+def test_pane_titles_name_the_node_only_where_two_share_a_parameter() -> None:
+    manifest = parse_manifest({"inputs": {
+        "mandatory": {"Vton.image": "<type:image , default value : null>",
+                      "Upscale.image": "<type:image , default value : null>",
+                      "my_garment": "<type:image , default value : null>"},
+        "optional": {"Scene.background_photo": "<type:image , default value : null>",
+                     "Scene.prompt": "<type:str , default value : 'x'>"},
+        "linked": {"Clip.image": "Upscale.result_image"}}}, "Two images")
+    assert input_titles(manifest) == {"Vton.image": "Image (Vton)",
+                                      "Upscale.image": "Image (Upscale)",
+                                      "my_garment": "My garment",
+                                      "Scene.background_photo": "Background photo"}
 
 
 def test_workflow_task_from_the_documented_manifest_forms() -> None:
@@ -345,7 +402,7 @@ def test_workflow_with_named_outputs_and_a_video() -> None:
     images = emu.runs[ref.remote_id].images
     assert data == [expected_output(ref.remote_id, "Vton_Node", images),
                     expected_output(ref.remote_id, "Clip", images, video=True)]
-    assert status.message == "Vton_Node: succeeded, Clip: succeeded"
+    assert data[1] == CLIP and status.message == "All 2 nodes done"
 
 
 @pytest.mark.parametrize(("params", "inputs", "needle"), [
@@ -931,10 +988,12 @@ def _image_files(tmp_path: Path) -> dict[str, list[str]]:
      "tool's; run task 'reframe' for reframe."),
     ("multipose", ["person"], {"tool": "virtual_tryon_pro"}, "run task 'tryon' for"),
     ("tryon", ["person", "garment"], {"model_image": "https://x.test/p.png"},
-     "do not also give 'model_image' as a parameter"),
+     "Parameter 'model_image' gives an image that is also given as the 'person' input; give "
+     "it once."),
     ("virtual_model", [], {"garment_image": "a blue shirt"},
-     "Parameter 'garment_image' is an image: give a public http(s) URL or base64"),
-    ("upscale", ["image"], {"image": "abc"}, "Parameter 'image' is an image"),
+     "Parameter 'garment_image' names an image to read: a blue shirt does not exist"),
+    ("upscale", ["image"], {"image": "abc"},
+     "Parameter 'image' gives an image that is also given as the 'image' input"),
 ], ids=["unknown_tool", "another_tasks_tool", "tryon_tool_elsewhere", "image_twice",
         "image_text", "image_text_and_input"])
 def test_bad_tool_parameters_are_refused_before_a_job_is_stored(
@@ -963,9 +1022,11 @@ def test_bad_tool_parameters_are_refused_before_a_job_is_stored(
     ({"workflow": STUDIO, "User_Garment.garment_image": "@garment:2"}, {"garment": 1},
      "names @garment:2, but 1 garment image(s) were given"),
     ({"workflow": STUDIO, "User_Garment.garment_image": " "}, {},
-     "Workflow input 'User_Garment.garment_image' is an image"),
+     "needs: User_Garment.garment_image. Give an image as --input "
+     "User_Garment.garment_image=FILE"),
     ({"workflow": STUDIO, "User_Garment.garment_image": "not an image"}, {},
-     "Parameter 'User_Garment.garment_image' is an image: give a public http(s) URL"),
+     "Parameter 'User_Garment.garment_image' names an image to read: not an image does not "
+     "exist"),
 ], ids=["unknown_workflow", "blank_name", "missing_mandatory", "linked", "unknown_input",
         "wrong_type", "too_many_images", "reference_out_of_range", "blank_image",
         "image_text"])
@@ -1005,3 +1066,154 @@ def test_a_manifest_that_cannot_be_read_is_left_to_submit(tmp_path: Path) -> Non
     assert done.error.code == ErrorCode.AUTH_FAILED
     assert History(tmp_path / "history.sqlite3").count() == 1
     assert emu.requests_to("POST", RUN) == []
+
+
+# -- workflow image inputs, image parameters given a file, videos ------------------------------
+def test_workflow_image_inputs_by_their_own_names_over_the_wire(tmp_path: Path) -> None:
+    """The Lookbook's panes: mandatory model and garment, the optional backdrop given as a
+    parameter holding a file path. Each is read, stored with the job, and sent as base64."""
+    emu = VistoureEmulator(job_delay=0.0)
+    files = tmp_path / "in"
+    files.mkdir()
+    model, shirt, backdrop = files / "model.png", files / "shirt.png", files / "backdrop.png"
+    model.write_bytes(PERSON)
+    shirt.write_bytes(GARMENT)
+    backdrop.write_bytes(png_bytes((90, 90, 200), (80, 80)))
+    spec = JobSpec("vistoure", "workflow", {
+        "Dress_Model.model_image": [str(model)], "Dress_Model.garment_image": [str(shirt)]},
+        {"workflow": LOOKBOOK, "Backdrop.background_image": str(backdrop),
+         "Backdrop.prompt": "golden hour"})
+    with serve(emu) as base:
+        done = engine_run(tmp_path, base, spec)
+    assert done.state == JobState.SUCCEEDED, done.error
+    sent = emu.requests_to("POST", RUN)[0].json()["input"]
+    assert base64.b64decode(sent["Dress_Model.model_image"]) == PERSON
+    assert base64.b64decode(sent["Dress_Model.garment_image"]) == GARMENT
+    assert sniff_mime(base64.b64decode(sent["Backdrop.background_image"])) == "image/png"
+    assert str(backdrop) not in json.dumps(sent)  # the path never travels
+    assert sent["Backdrop.prompt"] == "golden hour"
+    # The file is an input of the job, like the panes' images; the parameter is gone.
+    assert set(done.inputs) == {"Dress_Model.model_image", "Dress_Model.garment_image",
+                                "Backdrop.background_image"}
+    assert done.spec.inputs["Backdrop.background_image"] == [str(backdrop)]
+    assert "Backdrop.background_image" not in done.spec.params
+    assert [(o.label, o.kind, o.mime) for o in done.outputs] == [
+        ("lookbook_photo", OutputKind.IMAGE, "image/png"),
+        ("lookbook_video", OutputKind.VIDEO, "video/mp4")]
+    video = done.outputs[1]
+    assert AssetStore(tmp_path / "assets").path_for(video.sha256, video.mime).read_bytes() == CLIP
+    assert done.note == "All 4 nodes done"
+
+
+def test_a_tool_image_field_given_a_file_is_that_input(tmp_path: Path) -> None:
+    """`--param model_image=me.png` on a try-on is the person image, read from the file."""
+    emu = VistoureEmulator(job_delay=0.0)
+    files = _image_files(tmp_path / "in")
+    spec = JobSpec("vistoure", "tryon", {"garment": files["garment"]},
+                   {"model_image": files["person"][0]})
+    with serve(emu) as base:
+        done = engine_run(tmp_path, base, spec)
+    assert done.state == JobState.SUCCEEDED, done.error
+    sent = emu.requests_to("POST", RUN)[0].json()["input"]
+    assert base64.b64decode(sent["model_image"]) == PERSON
+    assert set(done.inputs) == {"person", "garment"} and "model_image" not in done.spec.params
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"this is not an image at all", "Parameter 'Backdrop.background_image' names an image to "
+                                      "read: backdrop.jpg"),
+    (None, "Parameter 'Backdrop.background_image' names an image to read: "),
+], ids=["not_an_image", "missing"])
+def test_a_bad_file_in_an_image_parameter_is_refused_with_a_sentence(
+        tmp_path: Path, content: bytes | None, words: str) -> None:
+    emu = VistoureEmulator()
+    files = _image_files(tmp_path / "in")
+    bad = tmp_path / "in" / "backdrop.jpg"
+    if content is not None:
+        bad.write_bytes(content)
+    spec = JobSpec("vistoure", "workflow", {"Dress_Model.model_image": files["person"],
+                                            "Dress_Model.garment_image": files["garment"]},
+                   {"workflow": LOOKBOOK, "Backdrop.background_image": str(bad)})
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), spec, emu)
+    assert message.startswith(words), message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize(("inputs", "params", "needle"), [
+    ({"Nope.image": 1}, {}, f"Workflow '{LOOKBOOK}' has no image input 'Nope.image' (its image "
+                            "inputs: Dress_Model.model_image, Dress_Model.garment_image, "
+                            "Backdrop.background_image)."),
+    ({"Backdrop.prompt": 1}, {}, "has no image input 'Backdrop.prompt'"),
+    ({"Backdrop.image": 1}, {}, "'Backdrop.image' is linked to an upstream node"),
+    ({"Dress_Model.model_image": 2}, {}, "'Dress_Model.model_image' takes one image (got 2)"),
+    ({"Dress_Model.model_image": 1}, {},
+     "needs: Dress_Model.garment_image. Give an image as --input "
+     "Dress_Model.garment_image=FILE in restyle-cli, or in its pane (Garment image) in the "
+     "window."),
+], ids=["unknown", "not_an_image_input", "linked", "two_images", "mandatory_missing"])
+def test_workflow_image_inputs_not_in_the_manifest_are_refused(
+        tmp_path: Path, inputs: dict[str, int], params: dict[str, Any], needle: str) -> None:
+    emu = VistoureEmulator()
+    files = _image_files(tmp_path / "in")
+    spec = JobSpec("vistoure", "workflow", {r: files["person"] * n for r, n in inputs.items()},
+                   {"workflow": LOOKBOOK, **params})
+    with serve(emu) as base:
+        message = refused_before_storing(tmp_path, provider(base), spec, emu)
+    assert needle in message, message
+
+
+def test_a_damaged_video_download_is_fetched_again_then_waits(tmp_path: Path) -> None:
+    """A video cut short is no result: downloaded again, and while it stays broken the paid
+    job waits (needs attention) with the sentence, never stored as a video."""
+    emu = VistoureEmulator(job_delay=0.0)
+    files = _image_files(tmp_path / "in")
+    emu.inject(Fault("short", "GET", "/results/", times=1))
+    spec = JobSpec("vistoure", "video", {"image": files["image"]})
+    with serve(emu) as base:
+        healed = engine_run(tmp_path / "a", base, spec)
+        emu.inject(Fault("page", "GET", "/results/", times=50))
+        broken = engine_run(tmp_path / "b", base, spec)
+    assert healed.state == JobState.SUCCEEDED, healed.error
+    [video] = healed.outputs
+    assert (video.kind, video.mime) == (OutputKind.VIDEO, "video/mp4")
+    assert broken.state == JobState.NEEDS_ATTENTION and broken.outputs == ()
+    assert broken.error is not None and broken.error.code == ErrorCode.RESULT_UNAVAILABLE
+    assert "is not a video: it is a web page" in broken.error.message
+
+
+def test_cli_workflow_inputs_by_role_and_an_image_parameter_file(
+        home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry.PROVIDER_CLASSES, "vistoure", VistoureProvider)
+    emu = VistoureEmulator(job_delay=0.0)
+    files = _image_files(tmp_path / "in")
+    bad = tmp_path / "in" / "notes.jpg"
+    bad.write_text("not a picture")
+    base_args = ["run", "--provider", "vistoure", "--task", "workflow", "--param",
+                 f"workflow={LOOKBOOK}", "--input",
+                 f"Dress_Model.model_image={files['person'][0]}"]
+    with serve(emu) as base:
+        monkeypatch.setenv("RESTYLE_VISTOURE_BASE_URL", base)
+        monkeypatch.setenv("RESTYLE_VISTOURE_API_KEY", KEY)
+        good = cli.main([*base_args, "--param",
+                         f"Dress_Model.garment_image={files['garment'][0]}", "--out",
+                         str(tmp_path / "out"), "--json"], stdin=io.StringIO(""))
+        out, _ = capsys.readouterr()
+        refused = cli.main([*base_args, "--param", f"Dress_Model.garment_image={bad}"],
+                           stdin=io.StringIO(""))
+        _, err = capsys.readouterr()
+        malformed = cli.main([*base_args, "--input", "no-equals-sign"], stdin=io.StringIO(""))
+        _, err2 = capsys.readouterr()
+    assert good == 0, out
+    data = json.loads(out)
+    assert [Path(o["path"]).suffix for o in data["outputs"]] == [".png", ".mp4"]
+    assert Path(data["outputs"][1]["path"]).read_bytes() == CLIP
+    sent = emu.requests_to("POST", RUN)[0].json()["input"]
+    assert base64.b64decode(sent["Dress_Model.garment_image"]) == GARMENT
+    assert base64.b64decode(sent["Dress_Model.model_image"]) == PERSON
+    assert refused == 2 and "Parameter 'Dress_Model.garment_image' names an image to read: " \
+                            "notes.jpg" in err, err
+    assert "Traceback" not in err
+    assert malformed == 2 and "--input 'no-equals-sign' must be written ROLE=SRC" in err2
+    assert len(emu.requests_to("POST", RUN)) == 1

@@ -30,6 +30,7 @@ from desktop.core.model import (
     Output,
     OutputKind,
 )
+from desktop.core.video import check_video
 
 _LIMITS = Limits()
 
@@ -49,7 +50,10 @@ def verify_and_store(assets: AssetStore, provider_title: str, position: int,
     name = f"result {position + 1} from {provider_title}"
     if not data:
         raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, f"The {name} was empty.")
-    if remote.kind == OutputKind.IMAGE:
+    kind = remote.kind
+    if kind == OutputKind.VIDEO and (imaging.sniff_mime(data) or "").startswith("image/"):
+        kind = OutputKind.IMAGE  # a "video" tool that sent a still: shown as the image it is
+    if kind == OutputKind.IMAGE:
         try:
             info = imaging.verify_result(data, f"The {name}", max_pixels=max_pixels,
                                          full_decode_max_pixels=full_decode_max_pixels)
@@ -60,12 +64,18 @@ def verify_and_store(assets: AssetStore, provider_title: str, position: int,
             # No "run it again" here: the job is paid for; the engine downloads it again.
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, str(exc)) from None
         asset = assets.put(data, info.mime, width=info.width, height=info.height)
+    elif kind == OutputKind.VIDEO:
+        try:  # a whole MP4 or WebM, not an error page or a file cut short
+            mime = check_video(data, f"The {name}")
+        except InvalidInput as exc:
+            raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, str(exc)) from None
+        asset = assets.put(data, mime)
     else:
         mime = imaging.sniff_mime(data) or remote.mime or "application/octet-stream"
         asset = assets.put(data, mime)
     output = Output(position=position, sha256=asset.sha256, mime=asset.mime,
                     size=asset.size, width=asset.width, height=asset.height,
-                    kind=remote.kind, label=remote.label)
+                    kind=kind, label=remote.label)
     return asset, output
 
 

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from desktop.core import imaging, sources
 from desktop.core.assets import AssetStore
-from desktop.core.contract import PreparedInput, PreparedJob, Provider
+from desktop.core.contract import PreparedInput, PreparedJob, Provider, ProviderError
 from desktop.core.humanize import human_bytes, human_duration
+from desktop.core.image_params import params_to_inputs
 from desktop.core.limits import Limits, setting_name
 from desktop.core.model import Asset, InvalidInput, Job, JobSpec
 from desktop.core.store import History
@@ -68,10 +69,13 @@ class Preparer:
                 f"{provider.title} has no task '{sources.shown(spec.task, 60)}' "
                 f"(it offers: {names})."
             )
+        # An image given as a parameter (a file path, an address) is an input like any other.
+        spec, moved = params_to_inputs(spec, await provider.image_params(task, spec.params))
         params = task.validate(spec.inputs, spec.params)
-        kinds = {s: sources.classify(s) for items in spec.inputs.values() for s in items}
+        kinds = {s: _classify(s, moved.get(r)) for r, items in spec.inputs.items() for s in items}
         coros = [
-            self.prepare_input(provider, role, source)
+            self._prepare_param(provider, role, source, moved[role]) if role in moved
+            else self.prepare_input(provider, role, source)
             for role, items in spec.inputs.items()
             for source in items
         ]
@@ -90,6 +94,16 @@ class Preparer:
                          params=params, deadline_s=spec.deadline_s),
             inputs=inputs,
         )
+
+    async def _prepare_param(self, provider: Provider, role: str, source: str, param: str
+                             ) -> PreparedInput:
+        """An input given as parameter `param`: its sentences name the parameter."""
+        try:
+            return await self.prepare_input(provider, role, source)
+        except InvalidInput as exc:
+            raise InvalidInput(_about_param(param, str(exc))) from None
+        except ProviderError as exc:
+            raise exc.rephrased(exc.code, _about_param(param, exc.message)) from None
 
     async def prepare_input(self, provider: Provider, role: str, source: str) -> PreparedInput:
         limits = self.limits
@@ -137,6 +151,19 @@ class Preparer:
                 f"({setting_name('url_input_max_bytes')} in settings.json)."
             )
         return data
+
+
+def _about_param(param: str, sentence: str) -> str:
+    return f"Parameter '{sources.shown(param, 60)}' names an image to read: {sentence}"
+
+
+def _classify(source: str, param: str | None) -> str:
+    try:
+        return sources.classify(source)
+    except InvalidInput as exc:
+        if param is None:
+            raise
+        raise InvalidInput(_about_param(param, str(exc))) from None
 
 
 async def _gather_all(coros: list[Awaitable[T]]) -> list[T]:
