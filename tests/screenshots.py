@@ -17,8 +17,9 @@ progress and outcome, Settings > Export, a listing set, a lookbook page, the rep
 issue 11's forms and words (`--only forms`): the staging form, day-to-dusk, Advanced unfolded,
 two providers over two garments, "Set up…", a long error with its details window, the result
 panel, a queue of more than six jobs and the history's rows. Then issue 11's provider tools
-(`--only tools`). Then the VistoureAI workflows of issue 11 (tests/screenshots_workflows.py): a workflow's image inputs
-as panes, per-node progress in the queue, the photo and video results, a bad image parameter. The
+(`--only tools`). Then the VistoureAI workflows of issue 11 (tests/screenshots_workflows.py):
+a workflow's image inputs as panes, per-node progress in the queue, the photo and video results,
+a bad image parameter. The
 window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
