@@ -64,9 +64,8 @@ TASKS: tuple[TaskSpec, ...] = (
         params=(
             ParamSpec("pose_image_generation_id", ParamType.INTEGER, "Base pose task",
                       minimum=1, required=True, chooser=BASE_TASK_CHOOSER,
-                      help="The finished vtryon pose task whose picture is recoloured (it is "
-                           "shown as the before image). Choose… shows the base tasks of "
-                           "your recolour tasks with their pictures."),
+                      help="The finished pose task whose picture is recoloured (shown as the "
+                           "before image); Choose… lists them with pictures."),
             ParamSpec("models_image_generation_task_id", ParamType.INTEGER, "Base model task",
                       minimum=1, required=True,
                       help="The vtryon model task that pose was made from."),

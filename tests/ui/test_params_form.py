@@ -204,7 +204,7 @@ def test_required_values_missing_are_errors(qtbot: QtBot) -> None:
     errors = form.errors()
     assert set(errors) == {"pose_image_generation_id", "models_image_generation_task_id",
                            "color_changes"}
-    assert errors["pose_image_generation_id"] == "Pose task ID: enter a number."
+    assert errors["pose_image_generation_id"] == "Base pose task: enter a number."
     assert errors["color_changes"] == "Colour changes: add at least one row."
     # Nothing was entered for the user: a required ID without a default starts empty.
     pose = form.editor("pose_image_generation_id")
