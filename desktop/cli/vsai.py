@@ -179,7 +179,7 @@ async def _variations(services: Services, args: argparse.Namespace, stdin: TextI
                    f"{args.render_id}?", yes=args.yes,
             what_not_done="Nothing was sent or stored.")
     run_args = argparse.Namespace(
-        provider=PROVIDER, task="variations", person=[], garment=[], room=[], image=[],
+        provider=PROVIDER, task="variations", person=[], garment=[], room=[], image=[], input=[],
         param=[p for p in args.param if not p.strip().startswith("render_id=")]
         + [f"render_id={args.render_id}"],
         out=args.out, base_url=args.base_url, timeout=args.timeout, no_wait=args.no_wait,
