@@ -21,7 +21,7 @@ from desktop.core.store import HistoryError
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
-from desktop.ui import asyncgen_hooks
+from desktop.ui import asyncgen_hooks, clipboard
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
@@ -164,6 +164,7 @@ def main() -> int:
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
+    app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
     _install_excepthook()
     try:
         window = create_main_window()

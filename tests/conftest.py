@@ -81,3 +81,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "restyle-home"
     monkeypatch.setenv("RESTYLE_HOME", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_clipboard() -> Iterator[None]:
+    """What the app does when it quits (desktop/ui/clipboard.py): a file a test copied is
+    taken off the clipboard before Qt shuts down, else PySide6 crashes at exit."""
+    yield
+    import sys
+
+    if "desktop.ui.clipboard" in sys.modules:
+        sys.modules["desktop.ui.clipboard"].release()

@@ -10,13 +10,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop.core.exports import encode
 from desktop.core.model import InvalidInput, Job, Output, OutputKind
 from desktop.export_setup import stamping
 from desktop.general_settings import EXPORT_DIR, EXPORT_FORMAT, EXPORT_QUALITY, general_setting
+from desktop.ui.clipboard import copy_files
 from desktop.ui.job_words import failure_sentence
 
 if TYPE_CHECKING:
@@ -175,10 +175,7 @@ class ExportController:
             self.window.set_status("Show a result first: open a job from the queue or history.")
             return
         if item.video:  # the file, for a file manager or a chat to paste
-            data = QMimeData()
-            data.setUrls([QUrl.fromLocalFile(item.video)])
-            data.setText(item.video)
-            QApplication.clipboard().setMimeData(data)
+            copy_files([Path(item.video)], text=item.video)
             self.window.set_status("The video file is copied to the clipboard.")
             return
         QApplication.clipboard().setImage(item.image)
