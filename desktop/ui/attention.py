@@ -24,13 +24,14 @@ import logging
 from collections.abc import Callable, Iterable
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.core.contract import Provider
 from desktop.core.engine import JobEngine, ResumeReport
 from desktop.core.model import EventKind, InvalidInput, Job, JobEvent, JobState
 from desktop.core.store import History
+from desktop.ui.ask import answer, destructive_question
 from desktop.ui.job_words import (
     abandon_question,
     adopted_summary,
@@ -255,31 +256,15 @@ class AttentionController(QObject):
             holder_text=holder_text)
         if self._dialog is not None:
             self._dialog.reject()
-        box = QMessageBox(QMessageBox.Icon.Warning, heading, text, parent=self.window)
-        box.setObjectName("abandonConfirm")
-        box.setInformativeText(details)
-        give_up = box.addButton(button, QMessageBox.ButtonRole.DestructiveRole)
-        give_up.setObjectName("abandonConfirmYes")
-        keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
-        keep.setObjectName("abandonConfirmKeep")
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        def done(_result: int) -> None:
-            if not answer.done():
-                answer.set_result(box.clickedButton() is give_up)
-
-        box.finished.connect(done)
+        box, give_up = destructive_question(self.window, heading, text, details,
+                                            name="abandonConfirm", buttons="abandonConfirm",
+                                            yes=button, keep="Keep")
         self._dialog = box
-        box.open()
         try:
-            return await answer
+            return await answer(box, give_up)
         finally:
             if self._dialog is box:
                 self._dialog = None
-            box.deleteLater()
 
     def dialog(self) -> QMessageBox | None:
         """The confirmation on screen, if any (tests, screenshots)."""

@@ -29,6 +29,7 @@ from desktop.core.batch_runner import BatchProgress
 from desktop.core.batches import Batch, BatchItem, BatchState, Matrix, Plan
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.model import EventKind, JobEvent
+from desktop.ui.ask import answer, destructive_question
 from desktop.ui.batch_dialog import BatchContext, BatchDialog, BatchRequest, ProviderChoice
 from desktop.ui.batch_grid import BatchGrid
 from desktop.ui.batch_grid_data import GridData, load_grid
@@ -343,32 +344,16 @@ class BatchController(QObject):
     async def _ask_cancel(self, progress: BatchProgress) -> bool:
         if self._question is not None and shiboken6.isValid(self._question):
             self._question.reject()
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cancel the batch", CANCEL_QUESTION,
-                          parent=self.window)
-        box.setObjectName("batchCancelConfirm")
-        box.setInformativeText(cancel_details(progress))
-        stop = box.addButton("Cancel batch", QMessageBox.ButtonRole.DestructiveRole)
-        stop.setObjectName("batchCancelYes")
-        keep = box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
-        keep.setObjectName("batchCancelKeep")
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        def done(_result: int) -> None:
-            if not answer.done():
-                answer.set_result(box.clickedButton() is stop)
-
-        box.finished.connect(done)
+        box, stop = destructive_question(self.window, "Cancel the batch", CANCEL_QUESTION,
+                                         cancel_details(progress), name="batchCancelConfirm",
+                                         buttons="batchCancel", yes="Cancel batch",
+                                         keep="Keep running")
         self._question = box
-        box.open()
         try:
-            return await answer
+            return await answer(box, stop)
         finally:
             if self._question is box:
                 self._question = None
-            box.deleteLater()
 
     def question(self) -> QMessageBox | None:
         """The Cancel… question while it is open (tests, screenshots)."""
