@@ -21,6 +21,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -62,6 +63,10 @@ from desktop.ui.state_colors import is_dark, state_color
 from desktop.ui.tasks import TaskSet
 
 log = logging.getLogger(__name__)
+
+#: The grid's picture decodes run in threads of their own: a big grid queues dozens, and in
+#: asyncio's shared pool they would hold up the quick history lookups a click on a cell makes.
+_DECODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="grid-decode")
 
 HELP = ("Click a cell to show its job below. Ctrl+wheel (or − and +) zooms every cell, a drag "
         "pans them all, the wheel scrolls the grid, a double-click switches between fit and "
@@ -764,8 +769,8 @@ class BatchGrid(QWidget):
             if not shiboken6.isValid(cell) or cell.source != source or cell.wanted != budget:
                 return  # replaced meanwhile
             try:
-                image, size = await asyncio.to_thread(decode_cell, source.path, budget,
-                                                      self._max_pixels)
+                image, size = await asyncio.get_running_loop().run_in_executor(
+                    _DECODERS, decode_cell, source.path, budget, self._max_pixels)
             except (OSError, imaging.ImageError) as exc:
                 if shiboken6.isValid(cell) and cell.source == source:
                     cell.failed = f"Cannot show it: {getattr(exc, 'strerror', None) or exc}"
