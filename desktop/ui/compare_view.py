@@ -105,6 +105,12 @@ class CompareItem:
     label: str = ""  # output label from the provider, may be empty
     #: A video result: the stored file, played in place of the before/after pair.
     video: str = ""
+    #: The job it came from ("" for a plain file compared with File > Compare files).
+    job_id: str = ""
+    #: The provider's title and the variation ("Variation 2"; "" for a single output), for
+    #: the grid's labels.
+    provider: str = ""
+    variation: str = ""
 
 
 class DifferenceCancelled(Exception):
