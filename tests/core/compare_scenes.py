@@ -19,6 +19,9 @@ class Room:
     height: int = 320
     wall: tuple[int, int, int] = WALL
     window_x: float = 0.12     # left edge of the window, share of the width
+    door: tuple[int, int, int] = (120, 80, 50)
+    ceiling: tuple[int, int, int] = (236, 234, 228)
+    floor: tuple[int, int, int] = (150, 110, 70)
     furniture: bool = False
     noise_seed: int | None = 1
     shift: int = 0             # the whole picture moved right by this many pixels
@@ -62,9 +65,9 @@ def furniture_mask(room: Room, sofa: bool = True, others: bool = True) -> np.nda
 def draw_room(room: Room) -> np.ndarray:
     """(H, W, 3) uint8: the room as described by `room`."""
     w, h = room.width, room.height
-    img = Image.new("RGB", (w, h), (150, 110, 70))
+    img = Image.new("RGB", (w, h), room.floor)
     draw = ImageDraw.Draw(img)
-    draw.rectangle(room.box(0, 0, 1, 0.12), fill=(236, 234, 228))            # ceiling
+    draw.rectangle(room.box(0, 0, 1, 0.12), fill=room.ceiling)               # ceiling
     draw.rectangle(room.box(0, 0.12, 1, 0.62), fill=room.wall)               # back wall
     draw.rectangle(room.box(0, 0.60, 1, 0.62), fill=(245, 245, 240))         # skirting
     for i in range(1, 20):                                                   # floor planks
@@ -74,7 +77,7 @@ def draw_room(room: Room) -> np.ndarray:
     draw.rectangle(room.box(x, 0.20, x + 0.20, 0.45), fill=(250, 250, 250))  # window frame
     draw.rectangle(room.box(x + 0.01, 0.22, x + 0.19, 0.43), fill=(170, 200, 235))
     draw.rectangle(room.box(x + 0.097, 0.20, x + 0.103, 0.45), fill=(250, 250, 250))
-    draw.rectangle(room.box(0.70, 0.25, 0.82, 0.62), fill=(120, 80, 50))     # door
+    draw.rectangle(room.box(0.70, 0.25, 0.82, 0.62), fill=room.door)         # door
     draw.ellipse(room.box(0.80, 0.44, 0.81, 0.46), fill=(220, 200, 90))
     if room.furniture:
         draw.rectangle(room.box(0.34, 0.72, 0.66, 0.73), fill=(105, 77, 49))  # sofa's shadow

@@ -26,7 +26,9 @@ class Regions:
 
     def area_from_row(self, row: int) -> np.ndarray:
         """(count + 1,) the cells of each region in rows >= `row`."""
-        return np.bincount(self.labels[max(0, row):].ravel(), minlength=self.count + 1)
+        area = np.bincount(self.labels[max(0, row):].ravel(), minlength=self.count + 1)
+        area[0] = 0
+        return area
 
 
 def label_regions(grid: np.ndarray, cancelled: CancelCheck = None) -> Regions:
