@@ -159,16 +159,29 @@ def structure_overlay(check: StructureCheck, staged: np.ndarray, *,
     height, width = rgb.shape[:2]
     out = np.empty((height, width, 4), dtype=np.uint8)
     out[..., 3] = 255
-    tint = np.array(FURNITURE_TINT, dtype=np.uint16) * FURNITURE_TINT_WEIGHT
-    strong = np.array(STRUCTURAL_COLOUR, dtype=np.uint16) * STRUCTURAL_WEIGHT
+    table = _overlay_table()
     step = chunk_rows(width)
     for top in range(0, height, step):
         check_cancelled(cancelled)
         rows = slice(top, min(height, top + step))
-        base = rgb[rows].astype(np.uint16)
-        tinted = (base * (256 - FURNITURE_TINT_WEIGHT) + tint) >> 8
-        marked = (base * (256 - STRUCTURAL_WEIGHT) + strong) >> 8
-        shown = np.where(check.furniture[rows][..., None], tinted, base)
-        shown = np.where(check.structural[rows][..., None], marked, shown)
-        out[rows, :, :3] = shown
+        kind = check.furniture[rows].astype(np.uint16)  # 0 plain, 1 furniture, 2 structural
+        kind[check.structural[rows]] = 2
+        kind <<= 8
+        for channel in range(3):
+            index = kind | rgb[rows, :, channel]
+            np.take(table[channel], index, out=out[rows, :, channel], mode="clip")
     return out
+
+
+def _overlay_table() -> np.ndarray:
+    """(3, 768) uint8: per channel, the shown value of a plain, furniture or structural pixel,
+    indexed by kind << 8 | value."""
+    value = np.arange(256, dtype=np.int32)
+    table = np.empty((3, 3, 256), dtype=np.uint8)
+    for channel in range(3):
+        table[channel, 0] = value
+        table[channel, 1] = (value * (256 - FURNITURE_TINT_WEIGHT)
+                             + FURNITURE_TINT[channel] * FURNITURE_TINT_WEIGHT) >> 8
+        table[channel, 2] = (value * (256 - STRUCTURAL_WEIGHT)
+                             + STRUCTURAL_COLOUR[channel] * STRUCTURAL_WEIGHT) >> 8
+    return table.reshape(3, 768)
