@@ -30,6 +30,15 @@ def test_a_larger_mask_is_scaled_down_and_the_shape_may_carry_channels() -> None
     assert mask[12:28, 32:].all() and not mask[:, :28].any()
 
 
+def test_a_downscaled_mask_counts_the_share_of_furniture_not_one_sample() -> None:
+    quarter = np.zeros((40, 400), dtype=np.uint8)
+    quarter[:, 2::4] = 255            # a quarter of every 4 x 4 block
+    three_quarters = np.full((40, 400), 255, dtype=np.uint8)
+    three_quarters[:, 2::4] = 0
+    assert not mask_from_image(quarter, (10, 100)).any()
+    assert mask_from_image(three_quarters, (10, 100)).all()
+
+
 def test_same_size_keeps_every_pixel() -> None:
     rng = np.random.default_rng(2)
     grey = rng.integers(0, 256, (30, 20), dtype=np.uint8)
@@ -102,8 +111,9 @@ def test_majority_removes_speckle_and_thin_lines_keeps_blobs() -> None:
     cells[1, 1] = True                # a speck
     cells[5, 0:12] = True             # a one-cell line
     cells[8:12, 6:12] = True          # a blob in the corner (the edge counts as repeated)
+    cells[1:3, 8:10] = True           # 2 x 2: each cell sees only 4 set
     kept = majority(cells)
-    assert not kept[1, 1] and not kept[5].any()
+    assert not kept[1, 1] and not kept[5].any() and not kept[1:3, 8:10].any()
     assert kept[8:12, 7:12].all()
 
 

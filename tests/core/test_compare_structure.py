@@ -137,6 +137,26 @@ def test_estimate_rules(box: tuple[int, int, int, int], furniture: bool) -> None
     assert found.sum() == (furniture and (bottom - top) * (right - left))
 
 
+def test_estimate_region_touching_the_top_is_structural() -> None:
+    """A pendant lamp's cord from the ceiling to its shade: nearly all of it below the
+    horizon, but it touches the top edge."""
+    grid = grid_with((0, 48, 60, 50), (60, 30, 95, 70))
+    assert not estimate_furniture(grid).any()
+    hanging = grid_with((1, 48, 60, 50), (60, 30, 95, 70))  # the same, a cell lower
+    np.testing.assert_array_equal(estimate_furniture(hanging), hanging)
+
+
+def test_speckle_is_not_a_structural_change(original: np.ndarray) -> None:
+    """Scattered single changed pixels (dust, a render's grain) over the whole room."""
+    staged = draw_room(FURNISHED).copy()
+    rng = np.random.default_rng(9)
+    dust = rng.random(staged.shape[:2]) < 0.02
+    staged[dust] = 255 - staged[dust]
+    check = structure_check(original, staged)
+    assert check.structural_fraction < 0.002
+    assert (check.structural & dust).sum() < 0.05 * dust.sum()
+
+
 def test_estimate_judges_each_region_on_its_own() -> None:
     found = estimate_furniture(grid_with((60, 10, 90, 30), (10, 50, 30, 70), (70, 60, 95, 90)))
     assert found[60:90, 10:30].all() and found[70:95, 60:90].all()

@@ -5,7 +5,10 @@ channel of the after is compared with the *range* of the before's values in the 
 neighbourhood around the same place: inside [min, max] it counts 0, outside the distance to the
 nearer end. A sharp edge moved by up to k pixels then reads as unchanged (every after value
 near it occurs in the before near it), while a recoloured area still differs by its full
-amount. The min and max filters are separable (rows, then columns) and run in row chunks with
+amount. The price: within k pixels of an edge between very different colours each channel's
+range is wide, so a new colour there that falls inside every channel's range (red next to a
+black/white edge) reads as unchanged; over flat areas nothing is hidden. The min and max
+filters are separable (rows, then columns) and run in row chunks with
 a k-row halo.
 """
 

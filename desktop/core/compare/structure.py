@@ -8,8 +8,8 @@ the picture:
    (tolerance 2 by default, so edges the render moved by a pixel or two do not count). Speckle
    is removed on a reduced grid (longer side about GRID_SIDE cells): a cell counts as changed
    when at least CELL_FILL of its pixels changed, and stays only when at least 5 of the 9
-   cells around it (itself included) changed. Changes narrower than about 2 cells (at 24 MP
-   about 30 px) are dropped as speckle.
+   cells around it (itself included) changed. Isolated changes smaller than about 3 x 3 cells
+   (at 24 MP about 45 px) and lines one cell wide are dropped as speckle.
 2. Furniture: a service's furniture mask when given (Virtual Staging AI's `/analyze`), or
    else a local estimate (below). Either is grown by SHADOW_MARGIN of the picture's shorter
    side (about 1 %: 40 px at 6000 x 4000), because furniture edges and shadows spill over.
