@@ -387,7 +387,9 @@ class ImageCanvas(QWidget):
         palette = self.palette()
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Dark))
         if self._state.has_reference() and self._image is not None:
-            self.paint_content(painter, QRectF(self.rect()), self._state.center,
+            # only the part being repainted: a moving loupe repaints two small rectangles,
+            # and scaling a whole pane's picture to clip most of it away is what costs
+            self.paint_content(painter, QRectF(event.rect()), self._state.center,
                                self.widget_center(), self._state.scale)
             if self._wipe_before is not None:
                 self._draw_divider(painter, self.divider_x())

@@ -2,11 +2,12 @@
 
 The loupe is a circle of LOUPE_DIAMETER logical pixels centred, in each pane, on the reference
 point under the mouse (the same spot of every picture, wherever the mouse is). It shows that
-pane's own content (its image, the wipe's sides, a blend) around the point at `factor` times the
-current zoom, through `ImageCanvas.paint_content`: only the small source rectangle under the
-circle is drawn, magnified, with nearest-neighbour sampling so single pixels stay sharp
-squares (smooth only while the loupe still shrinks the picture, at a fitted view of a very
-large one). A crosshair marks the point, a pill the factor.
+pane's own content (its image, the wipe's sides, a blend) around the point at `factor` times
+the current zoom, through `ImageCanvas.paint_content` into a small picture of the circle's size
+that then fills the circle: only the small source rectangle under the circle is drawn,
+magnified, with nearest-neighbour sampling so single pixels stay sharp squares (smooth only
+while the loupe still shrinks the picture, at a fitted view of a very large one). A crosshair
+marks the point, a pill the factor.
 
 Keys are the compare view's (`[` and `]` call `set_factor`); Shift+wheel over a pane changes
 the factor while the loupe is on.
@@ -14,16 +15,19 @@ the factor while the loupe is on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QFontMetricsF,
+    QImage,
     QPainter,
-    QPainterPath,
     QPalette,
     QPen,
+    QTransform,
     QWheelEvent,
 )
 
@@ -49,6 +53,7 @@ class Loupe(CanvasTool):
         super().__init__(canvases, parent)
         self._factor = DEFAULT_FACTOR
         self._wheel = 0  # wheel angle not yet turned into a step (touchpads send little)
+        self._decorations: tuple[tuple[object, ...], QImage] | None = None
 
     def factor(self) -> int:
         return self._factor
@@ -93,16 +98,51 @@ class Loupe(CanvasTool):
             return
         radius = LOUPE_DIAMETER / 2
         circle = QRectF(centre.x() - radius, centre.y() - radius, LOUPE_DIAMETER, LOUPE_DIAMETER)
-        palette = canvas.palette()
-        clip = QPainterPath()
-        clip.addEllipse(circle)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.save()
-        painter.setClipPath(clip, Qt.ClipOperation.IntersectClip)
-        painter.fillRect(circle, palette.color(QPalette.ColorRole.Dark))
-        canvas.paint_content(painter, circle, point, centre,
+        # The magnified square is drawn into a small picture of its own, which then fills the
+        # circle as a brush: clipping the pane's drawing to a round path is several times
+        # slower (Qt rasterises the path into a mask and blends through it).
+        dpr = canvas.devicePixelRatioF()
+        side = math.ceil(LOUPE_DIAMETER * dpr)
+        square = QImage(side, side, QImage.Format.Format_RGB32)
+        square.setDevicePixelRatio(dpr)
+        square.fill(canvas.palette().color(QPalette.ColorRole.Dark))
+        inner = QPainter(square)
+        canvas.paint_content(inner, QRectF(0, 0, LOUPE_DIAMETER, LOUPE_DIAMETER), point,
+                             QPointF(radius, radius) + (centre - circle.center()),
                              canvas.view_state().scale * self._factor, smooth_below=1.0)
-        painter.restore()
+        inner.end()
+        brush = QBrush(square)
+        brush.setTransform(QTransform.fromTranslate(circle.left(), circle.top()))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(brush)
+        painter.drawEllipse(circle)
+        margin = _RING + 2
+        painter.drawImage(QPointF(circle.left() - margin, circle.top() - margin),
+                          self._decoration(canvas, dpr))
+
+    def _decoration(self, canvas: ImageCanvas, dpr: float) -> QImage:
+        """The ring, the crosshair and the factor pill, drawn once into a transparent picture
+        (per factor, pixel ratio and palette) and blended over the magnified square on each
+        paint: Qt's antialiased strokes cost milliseconds a frame, a blend of the picture a
+        fraction of one."""
+        palette = canvas.palette()
+        key = (self._factor, dpr, palette.color(QPalette.ColorRole.Window).rgba(),
+               palette.color(QPalette.ColorRole.WindowText).rgba(), canvas.font().key())
+        if self._decorations is not None and self._decorations[0] == key:
+            return self._decorations[1]
+        margin = _RING + 2
+        side = LOUPE_DIAMETER + 2 * margin
+        image = QImage(math.ceil(side * dpr), math.ceil(side * dpr),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setFont(canvas.font())
+        radius = LOUPE_DIAMETER / 2
+        centre = QPointF(margin + radius, margin + radius)
+        circle = QRectF(margin, margin, LOUPE_DIAMETER, LOUPE_DIAMETER)
         self._paint_crosshair(painter, centre, radius)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor(0, 0, 0, 160), _RING))
@@ -110,6 +150,9 @@ class Loupe(CanvasTool):
         painter.setPen(QPen(QColor(255, 255, 255, 230), 1.25))
         painter.drawEllipse(circle)
         self._paint_pill(painter, canvas, centre, radius)
+        painter.end()
+        self._decorations = (key, image)
+        return image
 
     def _paint_crosshair(self, painter: QPainter, centre: QPointF, radius: float) -> None:
         arm = radius * 0.35
