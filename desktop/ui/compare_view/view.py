@@ -396,7 +396,7 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
 
     def _on_loupe(self) -> None:
         self._tools.loupe.set_enabled(self._actions["loupe"].isChecked())
-        self._update_status()
+        self._refresh()  # [ and ] work while the loupe is on
 
     def _on_inspector(self) -> None:
         self._tools.inspector.set_enabled(self._actions["inspector"].isChecked())
