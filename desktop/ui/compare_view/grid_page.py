@@ -13,7 +13,16 @@ import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -33,6 +42,32 @@ FRAME = 3  # px of the selection frame
 NO_IMAGE = {True: "No input image to show.",
             False: "This result has no image to show: it is empty or could not be decoded. "
                    "Open it from history or run it again."}
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself with "…" to the width it gets, never widening its
+    window; the whole text is its tooltip."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setMinimumWidth(1)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                                   max(self.width(), 40)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
 
 
 class CellFrame(QWidget):
@@ -92,7 +127,7 @@ class GridPage(QWidget):
         self.back_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.back_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         bar.addWidget(self.back_button)
-        self.caption = QLabel(self.bar)
+        self.caption = ElidedLabel(self.bar)
         self.caption.setObjectName("compareGridPairCaption")
         bar.addWidget(self.caption, 1)
         layout.addWidget(self.bar)
@@ -181,8 +216,8 @@ class GridPage(QWidget):
         self.stack.setCurrentWidget(self.cells_page)
 
     def show_pair_page(self, a: str, b: str) -> None:
-        self.caption.setText(f"Comparing {a} (A) with {b} (B). Ctrl+click cells in the grid "
-                             "to compare two others.")
+        self.caption.set_full_text(f"Comparing {a} (A) with {b} (B). Ctrl+click cells in the "
+                                   "grid to compare two others.")
         self.bar.show()
         self.stack.setCurrentWidget(self.pair)
 

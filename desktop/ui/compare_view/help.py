@@ -61,6 +61,7 @@ class ShortcutsHelp(QDialog):
         self.table.setObjectName("compareShortcutsTable")
         self.table.setHorizontalHeaderLabels(["Key", "Does"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setWordWrap(True)
@@ -80,7 +81,6 @@ class ShortcutsHelp(QDialog):
         for row, (keys, does) in enumerate(rows):
             self.table.setItem(row, 0, QTableWidgetItem(keys))
             self.table.setItem(row, 1, QTableWidgetItem(does))
-        self.table.resizeRowsToContents()
 
     def rows(self) -> list[tuple[str, str]]:
         return [(self.table.item(r, 0).text(), self.table.item(r, 1).text())

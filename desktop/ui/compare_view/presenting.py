@@ -199,3 +199,4 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
         text = status_text(self._status_facts())
         if self._status.text() != text:
             self._status.setText(text)
+            self._status.setToolTip(text)

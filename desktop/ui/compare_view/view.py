@@ -146,7 +146,12 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
         self._status.setAccessibleName("Comparison figures")
         self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._status.setContentsMargins(6, 0, 6, 2)
-        self._status.setMinimumWidth(1)  # a long reading never widens the window
+        # two lines, whatever the text: a reading that comes and goes never resizes the panes
+        # (a fitted view would re-fit under the mouse), a long one never widens the window
+        self._status.setWordWrap(True)
+        self._status.setMinimumWidth(1)
+        self._status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._status.setFixedHeight(self._status.fontMetrics().lineSpacing() * 2 + 4)
         layout.addWidget(self._status)
         bar = self._toolbar
         bar.threshold.valueChanged.connect(self.set_difference_threshold)
