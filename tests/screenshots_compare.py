@@ -30,7 +30,7 @@ def _room_images() -> dict[str, object]:
         return QImage(rgb.tobytes(), width, height, width * 3,
                       QImage.Format.Format_RGB888).copy()
 
-    size = {"width": 1200, "height": 800}
+    size = {"width": 1200, "height": 800, "noise_seed": None}  # flat: small PNGs
     return {
         "empty": image(Room(**size)),
         "staged": image(Room(**size, furniture=True)),

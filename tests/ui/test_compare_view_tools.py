@@ -215,7 +215,6 @@ def test_help_lists_every_key_and_opens_with_f1_and_question_mark(qtbot, view: C
     help_window = view.findChild(ShortcutsHelp, "compareShortcutsHelp")
     assert help_window is not None and help_window.isVisible() and not help_window.isModal()
     rows = help_window.rows()
-    keys = " | ".join(k for k, _d in rows)
     actions = [a for a in view.actions() if a.objectName().startswith("compare.")]
     assert len(actions) >= 25
     listed = {does.split(": ")[0]: key for key, does in rows}
