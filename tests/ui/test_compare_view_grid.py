@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QSpinBox, QToolButton
+from PySide6.QtWidgets import QApplication, QLabel, QSpinBox, QToolButton
 
 from desktop.ui.compare_view import CompareItem, CompareMode, CompareView
 from tests.ui.compare_kit import (
@@ -179,8 +179,12 @@ def test_keys_in_the_grid_act_on_what_is_shown(qtbot, grid: CompareView) -> None
     assert grid.mode() == CompareMode.DIFFERENCE and not spin.isHidden()
     [pane] = grid.canvases()
     assert pane.isVisible()  # the mode changed is the one shown
-    qtbot.keyClick(pane, Qt.Key.Key_Escape)
+    assert pane.hasFocus()  # the keys follow what is shown: the focus left the hidden cell
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
     assert grid.mode() == CompareMode.SIDE_BY_SIDE and spin.isHidden()
+    assert grid.canvases()[1].hasFocus()  # back on the selected cell
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+    assert grid.selected_cell() == 1
     # a cell whose result has no picture: the pair modes cannot be chosen, and say why
     broken = [CompareItem(solid(400, 300, QColor(1, 2, 3)), "ok", provider="A"),
               CompareItem(solid(0, 0, QColor(0, 0, 0)), "broken", provider="B")]

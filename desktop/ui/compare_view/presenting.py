@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
 from desktop.ui.compare_view import analysis
 from desktop.ui.compare_view.model import CompareMode, Side, usable
 from desktop.ui.compare_view.status import StatusFacts, status_text
@@ -43,6 +46,8 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
             self._state.set_reference(reference, refit=new_content or
                                       not self._state.has_reference())
         page = self._page()
+        focused = QApplication.focusWidget()
+        had_focus = focused is not None and (focused is self or self.isAncestorOf(focused))
         if page == VIDEO:
             self._show_video(self.current_item())
         elif page == PLACEHOLDER:
@@ -56,6 +61,8 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
             self._stack.setCurrentWidget(self._grid_page)
             self._present_grid(page)
         self._sync_viewport()
+        if had_focus:
+            self._keep_focus()
         self._update_actions(page)
         self._strip.setVisible(not self.is_grid() and len(self._items) >= 2)
         self._tools.follow()
@@ -66,6 +73,16 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
         self._update_zoom_label()
         self._update_accessible()
         self._update_status()
+
+    def _keep_focus(self) -> None:
+        """The keys go on acting on what is shown: focus that was on a pane now hidden (a grid
+        cell when the pair pane opens, and back) moves to the pane shown instead."""
+        focused = QApplication.focusWidget()
+        if focused is not None and focused.isVisible() and self.isAncestorOf(focused):
+            return
+        target = self.focusProxy()
+        if target is not None and target.isVisible():
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _present(self, pane: Any) -> None:
         sides = self._sides()

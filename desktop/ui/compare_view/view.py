@@ -294,15 +294,17 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
 
     def select_cell(self, index: int) -> None:
         """Select a grid cell (-1 the before): it becomes B of the pair compared with the
-        before; a pair picked with Ctrl+click ends."""
-        if not self.is_grid():
-            return
+        before; a pair picked with Ctrl+click ends. Emits gridCellActivated when it changed."""
+        if self.is_grid() and self._select(index):
+            self.gridCellActivated.emit(self._selected)
+
+    def _select(self, index: int) -> bool:
         index = min(max(index, BEFORE_CELL), len(self._grid_items) - 1)
         changed = index != self._selected or self._pair is not None or self._swapped
         self._selected, self._pair, self._swapped = index, None, False
         if changed:
             self._refresh()
-            self.gridCellActivated.emit(index)
+        return changed
 
     def selected_cell(self) -> int:
         return self._selected
@@ -340,8 +342,8 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
             self._swapped = False
             self._refresh()
         elif not ctrl:
-            self.select_cell(index)
-            self.gridCellActivated.emit(index)  # a click always picks the cell's job
+            self._select(index)
+            self.gridCellActivated.emit(self._selected)  # a click always picks the cell's job
 
     def _step(self, delta: int) -> None:
         if self.is_grid():
