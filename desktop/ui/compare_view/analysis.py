@@ -11,7 +11,6 @@ for the pane, never a traceback.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import threading
 from collections import OrderedDict
@@ -190,7 +189,3 @@ class PairAnalysis(QObject):
             self._running = None
         if shiboken6.isValid(self):
             self.ready.emit()
-
-
-def with_threshold(request: Request, threshold: int) -> Request:
-    return dataclasses.replace(request, threshold=threshold)

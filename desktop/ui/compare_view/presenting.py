@@ -198,7 +198,9 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
         if kind and self._pair_ready() and page != GRID:
             found = self._found(kind)
             if found is None:
-                facts.pending = "computing…" if self._analysis.is_running() else ""
+                facts.pending = ("Computing the difference…" if kind == analysis.DIFFERENCE
+                                 else "Checking the structure…") \
+                    if self._analysis.is_running() else ""
             elif kind == analysis.DIFFERENCE:
                 facts.difference = found.fraction
             else:
