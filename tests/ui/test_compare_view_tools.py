@@ -263,3 +263,23 @@ def test_each_mode_shows_both_names(view: CompareView, mode: CompareMode,
     labels = " ".join(" ".join(c.labels()) for c in view.canvases())
     assert "FitInView · Variation 2" in labels
     assert "Before" in labels or mode == CompareMode.TOGGLE
+
+
+def test_a_failed_difference_is_a_sentence_in_the_pane(
+        view: CompareView, loop: asyncio.AbstractEventLoop,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.ui.compare_view import analysis
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("Cannot compare the before image: it has no pixels.")
+
+    monkeypatch.setattr(analysis, "difference", broken)
+    pair(view)
+    view.set_mode(CompareMode.DIFFERENCE)
+    [pane] = view.canvases()
+    loop.run_until_complete(until(lambda: pane.message().startswith("Could not")))
+    assert pane.message() == ("Could not compute the difference (Cannot compare the before "
+                              "image: it has no pixels.). Compare the images in another mode.")
+    assert "Traceback" not in view.status_text()
+    view.set_mode(CompareMode.WIPE)
+    assert pane.message() == ""
