@@ -283,3 +283,22 @@ def test_a_failed_difference_is_a_sentence_in_the_pane(
     assert "Traceback" not in view.status_text()
     view.set_mode(CompareMode.WIPE)
     assert pane.message() == ""
+
+
+def test_a_newer_request_stops_the_older_one(loop: asyncio.AbstractEventLoop) -> None:
+    from desktop.ui.compare_view.analysis import DIFFERENCE, PairAnalysis, Request
+    from desktop.ui.tasks import TaskSet
+
+    tasks = TaskSet("test")
+    analysis = PairAnalysis(tasks, {})
+    a = solid(3000, 2000, QColor(10, 10, 10))
+    b = with_rect(a, QRectF(0, 0, 1500, 2000).toRect(), QColor(40, 40, 40))
+    older = Request(DIFFERENCE, a, b, threshold=24)
+    newer = Request(DIFFERENCE, a, b, threshold=50)
+    analysis.request(older)
+    analysis.request(newer)
+    loop.run_until_complete(until(lambda: not analysis.is_running()))
+    loop.run_until_complete(tasks.join())
+    assert analysis.result(older) is None  # stopped, never finished
+    found = analysis.result(newer)
+    assert found is not None and found.fraction == 0.0  # a change of 30 is under 50

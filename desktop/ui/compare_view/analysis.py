@@ -82,7 +82,7 @@ def _difference_work(request: Request, magnitude: np.ndarray | None,
         changed = int(np.count_nonzero(magnitude > request.threshold))
         found = Difference(magnitude, changed / max(magnitude.size, 1), request.threshold,
                            request.tolerance)
-    heat = heat_map(found, after.array, opacity=request.opacity)
+    heat = heat_map(found, after.array, opacity=request.opacity, cancelled=stop.is_set)
     image = to_qimage(heat)
     return Result(image, found.changed_fraction), found.magnitude, _levels(image)
 
@@ -96,7 +96,7 @@ def _structure_work(request: Request, stop: threading.Event) -> tuple[Result, li
         mask = mask_from_image(gray_array(request.mask), (size.height(), size.width()))
     check = structure_check(original.array, staged.array, furniture_mask=mask,
                             threshold=request.threshold, cancelled=stop.is_set)
-    image = to_qimage(structure_overlay(check, staged.array))
+    image = to_qimage(structure_overlay(check, staged.array, cancelled=stop.is_set))
     return Result(image, check.structural_fraction, check.source), _levels(image)
 
 
