@@ -302,3 +302,20 @@ def test_a_newer_request_stops_the_older_one(loop: asyncio.AbstractEventLoop) ->
     assert analysis.result(older) is None  # stopped, never finished
     found = analysis.result(newer)
     assert found is not None and found.fraction == 0.0  # a change of 30 is under 50
+
+
+def test_decoded_pictures_are_drawn_from_a_fast_copy_made_in_a_worker(
+        view: CompareView, loop: asyncio.AbstractEventLoop) -> None:
+    """Pictures arrive as RGBA8888 (desktop/ui/qimages.py), which Qt scales slowly: the panes
+    draw a display-format copy, the view's own methods keep returning what they were given."""
+    before = solid(1200, 800, A).convertToFormat(QImage.Format.Format_RGBA8888)
+    after = solid(1200, 800, B).convertToFormat(QImage.Format.Format_RGBA8888)
+    pair(view, before, after)
+    left, right = view.canvases()
+    loop.run_until_complete(until(
+        lambda: left.image() is not None and right.image() is not None
+        and left.image().format() == QImage.Format.Format_RGB32
+        and right.image().format() == QImage.Format.Format_RGB32))
+    assert view.before_image() is before and view.current_item().image is after  # type: ignore[union-attr]
+    assert same_colour(rendered(left, QPointF(600, 400)), A)
+    assert same_colour(rendered(right, QPointF(600, 400)), B)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
+    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -174,11 +175,17 @@ class GridPage(QWidget):
         for row in range(self.cells_layout.rowCount()):
             self.cells_layout.setRowStretch(row, 1 if row < rows else 0)
 
-    def set_before(self, image: object) -> None:
+    def set_before(self, image: QImage | None) -> None:
         if self._frames:
             first = self._frames[0].canvas
-            first.set_image(image)  # type: ignore[arg-type]
+            first.set_image(image)
             first.set_message("" if image is not None else NO_IMAGE[True])
+
+    def set_images(self, images: list[QImage | None]) -> None:
+        """The pictures the cells draw (their display copies once made)."""
+        for frame, image in zip(self._frames, images, strict=False):
+            if frame.canvas.image() is not image:
+                frame.canvas.set_image(image)
 
     def cells(self) -> list[ImageCanvas]:
         return [frame.canvas for frame in self._frames]

@@ -14,9 +14,9 @@ from PySide6.QtCore import QPointF, QSize, QSizeF
 from PySide6.QtGui import QImage
 
 from desktop.ui.compare_view.grid_page import GridPage
-from desktop.ui.compare_view.model import PYRAMID_FROM_SIDE, CompareItem, usable
+from desktop.ui.compare_view.model import PYRAMID_FROM_SIDE, CompareItem, Side, usable
 from desktop.ui.compare_view.strip import OutputStrip
-from desktop.ui.image_canvas import ImageCanvas, build_pyramid
+from desktop.ui.image_canvas import ImageCanvas, build_pyramid, display_format
 from desktop.ui.video_view import VideoView
 
 if TYPE_CHECKING:
@@ -124,36 +124,61 @@ class Panes(_Base):  # type: ignore[misc,valid-type]
         self._stack.setCurrentWidget(view)
         self.setFocusProxy(view)
 
-    def _ensure_pyramid(self, image: QImage) -> None:
+    # ----- pictures prepared for drawing (display format, pyramids), in a worker
+
+    def _drawn(self, image: QImage | None) -> QImage | None:
+        """The copy of a picture the panes draw: in the display format once the worker made
+        it (decoded pictures are RGBA8888, which Qt scales several times slower), else the
+        picture itself. Analysis and the public methods keep using the pictures given."""
+        if image is None:
+            return None
+        return self._display.get(image.cacheKey(), image)
+
+    def _drawn_side(self, side: Side) -> Side:
+        return Side(self._drawn(side.image), side.name, side.note)
+
+    def _prepare(self, image: QImage) -> None:
+        """Make the display copy and the pyramid of a picture shown, once, in a worker."""
         key = image.cacheKey()
-        if key in self._pyramids or key in self._pyramid_pending or \
-                max(image.width(), image.height()) < PYRAMID_FROM_SIDE:
+        if key in self._display or key in self._pyramid_pending:
+            return
+        small = max(image.width(), image.height()) < PYRAMID_FROM_SIDE
+        fast = image.format() in (QImage.Format.Format_RGB32,
+                                  QImage.Format.Format_ARGB32_Premultiplied)
+        if key in self._pyramids or (small and fast):
+            self._display[key] = image  # already fast (and a result comes with its pyramid)
             return
         self._pyramid_pending.add(key)
-        self._tasks.spawn(self._build_pyramid(key, image))
+        self._tasks.spawn(self._prepare_in_worker(key, image, small))
 
-    async def _build_pyramid(self, key: int, image: QImage) -> None:
+    async def _prepare_in_worker(self, key: int, image: QImage, small: bool) -> None:
+        def work() -> tuple[QImage, list[QImage]]:
+            shown = display_format(image)
+            return shown, [] if small else build_pyramid(shown)
+
         try:
-            levels = await asyncio.to_thread(build_pyramid, image)
+            shown, levels = await asyncio.to_thread(work)
         finally:
             self._pyramid_pending.discard(key)
         if not shiboken6.isValid(self):
             return
-        self._pyramids[key] = levels
-        self._prune_pyramids()
-        for canvas in self.canvases():
-            canvas.update()
+        self._display[key] = shown
+        self._pyramids[shown.cacheKey()] = levels
+        self._prune_pictures()
+        self._refresh()
 
-    def _prune_pyramids(self) -> None:
-        """Drop copies of images no longer in the view (the dict is shared by the panes)."""
-        keep = {image.cacheKey() for image in self._shown_images()}
-        keep |= {item.image.cacheKey() for item in self._items + self._grid_items}
+    def _prune_pictures(self) -> None:
+        """Drop display copies and pyramids of pictures no longer in the view (the pyramid
+        dict is shared by the panes)."""
+        models = {image.cacheKey() for image in self._model_images()}
+        for key in [k for k in self._display if k not in models]:
+            del self._display[key]
+        keep = models | {image.cacheKey() for image in self._display.values()}
         keep |= {image.cacheKey() for image in self._analysis.result_images()}
         for key in [k for k in self._pyramids if k not in keep]:
             del self._pyramids[key]
 
-    def _shown_images(self) -> list[QImage]:
-        found = [canvas.image() for canvas in self.canvases()]
-        if self._before is not None:
-            found.append(self._before)
+    def _model_images(self) -> list[QImage]:
+        """Every picture the view was given (the before, the outputs, the grid's results)."""
+        found = [self._before] + [usable(item.image) for item in self._items + self._grid_items]
         return [image for image in found if image is not None]

@@ -68,8 +68,8 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
         self._tools.follow()
         if self._tools.inspector.is_enabled():
             self._tools.inspector.refresh()  # the pictures under a locked pixel may change
-        for image in self._shown_images():
-            self._ensure_pyramid(image)
+        for image in self._model_images():
+            self._prepare(image)
         self._update_zoom_label()
         self._update_accessible()
         self._update_status()
@@ -89,12 +89,13 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
         if sides is None or sides[0].image is None or sides[1].image is None:
             item = self.current_item()
             if self.is_grid() and sides is not None:
-                pane.show_one(sides[1], None)
+                pane.show_one(self._drawn_side(sides[1]), None)
             else:
                 b = self._cell_or_output(item)
-                pane.show_one(b, self._cell(-1) if b is None else None)
+                pane.show_one(self._drawn_side(b) if b is not None else None,
+                              self._drawn_side(self._cell(-1)) if b is None else None)
             return
-        a, b, _before = sides
+        a, b = self._drawn_side(sides[0]), self._drawn_side(sides[1])
         kind = ANALYSED.get(self._mode)
         hint = "Blinking: B shows A in turn" if self.is_blinking() else "Space: show {other}"
         pane.show_pair(self._mode, a, b, showing_a=self._showing_a,
@@ -111,6 +112,8 @@ class Presenting(_Base):  # type: ignore[misc,valid-type]
         a, b = self.pair()
         notes = [""] + [item.label for item in self._grid_items]
         grid.mark(self._selected, (a, b), notes)
+        grid.set_images([self._drawn(self._cell(i).image)
+                         for i in range(-1, len(self._grid_items))])
         if page == GRID_PAIR:
             grid.show_pair_page(self._cell(a).name, self._cell(b).name)
             self._present(grid.pair)

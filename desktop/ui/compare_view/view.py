@@ -100,6 +100,7 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
         self._video: VideoView | None = None  # made when a video is first shown
         self._pyramids: dict[int, list[QImage]] = {}
         self._pyramid_pending: set[int] = set()
+        self._display: dict[int, QImage] = {}  # picture's cacheKey -> the copy drawn
         self._tasks = TaskSet("Compare view")
         self._analysis = PairAnalysis(self._tasks, self._pyramids, self)
         self._analysis.ready.connect(self._on_analysis_ready)
