@@ -28,7 +28,6 @@ else:
 
 
 class Panes(_Base):  # type: ignore[misc,valid-type]
-
     def zoom_fit(self) -> None:
         self._state.fit()
 
@@ -102,10 +101,14 @@ class Panes(_Base):  # type: ignore[misc,valid-type]
         return self._grid_page.pair.right if self.is_grid() else self._after_canvas
 
     def _main_canvas(self) -> ImageCanvas:
+        """The pane "fit" fits into: the grid's first cell, else the last pane shown (the
+        after pane side by side, the single pane of the other modes)."""
         shown = self.canvases()
-        return shown[-1] if shown and not (self.is_grid() and not
-                                           self._grid_page.showing_pair()) else \
-            (shown[0] if shown else self._after_canvas)
+        if not shown:
+            return self._after_canvas
+        if self.is_grid() and not self._grid_page.showing_pair():
+            return shown[0]
+        return shown[-1]
 
     def video_view(self) -> VideoView:
         """The page that plays a video result (made on first use)."""

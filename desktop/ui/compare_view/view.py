@@ -28,6 +28,7 @@ until release.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
@@ -44,6 +45,7 @@ from desktop.ui.compare_view.model import (
     BEFORE_CELL,
     BEFORE_NAME,
     HOLD_SECONDS,
+    WIPE_KEY_STEP,
     CompareItem,
     CompareMode,
     Side,
@@ -56,7 +58,7 @@ from desktop.ui.compare_view.presenting import Presenting
 from desktop.ui.compare_view.strip import OutputStrip
 from desktop.ui.compare_view.toolbar import CompareToolbar
 from desktop.ui.compare_view.tools import CompareTools
-from desktop.ui.image_canvas import ImageCanvas, ViewState
+from desktop.ui.image_canvas import BUTTON_STEP, ImageCanvas, ViewState
 from desktop.ui.tasks import TaskSet
 from desktop.ui.video_view import VideoView
 
@@ -166,9 +168,9 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFocusProxy(self._after_canvas)
 
-    def _handlers(self) -> dict[str, object]:
-        handlers: dict[str, object] = {mode.value: (lambda m=mode: self.set_mode(m))
-                                       for mode in CompareMode}
+    def _handlers(self) -> dict[str, Callable[[], None]]:
+        handlers: dict[str, Callable[[], None]] = {
+            mode.value: (lambda m=mode: self.set_mode(m)) for mode in CompareMode}
         handlers.update({
             "grid": lambda: self.set_mode(CompareMode.SIDE_BY_SIDE),
             "flip": self._flip, "swap": self.swap,
@@ -182,11 +184,11 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
             "loupe_smaller": lambda: self._tools.loupe.set_factor(self._tools.loupe.factor() - 1),
             "loupe_larger": lambda: self._tools.loupe.set_factor(self._tools.loupe.factor() + 1),
             "fit": self.zoom_fit, "actual": self.zoom_actual,
-            "zoom_in": lambda: self._state.set_scale(self._state.scale * 1.25),
-            "zoom_out": lambda: self._state.set_scale(self._state.scale / 1.25),
+            "zoom_in": lambda: self._state.set_scale(self._state.scale * BUTTON_STEP),
+            "zoom_out": lambda: self._state.set_scale(self._state.scale / BUTTON_STEP),
             "help": self.show_shortcuts_help,
         })
-        return handlers  # type: ignore[return-value]
+        return handlers
 
     def _new_canvas(self, parent: QWidget, name: str, accessible: str) -> ImageCanvas:
         canvas = ImageCanvas(self._state, parent)
@@ -400,7 +402,7 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
             self._refresh()
 
     def _move_divider(self, direction: int) -> None:
-        self.set_wipe_position(self.wipe_position() + direction * 0.05)
+        self.set_wipe_position(self.wipe_position() + direction * WIPE_KEY_STEP)
 
     def _on_loupe(self) -> None:
         self._tools.loupe.set_enabled(self._actions["loupe"].isChecked())
