@@ -31,6 +31,8 @@ Status -> ErrorCode (`map_status`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json as _json
 import logging
 import math
@@ -42,6 +44,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Self, TypeVar
@@ -49,6 +52,7 @@ from typing import Any, Literal, Self, TypeVar
 import httpx
 
 from desktop import __version__
+from desktop.core.contract import MemorySink, ResultSink
 from desktop.core.humanize import human_bytes, human_duration
 from desktop.core.limits import Limits, setting_name
 from desktop.core.model import ErrorCode
@@ -384,6 +388,8 @@ class _HttpBase:
         self._rng = rng or random.Random()
         self._clock = clock
         self._client_instance: httpx.AsyncClient | None = None
+        self._sync_instance: httpx.Client | None = None
+        self._sync_lock = threading.Lock()
 
     # lifecycle ---------------------------------------------------------------------------
     def _client(self) -> httpx.AsyncClient:
@@ -397,8 +403,29 @@ class _HttpBase:
             )
         return self._client_instance
 
+    def _sync_client(self) -> httpx.Client | None:
+        """The blocking client result downloads run on in a worker thread (see `_Transfer`),
+        or None when the injected transport only works on an event loop (ASGITransport)."""
+        transport = self._transport
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            return None
+        with self._sync_lock:
+            if self._sync_instance is None or self._sync_instance.is_closed:
+                self._sync_instance = httpx.Client(
+                    transport=transport,
+                    verify=_ssl_context_now(),
+                    headers={"User-Agent": USER_AGENT},
+                    follow_redirects=False,
+                    timeout=self.timeouts.for_kind("download"),
+                )
+            return self._sync_instance
+
     async def aclose(self) -> None:
         client, self._client_instance = self._client_instance, None
+        with self._sync_lock:
+            sync, self._sync_instance = self._sync_instance, None
+        if sync is not None:
+            sync.close()
         if client is not None:
             await client.aclose()
 
@@ -472,35 +499,50 @@ class _HttpBase:
             try:
                 response = await client.send(request, stream=stream)
             except httpx.HTTPError as exc:
-                log.debug("%s %s -> %s (attempt %d, %.0f ms) headers=%s", method,
-                          display_url(url), type(exc).__name__, attempt,
-                          (time.monotonic() - started) * 1000,
-                          redact_headers(dict(request.headers)))
+                _log_attempt(request, url, type(exc).__name__, attempt, started)
                 raise
-            log.debug("%s %s -> %d (attempt %d, %.0f ms) headers=%s", method, display_url(url),
-                      response.status_code, attempt, (time.monotonic() - started) * 1000,
-                      redact_headers(dict(request.headers)))
+            _log_attempt(request, url, response.status_code, attempt, started)
             if not (response.is_redirect and method in ("GET", "HEAD")):
                 return response
             url = response.url.join(response.headers["location"])
             await response.aclose()
-        raise ProviderError(
+        raise self._too_many_redirects(url)
+
+    def _send_blocking(self, client: httpx.Client, url: httpx.URL, *, headers: Mapping[str, str],
+                       attempt: int, auth_for: AuthFor | None) -> httpx.Response:
+        """`_send` for a streamed GET on the blocking client, in a download's worker thread."""
+        timeout = self.timeouts.for_kind("download")
+        for _hop in range(MAX_REDIRECTS + 1):
+            all_headers = {**headers, **(auth_for(url) if auth_for else {})}
+            request = client.build_request("GET", url, headers=all_headers, timeout=timeout)
+            started = time.monotonic()
+            try:
+                response = client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                _log_attempt(request, url, type(exc).__name__, attempt, started)
+                raise
+            _log_attempt(request, url, response.status_code, attempt, started)
+            if not response.is_redirect:
+                return response
+            url = response.url.join(response.headers["location"])
+            response.close()
+        raise self._too_many_redirects(url)
+
+    def _too_many_redirects(self, url: httpx.URL) -> ProviderError:
+        return ProviderError(
             ErrorCode.PROVIDER_UNAVAILABLE,
             f"{self.title} redirected more than {MAX_REDIRECTS} times "
             f"(last to {display_url(url)}); try again later.",
         )
 
     @staticmethod
-    async def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+    async def _read_limited(response: httpx.Response, max_bytes: int,
+                            sink: ResultSink | None = None) -> bytes:
         """The body of a streamed response, refusing more than `max_bytes` and noticing a body
-        shorter than its Content-Length."""
-        expected: int | None = None
-        raw_length = response.headers.get("content-length")
-        if raw_length and raw_length.strip().isdigit():
-            expected = int(raw_length)
-            if expected > max_bytes:
-                raise _BodyTooLarge(expected)
-        chunks: list[bytes] = []
+        shorter than its Content-Length. With a `sink` the chunks go there (and b"" is
+        returned); that is the event-loop path, for transports with no blocking side."""
+        expected = _expected_length(response, max_bytes)
+        target = sink if sink is not None else MemorySink()
         size = 0
         # Closed here, not by the garbage collector: a body refused half way would otherwise
         # be finalised later, on whatever loop (or none) is running then.
@@ -510,18 +552,36 @@ class _HttpBase:
                 size += len(chunk)
                 if size > max_bytes:
                     raise _BodyTooLarge(None)
-                chunks.append(chunk)
+                target.write(chunk)
         except _UNKNOWN as exc:
             raise _Truncated(max(size, response.num_bytes_downloaded), expected, exc) from exc
         finally:
             await body.aclose()
-        # Content-Length counts the body as sent: with a Content-Encoding (gzip) compare the
-        # wire bytes, otherwise the bytes we got (a transport may hand over a body in memory).
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        received = size if encoding in ("", "identity") else response.num_bytes_downloaded
-        if expected is not None and received < expected:
-            raise _Truncated(received, expected, None)
-        return b"".join(chunks)
+        _check_complete(response, size, expected)
+        return b"" if sink is not None else target.getvalue()  # type: ignore[union-attr]
+
+    @staticmethod
+    def _stream_blocking(response: httpx.Response, max_bytes: int, sink: ResultSink,
+                         transfer: _Transfer) -> None:
+        """`_read_limited` in a download's worker thread: each chunk straight into `sink`
+        (a file, hashed as written), none of them through the event loop or joined in
+        memory. Stops between chunks once the job is cancelled."""
+        expected = _expected_length(response, max_bytes)
+        size = 0
+        body = response.iter_bytes()
+        try:
+            for chunk in body:
+                if transfer.stopped.is_set():
+                    raise _Stopped
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _BodyTooLarge(None)
+                sink.write(chunk)
+        except _UNKNOWN as exc:
+            raise _Truncated(max(size, response.num_bytes_downloaded), expected, exc) from exc
+        finally:
+            body.close()
+        _check_complete(response, size, expected)
 
     # describing failures ---------------------------------------------------------------
     def _connect_clause(self, exc: httpx.HTTPError, timeout: httpx.Timeout) -> str:
@@ -546,6 +606,104 @@ class _HttpBase:
             return "the network is unreachable"
         text = str(exc)
         return clip(text, 120) if text else type(exc).__name__
+
+
+def _expected_length(response: httpx.Response, max_bytes: int) -> int | None:
+    """The announced Content-Length; _BodyTooLarge at once when it is over `max_bytes`."""
+    raw_length = response.headers.get("content-length")
+    if raw_length and raw_length.strip().isdigit():
+        expected = int(raw_length)
+        if expected > max_bytes:
+            raise _BodyTooLarge(expected)
+        return expected
+    return None
+
+
+def _check_complete(response: httpx.Response, size: int, expected: int | None) -> None:
+    """_Truncated when fewer bytes came than the Content-Length announced."""
+    # Content-Length counts the body as sent: with a Content-Encoding (gzip) compare the
+    # wire bytes, otherwise the bytes we got (a transport may hand over a body in memory).
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    received = size if encoding in ("", "identity") else response.num_bytes_downloaded
+    if expected is not None and received < expected:
+        raise _Truncated(received, expected, None)
+
+
+def _log_attempt(request: httpx.Request, url: httpx.URL, outcome: int | str, attempt: int,
+                 started: float) -> None:
+    log.debug("%s %s -> %s (attempt %d, %.0f ms) headers=%s", request.method, display_url(url),
+              outcome, attempt, (time.monotonic() - started) * 1000,
+              redact_headers(dict(request.headers)))
+
+
+class _Stopped(Exception):
+    """A blocking download given up because its job was cancelled (nobody awaits it now)."""
+
+
+class _Transfer:
+    """A blocking download attempt's link back to the event loop: a flag that stops it
+    between chunks, and the connection to shut down so that a read blocked on a silent server
+    ends at once rather than at the read timeout."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._stream: Any = None
+
+    def attach(self, response: httpx.Response) -> None:
+        with self._lock:
+            self._stream = response.extensions.get("network_stream")
+        if self.stopped.is_set():
+            self._interrupt()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        with self._lock:
+            stream = self._stream
+        if stream is None:
+            return
+        try:
+            sock = stream.get_extra_info("socket")
+        except Exception:  # a transport without sockets (in-process)
+            return
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+_executor_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+#: Downloads run at once at most (each a thread mostly blocked in recv, releasing the GIL);
+#: a separate pool, so twenty large downloads do not fill asyncio's default executor.
+DOWNLOAD_THREADS = 32
+
+
+def _download_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=DOWNLOAD_THREADS,
+                                           thread_name_prefix="restyle-download")
+        return _executor
+
+
+async def _run_blocking(fn: Callable[[_Transfer], T]) -> T:
+    """Run one blocking download attempt in the download pool; a cancelled caller stops it."""
+    transfer = _Transfer()
+    future = asyncio.get_running_loop().run_in_executor(_download_executor(), fn, transfer)
+    try:
+        return await future
+    except asyncio.CancelledError:
+        transfer.stop()
+        raise
+
+
+def _media_type(response: httpx.Response) -> str | None:
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip()
+    return media.lower() or None
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -866,18 +1024,60 @@ class ApiClient(_HttpBase):
     async def download(
         self, url: str, *, max_bytes: int | None = None
     ) -> tuple[bytes, str | None]:
-        """Fetch a result: (bytes, media type without parameters, or None).
+        """Fetch a result into memory: (bytes, media type without parameters, or None).
+
+        For small files (a before image); results go to a file with `download_into`, which
+        this calls with a MemorySink, so the policy below is the same for both."""
+        sink = MemorySink()
+        media = await self.download_into(url, sink, max_bytes=max_bytes)
+        return sink.getvalue(), media
+
+    async def download_into(self, url: str, sink: ResultSink, *, max_bytes: int | None = None
+                            ) -> str | None:
+        """Download a result into `sink` and return its media type (None when not given).
 
         `url` is usually absolute and often on another host (a CDN): the key goes only to the
-        base URL's origin. Retries connection failures, 408/429/5xx and bodies cut short.
-        403/404/410 mean the link has expired: RESULT_UNAVAILABLE, not retried.
+        base URL's origin. Retries connection failures, 408/429/5xx and bodies cut short (the
+        sink is reset for each attempt that gets an answer). 403/404/410 mean the link has
+        expired: RESULT_UNAVAILABLE, not retried. Over `max_bytes` (default
+        `max_download_bytes`): ResultRefused.
+
+        Each attempt runs on a blocking client in a worker thread: the body goes from the
+        socket to the sink chunk by chunk, so a 40 MB result costs the event loop nothing but
+        the start and the end, and is never held in memory. A transport that only works on an
+        event loop (httpx.ASGITransport, in tests) is read on the loop instead.
         """
         target = self.url(url)
         auth_for = self._auth_for_call(target)
         accept = {"Accept": "*/*"}
         limit = self.max_download_bytes if max_bytes is None else max_bytes
+        client = self._sync_client()
 
-        async def attempt(number: int) -> tuple[bytes, str | None] | _Failure:
+        def blocking_attempt(number: int, transfer: _Transfer) -> str | _Failure | None:
+            assert client is not None
+            try:
+                response = self._send_blocking(client, target, headers=accept, attempt=number,
+                                               auth_for=auth_for)
+            except httpx.HTTPError as exc:
+                return self._transport_failure(exc, target, "download", True, True)
+            try:
+                transfer.attach(response)
+                if not response.is_success:
+                    try:
+                        response.read()
+                    except httpx.HTTPError as exc:
+                        return self._transport_failure(exc, target, "download", True, True)
+                    return self._download_status_failure(response, target)
+                sink.reset()
+                try:
+                    self._stream_blocking(response, limit, sink, transfer)
+                except (_BodyTooLarge, _Truncated) as exc:
+                    return self._download_body_failure(exc, response, target, limit)
+                return _media_type(response)
+            finally:
+                response.close()
+
+        async def loop_attempt(number: int) -> str | _Failure | None:
             try:
                 response = await self._send("GET", target, kind="download", headers=accept,
                                             stream=True, attempt=number, auth_for=auth_for)
@@ -890,34 +1090,44 @@ class ApiClient(_HttpBase):
                     except httpx.HTTPError as exc:
                         return self._transport_failure(exc, target, "download", True, True)
                     return self._download_status_failure(response, target)
+                sink.reset()
                 try:
-                    data = await self._read_limited(response, limit)
-                except _BodyTooLarge:
-                    raise ResultRefused(
-                        ErrorCode.RESULT_UNAVAILABLE,
-                        f"The result at {display_url(target)} is larger than the "
-                        f"{human_bytes(limit)} Restyle downloads "
-                        f"({setting_name('result_max_bytes')} in settings.json).",
-                        http_status=response.status_code,
-                    ) from None
-                except _Truncated as cut:
-                    of = f" of {cut.expected}" if cut.expected is not None else ""
-                    return _Failure(
-                        ProviderError(
-                            ErrorCode.RESULT_UNAVAILABLE,
-                            f"The download of the result from {_host_port(target)} kept "
-                            f"breaking off (got {cut.received}{of} bytes); try again later.",
-                            http_status=response.status_code,
-                        ),
-                        retryable=True,
-                        cause=cut.cause,
-                    )
-                media = response.headers.get("content-type", "").split(";", 1)[0].strip()
-                return data, (media.lower() or None)
+                    await self._read_limited(response, limit, sink)
+                except (_BodyTooLarge, _Truncated) as exc:
+                    return self._download_body_failure(exc, response, target, limit)
+                return _media_type(response)
             finally:
                 await response.aclose()
 
+        async def attempt(number: int) -> str | _Failure | None:
+            if client is None:
+                return await loop_attempt(number)
+            return await _run_blocking(functools.partial(blocking_attempt, number))
+
         return await self._with_retries(attempt)
+
+    def _download_body_failure(self, exc: _BodyTooLarge | _Truncated, response: httpx.Response,
+                               target: httpx.URL, limit: int) -> _Failure:
+        """A result body over the limit (ResultRefused, raised) or cut short (retried)."""
+        if isinstance(exc, _BodyTooLarge):
+            raise ResultRefused(
+                ErrorCode.RESULT_UNAVAILABLE,
+                f"The result at {display_url(target)} is larger than the "
+                f"{human_bytes(limit)} Restyle downloads "
+                f"({setting_name('result_max_bytes')} in settings.json).",
+                http_status=response.status_code,
+            ) from None
+        of = f" of {exc.expected}" if exc.expected is not None else ""
+        return _Failure(
+            ProviderError(
+                ErrorCode.RESULT_UNAVAILABLE,
+                f"The download of the result from {_host_port(target)} kept "
+                f"breaking off (got {exc.received}{of} bytes); try again later.",
+                http_status=response.status_code,
+            ),
+            retryable=True,
+            cause=exc.cause,
+        )
 
     # failure mapping -------------------------------------------------------------------
     def _malformed(self, response: httpx.Response) -> ProviderError:
