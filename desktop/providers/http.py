@@ -759,10 +759,54 @@ async def shared_ssl_context() -> ssl.SSLContext:
     return await asyncio.to_thread(_ssl_context_now)
 
 
+#: Strings longer than this (base64 images) are escaped and encoded in slices of this size.
+_SLICE = 1 << 20
+
+
 def _encode_json(body: Any) -> bytes:
-    """JSON as httpx writes it for `json=`: compact, UTF-8, no NaN."""
-    return _json.dumps(body, ensure_ascii=False, separators=(",", ":"),
-                      allow_nan=False).encode("utf-8")
+    """JSON as httpx writes it for `json=`: compact, UTF-8, no NaN. Blocking: run it in a
+    worker thread (`post_json` does).
+
+    A worker thread still holds the GIL while it encodes, and one `json.dumps` of a body with
+    a 20 MB base64 string holds it for one long C call, stalling the window's thread for as
+    long. So strings over `_SLICE` are left out of the dumps (a placeholder marks their place)
+    and escaped and encoded a slice at a time, letting other threads run between slices; the
+    bytes are the same as one `json.dumps` would give."""
+    big: list[str] = []
+    marker = f"\x00restyle-json-{uuid.uuid4().hex}-"
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            if len(value) <= _SLICE:
+                return value
+            big.append(value)
+            return f"{marker}{len(big) - 1}"
+        if isinstance(value, Mapping):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [swap(v) for v in value]
+        return value
+
+    skeleton = _json.dumps(swap(body), ensure_ascii=False, separators=(",", ":"),
+                           allow_nan=False)
+    if not big:
+        return skeleton.encode("utf-8")
+    quoted_marker = _json.dumps(marker, ensure_ascii=False)[:-1]  # the opening quote kept
+    parts: list[bytes] = []
+    rest = skeleton
+    for index, text in enumerate(big):
+        placeholder = f"{quoted_marker}{index}\""
+        head, found, rest = rest.partition(placeholder)
+        if not found:  # cannot happen: every big string was swapped for its placeholder
+            raise AssertionError("a JSON placeholder went missing")
+        parts.append(head.encode("utf-8"))
+        parts.append(b'"')
+        for start in range(0, len(text), _SLICE):
+            parts.append(_json.dumps(text[start:start + _SLICE],
+                                     ensure_ascii=False)[1:-1].encode("utf-8"))
+        parts.append(b'"')
+    parts.append(rest.encode("utf-8"))
+    return b"".join(parts)
 
 
 def _parse_json(response: httpx.Response) -> tuple[bool, Any]:
@@ -939,6 +983,12 @@ class ApiClient(_HttpBase):
         extra.update(headers or {})
         idempotent = method in IDEMPOTENT_METHODS
         repeatable = idempotent or bool(idempotency_key)
+        if json is not None and content is None:
+            # Encoded once, in a worker thread, and the same bytes sent on every attempt.
+            content = await asyncio.to_thread(_encode_json, json)
+            json = None
+            if not any(k.lower() == "content-type" for k in extra):
+                extra["Content-Type"] = "application/json"
         body = {"json": json, "data": data, "files": files, "content": content}
 
         async def attempt(number: int) -> httpx.Response | _Failure:
@@ -1007,8 +1057,9 @@ class ApiClient(_HttpBase):
     async def post_json(self, path: str, body: Any, **kw: Any) -> Any:
         """POST `body` as JSON and return the parsed JSON answer (None for an empty one).
 
-        The body is encoded in a worker thread: with base64 images inside it is megabytes,
-        and encoding it on the event loop would stall the window for tens of milliseconds.
+        The body is encoded once, in a worker thread and in slices (`_encode_json`): with
+        base64 images inside it is megabytes, and encoding it on the event loop, or in one
+        long call holding the GIL, would stall the window for tens of milliseconds.
         """
         content = await asyncio.to_thread(_encode_json, body)
         headers = {"Content-Type": "application/json", **(kw.pop("headers", None) or {})}
