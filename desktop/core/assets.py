@@ -3,17 +3,28 @@
 Layout: `<root>/<aa>/<sha256>.<ext>` for files and `<root>/thumbs/<aa>/<sha256>-<size>.<ext>`
 for cached thumbnails. The same bytes are stored once, whatever job they belong to. All methods
 are blocking file I/O: callers on an event loop run them in a worker thread.
+
+A downloaded result does not pass through memory on its way in: it is written to
+`<root>/.incoming/part-*.tmp` as it arrives (`AssetStore.incoming`), hashed while written,
+checked, and then renamed to its content address (`AssetStore.commit`): the same filesystem,
+so the rename is atomic and a crash leaves at most a part file, never a half file under a
+final name. Part files left by a crash are removed when a store is opened a day later.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import tempfile
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
 
 from desktop.core import imaging
-from desktop.core.files import atomic_write
+from desktop.core.files import _fsync_dir, atomic_write
 from desktop.core.limits import Limits
 from desktop.core.model import Asset
 from desktop.core.permissions import private_dir
@@ -43,12 +54,147 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: The folder of results on their way in, beside the stored files (one filesystem).
+INCOMING_DIR = ".incoming"
+#: Part files older than this are leftovers of a crash (a download never takes a day).
+STALE_PART_S = 24 * 3600.0
+
+
+class IncomingClosed(OSError):
+    """A write to an incoming file that was already discarded or committed (a download
+    thread that outlived its cancelled job)."""
+
+
+class Incoming:
+    """One result arriving: a temporary file in the store's folder, hashed as it is written.
+
+    A ResultSink (desktop.core.contract): `write` and `reset` come from the download's worker
+    thread, `discard` may come from another thread (a cancelled job), so each takes a lock and
+    a write after `discard` raises IncomingClosed instead of writing to a removed file.
+    `discard` is safe to call at any time, any number of times; after `AssetStore.commit` it
+    does nothing. Use it as a context manager to discard on the way out.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        fd, name = tempfile.mkstemp(prefix="part-", suffix=".tmp", dir=folder)
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "w+b", buffering=0)
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def sha256(self) -> str:
+        """The hex SHA-256 of everything written since the last reset."""
+        with self._lock:
+            return self._hash.hexdigest()
+
+    def write(self, chunk: bytes) -> None:
+        with self._lock:
+            if self._closed:
+                raise IncomingClosed("the download's file was discarded")
+            self._file.write(chunk)
+            self._hash.update(chunk)
+            self._size += len(chunk)
+
+    def reset(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise IncomingClosed("the download's file was discarded")
+            self._file.seek(0)
+            self._file.truncate()
+            self._hash = hashlib.sha256()
+            self._size = 0
+
+    def head(self, size: int = 4096) -> bytes:
+        """The first `size` bytes written (to sniff what the file is)."""
+        with self._lock:
+            return os.pread(self._file.fileno(), size, 0)
+
+    def read(self) -> bytes:
+        """Everything written, read back once (to verify a result it has to be decoded)."""
+        with self._lock:
+            self._file.seek(0)
+            data = self._file.read()
+            self._file.seek(0, os.SEEK_END)
+            return data
+
+    def _finish(self) -> None:
+        """Flush to disk and close before the rename (called by AssetStore.commit)."""
+        with self._lock:
+            if self._closed:
+                raise IncomingClosed("the download's file was discarded")
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._closed = True
+
+    def discard(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._file.close()
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    def __enter__(self) -> Incoming:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.discard()
+
+    def __repr__(self) -> str:
+        return f"Incoming({self.path.name}, {self._size} bytes)"
+
+
 class AssetStore:
     def __init__(self, root: Path, *, max_pixels: int = Limits().result_max_pixels) -> None:
         """`max_pixels`: the largest image thumbnails are made of. Stored results were checked
         against limits.result_max_megapixels on the way in, inputs against a lower limit."""
         self.root = private_dir(root)
         self.max_pixels = max_pixels
+        self._incoming_dir: Path | None = None
+
+    def incoming(self) -> Incoming:
+        """A new temporary file for a result on its way in (see the module docstring)."""
+        if self._incoming_dir is None:
+            self._incoming_dir = private_dir(self.root / INCOMING_DIR)
+            self._remove_stale_parts(self._incoming_dir)
+        return Incoming(self._incoming_dir)
+
+    @staticmethod
+    def _remove_stale_parts(folder: Path) -> None:
+        """Part files a crash left behind; a fresh one may be another process's download."""
+        cutoff = time.time() - STALE_PART_S
+        for part in folder.glob("part-*.tmp"):
+            with contextlib.suppress(OSError):
+                if part.stat().st_mtime < cutoff:
+                    part.unlink()
+
+    def commit(self, incoming: Incoming, mime: str, *, width: int | None = None,
+               height: int | None = None) -> Asset:
+        """Store a checked incoming file under its hash: fsynced, then renamed into place
+        (atomic: the same filesystem). When the same bytes are already stored the part file
+        is simply removed."""
+        digest = incoming.sha256
+        size = incoming.size
+        path = self.path_for(digest, mime)
+        incoming._finish()
+        try:
+            if path.exists() and path.stat().st_size == size:
+                incoming.path.unlink()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(incoming.path, path)
+                _fsync_dir(path.parent)
+        finally:
+            incoming.discard()  # removes the part file if the rename did not happen
+        return Asset(sha256=digest, mime=mime, size=size, width=width, height=height)
 
     def path_for(self, sha256: str, mime: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.{extension_for(mime)}"

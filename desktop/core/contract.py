@@ -4,22 +4,75 @@ It lives in core because the engine drives it and imports flow `ui -> core <- pr
 provider modules import it through `desktop.providers.base`.
 
 The engine prepares inputs (validated, normalised, encoded once), calls `submit`, persists the
-returned `RemoteRef`, then calls `poll` until a terminal `RemoteStatus`, and `fetch`es every
-output. A provider never sees the history store or Qt.
+returned `RemoteRef`, then calls `poll` until a terminal `RemoteStatus`, and fetches every
+output into a `ResultSink` (`fetch_into`: a temporary file in the asset store, hashed as it is
+written, so a large result never crosses the event loop or sits in memory whole). A provider
+never sees the history store or Qt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from desktop.core.limits import Limits
 from desktop.core.model import ErrorCode, OutputKind, TaskSpec
 from desktop.core.redaction import redact_text
+
+
+class ResultSink(Protocol):
+    """Where a downloaded result goes (`Provider.fetch_into`), written chunk by chunk.
+
+    Writes are blocking (a file): they happen in a worker thread, never on the event loop. A
+    download that starts over (a retry, a re-signed link) calls `reset` first."""
+
+    @property
+    def size(self) -> int:
+        """Bytes written since the last reset."""
+
+    def write(self, chunk: bytes) -> None:
+        """Append `chunk`."""
+
+    def reset(self) -> None:
+        """Forget everything written so far."""
+
+
+class MemorySink:
+    """A ResultSink in memory, for callers that want the bytes (`fetch`, small downloads)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def write(self, chunk: bytes) -> None:
+        self._chunks.append(bytes(chunk))
+        self._size += len(chunk)
+
+    def reset(self) -> None:
+        self._chunks.clear()
+        self._size = 0
+
+    def getvalue(self) -> bytes:
+        """The bytes written, joined once (the chunks are then dropped)."""
+        data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        self._chunks = [data] if data else []
+        return data
+
+
+def deliver(sink: ResultSink, data: bytes) -> None:
+    """Write bytes already in memory (an inline result) into `sink` from the start."""
+    sink.reset()
+    if data:
+        sink.write(data)
 
 
 class ProviderError(Exception):
@@ -282,6 +335,15 @@ class Provider(ABC):
     @abstractmethod
     async def fetch(self, output: RemoteOutput) -> bytes:
         """Return the bytes of one output (downloading it if needed)."""
+
+    async def fetch_into(self, output: RemoteOutput, sink: ResultSink) -> None:
+        """Write the bytes of one output into `sink` (the engine's way to collect a result).
+
+        Remote providers stream the download into the sink from a worker thread
+        (`ApiClient.download_into`); this default fetches the whole output, then writes it
+        in a worker thread (the sink's writes are blocking file I/O)."""
+        data = await self.fetch(output)
+        await asyncio.to_thread(deliver, sink, data)
 
     async def cancel(self, ref: RemoteRef) -> None:
         raise ProviderError(ErrorCode.INVALID_INPUT, f"{self.title} cannot cancel a job.")

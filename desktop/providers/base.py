@@ -8,6 +8,7 @@ from desktop.core.contract import (
     AccountInfo,
     InputLimits,
     KeyUnavailable,
+    MemorySink,
     PreparedInput,
     PreparedJob,
     Provider,
@@ -18,6 +19,7 @@ from desktop.core.contract import (
     RemoteState,
     RemoteStatus,
     ResultRefused,
+    ResultSink,
     TaskVariant,
 )
 
@@ -25,6 +27,7 @@ __all__ = [
     "AccountInfo",
     "InputLimits",
     "KeyUnavailable",
+    "MemorySink",
     "PreparedInput",
     "PreparedJob",
     "Provider",
@@ -35,5 +38,6 @@ __all__ = [
     "RemoteState",
     "RemoteStatus",
     "ResultRefused",
+    "ResultSink",
     "TaskVariant",
 ]

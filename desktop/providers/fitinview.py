@@ -36,6 +36,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    ResultSink,
 )
 from desktop.providers.http import ApiClient, Auth, clip
 from desktop.providers.remote import ClientOptions, RemoteProvider
@@ -538,17 +539,18 @@ class FitInViewProvider(RemoteProvider):
             provider_code=pcode,
         )
 
-    async def fetch(self, output: RemoteOutput) -> bytes:
+    async def fetch_into(self, output: RemoteOutput, sink: ResultSink) -> None:
         """Download the PNG. A link that has expired is signed again through the job's status
         (the document: "regenerated on every call") and tried once more."""
         if output.data is not None:
-            return output.data
+            await self.deliver(sink, output.data)
+            return
         if not output.url:
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE,
                                 f"{self.title} gave no result to download.")
         try:
-            data, _ = await self.client.download(output.url)
-            return data
+            await self.client.download_into(output.url, sink)
+            return
         except ProviderError as exc:
             job_id = output.extra.get("job_id")
             if exc.code != ErrorCode.RESULT_UNAVAILABLE or not isinstance(job_id, str) or (
@@ -561,8 +563,7 @@ class FitInViewProvider(RemoteProvider):
                 f"The {self.title} result link has expired and no new one is available; run "
                 "the job again.",
             )
-        data, _ = await self.client.download(fresh.result_url)
-        return data
+        await self.client.download_into(fresh.result_url, sink)
 
     # -- the job list and reconciliation -----------------------------------------------------
     async def list_jobs(self, *, status: str | None = None, cursor: str | None = None,

@@ -3,13 +3,21 @@ network options tests and settings pass, and closed with the provider."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from typing import Self, TypedDict
 
 import httpx
 
-from desktop.providers.base import Provider, ProviderConfig
+from desktop.core.contract import deliver
+from desktop.providers.base import (
+    MemorySink,
+    Provider,
+    ProviderConfig,
+    RemoteOutput,
+    ResultSink,
+)
 from desktop.providers.http import ApiClient, Sleep, Timeouts
 
 
@@ -51,6 +59,18 @@ class RemoteProvider(Provider):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.client!r})"
+
+    async def fetch(self, output: RemoteOutput) -> bytes:
+        """The bytes of one output, in memory: `fetch_into` (which each remote provider
+        defines, streaming to the engine's file) with a MemorySink."""
+        sink = MemorySink()
+        await self.fetch_into(output, sink)
+        return sink.getvalue()
+
+    @staticmethod
+    async def deliver(sink: ResultSink, data: bytes) -> None:
+        """Hand an inline result (base64 in the status answer) to `sink`, off the loop."""
+        await asyncio.to_thread(deliver, sink, data)
 
     async def aclose(self) -> None:
         await self.client.aclose()

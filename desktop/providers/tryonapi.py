@@ -33,6 +33,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    ResultSink,
 )
 from desktop.providers.http import ApiClient, Auth, clip
 from desktop.providers.remote import ClientOptions, RemoteProvider
@@ -283,14 +284,14 @@ class TryonApiProvider(RemoteProvider):
         return RemoteStatus(RemoteState.SUCCEEDED, progress=1.0, outputs=(output,),
                             message=clip(message) if message else "")
 
-    async def fetch(self, output: RemoteOutput) -> bytes:
+    async def fetch_into(self, output: RemoteOutput, sink: ResultSink) -> None:
         if output.data:
-            return output.data
+            await self.deliver(sink, output.data)
+            return
         if not output.url:
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE,
                                 f"{self.title} gave no result to download; run the job again.")
-        data, _media = await self.client.download(output.url)
-        return data
+        await self.client.download_into(output.url, sink)
 
 
 

@@ -50,6 +50,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    ResultSink,
 )
 from desktop.providers.http import ApiClient, Auth, clip
 from desktop.providers.remote import ClientOptions, RemoteProvider
@@ -675,17 +676,17 @@ class VirtualStagingProvider(RemoteProvider):
         wait = (min(future) - now_ms) / 1000.0
         return max(MIN_ETA_WAIT, min(MAX_ETA_WAIT, wait))
 
-    async def fetch(self, output: RemoteOutput) -> bytes:
+    async def fetch_into(self, output: RemoteOutput, sink: ResultSink) -> None:
         if output.data is not None:
-            return output.data
+            await self.deliver(sink, output.data)
+            return
         if not output.url:
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE,
                                 f"{self.title} gave no link for this result.")
-        data, _mime = await self.client.download(output.url)
-        if not data:
+        await self.client.download_into(output.url, sink)
+        if not sink.size:
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE,
                                 f"The result from {self.title} was empty; run the job again.")
-        return data
 
     async def account(self) -> AccountInfo:
         user = await self.user()

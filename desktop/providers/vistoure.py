@@ -50,6 +50,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    ResultSink,
     TaskVariant,
 )
 from desktop.providers.http import ApiClient, Auth, clip
@@ -820,14 +821,14 @@ class VistoureProvider(RemoteProvider):
                 label=label, extra={"run_id": ref.remote_id}))
         return outputs
 
-    async def fetch(self, output: RemoteOutput) -> bytes:
+    async def fetch_into(self, output: RemoteOutput, sink: ResultSink) -> None:
         if output.data:
-            return output.data
+            await self.deliver(sink, output.data)
+            return
         if not output.url:
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE,
                                 f"{self.title} gave no result to download; run the job again.")
-        data, _media = await self.client.download(output.url)
-        return data
+        await self.client.download_into(output.url, sink)
 
 
 

@@ -38,6 +38,7 @@ from desktop.providers.base import (
     RemoteRef,
     RemoteState,
     RemoteStatus,
+    ResultSink,
 )
 from desktop.providers.http import ApiClient, Auth, clip, default_extract_error
 from desktop.providers.remote import ClientOptions, RemoteProvider
@@ -305,12 +306,11 @@ class VtryonProvider(RemoteProvider):
             f"{ref.remote_id}; checking again.",
         )
 
-    async def fetch(self, output: RemoteOutput) -> bytes:
+    async def fetch_into(self, output: RemoteOutput, sink: ResultSink) -> None:
         if not output.url:
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE,
                                 f"{self.title} gave no result to download; run the task again.")
-        data, _media = await self.client.download(output.url)
-        return data
+        await self.client.download_into(output.url, sink)
 
     # -- the before image --------------------------------------------------------------------
     async def before_image(self, pose_image_generation_id: str | int) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,69 @@ def test_thumbnail_of_a_result_over_the_input_limit(tmp_path: Path) -> None:
     small = AssetStore(tmp_path / "other", max_pixels=64_000_000)
     with pytest.raises(InvalidInput, match="64-megapixel limit"):
         small.thumbnail(small.put(solid_png(8200, 8200), "image/png"), 128)
+
+
+# -- results on their way in: part files, hashed as written, renamed into place -----------------
+def test_an_incoming_file_is_hashed_as_written_and_renamed_into_place(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    data = bytes(range(256)) * 4000
+    incoming = store.incoming()
+    assert incoming.path.parent == store.root / ".incoming"  # same filesystem: atomic rename
+    for start in range(0, len(data), 65536):
+        incoming.write(data[start:start + 65536])
+    assert incoming.size == len(data)
+    assert incoming.sha256 == hashlib.sha256(data).hexdigest()
+    assert incoming.head(4) == data[:4] and incoming.read() == data
+    inode = incoming.path.stat().st_ino
+    asset = store.commit(incoming, "image/png", width=3, height=4)
+    stored = store.path_for(asset.sha256, "image/png")
+    assert (asset.sha256, asset.size, asset.width, asset.height) == (
+        hashlib.sha256(data).hexdigest(), len(data), 3, 4)
+    assert stored.read_bytes() == data
+    assert stored.stat().st_ino == inode  # the part file itself, renamed: never copied
+    assert not incoming.path.exists() and list((store.root / ".incoming").iterdir()) == []
+
+
+def test_a_reset_starts_the_file_and_its_hash_over(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    incoming = store.incoming()
+    incoming.write(b"half of a first attempt")
+    incoming.reset()
+    incoming.write(b"the body")
+    assert incoming.size == 8 and incoming.sha256 == hashlib.sha256(b"the body").hexdigest()
+    asset = store.commit(incoming, "image/png")
+    assert store.read(asset) == b"the body"
+
+
+def test_committing_bytes_already_stored_keeps_the_stored_file(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    first = store.put(b"same bytes", "image/png")
+    path = store.path_for(first.sha256, "image/png")
+    inode = path.stat().st_ino
+    incoming = store.incoming()
+    incoming.write(b"same bytes")
+    again = store.commit(incoming, "image/png")
+    assert again.sha256 == first.sha256 and path.stat().st_ino == inode
+    assert list((store.root / ".incoming").iterdir()) == []
+
+
+def test_a_discarded_incoming_file_leaves_nothing(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    with store.incoming() as incoming:
+        incoming.write(b"partial")
+    assert not incoming.path.exists()
+    assert list((store.root / ".incoming").iterdir()) == []
+    assert [p for p in store.root.rglob("*") if p.is_file()] == []
+
+
+def test_part_files_left_by_a_crash_are_removed_a_day_later(tmp_path: Path) -> None:
+    folder = tmp_path / "assets" / ".incoming"
+    folder.mkdir(parents=True)
+    old = folder / "part-old.tmp"
+    fresh = folder / "part-fresh.tmp"  # another process's download in progress
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    AssetStore(tmp_path / "assets").incoming().discard()
+    assert not old.exists() and fresh.exists()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -22,7 +23,13 @@ from desktop.core.model import (
     JobState,
 )
 from desktop.core.store import History
-from desktop.providers.base import ProviderError, RemoteState, RemoteStatus
+from desktop.providers.base import (
+    ProviderError,
+    RemoteOutput,
+    RemoteState,
+    RemoteStatus,
+    ResultSink,
+)
 from tests.fakes import FakeBackend, FakeProvider, ReconcilingFakeProvider, factory, png_bytes
 from tests.support import run
 
@@ -578,3 +585,40 @@ def test_reconfigure_gives_new_jobs_fresh_providers_and_closes_the_old_ones(env:
     assert instances[0] is not instances[1]
     assert policy.global_limit == 1
     assert all(p.closed for p in instances)
+
+
+class BreakingFirstDownload(FakeProvider):
+    """Writes half of the result, then fails, on the first download; whole on the next."""
+
+    sinks: ClassVar[list[Any]] = []
+
+    async def fetch_into(self, output: RemoteOutput, sink: ResultSink) -> None:
+        self.backend.fetches.append(output.url or "")
+        data = output.extra["data"]
+        self.sinks.append(sink)
+        sink.reset()
+        if len(self.backend.fetches) == 1:
+            sink.write(data[: len(data) // 2])
+            raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, "The download broke off.")
+        sink.write(data)
+
+
+def test_a_result_is_stored_from_its_part_file_and_a_failed_one_leaves_nothing(
+        env: Env) -> None:
+    backend = FakeBackend(output_bytes=png_bytes((1, 2, 3)))
+    BreakingFirstDownload.sinks = []
+    job = run_job(env, backend, cls=BreakingFirstDownload)
+    assert job.state == JobState.SUCCEEDED and len(backend.fetches) == 2
+    first, second = BreakingFirstDownload.sinks
+    assert first is not second and not first.path.exists()  # the broken part: removed
+    output = job.outputs[0]
+    stored = env.assets.path_for(output.sha256, output.mime)
+    assert stored.read_bytes() == png_bytes((1, 2, 3))
+    assert output.sha256 == hashlib.sha256(png_bytes((1, 2, 3))).hexdigest()
+    assert list((env.assets.root / ".incoming").iterdir()) == []
+
+
+def test_a_result_that_does_not_check_out_leaves_no_part_file(env: Env) -> None:
+    job = run_job(env, FakeBackend(output_bytes=b"<html>expired</html>"))
+    assert job.state == JobState.NEEDS_ATTENTION
+    assert list((env.assets.root / ".incoming").iterdir()) == []

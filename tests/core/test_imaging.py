@@ -538,3 +538,60 @@ def test_probe_reports_alpha_and_mode() -> None:
     info = imaging.probe(encode_pil(Image.new("RGBA", (30, 20)), "PNG"), "a.png")
     assert info == ImageInfo(width=30, height=20, mime="image/png", format="PNG", mode="RGBA",
                              has_alpha=True, frames=1)
+
+
+# -- normalize: reduced JPEG decoding -----------------------------------------------------------
+def _loaded_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The pixel size of every image `normalize` decodes (recorded at `_load`)."""
+    sizes: list[tuple[int, int]] = []
+    real = imaging._load
+
+    def spy(im: Image.Image, name: str) -> None:
+        sizes.append(im.size)
+        real(im, name)
+
+    monkeypatch.setattr(imaging, "_load", spy)
+    return sizes
+
+
+@pytest.mark.parametrize(("cap", "decoded"), [(4096, (4800, 3200)), (2048, (2400, 1600)),
+                                              (1024, (1200, 800)), (500, (600, 400))])
+def test_normalize_decodes_a_large_jpeg_reduced(monkeypatch: pytest.MonkeyPatch, cap: int,
+                                                decoded: tuple[int, int]) -> None:
+    """libjpeg's draft picks the smallest 1/2, 1/4 or 1/8 scale still at least the target."""
+    data = encode_pil(two_tone(4800, 3200), "JPEG", quality=90)
+    sizes = _loaded_sizes(monkeypatch)
+    out = imaging.normalize(data, "big.jpg", max_side=cap, max_bytes=10**8)
+    assert sizes == [decoded]
+    expected = (4800, 3200) if cap >= 4800 else (cap, round(3200 * cap / 4800))
+    assert (out.width, out.height) == expected
+    img = decode(out.data)
+    assert img.size == expected and not img.info.get("progressive")
+    assert close_to(img.getpixel((5, 5)), RED, 12)
+    assert close_to(img.getpixel((expected[0] - 5, expected[1] - 5)), BLUE, 12)
+
+
+def test_normalize_drafts_a_rotated_jpeg_in_its_stored_orientation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orientation 6 (turn 90 degrees clockwise): stored 4000x2000, upright 2000x4000."""
+    stored = two_tone(4000, 2000)  # RED left, BLUE right as stored
+    data = with_orientation(stored, 6)
+    sizes = _loaded_sizes(monkeypatch)
+    out = imaging.normalize(data, "r.jpg", max_side=1000, max_bytes=10**8)
+    assert sizes == [(1000, 500)]  # 1/4 scale of the stored image
+    assert (out.width, out.height) == (500, 1000)
+    img = decode(out.data)
+    # Turned clockwise: the stored left (RED) is now on top, the right (BLUE) at the bottom.
+    assert close_to(img.getpixel((250, 10)), RED, 12)
+    assert close_to(img.getpixel((250, 990)), BLUE, 12)
+
+
+def test_normalize_does_not_draft_what_needs_no_shrinking(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = with_orientation(two_tone(800, 600), 3)  # re-encoded for the orientation only
+    sizes = _loaded_sizes(monkeypatch)
+    out = imaging.normalize(data, "r.jpg", max_side=1024, max_bytes=10**8)
+    assert sizes == [(800, 600)] and (out.width, out.height) == (800, 600)
+    fine = encode_pil(two_tone(800, 600), "JPEG")
+    out = imaging.normalize(fine, "f.jpg", max_side=1024, max_bytes=10**8)
+    assert out.data == fine and sizes == [(800, 600)] * 2  # proved whole before it is sent

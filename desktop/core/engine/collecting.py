@@ -1,10 +1,17 @@
 """Turning a provider's results into stored assets: each download checked to be what it claims
-(an image that decodes, a video, a file) before it is written into the asset store."""
+(an image that decodes, a video, a file) before it is written into the asset store.
+
+A result is downloaded straight into a temporary file of the asset store (`AssetStore.incoming`,
+hashed as it is written, in the download's worker thread), checked there, and renamed to its
+content address (`AssetStore.commit`): it never crosses the event loop chunk by chunk, is never
+joined in memory, and a download that fails leaves no file behind."""
 
 from __future__ import annotations
 
+import asyncio
+
 from desktop.core import imaging
-from desktop.core.assets import AssetStore
+from desktop.core.assets import AssetStore, Incoming
 from desktop.core.contract import (
     Provider,
     ProviderError,
@@ -40,13 +47,37 @@ def verify_and_store(assets: AssetStore, provider_title: str, position: int,
                      max_pixels: int = _LIMITS.result_max_pixels,
                      full_decode_max_pixels: int = _LIMITS.result_full_decode_max_pixels,
                      ) -> tuple[Asset, Output]:
+    """Check one result held in memory and store it (blocking: run in a worker); see
+    `verify_and_commit`, which the engine uses for a downloaded file."""
+    with assets.incoming() as incoming:
+        if data:
+            incoming.write(data)
+        return _verify(assets, provider_title, position, remote, incoming, data,
+                       max_pixels=max_pixels, full_decode_max_pixels=full_decode_max_pixels)
+
+
+def verify_and_commit(assets: AssetStore, provider_title: str, position: int,
+                      remote: RemoteOutput, incoming: Incoming, *,
+                      max_pixels: int = _LIMITS.result_max_pixels,
+                      full_decode_max_pixels: int = _LIMITS.result_full_decode_max_pixels,
+                      ) -> tuple[Asset, Output]:
     """Check one downloaded result and store it (blocking: run in a worker). Raises
     ProviderError(RESULT_UNAVAILABLE) for an empty, undecodable or too large result.
 
-    An image is proved complete without decoding a large one at full size
-    (`imaging.verify_result`); `max_pixels` is limits.result_max_megapixels and
-    `full_decode_max_pixels` limits.result_full_decode_max_megapixels (EnginePolicy carries
-    both from the settings)."""
+    The file is read back once, never decoded at full size: an image is proved complete by
+    `imaging.verify_result` (`max_pixels` is limits.result_max_megapixels and
+    `full_decode_max_pixels` limits.result_full_decode_max_megapixels; EnginePolicy carries
+    both from the settings). The hash was taken while the file was written; the stored file is
+    that file, renamed."""
+    # Not bound to a name here: `_verify` drops its only reference before the commit.
+    return _verify(assets, provider_title, position, remote, incoming,
+                   incoming.read() if incoming.size else b"",
+                   max_pixels=max_pixels, full_decode_max_pixels=full_decode_max_pixels)
+
+
+def _verify(assets: AssetStore, provider_title: str, position: int, remote: RemoteOutput,
+            incoming: Incoming, data: bytes, *, max_pixels: int, full_decode_max_pixels: int,
+            ) -> tuple[Asset, Output]:
     name = f"result {position + 1} from {provider_title}"
     if not data:
         raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, f"The {name} was empty.")
@@ -63,16 +94,19 @@ def verify_and_store(assets: AssetStore, provider_title: str, position: int,
         except InvalidInput as exc:
             # No "run it again" here: the job is paid for; the engine downloads it again.
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, str(exc)) from None
-        asset = assets.put(data, info.mime, width=info.width, height=info.height)
+        del data  # the checked bytes are not needed to store the file: let them go first
+        asset = assets.commit(incoming, info.mime, width=info.width, height=info.height)
     elif kind == OutputKind.VIDEO:
         try:  # a whole MP4 or WebM, not an error page or a file cut short
             mime = check_video(data, f"The {name}")
         except InvalidInput as exc:
             raise ProviderError(ErrorCode.RESULT_UNAVAILABLE, str(exc)) from None
-        asset = assets.put(data, mime)
+        del data
+        asset = assets.commit(incoming, mime)
     else:
         mime = imaging.sniff_mime(data) or remote.mime or "application/octet-stream"
-        asset = assets.put(data, mime)
+        del data
+        asset = assets.commit(incoming, mime)
     output = Output(position=position, sha256=asset.sha256, mime=asset.mime,
                     size=asset.size, width=asset.width, height=asset.height,
                     kind=kind, label=remote.label)
@@ -112,11 +146,8 @@ class CollectingMixin(EngineBase):
                 position += 1  # already downloaded before a restart
                 continue
             try:
-                data = await provider.fetch(status.outputs[position])
-                asset, output = await self._cpu_run(
-                    verify_and_store, self.assets, provider.title, position,
-                    status.outputs[position], data, max_pixels=self.policy.result_max_pixels,
-                    full_decode_max_pixels=self.policy.result_full_decode_max_pixels)
+                asset, output = await self._download(provider, position,
+                                                     status.outputs[position])
             except ProviderError as exc:
                 failures += 1
                 if (exc.code in FIX_FIRST or isinstance(exc, ResultRefused)
@@ -148,6 +179,22 @@ class CollectingMixin(EngineBase):
                                           status.message)))
         await self._transition(self._current[job.id], JobState.SUCCEEDED,
                                finished_at=self._clock(), progress=1.0, error=None, note=note)
+
+    async def _download(self, provider: Provider, position: int, remote: RemoteOutput
+                        ) -> tuple[Asset, Output]:
+        """Download one result into a part file of the asset store, check it and store it.
+        The part file is removed whatever happens short of a successful commit (a failed or
+        cancelled download, a result that does not check out)."""
+        incoming = await asyncio.to_thread(self.assets.incoming)
+        try:
+            await provider.fetch_into(remote, incoming)
+            return await self._cpu_run(
+                verify_and_commit, self.assets, provider.title, position, remote, incoming,
+                max_pixels=self.policy.result_max_pixels,
+                full_decode_max_pixels=self.policy.result_full_decode_max_pixels)
+        finally:
+            # A blocking unlink, at most; on the loop so that it also runs when cancelled.
+            incoming.discard()
 
     async def _fresh_links(self, provider: Provider, ref: RemoteRef, status: RemoteStatus
                            ) -> RemoteStatus:
