@@ -40,6 +40,14 @@ def _before_order(inputs: Mapping[str, object]) -> list[str]:
     return sorted(inputs, key=lambda role: (rank(role), role not in BEFORE_ROLES))
 
 
+def variation_name(job: Job, out: Output) -> str:
+    """What tells a job's outputs apart in a grid's label: "Variation 2" when the job made
+    several, "" for one; a saved workflow's named outputs keep their names."""
+    if job.task == "workflow" and out.label.strip():
+        return out.label.strip()
+    return f"Variation {out.position + 1}" if len(job.outputs) > 1 else ""
+
+
 def message(exc: BaseException) -> str:
     """A failure's sentence (ProviderError and InvalidInput carry one); asyncio's TimeoutError
     has none."""
@@ -136,7 +144,8 @@ class OutputImages:
                 note = (f"shown at {image.width()}x{image.height()} of {out.width}x{out.height};"
                         " export saves the full size")
                 label = f"{label} · {note}" if label else note
-            items.append(CompareItem(image, name, label))
+            items.append(CompareItem(image, name, label, job_id=job.id, provider=title,
+                                     variation=variation_name(job, out)))
         return items
 
     def video_item(self, job: Job, out: Output, provider_title: str) -> CompareItem:
@@ -147,4 +156,5 @@ class OutputImages:
                                                               f"Result {out.position + 1}")
         label = out.label if out.label != name else ""
         return CompareItem(video_poster(text=f"Video · {human_bytes(out.size)}"), name, label,
-                           video=str(path))
+                           video=str(path), job_id=job.id, provider=provider_title,
+                           variation=variation_name(job, out))

@@ -35,6 +35,8 @@ from desktop.core.model import (
 from desktop.general_settings import THEME, general_setting
 from desktop.ui.attention import AttentionController
 from desktop.ui.batch_controller import BatchController
+from desktop.ui.compare_files import CompareFiles
+from desktop.ui.compare_jobs import CompareJobs
 from desktop.ui.compare_view import CompareMode
 from desktop.ui.export_controller import ExportController
 from desktop.ui.export_workflows import ExportWorkflows
@@ -82,6 +84,8 @@ class Workbench(QObject):
         self.images = OutputImages(services, lambda: self.providers,
                                    lambda text: self.window.set_status(text, 15000))
         self.results = ResultPresenter(window, services, self.images)
+        self.compare_jobs = CompareJobs(self)  # grids from the history
+        self.compare_files = CompareFiles(self)  # File > Compare files…, restyle --compare
         self.panes = InputsController(self)
         self.exports = ExportController(window, services, self.images, self.results, self.spawn)
         self.actions = JobActions(self)
@@ -138,6 +142,8 @@ class Workbench(QObject):
         w.job_queue.settingsRequested.connect(self.open_settings)
         w.history_panel.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
         self.results.attach()  # the compare view's outputs and grid cells
+        self.compare_jobs.attach()  # Compare selected, Compare with other providers
+        self.compare_files.attach()
         self.choice.attach()  # "Set up…", ticks remembered per task, the panes' usage note
         self.exports.attach()  # Save result…, Save before/after…, Copy result
         self.actions.attach()  # re-run, reuse, delete, remove from the queue
