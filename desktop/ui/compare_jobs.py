@@ -73,33 +73,40 @@ class CompareJobs:
         return await asyncio.to_thread(read)
 
     async def compare_selected(self, job_ids: Sequence[str]) -> int:
-        """The selected jobs as one grid with the before. Jobs not made from the first one's
-        photos are left out and named; when none is left to compare with, nothing opens.
-        Returns the number of result cells shown."""
+        """The selected jobs as one grid with the before. When they were made from different
+        photos, the largest group made from the same photos opens (on a tie, the one listed
+        first) and the others are named as left out; when no two share their photos, nothing
+        opens. Returns the number of result cells shown."""
         jobs = await self._jobs(job_ids)
         if len(jobs) < 2:
             self.say("Select two or more jobs made from the same photos, then Compare "
                      "selected.")
             return 0
-        first = jobs[0]
-        if not input_key(first):
-            self.say(f"{self.title(first)} has no stored input photos, so no other job can be "
-                     "matched with it. Select jobs made from photos you added.")
-            return 0
-        same = [job for job in jobs if input_key(job) == input_key(first)]
-        other = [job for job in jobs if input_key(job) != input_key(first)]
+        groups: dict[frozenset[str], list[Job]] = {}
+        for job in jobs:
+            groups.setdefault(input_key(job), []).append(job)
+        key = max((k for k in groups if k),
+                  key=lambda k: sum(has_image_result(j) for j in groups[k]), default=None)
+        same = groups.get(key, []) if key is not None else []
+        other = [job for job in jobs if job not in same]
         shown = [job for job in same if has_image_result(job)]
         empty = [job for job in same if not has_image_result(job)]
         notes: list[str] = []
-        if other:
+        if other and same:
             verb = "was" if len(other) == 1 else "were"
             notes.append(f"{names([self.title(j) for j in other])} {verb} not made from the "
-                         f"same photos as {self.title(first)}.")
+                         f"same photos as {names([self.title(j) for j in same])}.")
+        elif other:
+            notes.append(f"{names([self.title(j) for j in other])} have no stored input "
+                         "photos to match.")
         if empty:
             verb = "has" if len(empty) == 1 else "have"
             notes.append(f"{names([self.title(j) for j in empty])} {verb} no image result "
                          "to show.")
         if len(shown) < 2 and not (len(shown) == 1 and len(shown[0].outputs) > 1):
+            if len(groups) == len(jobs) and all(groups):
+                notes = [f"{names([self.title(j) for j in jobs])} were each made from "
+                         "different photos."]
             self.say(" ".join([*notes, "Nothing to compare: select jobs made from the same "
                                "photos (or use Compare with other providers on one job)."]))
             return 0
@@ -108,6 +115,8 @@ class CompareJobs:
             self.window.history_panel.say(" ".join(notes) + " They were left out; select jobs "
                                           "made from the same photos to compare them.",
                                           error=True)
+        else:
+            self.window.history_panel.say("")
         return cells
 
     async def compare_providers(self, job_id: str) -> int:
