@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QImage
@@ -82,6 +83,16 @@ class OutputImages:
                    None)
         asset = self.services.history.asset(sha) if sha else None
         return self.services.assets.read(asset) if asset is not None else None
+
+    def before_path(self, job: Job) -> tuple[str, Path] | None:
+        """The stored file of the input a result is compared with, and its sha256 (worker);
+        None when the job has no stored input (a vtryon recolour)."""
+        sha = next((job.inputs[r][0] for r in _before_order(job.inputs) if job.inputs.get(r)),
+                   None)
+        asset = self.services.history.asset(sha) if sha else None
+        if asset is None:
+            return None
+        return asset.sha256, self.services.assets.path_for(asset.sha256, asset.mime)
 
     async def before_bytes(self, job: Job) -> bytes | None:
         """What a result is compared with: its stored input, else the provider's own copy (a
