@@ -40,6 +40,7 @@ from desktop.ui.compare_jobs import CompareJobs
 from desktop.ui.compare_view import CompareMode
 from desktop.ui.export_controller import ExportController
 from desktop.ui.export_workflows import ExportWorkflows
+from desktop.ui.furniture_masks import FurnitureMasks
 from desktop.ui.inputs_controller import InputsController, missing_input
 from desktop.ui.job_actions import JobActions
 from desktop.ui.job_words import failure_sentence
@@ -109,6 +110,8 @@ class Workbench(QObject):
         self.batches = BatchController(self)  # New batch…, the Batches panel, the grid
         self.export_workflows = ExportWorkflows(self)  # Export…, listing, lookbook, bundles
         self.tools = ToolsController(self)  # the Tools menu and the form's Choose…
+        self.masks = FurnitureMasks(self)  # Virtual Staging AI's mask for the structure check
+        self.masks.attach()
 
     # -- plumbing -----------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
@@ -164,6 +167,7 @@ class Workbench(QObject):
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
         self.spawn(self._prune_pasted())
+        self.spawn(self.masks.refresh())
         for pid, provider in self.providers.items():
             if pid not in self._problems:
                 self.spawn(provider.warm_up())
@@ -214,6 +218,7 @@ class Workbench(QObject):
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
         await self.tools.aclose()
+        await self.masks.aclose()
         await self.batches.aclose()
         await self.export_workflows.aclose()
         await self.attention.aclose()
@@ -531,6 +536,7 @@ class Workbench(QObject):
         self._apply_theme()
         self.reviews.settings_changed()
         self.export_workflows.settings_changed()
+        await self.masks.refresh()
         await self.discover_variants()
         await self.refresh_credits()
 

@@ -141,3 +141,27 @@ def test_file_compare_files_opens_a_dialog_by_its_key(
 
     loop.run_until_complete(body())
     assert len(window.compare_view.canvases()) == 3
+
+
+def test_a_file_over_the_size_limit_or_a_folder_is_refused_before_decoding(
+        tmp_path: Path) -> None:
+    from desktop.ui.compare_files import FileRefused, read_image
+
+    photo = picture(tmp_path / "photo.png", COLOURS[0])
+    size = photo.stat().st_size
+    assert read_image(photo, max_bytes=size, max_pixels=10**6).width() == 240
+    try:
+        read_image(photo, max_bytes=size - 1, max_pixels=10**6)
+    except FileRefused as exc:
+        assert str(exc).startswith("photo.png is ") and "re-export it first" in str(exc)
+    else:
+        raise AssertionError("a file over the limit was read")
+    folder = tmp_path / "shoot.png"
+    folder.mkdir()
+    try:
+        read_image(folder, max_bytes=size, max_pixels=10**6)
+    except FileRefused as exc:
+        assert str(exc) == "shoot.png is a folder, not an image; choose the image files in it " \
+            "instead."
+    else:
+        raise AssertionError("a folder was read")
