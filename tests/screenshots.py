@@ -1,7 +1,8 @@
 """Screenshots of the real window on a real (virtual) X display, for a person to look at.
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
-     [--size WIDTHxHEIGHT] [--only general|attention|batches|reviews|exports|forms|tools|workflows]
+     [--size WIDTHxHEIGHT]
+     [--only general|attention|batches|reviews|exports|forms|tools|workflows|compare]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -19,7 +20,8 @@ two providers over two garments, "Set up…", a long error with its details wind
 panel, a queue of more than six jobs and the history's rows. Then issue 11's provider tools
 (`--only tools`). Then the VistoureAI workflows of issue 11 (tests/screenshots_workflows.py):
 a workflow's image inputs as panes, per-node progress in the queue, the photo and video results,
-a bad image parameter. The
+a bad image parameter. Then issue 12's compare view (tests/screenshots_compare.py, `--only
+compare`): every mode and tool on a pair and on a grid of three providers. The
 window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
@@ -1155,6 +1157,11 @@ def main() -> int:
             from tests.screenshots_workflows import workflows_scenario
 
             loop.run_until_complete(workflows_scenario(app, out, stack, window_size()))
+    with ExitStack() as stack:
+        if only in ("", "compare"):
+            from tests.screenshots_compare import compare_scenario
+
+            loop.run_until_complete(compare_scenario(app, out, stack, window_size()))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

@@ -11,12 +11,19 @@ Painting draws only the visible part of an image (`QPainter.drawImage(target, im
 never a full-size rescale per frame; smooth filtering below 200 % (physical pixels), nearest
 neighbour above, so zoomed-in pixels stay crisp. Large images get a small pyramid of
 pre-shrunk copies (built in a worker by the compare view) so that fitted views of a 4000 x 3000
-photo stay smooth and free of aliasing.
+photo stay smooth and free of aliasing. Pictures in `display_format` (desktop/ui/canvas_images.py)
+draw several times faster than the RGBA8888 they are decoded in.
+
+Tools hook in without subclassing: `cursorMoved` reports the reference point under the mouse,
+overlays (`add_overlay`) paint last, `paint_content` draws what the pane shows at any scale
+(the loupe), `sample` reads the pixel shown at a reference point (the pixel inspector), and
+`set_blend` lays a second picture over the image at an opacity (onion skin).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, QSizeF, Qt, Signal
 from PySide6.QtGui import (
@@ -37,12 +44,16 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from desktop.ui.canvas_images import PYRAMID_MIN_SIDE, build_pyramid, display_format
+
+__all__ = ["BUTTON_STEP", "MAX_SCALE", "MIN_SCALE", "PYRAMID_MIN_SIDE", "ImageCanvas",
+           "Overlay", "ViewState", "build_pyramid", "display_format"]
+
 MIN_SCALE = 0.01
 MAX_SCALE = 64.0
 WHEEL_STEP = 1.0015  # per 1/8 degree of wheel rotation: one notch (120) ~ x1.2
 BUTTON_STEP = 1.25
 DIVIDER_GRAB = 8.0  # widget px either side of the wipe divider that start a divider drag
-PYRAMID_MIN_SIDE = 512  # stop halving once a copy's longer side falls below this
 
 
 class ViewState:
@@ -154,19 +165,7 @@ class ViewState:
                        min(max(point.y(), 0.0), float(self.reference.height())))
 
 
-def build_pyramid(image: QImage) -> list[QImage]:
-    """Halved copies of `image` (largest first) down to PYRAMID_MIN_SIDE; run in a worker.
-
-    Drawing a strongly shrunk image with bilinear filtering aliases; drawing from the copy
-    nearest above the needed size looks like a proper downscale and is cheaper."""
-    levels: list[QImage] = []
-    current = image
-    while max(current.width(), current.height()) // 2 >= PYRAMID_MIN_SIDE:
-        current = current.scaled(max(1, current.width() // 2), max(1, current.height() // 2),
-                                 Qt.AspectRatioMode.IgnoreAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
-        levels.append(current)
-    return levels
+Overlay = Callable[[QPainter, "ImageCanvas"], None]
 
 
 def _checker_brush(palette: QPalette) -> QBrush:
@@ -191,6 +190,7 @@ class ImageCanvas(QWidget):
     dividerMoved = Signal(float)
     resized = Signal()
     activated = Signal()  # pressed with the mouse (a grid cell or a pane got picked)
+    cursorMoved = Signal(object)  # reference-space QPointF under the mouse, None: it left
 
     def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -205,6 +205,10 @@ class ImageCanvas(QWidget):
         self._drag_last: QPointF | None = None
         self._dragging_divider = False
         self._checker: QBrush | None = None
+        self._overlays: list[Overlay] = []
+        self._blend_top: QImage | None = None
+        self._blend_opacity = 0.0
+        self._title = ""
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(80, 60)
@@ -233,6 +237,17 @@ class ImageCanvas(QWidget):
     def is_wipe(self) -> bool:
         return self._wipe_before is not None
 
+    def set_blend(self, top: QImage | None, opacity: float) -> None:
+        """Draw `top` over the image at `opacity` 0..1 (onion skin): 0 shows only the image,
+        1 only `top`. `top` is stretched to the reference space like any image; None ends the
+        blend."""
+        self._blend_top = top if top is not None and not top.isNull() else None
+        self._blend_opacity = min(max(float(opacity), 0.0), 1.0)
+        self.update()
+
+    def blend(self) -> tuple[QImage | None, float]:
+        return self._blend_top, self._blend_opacity
+
     def set_pyramids(self, pyramids: dict[int, list[QImage]]) -> None:
         """Pre-shrunk copies by QImage.cacheKey(), shared with the compare view."""
         self._pyramids = pyramids
@@ -256,6 +271,89 @@ class ImageCanvas(QWidget):
 
     def labels(self) -> tuple[str, str]:
         return self._label_left, self._label_right
+
+    def set_title(self, text: str) -> None:
+        """What tools call this pane (the pixel inspector's readings); default: the labels."""
+        self._title = text
+
+    def title_at(self, point: QPointF) -> str:
+        """The name of the picture shown at reference `point`: the title when set, else in a
+        wipe the label of the side the point is on, else the labels joined."""
+        if self._title:
+            return self._title
+        if self.is_wipe():
+            return self._label_left if self._left_of_divider(point) else self._label_right
+        return " · ".join(text for text in (self._label_left, self._label_right) if text)
+
+    def view_state(self) -> ViewState:
+        return self._state
+
+    # ----- overlays
+
+    def add_overlay(self, fn: Overlay) -> None:
+        """Paint `fn(painter, canvas)` after the pane's own drawing (overlays in add order).
+        The painter is in widget coordinates and already clipped to the area being
+        repainted."""
+        if fn not in self._overlays:
+            self._overlays.append(fn)
+            self.update()
+
+    def remove_overlay(self, fn: Overlay) -> None:
+        if fn in self._overlays:
+            self._overlays.remove(fn)
+            self.update()
+
+    def overlays(self) -> list[Overlay]:
+        return list(self._overlays)
+
+    # ----- reading pixels
+
+    def _left_of_divider(self, point: QPointF) -> bool:
+        return self.map_from_image(point).x() < self.divider_x()
+
+    def draws_at(self, point: QPointF) -> QImage | None:
+        """The full-size picture shown at reference `point`: the wipe's before left of the
+        divider, else the image, or the blend's top once it is more than half opaque. None
+        outside the image."""
+        if not self._inside(point):
+            return None
+        if self._wipe_before is not None and self._image is not None and \
+                self._left_of_divider(point):
+            return self._wipe_before
+        if self._blend_top is not None and self._blend_opacity > 0.5:
+            return self._blend_top
+        return self._image
+
+    def sample(self, point: QPointF) -> tuple[int, int, int] | None:
+        """RGB of the full-size picture drawn at reference `point` (each picture read at its
+        own pixel under that point, so a stretched before reads its own pixels); with a blend,
+        the blended value. None outside the image."""
+        if not self._inside(point) or self._image is None:
+            return None
+        if self._wipe_before is not None and self._left_of_divider(point):
+            return self._pixel(self._wipe_before, point)
+        base = self._pixel(self._image, point)
+        top, opacity = self._blend_top, self._blend_opacity
+        if top is None or opacity <= 0.0:
+            return base
+        over = self._pixel(top, point)
+        if opacity >= 1.0:
+            return over
+        r, g, b = (round(a * (1.0 - opacity) + c * opacity)
+                   for a, c in zip(base, over, strict=True))
+        return r, g, b
+
+    def _inside(self, point: QPointF) -> bool:
+        ref = self._state.reference
+        return self._state.has_reference() and 0.0 <= point.x() < ref.width() and \
+            0.0 <= point.y() < ref.height()
+
+    def _pixel(self, image: QImage, point: QPointF) -> tuple[int, int, int]:
+        ref = self._state.reference
+        x = min(max(int(point.x() * image.width() / ref.width()), 0), image.width() - 1)
+        y = min(max(int(point.y() * image.height() / ref.height()), 0), image.height() - 1)
+        colour = image.pixelColor(x, y)
+        return colour.red(), colour.green(), colour.blue()
 
     def set_message(self, text: str) -> None:
         self._message = text
@@ -288,46 +386,89 @@ class ImageCanvas(QWidget):
         painter = QPainter(self)
         palette = self.palette()
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Dark))
-        whole = QRectF(self.rect())
-        if self._state.has_reference():
-            if self._wipe_before is not None and self._image is not None:
-                split = self.divider_x()
-                self._draw(painter, self._wipe_before, QRectF(0, 0, split, self.height()))
-                self._draw(painter, self._image,
-                           QRectF(split, 0, self.width() - split, self.height()))
-                self._draw_divider(painter, split)
-            elif self._image is not None:
-                self._draw(painter, self._image, whole)
+        if self._state.has_reference() and self._image is not None:
+            # only the part being repainted: a moving loupe repaints two small rectangles,
+            # and scaling a whole pane's picture to clip most of it away is what costs
+            self.paint_content(painter, QRectF(event.rect()), self._state.center,
+                               self.widget_center(), self._state.scale)
+            if self._wipe_before is not None:
+                self._draw_divider(painter, self.divider_x())
         self._draw_label(painter, self._label_left, left=True)
         self._draw_label(painter, self._label_right, left=False)
         if self._message:
             self._draw_message(painter, self._message)
+        for overlay in list(self._overlays):
+            painter.save()
+            overlay(painter, self)
+            painter.restore()
         painter.end()
 
-    def _draw(self, painter: QPainter, image: QImage, area: QRectF) -> None:
+    def paint_content(self, painter: QPainter, area: QRectF, center: QPointF, at: QPointF,
+                      scale: float, *, smooth_below: float = 2.0) -> None:
+        """Draw what this pane shows (wipe, image, blend) into widget rectangle `area` only,
+        with reference point `center` at widget position `at` and `scale` reference -> widget
+        pixels. The pane itself passes its view; the loupe a magnified one. Smooth filtering
+        is used while a picture's physical zoom is below `smooth_below`, nearest neighbour
+        from there on. Only the visible part of a picture is drawn (no full-size copy)."""
+        if self._image is None or not self._state.has_reference() or scale <= 0.0:
+            return
+        mapping = (center, at, scale, smooth_below)
+        if self._wipe_before is not None:
+            split_ref = self.map_to_image(QPointF(self.divider_x(), 0.0)).x()
+            split = at.x() + (split_ref - center.x()) * scale
+            left = area.intersected(QRectF(area.left(), area.top(),
+                                           max(split - area.left(), 0.0), area.height()))
+            right = area.intersected(QRectF(split, area.top(),
+                                            max(area.right() - split, 0.0), area.height()))
+            self._draw(painter, self._wipe_before, left, mapping)
+            self._draw_layers(painter, right, mapping)
+        else:
+            self._draw_layers(painter, area, mapping)
+
+    def _draw_layers(self, painter: QPainter, area: QRectF,
+                     mapping: tuple[QPointF, QPointF, float, float]) -> None:
+        """The image, and the blend's top over it at its opacity."""
+        assert self._image is not None
+        top, opacity = self._blend_top, self._blend_opacity
+        if top is None or opacity <= 0.0:
+            self._draw(painter, self._image, area, mapping)
+        elif opacity >= 1.0:
+            self._draw(painter, top, area, mapping)
+        else:
+            self._draw(painter, self._image, area, mapping)
+            painter.save()
+            painter.setOpacity(opacity)
+            self._draw(painter, top, area, mapping, checker=False)
+            painter.restore()
+
+    def _draw(self, painter: QPainter, image: QImage, area: QRectF,
+              mapping: tuple[QPointF, QPointF, float, float], *, checker: bool = True) -> None:
         """Draw the part of `image` that falls into widget rectangle `area`."""
         if image.isNull() or area.isEmpty():
             return
+        center, at, scale, smooth_below = mapping
         ref = self._state.reference
-        visible_ref = QRectF(self.map_to_image(area.topLeft()),
-                             self.map_to_image(area.bottomRight()))
+        visible_ref = QRectF(center + (area.topLeft() - at) / scale,
+                             center + (area.bottomRight() - at) / scale)
         visible_ref = visible_ref.intersected(QRectF(0, 0, ref.width(), ref.height()))
         if visible_ref.isEmpty():
             return
-        target = QRectF(self.map_from_image(visible_ref.topLeft()),
-                        self.map_from_image(visible_ref.bottomRight()))
-        source_image = self._level_for(image, target.width() * self.devicePixelRatioF(),
+        target = QRectF((visible_ref.topLeft() - center) * scale + at,
+                        (visible_ref.bottomRight() - center) * scale + at)
+        dpr = self.devicePixelRatioF()
+        source_image = self._level_for(image, target.width() * dpr,
                                        visible_ref.width() * image.width() / ref.width())
         sx = source_image.width() / ref.width()
         sy = source_image.height() / ref.height()
         source = QRectF(visible_ref.x() * sx, visible_ref.y() * sy,
                         visible_ref.width() * sx, visible_ref.height() * sy)
-        if image.hasAlphaChannel():
+        if checker and image.hasAlphaChannel():
             if self._checker is None:
                 self._checker = _checker_brush(self.palette())
             painter.fillRect(target, self._checker)
-        physical_zoom = self._state.scale * self.devicePixelRatioF() * ref.width() / image.width()
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, physical_zoom < 2.0)
+        physical_zoom = scale * dpr * ref.width() / image.width()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
+                              physical_zoom < smooth_below)
         painter.drawImage(target, source_image, source)
 
     def _level_for(self, image: QImage, target_px: float, source_px: float) -> QImage:
@@ -434,7 +575,8 @@ class ImageCanvas(QWidget):
                                    event.position(), self.widget_center())
         event.accept()
 
-    def _on_divider(self, pos: QPointF) -> bool:
+    def on_divider(self, pos: QPointF) -> bool:
+        """Whether widget position `pos` grabs the wipe divider."""
         return self.is_wipe() and abs(pos.x() - self.divider_x()) <= DIVIDER_GRAB
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -444,7 +586,7 @@ class ImageCanvas(QWidget):
             return
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         pos = event.position()
-        if event.button() == Qt.MouseButton.LeftButton and self._on_divider(pos):
+        if event.button() == Qt.MouseButton.LeftButton and self.on_divider(pos):
             self._dragging_divider = True
         else:
             self._drag_last = pos
@@ -460,23 +602,28 @@ class ImageCanvas(QWidget):
             self._drag_last = pos
             if self._state.has_reference():
                 self._state.pan_widget(delta)
-        elif self._on_divider(pos):
+        elif self.on_divider(pos):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         else:
             self.setCursor(Qt.CursorShape.ArrowCursor)
+        self.cursorMoved.emit(self.map_to_image(pos) if self._state.has_reference() else None)
         event.accept()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.cursorMoved.emit(None)
+        super().leaveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._dragging_divider = False
         self._drag_last = None
-        self.setCursor(Qt.CursorShape.SplitHCursor if self._on_divider(event.position())
+        self.setCursor(Qt.CursorShape.SplitHCursor if self.on_divider(event.position())
                        else Qt.CursorShape.ArrowCursor)
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         """Double-click: 100 % around the clicked point, or back to fit when not fitted."""
         if event.button() != Qt.MouseButton.LeftButton or not self._state.has_reference() \
-                or self._on_divider(event.position()):
+                or self.on_divider(event.position()):
             event.ignore()
             return
         if self._state.fitting:

@@ -5,7 +5,7 @@ with the review editor beside it. Keys: Left/Right or K/J move, P pass, F fail, 
 clears them), T opens the tags (typing the first letters picks one, Enter or Space ticks it),
 N edits the note, U undoes the last change (the review as it was before, a new one removed),
 Esc leaves. The digits and F belong to the review here, so the compare modes move to Alt+1 to
-Alt+4 and Fit to Ctrl+0.
+Alt+6 and Fit to Ctrl+0.
 
 Every change is saved at once, in a worker (ReviewIO keeps the saves in order). Where the pass
 stopped is kept per selection in QSettings, so opening the same selection again resumes there.
@@ -46,7 +46,8 @@ from desktop.ui.review_io import ReviewIO, ReviewIOError
 from desktop.ui.tasks import TaskSet
 
 #: The compare view's keys that review mode takes for itself, and where they move.
-REVIEW_KEYS = {"1": "Alt+1", "2": "Alt+2", "3": "Alt+3", "4": "Alt+4", "F": ""}
+REVIEW_KEYS = {"1": "Alt+1", "2": "Alt+2", "3": "Alt+3", "4": "Alt+4", "5": "Alt+5",
+               "6": "Alt+6", "F": ""}
 CACHE_ITEMS = 6  # decoded outputs kept (the current one, the next, the way back)
 SETTINGS_GROUP = "reviewMode"
 TYPE_AHEAD_S = 1.0  # letters typed within this time of each other make one prefix
@@ -58,7 +59,7 @@ KEY_HELP = (
     ("T", "tags: type the first letters, Enter ticks"),
     ("N", "note (Enter keeps it, Esc drops it)"),
     ("U", "undo the last change"),
-    ("Alt+1 – 4", "side by side, wipe, toggle, difference"),
+    ("Alt+1 – 6", "side by side, wipe, toggle, difference, blend, structure"),
     ("Space", "flip before / after (toggle mode)"),
     ("Ctrl+0  Ctrl+1", "fit, 100 %; wheel zooms"),
     ("Esc", "leave review mode"),

@@ -124,10 +124,16 @@ def test_digits_rate_and_the_compare_modes_move_to_alt(home: Path, open_window, 
         assert mode.review() is not None and mode.review().stars == 2
         QTest.keyClick(canvas, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
         assert mode.view.mode() == CompareMode.WIPE
+        QTest.keyClick(canvas, Qt.Key.Key_5)  # 5 is blend in the compare view, a rating here
+        await mode.settle()
+        assert mode.view.mode() == CompareMode.WIPE
+        assert mode.review() is not None and mode.review().stars == 5
+        QTest.keyClick(canvas, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+        assert mode.view.mode() == CompareMode.BLEND
         return mode
 
     loop.run_until_complete(body())
-    assert stored(home)[("job-c", 0, "ana")].stars == 2
+    assert stored(home)[("job-c", 0, "ana")].stars == 5
 
 
 def test_undo_restores_the_previous_review_and_removes_a_new_one(home: Path, open_window,  # type: ignore[no-untyped-def]
