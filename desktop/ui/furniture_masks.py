@@ -69,11 +69,7 @@ class FurnitureMasks(QObject):
 
     # -- wiring ---------------------------------------------------------------------------------
     def attach(self) -> None:
-        # The structure check's members come with issue 12's compare view (the compareview
-        # piece); a view without them has no structure mode to give a mask to.
-        wanted = getattr(self.window.compare_view, "furnitureMaskWanted", None)
-        if wanted is not None:
-            wanted.connect(self._on_wanted)
+        self.window.compare_view.furnitureMaskWanted.connect(self._on_wanted)
 
     def _on_task_error(self, exc: BaseException) -> None:
         self.window.set_status("The furniture mask failed unexpectedly; the local estimate is "
@@ -97,9 +93,8 @@ class FurnitureMasks(QObject):
         provider = self.provider()
         ready = provider is not None and (
             await asyncio.to_thread(self.wb.services.readiness, STAGING)).ready
-        offer = getattr(self.window.compare_view, "set_mask_provider", None)
-        if offer is not None:
-            offer(provider.title if ready and provider else None)
+        self.window.compare_view.set_mask_provider(provider.title if ready and provider
+                                                   else None)
         return ready
 
     def _on_wanted(self) -> None:

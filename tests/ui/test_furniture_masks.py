@@ -163,3 +163,38 @@ def test_without_a_key_it_is_a_sentence_and_nothing_is_sent(
     assert sentence == ("Virtual Staging AI is not set up (Settings), so it cannot make a "
                         "furniture mask.")
     assert emulator.requests_to("POST", "/analyze") == []
+
+
+def test_the_views_button_gets_the_service_mask_into_the_structure_check(
+        staged_window: RestyleWindow, emu: tuple[VirtualStagingEmulator, str],
+        loop: asyncio.AbstractEventLoop) -> None:
+    """Through the real compare view: the structure mode offers Virtual Staging AI's mask
+    (it is set up), a click on the offer asks once, and the check then says it used it."""
+    from PySide6.QtWidgets import QPushButton
+
+    from desktop.ui.compare_view import CompareMode
+
+    window = staged_window
+    emulator, _base = emu
+    view = window.compare_view
+    job_id = staging_job(window)
+    button = view.findChild(QPushButton, "compareAskMask")
+    assert button is not None
+
+    async def body() -> str:
+        await window.workbench.idle()  # the start's readiness check offered the mask
+        await window.workbench.show_job(job_id)
+        view.set_mode(CompareMode.STRUCTURE)
+        await until(button.isVisible, 10, "the offer of the service's mask")
+        assert button.text() == "Use Virtual Staging AI's furniture mask"
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        await answer_question(window.workbench.masks, "furnitureMaskConsentYes")
+        await until(lambda: "Virtual Staging AI's furniture mask" in view.status_text(), 20,
+                    "the structure check with the service's mask")
+        return view.status_text()
+
+    status = loop.run_until_complete(body())
+    assert "outside the furniture" in status or "structur" in status.lower()
+    assert len(emulator.requests_to("POST", "/analyze")) == 1
+    assert window.statusBar().currentMessage() == (
+        "The structure check uses Virtual Staging AI's furniture mask.")
