@@ -1,7 +1,13 @@
-"""Composition root of the window: QApplication, the qasync loop, wiring and clean shutdown."""
+"""Composition root of the window: QApplication, the qasync loop, wiring and clean shutdown.
+
+Command line: `restyle [--compare A B [C ...]]` plus Qt's own options (-platform, -style, …),
+which QApplication takes out before our parser sees the rest (`build_parser` is where further
+options go).
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import multiprocessing
@@ -22,6 +28,7 @@ from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
 from desktop.ui import asyncgen_hooks, clipboard
+from desktop.ui.compare_files import CompareOutcome
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
@@ -55,6 +62,12 @@ class RestyleWindow(MainWindow):
     async def start(self) -> None:
         """Restore the last session, load the history, resume unfinished jobs."""
         await self.workbench.start()
+
+    async def compare_files(self, *paths: str | os.PathLike[str]) -> CompareOutcome:
+        """Open image files in the compare view (for scripts and tests): the first is the
+        before, one more is the pair view, more are a grid. Files that cannot be shown are
+        one sentence each in the status bar (and in the outcome); the others still open."""
+        return await self.workbench.compare_files.compare(*[Path(p) for p in paths])
 
     async def load_history(self) -> None:
         """Kept for scripts written against the first window: the same as start()."""
@@ -119,7 +132,32 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-async def _run(app: QApplication, window: RestyleWindow) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The window's options (Qt's own are taken out by QApplication first)."""
+    parser = argparse.ArgumentParser(
+        prog="restyle", description="Restyle: run and compare generative image jobs.",
+        epilog="Qt's own options (-platform, -style, …) work as well.")
+    parser.add_argument(
+        "--compare", nargs="+", metavar="FILE", type=Path, default=[],
+        help="open these image files in the compare view: the first is the before, the "
+             "others are compared with it (two files: before and after; more: a grid)")
+    return parser
+
+
+def parse_args(arguments: list[str]) -> argparse.Namespace:
+    """The arguments after the program name, Qt's options already removed (app.arguments()).
+    Usage errors exit with code 2 and argparse's message, before any window opens."""
+    return build_parser().parse_args(arguments)
+
+
+async def _start(window: RestyleWindow, args: argparse.Namespace) -> None:
+    await window.start()
+    if args.compare:
+        await window.compare_files(*args.compare)
+
+
+async def _run(app: QApplication, window: RestyleWindow,
+               args: argparse.Namespace | None = None) -> int:
     asyncgen_hooks.install(asyncio.get_running_loop())  # qasync does not install them
     closed = asyncio.Event()
     interrupted = False
@@ -140,7 +178,7 @@ async def _run(app: QApplication, window: RestyleWindow) -> int:
     tick.timeout.connect(lambda: None)
     tick.start(250)
     window.show()
-    starting = asyncio.ensure_future(window.start())
+    starting = asyncio.ensure_future(_start(window, args or parse_args([])))
     try:
         await closed.wait()
     finally:
@@ -158,8 +196,11 @@ def main() -> int:
     # (ARCHITECTURE.md, "The window and qasync").
     import qasync
 
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        parse_args(["--help"])  # prints the usage and exits, no display needed
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
+    args = parse_args(app.arguments()[1:])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
@@ -174,7 +215,7 @@ def main() -> int:
     setup_logging(window.services.paths.log_file)
     apply_theme(app, str(general_setting(window.services.settings, THEME)))
     try:
-        return qasync.run(_run(app, window)) or 0
+        return qasync.run(_run(app, window, args)) or 0
     except KeyboardInterrupt:
         return 130
     finally:

@@ -18,7 +18,6 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
-    QPoint,
     Qt,
     QTimer,
     QUrl,
@@ -29,7 +28,6 @@ from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QKeyEvent,
-    QKeySequence,
     QPalette,
 )
 from PySide6.QtWidgets import (
@@ -53,7 +51,7 @@ from desktop.core.assets import AssetStore
 from desktop.core.model import Job, JobState
 from desktop.core.plain_words import TaskLookup
 from desktop.core.store import History, JobFilter
-from desktop.ui import qt_compat
+from desktop.ui import history_actions, qt_compat
 from desktop.ui.history_delegate import HistoryDelegate, detail_text
 from desktop.ui.history_model import (
     FAILED_STATES,
@@ -117,6 +115,21 @@ class HistoryPanel(QWidget):
     rerunRequested = Signal(str)
     reuseRequested = Signal(str)
     deleteRequested = Signal(str)
+    #: "Compare selected": the selected jobs' ids, in list order (two or more).
+    compareRequested = Signal(list)
+    #: "Compare with other providers" on the current job.
+    compareProvidersRequested = Signal(str)
+
+    # built by history_actions.build_actions
+    open_action: QAction
+    rerun_action: QAction
+    reuse_action: QAction
+    favorite_action: QAction
+    delete_action: QAction
+    reveal_action: QAction
+    copy_path_action: QAction
+    compare_selected_action: QAction
+    compare_providers_action: QAction
 
     def __init__(self, history: History, assets: AssetStore, provider_titles: Mapping[str, str],
                  task_titles: Mapping[str, str], parent: QWidget | None = None) -> None:
@@ -142,7 +155,7 @@ class HistoryPanel(QWidget):
 
         self._build_filter_bar()
         self._build_view()
-        self._build_actions()
+        history_actions.build_actions(self)
         self._build_layout()
 
         self._search_timer = QTimer(self)
@@ -229,7 +242,10 @@ class HistoryPanel(QWidget):
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setMouseTracking(True)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.view.customContextMenuRequested.connect(self._show_context_menu)
+        self.view.customContextMenuRequested.connect(
+            lambda pos: history_actions.show_context_menu(self, pos))
+        self.view.selectionModel().selectionChanged.connect(
+            lambda *_: self._update_actions())
         self.view.doubleClicked.connect(self._open_index)
         self.view.selectionModel().currentChanged.connect(lambda *_: self._update_actions())
 
@@ -252,66 +268,6 @@ class HistoryPanel(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
 
-    def _action(self, name: str, text: str, slot: Callable[[], None], shortcut: str | None = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setToolTip(tip or text)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        self.open_action = self._action("historyOpen", "Open", self._open_current, None,
-                                        "Show in the compare view (Enter)")
-        self.rerun_action = self._action("historyRerun", "Re-run", self._rerun_current,
-                                         "Ctrl+R", "Run the same job again (Ctrl+R)")
-        self.reuse_action = self._action("historyReuse", "Reuse parameters",
-                                         self._reuse_current, "Ctrl+U",
-                                         "Put this job's inputs and parameters in the form"
-                                         " (Ctrl+U)")
-        self.favorite_action = self._action("historyFavorite", "Favourite",
-                                            self._toggle_favorite_current, "Ctrl+D",
-                                            "Mark or unmark as favourite (Ctrl+D)")
-        self.favorite_action.setCheckable(True)
-        self.delete_action = self._action("historyDelete", "Delete…", self._delete_current, None,
-                                          "Delete this job and its files (Delete)")
-        self.reveal_action = self._action("historyReveal", "Reveal in file manager",
-                                          self._reveal_current, "Ctrl+Shift+E",
-                                          "Open the folder holding the result file"
-                                          " (Ctrl+Shift+E)")
-        self.copy_path_action = self._action("historyCopyPath", "Copy file path",
-                                             self._copy_path_current, "Ctrl+Shift+C",
-                                             "Copy the result file's path (Ctrl+Shift+C)")
-        # Enter and Delete belong to the list only (the search field keeps its own keys).
-        self.open_action.setShortcuts([QKeySequence(Qt.Key.Key_Return),
-                                       QKeySequence(Qt.Key.Key_Enter)])
-        self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        for action in (self.open_action, self.delete_action):
-            self.removeAction(action)
-            self.view.addAction(action)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        # Ctrl+F is the window's (it calls focus_search); a second binding here would make
-        # the shortcut ambiguous while the panel has focus.
-
-    def _tool_button(self, action: QAction, text: str, name: str) -> QToolButton:
-        """A compact button for an action: short text, the action's tooltip and state (not
-        setDefaultAction, which would show the action's long menu text)."""
-        button = QToolButton(self)
-        button.setText(text)
-        button.setObjectName(name)
-        button.setToolTip(action.toolTip())
-        button.setAccessibleName(action.text().rstrip("…"))
-        button.setAutoRaise(True)
-        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        button.clicked.connect(action.trigger)
-        button.setEnabled(action.isEnabled())
-        action.enabledChanged.connect(button.setEnabled)
-        return button
-
     def _build_layout(self) -> None:
         filters = QGridLayout()
         filters.setContentsMargins(0, 0, 0, 0)
@@ -331,15 +287,18 @@ class HistoryPanel(QWidget):
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(0)
         self.toolbar_buttons = [
-            self._tool_button(self.open_action, "Open", "historyOpenButton"),
-            self._tool_button(self.rerun_action, "Re-run", "historyRerunButton"),
-            self._tool_button(self.reuse_action, "Reuse", "historyReuseButton"),
-            self._tool_button(self.favorite_action, "☆", "historyFavoriteButton"),
-            self._tool_button(self.reveal_action, "Reveal", "historyRevealButton"),
-            self._tool_button(self.delete_action, "Delete…", "historyDeleteButton"),
+            history_actions.tool_button(self, self.open_action, "Open", "historyOpenButton"),
+            history_actions.tool_button(self, self.rerun_action, "Re-run", "historyRerunButton"),
+            history_actions.tool_button(self, self.reuse_action, "Reuse", "historyReuseButton"),
+            history_actions.tool_button(self, self.favorite_action, "☆", "historyFavoriteButton"),
+            history_actions.tool_button(self, self.reveal_action, "Reveal", "historyRevealButton"),
+            history_actions.tool_button(self, self.delete_action, "Delete…", "historyDeleteButton"),
         ]
         for button in self.toolbar_buttons:
             bar.addWidget(button)
+        self.compare_button = history_actions.tool_button(
+            self, self.compare_selected_action, "Compare", "historyCompareButton")
+        bar.addWidget(self.compare_button)
         bar.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -568,6 +527,9 @@ class HistoryPanel(QWidget):
         for action in (self.open_action, self.rerun_action, self.reuse_action,
                        self.favorite_action, self.delete_action):
             action.setEnabled(has_job)
+        self.compare_selected_action.setEnabled(len(self.selected_job_ids()) > 1)
+        self.compare_providers_action.setEnabled(job is not None
+                                                 and job.state == JobState.SUCCEEDED)
         has_file = job is not None and bool(job.outputs)
         self.reveal_action.setEnabled(has_file)
         self.copy_path_action.setEnabled(has_file)
@@ -575,6 +537,13 @@ class HistoryPanel(QWidget):
         self.favorite_action.setChecked(favourite)
         self.favorite_action.setText("Unfavourite" if favourite else "Favourite")
         self.toolbar_buttons[3].setText("★" if favourite else "☆")
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """A sentence above the list (a refused comparison, a missing file); "" hides it."""
+        self._show_message(text, error=error)
+
+    def message_text(self) -> str:
+        return self.message.text() if self.message.isVisibleTo(self) else ""
 
     def _show_message(self, text: str, *, error: bool = False) -> None:
         self._message_timer.stop()
@@ -605,6 +574,18 @@ class HistoryPanel(QWidget):
     def _reuse_current(self) -> None:
         if job_id := self.current_job_id():
             self.reuseRequested.emit(job_id)
+
+    def _compare_selected(self) -> None:
+        ids = self.selected_job_ids()
+        if len(ids) > 1:
+            self.compareRequested.emit(ids)
+        else:
+            self._show_message("Select two or more jobs made from the same photos (Ctrl or "
+                               "Shift and click), then Compare selected.", error=True)
+
+    def _compare_providers_current(self) -> None:
+        if job_id := self.current_job_id():
+            self.compareProvidersRequested.emit(job_id)
 
     def _toggle_favorite_current(self) -> None:
         job = self.current_job()
@@ -697,30 +678,6 @@ class HistoryPanel(QWidget):
             return
         QGuiApplication.clipboard().setText(str(path))
         self._show_message(f"Copied {path}")
-
-    def _show_context_menu(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        if index.isValid():
-            self.view.setCurrentIndex(index)
-        if not self.current_job_id():
-            return
-        menu = QMenu(self)
-        menu.setObjectName("historyMenu")
-        menu.addAction(self.open_action)
-        menu.addAction(self.rerun_action)
-        menu.addAction(self.reuse_action)
-        menu.addSeparator()
-        menu.addAction(self.favorite_action)
-        menu.addAction(self.reveal_action)
-        menu.addAction(self.copy_path_action)
-        if self.export_menu is not None:
-            menu.addSeparator()
-            menu.addActions(self.export_menu.actions())
-        menu.addSeparator()
-        menu.addAction(self.delete_action)
-        menu.aboutToHide.connect(menu.deleteLater)
-        self._menu = menu
-        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     # -- events -------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

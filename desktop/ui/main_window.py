@@ -225,6 +225,11 @@ class MainWindow(QMainWindow):
         self.paste_action.setShortcut(QKeySequence(std.Paste))
         self.paste_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.samples_action = self._action("Try with &samples", "samplesAction")
+        # Any image files side by side or as a grid (compare_files.py wires it).
+        self.compare_files_action = self._action("Co&mpare files…", "fileCompareFiles",
+                                                 "Ctrl+Shift+O")
+        self.compare_files_action.setToolTip("Compare image files, not jobs: the first is the "
+                                             "before (Ctrl+Shift+O)")
         self.save_action = self._action("&Save result as…", "saveAction", QKeySequence(std.Save))
         self.save_pair_action = self._action("Save &before/after image…", "savePairAction",
                                              "Ctrl+Shift+S")
@@ -253,6 +258,8 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.paste_action, self.samples_action,
                        self.clear_inputs_action):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.compare_files_action)
         file_menu.addSeparator()
         for action in (self.save_action, self.save_pair_action, self.copy_action):
             file_menu.addAction(action)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QImage
@@ -38,6 +39,14 @@ def _before_order(inputs: Mapping[str, object]) -> list[str]:
         return BEFORE_ROLES.index(kind) if kind in BEFORE_ROLES else len(BEFORE_ROLES)
 
     return sorted(inputs, key=lambda role: (rank(role), role not in BEFORE_ROLES))
+
+
+def variation_name(job: Job, out: Output) -> str:
+    """What tells a job's outputs apart in a grid's label: "Variation 2" when the job made
+    several, "" for one; a saved workflow's named outputs keep their names."""
+    if job.task == "workflow" and out.label.strip():
+        return out.label.strip()
+    return f"Variation {out.position + 1}" if len(job.outputs) > 1 else ""
 
 
 def message(exc: BaseException) -> str:
@@ -74,6 +83,16 @@ class OutputImages:
                    None)
         asset = self.services.history.asset(sha) if sha else None
         return self.services.assets.read(asset) if asset is not None else None
+
+    def before_path(self, job: Job) -> tuple[str, Path] | None:
+        """The stored file of the input a result is compared with, and its sha256 (worker);
+        None when the job has no stored input (a vtryon recolour)."""
+        sha = next((job.inputs[r][0] for r in _before_order(job.inputs) if job.inputs.get(r)),
+                   None)
+        asset = self.services.history.asset(sha) if sha else None
+        if asset is None:
+            return None
+        return asset.sha256, self.services.assets.path_for(asset.sha256, asset.mime)
 
     async def before_bytes(self, job: Job) -> bytes | None:
         """What a result is compared with: its stored input, else the provider's own copy (a
@@ -136,7 +155,8 @@ class OutputImages:
                 note = (f"shown at {image.width()}x{image.height()} of {out.width}x{out.height};"
                         " export saves the full size")
                 label = f"{label} · {note}" if label else note
-            items.append(CompareItem(image, name, label))
+            items.append(CompareItem(image, name, label, job_id=job.id, provider=title,
+                                     variation=variation_name(job, out)))
         return items
 
     def video_item(self, job: Job, out: Output, provider_title: str) -> CompareItem:
@@ -147,4 +167,5 @@ class OutputImages:
                                                               f"Result {out.position + 1}")
         label = out.label if out.label != name else ""
         return CompareItem(video_poster(text=f"Video · {human_bytes(out.size)}"), name, label,
-                           video=str(path))
+                           video=str(path), job_id=job.id, provider=provider_title,
+                           variation=variation_name(job, out))

@@ -34,6 +34,7 @@ from desktop.ui.review_editor import ReviewEditor
 
 #: Wider than this, the review sits beside the details; narrower, under them.
 SIDE_BY_SIDE_WIDTH = 760
+EMPTY_TEXT = "Select a job in the queue or the history to see its details."
 
 
 def state_words(job: Job, task: TaskSpec | None) -> str:
@@ -59,6 +60,8 @@ class ResultPanel(QWidget):
     """Provider, task, parameters, remote id, duration, cost and seed of the shown job."""
 
     reuseRequested = Signal(str)  # job id
+    #: "Compare with other providers": the shown job's id.
+    compareProvidersRequested = Signal(str)
     #: The job (or None) and the output index now shown: its review is loaded for it.
     outputShown = Signal(object, int)
 
@@ -113,11 +116,19 @@ class ResultPanel(QWidget):
         self.reuse_button.setObjectName("reuseParamsButton")
         self.reuse_button.setAccessibleName("Use these parameters again")
         self.reuse_button.clicked.connect(self._reuse)
+        self.compare_button = QPushButton("Compare with other providers")
+        self.compare_button.setObjectName("resultCompareProviders")
+        self.compare_button.setAccessibleName("Compare with other providers")
+        self.compare_button.setToolTip("Open every job of this task made from the same photos "
+                                       "as a grid")
+        self.compare_button.clicked.connect(self._compare_providers)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.reuse_button)
+        buttons.addWidget(self.compare_button)
         buttons.addStretch(1)
-        self._empty = QLabel("Select a job in the queue or the history to see its details.")
+        self._empty = QLabel(EMPTY_TEXT)
+        self._empty.setObjectName("resultPanelEmpty")
         self._empty.setWordWrap(True)
         self._empty.setEnabled(False)
         # The panel shares the centre with the compare view: a long sentence (a job that waits
@@ -176,11 +187,18 @@ class ResultPanel(QWidget):
     def _task(self, job: Job) -> TaskSpec | None:
         return self._task_lookup(job.provider, job.task)
 
+    def show_files(self, names: list[str]) -> None:
+        """Plain files are compared: no job's details, and nothing to copy or reuse."""
+        self.show_job(None)
+        self._empty.setText("Comparing files: " + ", ".join(names))
+
     def show_job(self, job: Job | None, output_index: int = 0) -> None:
         self._job = job
+        self._empty.setText(EMPTY_TEXT)
         self._empty.setVisible(job is None)
         self.copy_button.setEnabled(job is not None)
         self.reuse_button.setEnabled(job is not None)
+        self.compare_button.setEnabled(job is not None and job.state == JobState.SUCCEEDED)
         for row in range(self._form.rowCount()):
             self._form.setRowVisible(row, job is not None)
         self.review_editor.setVisible(job is not None and bool(job.outputs))
@@ -252,6 +270,14 @@ class ResultPanel(QWidget):
     def copy_parameters(self) -> None:
         if self._job is not None:
             QApplication.clipboard().setText(self.parameters_json())
+
+    def _compare_providers(self) -> None:
+        if self._job is not None:
+            self.compareProvidersRequested.emit(self._job.id)
+
+    def empty_text(self) -> str:
+        """What the panel says when it shows no job (files compared, nothing selected)."""
+        return self._empty.text() if self._empty.isVisibleTo(self) else ""
 
     def _reuse(self) -> None:
         if self._job is not None:

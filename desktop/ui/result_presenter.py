@@ -1,19 +1,46 @@
-"""What the compare view shows: one job's outputs with its before image, or a grid of several
-providers' first results over the same input. It remembers which job is shown, so exports,
-copies and the result panel act on the job the user sees."""
+"""What the compare view shows: one job's outputs with its before image, a grid of several
+jobs' results over the same input (a multi-provider run, jobs picked in the history), or any
+image files. It remembers which job is shown, so exports, copies and the result panel act on
+the job the user sees, and on no job at all while plain files are compared."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QImage
+
 from desktop.core.model import Job, JobState
+from desktop.ui.compare_view import CompareItem
 from desktop.ui.job_words import placeholder_for
 
 if TYPE_CHECKING:
     from desktop.services import Services
     from desktop.ui.main_window import MainWindow
     from desktop.ui.output_images import OutputImages
+
+#: Result cells of a grid: the view holds nine cells and the before is one of them.
+MAX_RESULT_CELLS = 8
+
+
+def grid_item(item: CompareItem) -> CompareItem:
+    """A result as a grid cell: the provider says whose it is, the variation which one ("FitInView"
+    over "Variation 2"); a note the item carried (shown reduced) stays after them."""
+    if not item.provider:
+        return item
+    note = item.label[item.label.find("shown at"):] if "shown at" in item.label else ""
+    label = " · ".join(t for t in (item.variation, note) if t)
+    return replace(item, title=item.provider, label=label)
+
+
+def left_out_sentence(shown: int, total: int) -> str:
+    """The status line when a grid had to leave results out."""
+    left = total - shown
+    return (f"Showing {shown} of {total} results: {left} "
+            f"{'was' if left == 1 else 'were'} left out, a grid holds {MAX_RESULT_CELLS} "
+            "results and the before. Select fewer jobs to see the others.")
 
 
 class ResultPresenter:
@@ -23,9 +50,17 @@ class ResultPresenter:
         self.window = window
         self.services = services
         self.images = images
-        #: The job the compare view shows (in a grid: the job of the current cell).
+        #: The job the compare view shows (in a grid: the job of the current cell); None while
+        #: plain files are compared.
         self.shown_job: Job | None = None
-        self._grid_jobs: list[Job] = []  # in a multi-provider grid: the job of each cell
+        #: Files compared with File > Compare files (the first is the before); [] for jobs.
+        self.shown_files: list[Path] = []
+        #: In a grid: the job of each cell and which of that job's shown results it is.
+        self._grid_cells: list[tuple[Job, int]] = []
+
+    @property
+    def _grid_jobs(self) -> list[Job]:
+        return [job for job, _index in self._grid_cells]
 
     def attach(self) -> None:
         view = self.window.compare_view
@@ -40,7 +75,8 @@ class ResultPresenter:
         before, items = await asyncio.gather(self.images.before_image(job),
                                              self.images.output_items(job))
         view = self.window.compare_view
-        self._grid_jobs = []
+        self._grid_cells = []
+        self.shown_files = []
         view.set_grid([])
         view.set_before(before)
         view.set_outputs(items, min(output_index, max(0, len(items) - 1)))
@@ -63,51 +99,85 @@ class ResultPresenter:
         jobs = [j for jid in batch
                 if (j := await asyncio.to_thread(self.services.history.get, jid)) is not None]
         done = [j for j in jobs if j.state == JobState.SUCCEEDED]
-        if not done:
-            return
-        before = await self.images.before_image(done[0])
-        cells, shown = [], []
-        for job in done:
-            items = await self.images.output_items(job)
-            if items:
-                cells.append(items[0])
-                shown.append(job)
-        if not shown:
-            return
+        if done:
+            await self.show_grid(done, every_output=False)
+
+    async def show_grid(self, jobs: list[Job], *, every_output: bool = True,
+                        note: str = "") -> int:
+        """Jobs made from the same inputs as one synced grid, with the first job's before:
+        every result of each job a cell (or each job's first), at most MAX_RESULT_CELLS; the
+        status line says how many were left out. Returns how many cells are shown (0: the
+        jobs have no image result, nothing changed). `note` leads the status line."""
+        if not jobs:
+            return 0
+        decoded = await asyncio.gather(self.images.before_image(jobs[0]),
+                                       *(self.images.output_items(job) for job in jobs))
+        before: QImage | None = decoded[0]
+        cells: list[tuple[Job, int, CompareItem]] = []
+        for job, items in zip(jobs, decoded[1:], strict=True):
+            images = [(i, item) for i, item in enumerate(items) if not item.video]
+            for index, item in images if every_output else images[:1]:
+                cells.append((job, index, grid_item(item)))
+        if not cells:
+            return 0
+        total = len(cells)
+        cells = cells[:MAX_RESULT_CELLS]
         view = self.window.compare_view
+        self.shown_files = []
         view.set_before(before)
-        view.set_outputs(cells, 0)
-        self._grid_jobs = shown if len(cells) > 1 else []
-        if len(cells) > 1:
-            view.set_grid(cells)
-        self.shown_job = shown[0]
-        self.window.result_panel.show_job(shown[0])
+        view.set_outputs([item for _j, _i, item in cells], 0)
+        self._grid_cells = [(job, index) for job, index, _item in cells] if len(cells) > 1 else []
+        view.set_grid([item for _j, _i, item in cells] if len(cells) > 1 else [])
+        first, first_index, _item = cells[0]
+        self.shown_job = first
+        self.window.result_panel.show_job(first, first_index)
+        left_out = left_out_sentence(len(cells), total) if total > len(cells) else ""
+        if note or left_out:
+            self.window.set_status(" ".join(t for t in (note, left_out) if t), 20000)
+        return len(cells)
+
+    def show_files(self, paths: list[Path], before: QImage, others: list[CompareItem]) -> None:
+        """Image files, not jobs: the first is the before; one other is the pair view, more
+        are a grid. No job is shown, so exports and the result panel act on none."""
+        view = self.window.compare_view
+        self._grid_cells = []
+        self.shown_job = None
+        self.shown_files = list(paths)
+        view.set_grid([])
+        view.set_before(before)
+        view.set_outputs(others, 0)
+        if len(others) > 1:
+            view.set_grid(others)
+        self.window.result_panel.show_files([p.name for p in paths])
 
     def forget(self, job_id: str) -> None:
         """The job was deleted: clear the view if it showed it."""
         if self.shown_job is not None and self.shown_job.id == job_id:
             self.shown_job = None
-            self._grid_jobs = []
+            self._grid_cells = []
             self.window.compare_view.clear()
             self.window.result_panel.show_job(None)
 
     def output_index(self) -> int:
-        """Which of the shown job's outputs the view shows (in a grid: each job's first)."""
-        return 0 if self._grid_jobs else self.window.compare_view.current_index()
+        """Which of the shown job's outputs the view shows (in a grid: the current cell's)."""
+        if self._grid_cells:
+            current = self.window.compare_view.current_index()
+            return self._grid_cells[current][1] if 0 <= current < len(self._grid_cells) else 0
+        return self.window.compare_view.current_index()
 
     def _on_grid_cell(self, index: int) -> None:
-        """A provider's cell in the grid was clicked: its job becomes the one shown, exported
+        """A result's cell in the grid was clicked: its job becomes the one shown, exported
         and described."""
-        if 0 <= index < len(self._grid_jobs):
-            job = self._grid_jobs[index]
+        if 0 <= index < len(self._grid_cells):
+            job, output = self._grid_cells[index]
             self.shown_job = job
             if self.window.compare_view.current_index() != index:
                 self.window.compare_view.set_current(index)
-            self.window.result_panel.show_job(job, 0)
+            self.window.result_panel.show_job(job, output)
             self.window.job_queue.select_job(job.id)
 
     def _on_output_changed(self, index: int) -> None:
-        if self._grid_jobs:
+        if self._grid_cells:
             self._on_grid_cell(index)
         elif self.shown_job is not None:
             self.window.result_panel.show_job(self.shown_job, index)

@@ -35,9 +35,12 @@ from desktop.core.model import (
 from desktop.general_settings import THEME, general_setting
 from desktop.ui.attention import AttentionController
 from desktop.ui.batch_controller import BatchController
+from desktop.ui.compare_files import CompareFiles
+from desktop.ui.compare_jobs import CompareJobs
 from desktop.ui.compare_view import CompareMode
 from desktop.ui.export_controller import ExportController
 from desktop.ui.export_workflows import ExportWorkflows
+from desktop.ui.furniture_masks import FurnitureMasks
 from desktop.ui.inputs_controller import InputsController, missing_input
 from desktop.ui.job_actions import JobActions
 from desktop.ui.job_words import failure_sentence
@@ -82,6 +85,8 @@ class Workbench(QObject):
         self.images = OutputImages(services, lambda: self.providers,
                                    lambda text: self.window.set_status(text, 15000))
         self.results = ResultPresenter(window, services, self.images)
+        self.compare_jobs = CompareJobs(self)  # grids from the history
+        self.compare_files = CompareFiles(self)  # File > Compare files…, restyle --compare
         self.panes = InputsController(self)
         self.exports = ExportController(window, services, self.images, self.results, self.spawn)
         self.actions = JobActions(self)
@@ -105,6 +110,8 @@ class Workbench(QObject):
         self.batches = BatchController(self)  # New batch…, the Batches panel, the grid
         self.export_workflows = ExportWorkflows(self)  # Export…, listing, lookbook, bundles
         self.tools = ToolsController(self)  # the Tools menu and the form's Choose…
+        self.masks = FurnitureMasks(self)  # Virtual Staging AI's mask for the structure check
+        self.masks.attach()
 
     # -- plumbing -----------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
@@ -138,6 +145,8 @@ class Workbench(QObject):
         w.job_queue.settingsRequested.connect(self.open_settings)
         w.history_panel.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
         self.results.attach()  # the compare view's outputs and grid cells
+        self.compare_jobs.attach()  # Compare selected, Compare with other providers
+        self.compare_files.attach()
         self.choice.attach()  # "Set up…", ticks remembered per task, the panes' usage note
         self.exports.attach()  # Save result…, Save before/after…, Copy result
         self.actions.attach()  # re-run, reuse, delete, remove from the queue
@@ -158,6 +167,7 @@ class Workbench(QObject):
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
         self.spawn(self._prune_pasted())
+        self.spawn(self.masks.refresh())
         for pid, provider in self.providers.items():
             if pid not in self._problems:
                 self.spawn(provider.warm_up())
@@ -208,6 +218,7 @@ class Workbench(QObject):
         self._unsubscribe()
         self.window.history_panel.cancel_tasks()
         await self.tools.aclose()
+        await self.masks.aclose()
         await self.batches.aclose()
         await self.export_workflows.aclose()
         await self.attention.aclose()
@@ -525,6 +536,7 @@ class Workbench(QObject):
         self._apply_theme()
         self.reviews.settings_changed()
         self.export_workflows.settings_changed()
+        await self.masks.refresh()
         await self.discover_variants()
         await self.refresh_credits()
 

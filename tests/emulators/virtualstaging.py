@@ -91,6 +91,9 @@ class VirtualStagingEmulator(Emulator):
         #: truth. A test that holds jobs with a long job_delay sets it short, or clients
         #: would wait for that eta before asking again.
         self.eta_s: float | None = None
+        #: Where /analyze says the furniture is, as fractions of the photo (left, top, right,
+        #: bottom): its mask is white there and black elsewhere, at the photo's size.
+        self.mask_box: tuple[float, float, float, float] = (0.25, 0.5, 1.0, 1.0)
         self._ids = itertools.count(1)
         super().__init__(api_key=api_key, job_delay=job_delay, url_ttl=url_ttl)
 
@@ -414,10 +417,10 @@ class VirtualStagingEmulator(Emulator):
             body = await self._json(req)
             image = await self._image(body.get("image_url"))
             aid = self._new_id("ana")
-            mask = derive_image([image], f"mask {aid}")
+            mask, share = furniture_mask(image, self.mask_box)
             return JSONResponse({"id": aid, "created_at": _now_ms(),
                                  "result_url": self.result_url(mask, "image/png"),
-                                 "percentage_masked": 37.5, "status": "done"})
+                                 "percentage_masked": share, "status": "done"})
         return await self._guarded(request, handler)
 
     async def multi_view(self, request: Request) -> Response:
@@ -438,6 +441,27 @@ class VirtualStagingEmulator(Emulator):
             return JSONResponse({"compatible": False, "hard_rejected": True,
                                  "rejection_reason": "The images have different dimensions."})
         return await self._guarded(request, handler)
+
+
+def furniture_mask(photo: bytes, box: tuple[float, float, float, float]) -> tuple[bytes, float]:
+    """A real furniture mask of the photo's size, as the service draws one: white where the
+    furniture is (`box`, fractions of the photo), black elsewhere; and the share it covers, in
+    percent."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    with Image.open(BytesIO(photo)) as img:
+        width, height = img.size
+    left, top = round(box[0] * width), round(box[1] * height)
+    right, bottom = round(box[2] * width), round(box[3] * height)
+    mask = Image.new("L", (width, height), 0)
+    if right > left and bottom > top:
+        ImageDraw.Draw(mask).rectangle((left, top, right - 1, bottom - 1), fill=255)
+    buf = BytesIO()
+    mask.save(buf, "PNG")
+    covered = max(0, right - left) * max(0, bottom - top)
+    return buf.getvalue(), round(100 * covered / (width * height), 1)
 
 
 def _int_query(raw: str | None, default: int, name: str) -> int:

@@ -525,10 +525,42 @@ def test_context_menu_offers_every_action(small, qtbot, loop) -> None:  # type: 
     menu = panel._menu
     assert menu is not None and menu.isVisible()
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert texts == ["Open", "Re-run", "Reuse parameters", "Favourite",
-                     "Reveal in file manager", "Copy file path", "Delete…"]
+    assert texts == ["Open", "Compare with other providers", "Re-run", "Reuse parameters",
+                     "Favourite", "Reveal in file manager", "Copy file path", "Delete…"]
     assert panel.current_job_id() == jobs[1].id
     menu.close()
+    finish(loop, panel)
+
+
+def test_a_multi_selection_is_kept_and_offered_to_compare(small, qtbot, loop) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+click selects several rows; the context menu on one of them keeps the selection
+    and offers Compare selected, which asks for exactly those jobs."""
+    history, assets, jobs = small
+    panel = make_panel(qtbot, history, assets, show=True)
+    loop.run_until_complete(panel.reload())
+    asked: list[list[str]] = []
+    panel.compareRequested.connect(asked.append)
+    view = panel.view
+    for row, modifier in ((1, Qt.KeyboardModifier.NoModifier),
+                          (3, Qt.KeyboardModifier.ControlModifier)):
+        rect = view.visualRect(panel.model.index(row))
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+    assert panel.selected_job_ids() == [jobs[1].id, jobs[3].id]
+    assert panel.compare_selected_action.isEnabled() and panel.compare_button.isEnabled()
+    rect = view.visualRect(panel.model.index(1))
+    view.customContextMenuRequested.emit(QPoint(rect.center()))
+    menu = panel._menu
+    assert menu is not None
+    names = [a.objectName() for a in menu.actions()]
+    assert "historyCompareSelected" in names and "historyCompareProviders" in names
+    assert panel.selected_job_ids() == [jobs[1].id, jobs[3].id]  # the menu kept them
+    next(a for a in menu.actions() if a.objectName() == "historyCompareSelected").trigger()
+    menu.close()
+    assert asked == [[jobs[1].id, jobs[3].id]]
+    # A plain click on another row: one job, nothing to compare.
+    rect = view.visualRect(panel.model.index(2))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert not panel.compare_selected_action.isEnabled()
     finish(loop, panel)
 
 

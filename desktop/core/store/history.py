@@ -279,6 +279,36 @@ class History:
             ).fetchall()
             return self._hydrate(rows)
 
+    def same_inputs(self, task: str, input_shas: Iterable[str], *,
+                    states: Iterable[JobState] = (JobState.SUCCEEDED,),
+                    limit: int = 100) -> list[Job]:
+        """Jobs of `task` made from exactly these input images (the same set of sha256, in any
+        role), in one of `states`, newest first: the providers a stylist can compare.
+
+        Plain SQL both SQLite and PostgreSQL run: the inputs' index (job_inputs_sha) finds the
+        jobs holding every one of the images; NOT EXISTS drops jobs with further inputs. An
+        empty set matches nothing (a job with no stored inputs has nothing to match on)."""
+        shas = sorted(set(input_shas))
+        wanted = [str(s) for s in states]
+        if not shas or not wanted:
+            return []
+        marks = ",".join("?" * len(shas))
+        state_marks = ",".join("?" * len(wanted))
+        sql = (
+            "SELECT j.* FROM jobs j"
+            " JOIN (SELECT job_id FROM job_inputs"
+            f" WHERE sha256 IN ({marks}) GROUP BY job_id"
+            " HAVING COUNT(DISTINCT sha256) = ?) m ON m.job_id = j.id"
+            f" WHERE j.task = ? AND j.state IN ({state_marks})"
+            " AND NOT EXISTS (SELECT 1 FROM job_inputs o WHERE o.job_id = j.id"
+            f" AND o.sha256 NOT IN ({marks}))"
+            " ORDER BY j.created_at DESC, j.id DESC LIMIT ?"
+        )
+        args: list[Any] = [*shas, len(shas), task, *wanted, *shas, int(limit)]
+        with self._lock:
+            rows = self._conn.execute(sql, args).fetchall()
+            return self._hydrate(rows)
+
     def asset(self, sha256: str) -> Asset | None:
         with self._lock:
             row = self._conn.execute("SELECT * FROM assets WHERE sha256 = ?",
