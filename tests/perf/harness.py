@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.perf.kit import ROOT, Row
+from tests.perf.kit import ROOT, Row, qt_platform
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def run_one(bench: Benchmark, quick: bool, verbose: bool = False) -> Outcome:
         out = Path(tmp) / "rows.json"
         command = [sys.executable, "-m", "tests.perf.harness", "--child", bench.module,
                    bench.function, str(out)] + (["--quick"] if quick else [])
-        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+        env = {**os.environ, "QT_QPA_PLATFORM": qt_platform()}
         env = {k: v for k, v in env.items() if not k.startswith("RESTYLE_")}
         started = time.perf_counter()
         timeout = bench.quick_timeout if quick else bench.timeout

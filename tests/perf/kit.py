@@ -224,3 +224,17 @@ def filled_home(count: int, dest: Path, *, with_outputs: int = 40) -> Path:
         os.replace(building, cached)
     shutil.copytree(cached, dest, dirs_exist_ok=True)
     return dest
+
+
+def qt_platform() -> str:
+    """The Qt platform for benchmark processes: offscreen (unless another was chosen) with a
+    1920 x 1080 screen, so the window lays out as on a desktop monitor (Qt's offscreen default
+    of 800 x 600 is a short screen: History would be a tab hidden behind Jobs)."""
+    chosen = os.environ.get("QT_QPA_PLATFORM", "offscreen")
+    if chosen != "offscreen":
+        return chosen
+    config = cache_dir() / "screen-1920x1080.json"
+    if not config.exists():
+        config.write_text('{"screens": [{"name": "bench", "x": 0, "y": 0, "width": 1920, '
+                          '"height": 1080, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}')
+    return f"offscreen:configfile={config}"
