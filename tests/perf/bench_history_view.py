@@ -40,7 +40,7 @@ class PaintWatch:
         from PySide6.QtCore import QEvent, QObject
 
         class Filter(QObject):
-            def eventFilter(inner, watched, event):  # type: ignore[no-untyped-def] # noqa: N805
+            def eventFilter(inner, watched, event):  # type: ignore[no-untyped-def]
                 if event.type() == QEvent.Type.Paint and model.rowCount() > 0:
                     self.paints += 1
                 return False

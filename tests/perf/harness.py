@@ -194,7 +194,7 @@ def machine() -> str:
         qt = ""
     load = ""
     if hasattr(os, "getloadavg"):
-        load = ", load average {:.2f}".format(os.getloadavg()[0])
+        load = f", load average {os.getloadavg()[0]:.2f}"
     return (f"{os.cpu_count()} cores ({model or platform.processor() or 'unknown CPU'})"
             f"{ram}, Python {platform.python_version()}{qt}{load}")
 
