@@ -73,10 +73,10 @@ def rows(quick: bool = False) -> list[Row]:
     noise = noisy_jpeg(width, height, 8 * scale * scale).read_bytes()
     megapixels = width * height / 1e6
     cases = [
-        (f"normalise a {megapixels:.0f} MP JPEG to the 4096 px / 10 MB cap", photo,
+        (f"normalise a {megapixels:.2g} MP JPEG to the 4096 px / 10 MB cap", photo,
          round(4096 * scale)),
-        (f"normalise a {megapixels:.0f} MP JPEG to a 2048 px cap", photo, round(2048 * scale)),
-        (f"normalise a {megapixels:.0f} MP JPEG to a 1024 px cap", photo, round(1024 * scale)),
+        (f"normalise a {megapixels:.2g} MP JPEG to a 2048 px cap", photo, round(2048 * scale)),
+        (f"normalise a {megapixels:.2g} MP JPEG to a 1024 px cap", photo, round(1024 * scale)),
         (f"normalise a noisy {len(noise) / 2**20:.1f} MB JPEG to the 4096 px / 10 MB cap",
          noise, round(4096 * scale)),
     ]
