@@ -107,7 +107,7 @@ def test_quick_run_of_every_benchmark(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "tests.perf", "--quick", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=170)
+                          cwd=ROOT, capture_output=True, text=True, timeout=110)
     assert done.returncode == 0, done.stdout + done.stderr
     written = json.loads(out.read_text())
     assert not written["errors"]
