@@ -1,110 +1,198 @@
-"""Benchmark: the history panel at 10,000 and 100,000 jobs. Prints figures, asserts no time.
+"""The history panel: its first page painted at 10,000 jobs, and scrolling to the end at 100,000,
+beside the SQL queries that fetch the same rows, in the same run.
 
-Run: QT_QPA_PLATFORM=offscreen python -m tests.perf.bench_history_view
+Run: QT_QPA_PLATFORM=offscreen python -m tests.perf.bench_history_view [--quick]
+
+First page: a visible HistoryPanel (420 x 900) on a copy of a 10,000-job history; the time runs
+from reload() to the end of the first paint of its list with rows in it (a real paint, through
+an event filter on the list's viewport). Median of 5 fresh panels; the baseline is History.list
+for the same first page.
+
+Scroll: the same panel on 100,000 jobs, page after page (fetchMore, then the view scrolled to
+its bottom and painted) until the end or until a time box (120 s; quick: 5 s) runs out. Page
+cost near the end (median of the last 5 pages) against the first 5: OFFSET paging grows with
+depth, keyset paging stays flat. The SQL keyset query at the same depth is the floor.
+`--quick`: 500 and 3,000 jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
+import sqlite3
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import qasync
-from PIL import Image
-from PySide6.QtWidgets import QApplication
-
-from desktop.core.assets import AssetStore
-from desktop.core.model import Job, JobSpec, JobState, Output
-from desktop.core.store import History
-from desktop.ui.history_model import thumb_source
-from desktop.ui.history_view import HistoryPanel
+from tests.perf.kit import Row, filled_home
 
 PROVIDERS = {"local": "Local", "fitinview": "FitInView", "vtryon": "vtryon"}
 TASKS = {"recolor": "Recolor", "tryon": "Try-on", "staging": "Staging"}
-WITH_OUTPUTS = 40
+KEYSET = ("SELECT * FROM jobs WHERE created_at < ? OR (created_at = ? AND id < ?)"
+          " ORDER BY created_at DESC, id DESC LIMIT ?")
 
 
-def fill(root: Path, count: int) -> tuple[History, AssetStore]:
-    """`count` jobs saved one by one; the newest WITH_OUTPUTS have real 1024x768 PNG
-    outputs."""
-    history = History(root / "history.sqlite3")
-    assets = AssetStore(root / "assets")
-    now = time.time()
-    start = time.perf_counter()
-    for i in range(count):
-        outputs: tuple[Output, ...] = ()
-        stored = []
-        if i >= count - WITH_OUTPUTS:
-            buf = io.BytesIO()
-            Image.new("RGB", (1024, 768), ((i * 37) % 256, (i * 91) % 256, 140)).save(buf, "PNG")
-            asset = assets.put(buf.getvalue(), "image/png", width=1024, height=768)
-            stored = [asset]
-            outputs = (Output(0, asset.sha256, asset.mime, asset.size, 1024, 768),)
-        history.save_job(Job(
-            id=f"{i:032x}",
-            spec=JobSpec(("local", "fitinview", "vtryon")[i % 3],
-                         ("recolor", "tryon", "staging")[(i // 3) % 3],
-                         {"image": [f"/photos/shoot-{i % 97}/img{i}.jpg"]},
-                         {"color": f"#{i % 255:02x}3344"}),
-            state=JobState.FAILED if i % 7 == 0 else JobState.SUCCEEDED,
-            created_at=now - (count - i) * 30, updated_at=now, outputs=outputs), assets=stored)
-    print(f"  filled {count:,} jobs in {time.perf_counter() - start:.1f} s")
-    return history, assets
+class PaintWatch:
+    """Counts paints of a widget that happened with rows in its model."""
+
+    def __init__(self, widget, model) -> None:  # type: ignore[no-untyped-def]
+        from PySide6.QtCore import QEvent, QObject
+
+        class Filter(QObject):
+            def eventFilter(inner, watched, event):  # type: ignore[no-untyped-def]
+                if event.type() == QEvent.Type.Paint and model.rowCount() > 0:
+                    self.paints += 1
+                return False
+
+        self.paints = 0
+        self.filter = Filter()
+        widget.installEventFilter(self.filter)
+
+    async def next_paint(self, since: int, timeout: float = 30.0) -> None:
+        deadline = time.perf_counter() + timeout
+        while self.paints <= since:  # the loop paints (never processEvents in a task)
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the history list never painted its rows")
+            await asyncio.sleep(0.001)
 
 
-async def measure(history: History, assets: AssetStore, count: int) -> None:
-    start = time.perf_counter()
-    panel = HistoryPanel(history, assets, PROVIDERS, TASKS)
-    panel.resize(420, 2000)  # tall enough for 20 rows below the filter bar
-    built = time.perf_counter()
-    await panel.reload()
-    loaded = time.perf_counter()
-    print(f"  build panel:               {(built - start) * 1000:7.1f} ms")
-    print(f"  reload (count + 1st page): {(loaded - built) * 1000:7.1f} ms"
-          f"  rows={panel.model.rowCount()} total={panel.total_count():,}")
+def keyset_pages(db: Path, page: int) -> list[float]:
+    """ms of each keyset page query, walking the whole history newest first."""
+    conn = sqlite3.connect(str(db))
+    times: list[float] = []
+    try:
+        at = _columns(conn).index("created_at")
+        first = conn.execute("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?",
+                             (page,)).fetchall()
+        rows = first
+        while rows:
+            created, job_id = rows[-1][at], rows[-1][0]
+            start = time.perf_counter()
+            rows = conn.execute(KEYSET, (created, created, job_id, page)).fetchall()
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        conn.close()
+    return times
 
-    samples = []
-    for _ in range(5):
-        before = panel.model.rowCount()
-        t0 = time.perf_counter()
-        panel.model.fetchMore()
-        await panel.settle()
-        samples.append((time.perf_counter() - t0) * 1000)
-        assert panel.model.rowCount() > before
-    print(f"  fetchMore of a page:       {min(samples):7.1f} ms (min of 5;"
-          f" max {max(samples):.1f} ms)")
 
-    await panel.reload()
+def _columns(conn: sqlite3.Connection) -> list[str]:
+    return [row[1] for row in conn.execute("PRAGMA table_info(jobs)")]
+
+
+async def first_page(home: Path, runs: int) -> tuple[float, float]:
+    from desktop.config import resolve_paths
+    from desktop.core.assets import AssetStore
+    from desktop.core.store import History
+    from desktop.ui.history_view import HistoryPanel
+
+    paths = resolve_paths(home)
+    history = History(paths.database)
+    assets = AssetStore(paths.assets_dir)
+    painted, queried = [], []
+    try:
+        for _ in range(runs):
+            start = time.perf_counter()
+            history.list(limit=100)
+            queried.append((time.perf_counter() - start) * 1000)
+            panel = HistoryPanel(history, assets, PROVIDERS, TASKS)
+            panel.resize(420, 900)
+            panel.show()
+            watch = PaintWatch(panel.view.viewport(), panel.model)
+            start = time.perf_counter()
+            await panel.reload()
+            await watch.next_paint(0)
+            painted.append((time.perf_counter() - start) * 1000)
+            panel.hide()
+            await panel.settle()
+            panel.deleteLater()
+    finally:
+        history.close()
+    return statistics.median(painted), statistics.median(queried)
+
+
+async def scroll(home: Path, budget_s: float) -> dict[str, float]:
+    from desktop.config import resolve_paths
+    from desktop.core.assets import AssetStore
+    from desktop.core.store import History
+    from desktop.ui.history_view import HistoryPanel
+
+    paths = resolve_paths(home)
+    history = History(paths.database)
+    panel = HistoryPanel(history, AssetStore(paths.assets_dir), PROVIDERS, TASKS)
+    panel.resize(420, 900)
     panel.show()
-    t0 = time.perf_counter()
-    wanted = [s.sha256 for s in (thumb_source(j) for j in map(panel.model.job_at, range(20))
-                                 if j is not None) if s is not None]
-    while not all(panel.thumbnails.has(s) for s in wanted):
-        await asyncio.sleep(0.005)
-        if time.perf_counter() - t0 > 20:
-            break
-    have = sum(panel.thumbnails.has(s) for s in wanted)
-    print(f"  first 20 thumbnails:       {(time.perf_counter() - t0) * 1000:7.1f} ms"
-          f"  ({have}/{len(wanted)} made from 1024x768 PNGs, cold cache)")
-    panel.hide()
-    await panel.settle()
-    panel.deleteLater()
+    watch = PaintWatch(panel.view.viewport(), panel.model)
+    try:
+        await panel.reload()
+        await watch.next_paint(0)
+        total = panel.total_count()
+        pages: list[float] = []
+        started = time.perf_counter()
+        while panel.model.rowCount() < total and time.perf_counter() - started < budget_s:
+            before = panel.model.rowCount()
+            seen = watch.paints
+            start = time.perf_counter()
+            panel.model.fetchMore()
+            await panel.settle()
+            panel.view.scrollToBottom()
+            await watch.next_paint(seen)
+            pages.append((time.perf_counter() - start) * 1000)
+            if panel.model.rowCount() <= before:
+                raise RuntimeError("a page fetch added no rows")
+        elapsed = time.perf_counter() - started
+        loaded = panel.model.rowCount()
+        panel.hide()
+        await panel.settle()
+    finally:
+        history.close()
+    return {"total": total, "loaded": loaded, "elapsed": elapsed,
+            "first": statistics.median(pages[:5]), "last": statistics.median(pages[-5:]),
+            "pages": len(pages)}
 
 
-def main() -> None:
-    app = QApplication.instance() or QApplication(sys.argv)
+def rows(quick: bool = False) -> list[Row]:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    small, large, runs, budget = (500, 3000, 3, 5.0) if quick else (10_000, 100_000, 5, 120.0)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    for count in (10_000, 100_000):
-        print(f"history panel at {count:,} jobs")
-        with tempfile.TemporaryDirectory() as tmp:
-            history, assets = fill(Path(tmp), count)
-            loop.run_until_complete(measure(history, assets, count))
-            history.close()
+    with tempfile.TemporaryDirectory(prefix="restyle-history-") as tmp:
+        home = filled_home(small, Path(tmp) / "small")
+        painted, queried = loop.run_until_complete(first_page(home, runs))
+        home = filled_home(large, Path(tmp) / "large")
+        got = loop.run_until_complete(scroll(home, budget))
+        keyset = keyset_pages(home / "data" / "history.sqlite3", 100)
     loop.close()
+    reached = got["loaded"] >= got["total"]
+    depth = int(got["loaded"])
+    where = (f"end reached: {got['pages']:.0f} pages in {got['elapsed']:.0f} s" if reached else
+             f"time box {budget:.0f} s: reached row {depth:,} of {got['total']:,.0f}")
+    scroll_s = got["elapsed"] if reached else got["elapsed"] * got["total"] / max(1, depth)
+    keyset_near = statistics.median(keyset[max(0, depth // 100 - 5): depth // 100] or keyset)
+    return [
+        Row(f"history: first page painted at {small:,} jobs (visible panel)", "< 100 ms", None,
+            painted, queried, "ms", goal_max=100.0,
+            note=f"median of {runs} panels; baseline: SQL first page"),
+        Row(f"history: a page near the end at {large:,} jobs vs the first page",
+            "flat or ~log (<= 2 x the first page)", 2.0, got["last"], got["first"], "ms",
+            note=f"median of 5 pages each; {where}"),
+        Row(f"history: scroll to the end at {large:,} jobs", "-", None, scroll_s,
+            sum(keyset) / 1000, "s",
+            note=("" if reached else "extrapolated linearly (a lower bound if pages grow); ")
+            + "baseline: the keyset SQL walk over every page"),
+        Row(f"history: a page near the end at {large:,} jobs vs the SQL keyset query there",
+            "-", None, got["last"], keyset_near, "ms", note="keyset: the floor at any depth"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    for row in rows("--quick" in args):
+        print(f"{row.figure}: {row.measured:.1f} {row.unit} vs {row.baseline or 0:.2f} "
+              f"{row.unit} {row.verdict()}; {row.note}")
 
 
 if __name__ == "__main__":
