@@ -21,6 +21,15 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from desktop.core.compare import (
+    Cancelled,
+    Difference,
+    difference,
+    heat_map,
+    mask_from_image,
+    structure_check,
+    structure_overlay,
+)
 from desktop.ui.compare_view.model import PYRAMID_FROM_SIDE
 from desktop.ui.compare_view.pixels import PixelArray, gray_array, to_qimage
 from desktop.ui.image_canvas import build_pyramid
@@ -67,8 +76,6 @@ def _difference_work(request: Request, magnitude: np.ndarray | None,
                      stop: threading.Event) -> tuple[Result, np.ndarray, list[QImage]]:
     import numpy as np
 
-    from desktop.core.compare import Difference, difference, heat_map
-
     size = request.b.size()
     after = PixelArray(request.b, size)
     if magnitude is None:
@@ -86,8 +93,6 @@ def _difference_work(request: Request, magnitude: np.ndarray | None,
 
 
 def _structure_work(request: Request, stop: threading.Event) -> tuple[Result, list[QImage]]:
-    from desktop.core.compare import mask_from_image, structure_check, structure_overlay
-
     size = request.b.size()
     original = PixelArray(request.a, size)
     staged = PixelArray(request.b, size)
@@ -158,8 +163,6 @@ class PairAnalysis(QObject):
         self._running = None
 
     async def _run(self, request: Request, stop: threading.Event) -> None:
-        from desktop.core.compare import Cancelled  # numpy's package: loaded on first use
-
         key = request.key()
         try:
             if request.kind == DIFFERENCE:
