@@ -156,11 +156,15 @@ class Workbench(QObject):
     # -- start-up and shutdown --------------------------------------------------------------
     async def start(self) -> None:
         """Restore the last session, fill the history, resume unfinished jobs, then look for
-        workflows and credits of the providers that are ready."""
+        workflows and credits of the providers that are ready.
+
+        The history's first page comes first: it is what the opened window shows, and the
+        readiness check behind it asks the system keyring (importing keyring and discovering its
+        backends costs a few hundred milliseconds on a cold start)."""
+        await self.window.history_panel.reload()
         self._problems = await asyncio.to_thread(self._readiness)
         self._rebuild_catalog(keep=str(self.qsettings.value("task", "") or ""))
         self.restore_layout()
-        await self.window.history_panel.reload()
         report = await self.attention.resume_at_start()
         self.attention.start_adopting()
         await self.batches.start()  # after resume: batches left running carry on
