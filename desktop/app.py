@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
@@ -28,12 +29,14 @@ from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
 from desktop.ui import asyncgen_hooks, clipboard
-from desktop.ui.compare_files import CompareOutcome
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
 from desktop.ui.theme import apply_theme
 from desktop.ui.workbench import Workbench
+
+if TYPE_CHECKING:
+    from desktop.ui.compare_files import CompareOutcome
 
 log = logging.getLogger(__name__)
 

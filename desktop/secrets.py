@@ -19,17 +19,28 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
-
-import keyring
-import keyring.backend
-import keyring.backends.chainer
-import keyring.backends.fail
-import keyring.errors
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
 
 from desktop.config import env_name
 from desktop.core.contract import KeyUnavailable
 from desktop.core.redaction import forget_secret, register_secret
+
+if TYPE_CHECKING:
+    import keyring
+    import keyring.backend
+
+
+def _keyring() -> ModuleType:
+    """keyring and the parts of it used here, imported on first use: importing keyring costs
+    tens of milliseconds (entry points), which the window's start-up need not pay."""
+    import keyring
+    import keyring.backend
+    import keyring.backends.chainer
+    import keyring.backends.fail
+    import keyring.errors
+
+    return keyring
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +80,7 @@ class KeyringUnavailable(Exception):
 
 def _call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
     """Run a keyring call in a daemon thread so a hung backend cannot hang Restyle's exit."""
+    keyring = _keyring()
     result: list[T] = []
     error: list[BaseException] = []
 
@@ -92,6 +104,7 @@ def _call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
 
 
 def _describe_keyring_error(exc: keyring.errors.KeyringError) -> str:
+    keyring = _keyring()
     if isinstance(exc, keyring.errors.NoKeyringError):
         return "this machine has no system keyring"
     if isinstance(exc, keyring.errors.KeyringLocked):
@@ -191,6 +204,7 @@ def choose_backends(backend: keyring.backend.KeyringBackend | None = None) -> Ke
     `ChainerBackend` wraps every viable backend; it is looked through, the file backends in it
     are dropped and the rest used in its order. A file backend on its own gives none, with the
     reason (`refusal_reason`)."""
+    keyring = _keyring()
     backend = backend if backend is not None else keyring.get_keyring()
     name = _name(backend)
     if isinstance(backend, keyring.backends.fail.Keyring):
@@ -214,6 +228,7 @@ def choose_backends(backend: keyring.backend.KeyringBackend | None = None) -> Ke
 def _refused_backends(backend: keyring.backend.KeyringBackend | None = None
                       ) -> list[keyring.backend.KeyringBackend]:
     """The configured file backends Restyle refuses (to clean up after an older version)."""
+    keyring = _keyring()
     backend = backend if backend is not None else keyring.get_keyring()
     members = (list(backend.backends)
                if isinstance(backend, keyring.backends.chainer.ChainerBackend) else [backend])
@@ -230,6 +245,7 @@ def _get(backends: tuple[keyring.backend.KeyringBackend, ...], provider: str) ->
 
 def _set(backends: tuple[keyring.backend.KeyringBackend, ...], provider: str, key: str) -> str:
     """Store in the first backend that can; returns its "module.Class"."""
+    keyring = _keyring()
     for backend in backends:
         try:
             backend.set_password(SERVICE, provider, key)
@@ -240,6 +256,7 @@ def _set(backends: tuple[keyring.backend.KeyringBackend, ...], provider: str, ke
 
 
 def _delete(backends: list[keyring.backend.KeyringBackend], provider: str) -> bool:
+    keyring = _keyring()
     removed = False
     for backend in backends:
         try:

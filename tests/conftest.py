@@ -8,7 +8,12 @@ from pathlib import Path
 
 import keyring
 import keyring.backend
+import numpy  # noqa: F401 - see below
 import pytest
+
+# Restyle imports numpy on first use, possibly in a worker thread; pytest.approx peeks at
+# sys.modules["numpy"] and would find it half-initialised while that thread imports it. Tests
+# load it up front (the start-up test runs in a process of its own).
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

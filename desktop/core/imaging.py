@@ -33,14 +33,17 @@ import urllib.parse
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image, ImageCms, ImageColor, ImageDraw, ImageFile, ImageFont, ImageOps
 
 from desktop.core import png
 from desktop.core.humanize import human_bytes
 from desktop.core.limits import setting_name
 from desktop.core.model import InvalidInput
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_MAX_PIXELS = 64_000_000
 
@@ -397,6 +400,8 @@ def _to_rgb_or_rgba(im: Image.Image, name: str) -> Image.Image:
     mode = im.mode
     icc = im.info.get("icc_profile")
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        import numpy as np  # deferred: numpy costs ~0.2 s of start-up, and few images need it
+
         return Image.fromarray(_to_uint8(np.asarray(im)), "L").convert("RGB")
     if mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
@@ -427,6 +432,8 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
     16-bit data (the usual case) is scaled by 65535/255; values that already fit 0..255 are
     kept; floats in 0..1 are scaled by 255; anything else is stretched from its min to its max.
     """
+    import numpy as np
+
     if arr.size == 0:
         return arr.astype(np.uint8)
     values = arr.astype(np.float64)

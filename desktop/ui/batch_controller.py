@@ -30,9 +30,6 @@ from desktop.core.batches import Batch, BatchItem, BatchState, Matrix, Plan
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.model import EventKind, JobEvent
 from desktop.ui.ask import answer, destructive_question
-from desktop.ui.batch_dialog import BatchContext, BatchDialog, BatchRequest, ProviderChoice
-from desktop.ui.batch_grid import BatchGrid
-from desktop.ui.batch_grid_data import GridData, load_grid
 from desktop.ui.batch_panel import BatchPanel
 from desktop.ui.batch_words import (
     CANCEL_QUESTION,
@@ -44,6 +41,8 @@ from desktop.ui.batch_words import (
 from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
+    from desktop.ui.batch_dialog import BatchContext, BatchDialog, BatchRequest
+    from desktop.ui.batch_grid_data import GridData
     from desktop.ui.workbench import Workbench
 
 log = logging.getLogger(__name__)
@@ -61,6 +60,8 @@ class BatchController(QObject):
     """See the module docstring."""
 
     def __init__(self, workbench: Workbench) -> None:
+        from desktop.ui.batch_grid import BatchGrid
+
         super().__init__(workbench)
         self.wb = workbench
         self.window = workbench.window
@@ -213,6 +214,8 @@ class BatchController(QObject):
 
     async def context(self) -> BatchContext | None:
         """What the window holds: task, providers and their forms, the panes' images."""
+        from desktop.ui.batch_dialog import BatchContext, ProviderChoice
+
         wb = self.wb
         entry = wb.current_entry()
         if entry is None:
@@ -236,6 +239,8 @@ class BatchController(QObject):
     async def new_batch(self, context: BatchContext | None = None) -> Batch | None:
         """Open the dialog (non-blocking), wait for it; a confirmed batch is stored and run.
         `context` starts it from something else than the window (Tools › stage a folder)."""
+        from desktop.ui.batch_dialog import BatchDialog
+
         context = context or await self.context()
         if context is None:
             self.window.set_status("Choose a task first: a batch runs one task many times.")
@@ -441,6 +446,8 @@ class BatchController(QObject):
         return data
 
     async def _load_grid(self, batch_id: str) -> GridData | None:
+        from desktop.ui.batch_grid_data import load_grid
+
         live = {jid: job for jid in self.engine.running_ids
                 if (job := self.engine.get(jid)) is not None}
         titles = self._provider_titles()

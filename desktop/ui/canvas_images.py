@@ -11,7 +11,6 @@ for opaque pictures.
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -23,6 +22,7 @@ _ALPHA_ROWS = 512  # rows checked for transparency at a time (bounded temporary 
 
 def _all_opaque(image: QImage) -> bool:
     """Whether every pixel of a Format_ARGB32_Premultiplied image has alpha 255."""
+    import numpy as np
     buffer = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
     rows = buffer.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 4]
     # ARGB32 is stored as 0xAARRGGBB in native order: alpha is byte 3 on little endian

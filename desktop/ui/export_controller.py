@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop.core.exports import encode
 from desktop.core.model import InvalidInput, Job, Output, OutputKind
-from desktop.export_setup import stamping
 from desktop.general_settings import EXPORT_DIR, EXPORT_FORMAT, EXPORT_QUALITY, general_setting
 from desktop.ui.clipboard import copy_files
 from desktop.ui.job_words import failure_sentence
@@ -103,6 +102,8 @@ class ExportController:
     async def export_to(self, path: Path, *, pair: bool) -> Path | None:
         """Write the shown result (or before | after) to `path`, format from its extension;
         a video as the file it is."""
+        from desktop.export_setup import stamping
+
         job = self.results.shown_job
         if job is None or not job.outputs:
             return None

@@ -25,22 +25,10 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from desktop.config import save_settings
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.exports import encode
-from desktop.core.exports.bundle import ImportResult, import_bundle, write_bundle
-from desktop.core.exports.files import ExportReport, export_jobs, plan
-from desktop.core.exports.lookbook import build_lookbook, write_lookbook
 from desktop.core.exports.naming import BEFORE_ROLES
-from desktop.core.exports.report import write_report
 from desktop.core.model import InvalidInput, Job, OutputKind
 from desktop.core.sources import shown
 from desktop.core.store import JobFilter
-from desktop.export_setup import (
-    C2PA_NOT_SET_UP,
-    c2pa_paths,
-    c2pa_signer,
-    export_sources,
-    listing_label,
-    stamping,
-)
 from desktop.general_settings import (
     EXPORT_DIR,
     EXPORT_FORMAT,
@@ -50,12 +38,14 @@ from desktop.general_settings import (
     LISTING_URL,
     general_setting,
 )
-from desktop.ui.export_dialog import ExportChoice, ExportDefaults, ExportDialog, ExportRequest
-from desktop.ui.export_progress import ExportTaskDialog
 from desktop.ui.export_words import plural, report_words
 from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
+    from desktop.core.exports.bundle import ImportResult
+    from desktop.core.exports.files import ExportReport
+    from desktop.ui.export_dialog import ExportChoice, ExportDefaults, ExportDialog, ExportRequest
+    from desktop.ui.export_progress import ExportTaskDialog
     from desktop.ui.workbench import Workbench
 
 log = logging.getLogger(__name__)
@@ -152,6 +142,8 @@ class ExportWorkflows(QObject):
         return job, images[index].position
 
     def choices(self, batch_id: str | None = None) -> list[ExportChoice]:
+        from desktop.ui.export_dialog import ExportChoice
+
         found: list[ExportChoice] = []
         shown_job = self._shown()
         if shown_job is not None:
@@ -264,6 +256,9 @@ class ExportWorkflows(QObject):
 
     # -- the export dialog -------------------------------------------------------------------
     def _defaults(self, folder: Path | None = None) -> ExportDefaults:
+        from desktop.export_setup import C2PA_NOT_SET_UP, c2pa_paths, listing_label
+        from desktop.ui.export_dialog import ExportDefaults
+
         settings = self.services.settings
         folder = folder or Path(str(general_setting(settings, EXPORT_DIR)))
         paths = c2pa_paths(settings)
@@ -284,6 +279,8 @@ class ExportWorkflows(QObject):
                     batch_id: str | None = None) -> ExportDialog:
         """Open the export dialog (or bring the open one forward, unless it is idle and asked
         for something else: then it is made anew)."""
+        from desktop.ui.export_dialog import ExportDialog
+
         old = self.dialog
         if old is not None and old.isVisible() and old.run_panel.running:
             old.raise_()
@@ -321,6 +318,8 @@ class ExportWorkflows(QObject):
         dialog.set_jobs(key, jobs, ext)
 
     def _folder_changed(self, dialog: ExportDialog, text: str) -> None:
+        from desktop.export_setup import listing_label
+
         if not text.strip():
             return
         label = listing_label(self.services.settings, Path(text.strip()).expanduser())
@@ -352,6 +351,9 @@ class ExportWorkflows(QObject):
                          ) -> ExportReport | None:
         """Write the request's files in a worker, progress into the dialog; the outcome in a
         sentence there and in the status bar."""
+        from desktop.core.exports.files import export_jobs, plan
+        from desktop.export_setup import c2pa_signer, export_sources, stamping
+
         panel = dialog.run_panel
         if panel.running:
             return None
@@ -430,6 +432,8 @@ class ExportWorkflows(QObject):
 
     # -- lookbook, report, bundles -----------------------------------------------------------
     def _task_dialog(self, kind: str, title: str) -> ExportTaskDialog:
+        from desktop.ui.export_progress import ExportTaskDialog
+
         dialog = self._task_dialogs.get(kind)
         if dialog is None:
             dialog = ExportTaskDialog(title, f"{kind}TaskDialog", self.window)
@@ -499,6 +503,8 @@ class ExportWorkflows(QObject):
     async def make_lookbook(self, path: Path, scope: Scope) -> list[Path]:
         """The scope's try-ons as one PDF at `path` and PNG pages in `<name> pages/` beside
         it."""
+        from desktop.core.exports.lookbook import build_lookbook, write_lookbook
+
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
         pages = path.with_name(f"{path.stem} pages")
@@ -525,6 +531,8 @@ class ExportWorkflows(QObject):
 
     async def make_report(self, path: Path, scope: Scope) -> list[Path]:
         """The scope as an HTML page or a CSV table, as the file name says."""
+        from desktop.core.exports.report import write_report
+
         if path.suffix.lower() not in (".html", ".htm", ".csv"):
             path = path.with_name(path.name + ".html")
         dialog = self._task_dialog("report", "Report")
@@ -542,6 +550,8 @@ class ExportWorkflows(QObject):
         return await self._run_task(dialog, work, path.parent) or []
 
     async def save_bundle(self, path: Path, scope: Scope) -> list[Path]:
+        from desktop.core.exports.bundle import write_bundle
+
         if path.suffix.lower() != ".zip":
             path = path.with_name(path.name + ".zip")
         dialog = self._task_dialog("bundle", "Save as bundle")
@@ -563,6 +573,8 @@ class ExportWorkflows(QObject):
     async def import_bundle(self, path: Path) -> ImportResult | None:
         """Add the bundle's jobs to the history (refused with the core's sentence); the
         history shows and selects them."""
+        from desktop.core.exports.bundle import import_bundle
+
         dialog = self._task_dialog("import", "Import bundle")
         dialog.panel.start(f"Importing {shown(path.name, 80)}…", cancellable=False)
         services = self.services

@@ -22,16 +22,16 @@ from desktop.core.model import Job
 from desktop.core.rankings import Rankings, rank
 from desktop.core.review_facts import Facts, gather
 from desktop.core.reviews import DEFAULT_TAGS, Review
-from desktop.ui.arena import Arena, arena_pairs
 from desktop.ui.main_window import MainWindow
 from desktop.ui.output_images import OutputImages
 from desktop.ui.rankings_panel import scope_text
 from desktop.ui.review_io import ReviewIO, ReviewIOError
-from desktop.ui.review_mode import ReviewMode, review_items
 from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
     from desktop.services import Services
+    from desktop.ui.arena import Arena
+    from desktop.ui.review_mode import ReviewMode
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,8 @@ class ReviewController(QObject):
 
     async def start_review_mode(self, jobs: list[Job] | None = None) -> ReviewMode | None:
         """Review mode over `jobs` (default: the history's selection or filter)."""
+        from desktop.ui.review_mode import ReviewMode, review_items
+
         if self.review_mode is not None or self.arena is not None:
             return None
         if jobs is None:
@@ -216,6 +218,8 @@ class ReviewController(QObject):
                           ) -> Arena | None:
         """A blind comparison over `jobs` (default: the history's selection or filter); sides
         and order come from `seed` (default: a new one for this session)."""
+        from desktop.ui.arena import Arena, arena_pairs
+
         if self.review_mode is not None or self.arena is not None:
             return None
         if jobs is None:

@@ -40,19 +40,36 @@ from PySide6.QtWidgets import (
 
 log = logging.getLogger(__name__)
 
-try:  # PySide6-Addons: optional (README, "Videos")
-    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoSink
-except ImportError:  # pragma: no cover - depends on what is installed
-    QMediaPlayer = None  # type: ignore[assignment,misc]
-    QAudioOutput = None  # type: ignore[assignment,misc]
-    QVideoSink = None  # type: ignore[assignment,misc]
+#: Qt Multimedia's classes, imported on first use (`_load_multimedia`): loading the module and
+#: its backends costs tens of milliseconds that the window's start-up need not pay.
+QMediaPlayer: Any = None
+QAudioOutput: Any = None
+QVideoSink: Any = None
+_multimedia_tried = False
 
 INSTALL_HINT = 'pip install "restyle[video]"'
 
 
+def _load_multimedia() -> bool:
+    """Import Qt Multimedia once; False when it is not installed (PySide6-Addons is optional,
+    README, "Videos")."""
+    global QMediaPlayer, QAudioOutput, QVideoSink, _multimedia_tried
+    if not _multimedia_tried:
+        _multimedia_tried = True
+        try:
+            from PySide6.QtMultimedia import QAudioOutput as audio
+            from PySide6.QtMultimedia import QMediaPlayer as player
+            from PySide6.QtMultimedia import QVideoSink as sink
+        except ImportError:  # pragma: no cover - depends on what is installed
+            pass
+        else:
+            QMediaPlayer, QAudioOutput, QVideoSink = player, audio, sink
+    return QMediaPlayer is not None
+
+
 def multimedia_available() -> bool:
     """True when Qt Multimedia can be imported (PySide6-Addons is installed)."""
-    return QMediaPlayer is not None
+    return _load_multimedia()
 
 
 def video_poster(width: int = 640, height: int = 360, text: str = "Video") -> QImage:
@@ -156,7 +173,7 @@ class VideoView(QWidget):
         self.title_label.setFont(bold)
         layout.addWidget(self.title_label)
 
-        if use and QMediaPlayer is not None:
+        if use and _load_multimedia():
             self._surface = _Frames(self)
             layout.addWidget(self._surface, 1)
             self._player = QMediaPlayer(self)

@@ -40,6 +40,7 @@ from desktop.ui.compare_jobs import CompareJobs
 from desktop.ui.compare_view import CompareMode
 from desktop.ui.export_controller import ExportController
 from desktop.ui.export_workflows import ExportWorkflows
+from desktop.ui.first_paint import next_paint
 from desktop.ui.furniture_masks import FurnitureMasks
 from desktop.ui.inputs_controller import InputsController, missing_input
 from desktop.ui.job_actions import JobActions
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from desktop.services import Services
 
 log = logging.getLogger(__name__)
+
 
 class Workbench(QObject):
     """Wires the window to the engine and the services."""
@@ -156,11 +158,16 @@ class Workbench(QObject):
     # -- start-up and shutdown --------------------------------------------------------------
     async def start(self) -> None:
         """Restore the last session, fill the history, resume unfinished jobs, then look for
-        workflows and credits of the providers that are ready."""
+        workflows and credits of the providers that are ready.
+
+        The history's first page comes first: it is what the opened window shows, and the
+        readiness check behind it asks the system keyring (importing keyring and discovering its
+        backends costs a few hundred milliseconds on a cold start)."""
+        await self.window.history_panel.reload()
+        await next_paint(self.window.history_panel.view.viewport())  # then ask the keyring
         self._problems = await asyncio.to_thread(self._readiness)
         self._rebuild_catalog(keep=str(self.qsettings.value("task", "") or ""))
         self.restore_layout()
-        await self.window.history_panel.reload()
         report = await self.attention.resume_at_start()
         self.attention.start_adopting()
         await self.batches.start()  # after resume: batches left running carry on

@@ -9,8 +9,11 @@ between two chunks through `cancelled`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 #: A channel must differ by more than this (0-254) for a pixel to count as changed.
 DEFAULT_THRESHOLD = 24
@@ -42,6 +45,7 @@ def size_text(shape: tuple[int, ...]) -> str:
 def rgb_view(image: object, role: str) -> np.ndarray:
     """The (H, W, 3) RGB view of an RGB or RGBA uint8 picture (no copy), or a ValueError that
     says what was wrong with `role` (e.g. "the before image")."""
+    import numpy as np
     if not isinstance(image, np.ndarray):
         raise ValueError(f"Cannot compare {role}: it is not a picture "
                          f"(got {type(image).__name__}).")
@@ -63,6 +67,7 @@ def require_same_size(first: tuple[int, ...], second: tuple[int, ...], first_rol
 
 
 def check_threshold(threshold: object) -> int:
+    import numpy as np
     if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer) or \
             not 0 <= int(threshold) <= 254:
         raise ValueError("The difference threshold must be a whole number from 0 to 254 "
@@ -71,6 +76,7 @@ def check_threshold(threshold: object) -> int:
 
 
 def check_tolerance(tolerance: object) -> int:
+    import numpy as np
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | np.integer) or \
             not 0 <= int(tolerance) <= MAX_TOLERANCE:
         raise ValueError(f"The misalignment tolerance must be a whole number of pixels from 0 "

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from desktop.core.compare.common import (
     DEFAULT_THRESHOLD,
@@ -29,6 +28,9 @@ from desktop.core.compare.common import (
     require_same_size,
     rgb_view,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ def difference(before: np.ndarray, after: np.ndarray, *, threshold: int = DEFAUL
                tolerance: int = 0, cancelled: CancelCheck = None) -> Difference:
     """Compare two same-sized RGB(A) uint8 pictures; see the module docstring. Raises
     ValueError (a sentence) for unusable input and Cancelled when `cancelled()` turns true."""
+    import numpy as np
     old = rgb_view(before, "the before image")
     new = rgb_view(after, "the after image")
     require_same_size(old.shape, new.shape, "the before image", "the after image")
@@ -66,12 +69,14 @@ def difference(before: np.ndarray, after: np.ndarray, *, threshold: int = DEFAUL
 
 
 def _channel_max(values: np.ndarray, out: np.ndarray) -> None:
+    import numpy as np
     np.maximum(values[..., 0], values[..., 1], out=out)
     np.maximum(out, values[..., 2], out=out)
 
 
 def _plain(old: np.ndarray, new: np.ndarray, out: np.ndarray) -> None:
     """|new - old| per channel in uint8 (max - min never wraps), then the channel maximum."""
+    import numpy as np
     high = np.maximum(old, new)
     high -= np.minimum(old, new)
     _channel_max(high, out)
@@ -80,6 +85,7 @@ def _plain(old: np.ndarray, new: np.ndarray, out: np.ndarray) -> None:
 def _outside(new: np.ndarray, low: np.ndarray, high: np.ndarray, out: np.ndarray) -> None:
     """Per channel the distance of `new` to [low, high] (0 inside), then the channel maximum.
     All in uint8: max(new, high) - high and low - min(new, low) never wrap."""
+    import numpy as np
     above = np.maximum(new, high)
     above -= high
     below = np.minimum(new, low)
@@ -112,6 +118,7 @@ def _neighbourhood_range(old: np.ndarray, top: int, bottom: int,
                          radius: int) -> tuple[np.ndarray, np.ndarray]:
     """The per-channel min and max of `old` over each pixel's neighbourhood, for rows
     [top, bottom): the rows are filtered over a block with a `radius`-row halo."""
+    import numpy as np
     first = max(0, top - radius)
     block = old[first:min(old.shape[0], bottom + radius)]
     rows = slice(top - first, bottom - first)

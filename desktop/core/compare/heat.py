@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from desktop.core.compare.common import (
     CancelCheck,
@@ -25,6 +24,9 @@ from desktop.core.compare.common import (
     rgb_view,
 )
 from desktop.core.compare.difference import Difference
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Magnitude stops of the heat scale and their colours; linear in between.
 HEAT_STOPS: tuple[tuple[int, tuple[int, int, int]], ...] = (
@@ -46,6 +48,7 @@ def heat_scale() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _heat_scale() -> np.ndarray:
+    import numpy as np
     positions = [stop for stop, _colour in HEAT_STOPS]
     magnitudes = np.arange(256)
     channels = [np.interp(magnitudes, positions, [colour[c] for _s, colour in HEAT_STOPS])
@@ -60,6 +63,7 @@ def heat_legend() -> list[tuple[int, tuple[int, int, int]]]:
 
 def dimmed_grey(rgb: np.ndarray) -> np.ndarray:
     """The dimmed grey value (uint8) of RGB pixels (..., 3): what unchanged pixels show."""
+    import numpy as np
     wide = rgb.astype(np.int32)
     luma = (wide[..., 0] * 77 + wide[..., 1] * 150 + wide[..., 2] * 29) >> 8
     return (GREY_BASE + luma * GREY_PERCENT // 100).astype(np.uint8)
@@ -75,6 +79,7 @@ def _opacity_weight(opacity: float) -> int:
 @lru_cache(maxsize=16)
 def _lookup(threshold: int, weight: int) -> np.ndarray:
     """(65536,) uint32 RGBA pixels indexed by luma << 8 | magnitude."""
+    import numpy as np
     luma = np.arange(256, dtype=np.int32)
     grey = (GREY_BASE + luma * GREY_PERCENT // 100)[:, None, None]       # (256, 1, 1)
     heat = _heat_scale().astype(np.int32)[None, :, :]                  # (1, 256, 3)
@@ -90,6 +95,7 @@ def heat_map(diff: Difference, after: np.ndarray, *, opacity: float = 1.0,
              cancelled: CancelCheck = None) -> np.ndarray:
     """(H, W, 4) uint8 opaque RGBA: `after` in dimmed grey, the pixels over `diff.threshold`
     coloured by magnitude on the heat scale, blended over the grey by `opacity` (0..1)."""
+    import numpy as np
     rgb = rgb_view(after, "the after image")
     require_same_size(diff.magnitude.shape, rgb.shape, "the difference", "the after image")
     table = _lookup(check_threshold(diff.threshold), _opacity_weight(opacity))

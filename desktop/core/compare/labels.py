@@ -9,10 +9,12 @@ well under a second even for noise; the regions' figures are then computed with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from desktop.core.compare.common import CancelCheck, check_cancelled
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Regions:
 
     def area_from_row(self, row: int) -> np.ndarray:
         """(count + 1,) the cells of each region in rows >= `row`."""
+        import numpy as np
         area = np.bincount(self.labels[max(0, row):].ravel(), minlength=self.count + 1)
         area[0] = 0
         return area
@@ -33,6 +36,7 @@ class Regions:
 
 def label_regions(grid: np.ndarray, cancelled: CancelCheck = None) -> Regions:
     """Label the 8-connected regions of a (rows, columns) bool grid."""
+    import numpy as np
     rows, columns = grid.shape
     padded = np.zeros((rows, columns + 2), dtype=np.int8)
     padded[:, 1:-1] = grid

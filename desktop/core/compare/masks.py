@@ -5,11 +5,14 @@ margin, and the reduced grid the structure check judges regions on (pooling and 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image
 
 from desktop.core.compare.common import CancelCheck, check_cancelled, chunk_rows, size_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: A mask pixel at or above this value (0-255, after scaling) is furniture.
 MASK_LEVEL = 128
@@ -22,6 +25,7 @@ def mask_from_image(mask_rgba_or_l: np.ndarray, shape: tuple[int, ...]) -> np.nd
     White or any colour is furniture, black is not: a pixel's value is its brightest channel
     (so a coloured segmentation counts), times its alpha in RGBA (transparent is not furniture).
     The value picture is scaled bilinearly, then pixels >= MASK_LEVEL count."""
+    import numpy as np
     if not isinstance(mask_rgba_or_l, np.ndarray):
         raise ValueError("The furniture mask is not a picture "
                          f"(got {type(mask_rgba_or_l).__name__}).")
@@ -52,6 +56,7 @@ def mask_from_image(mask_rgba_or_l: np.ndarray, shape: tuple[int, ...]) -> np.nd
 def as_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """A furniture mask at `shape`: a bool (H, W) array of that size as is, anything else
     through mask_from_image."""
+    import numpy as np
     if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == tuple(shape[:2]):
         return mask
     return mask_from_image(mask, shape)
@@ -60,6 +65,7 @@ def as_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def dilate(mask: np.ndarray, radius: int, cancelled: CancelCheck = None) -> np.ndarray:
     """`mask` grown by `radius` pixels in every direction (a square of side 2*radius+1), in row
     chunks with a `radius`-row halo. Separable: a window count from running sums per axis."""
+    import numpy as np
     if radius <= 0:
         return mask.copy()
     height, width = mask.shape
@@ -103,6 +109,7 @@ class Grid:
 
     def areas(self) -> np.ndarray:
         """(rows, columns) int: the pixels in each cell."""
+        import numpy as np
         def sides(total: int, count: int) -> np.ndarray:
             sizes = np.full(count, self.cell, dtype=np.int64)
             sizes[-1] = total - self.cell * (count - 1)
@@ -115,6 +122,7 @@ class Grid:
 
     def pool(self, rows: np.ndarray) -> np.ndarray:
         """Count the True pixels of a chunk of rows (starting at a cell boundary) per cell."""
+        import numpy as np
         cell = self.cell
         count = math.ceil(rows.shape[0] / cell)
         padded = np.zeros((count * cell, self.columns * cell), dtype=np.uint16)
@@ -124,6 +132,7 @@ class Grid:
     def expand(self, grid: np.ndarray, top: int, bottom: int) -> np.ndarray:
         """The pixel rows [top, bottom) (top at a cell boundary) of a (rows, columns) grid
         scaled up to the picture."""
+        import numpy as np
         cell = self.cell
         part = grid[top // cell:math.ceil(bottom / cell)]
         if cell > 1:
@@ -132,6 +141,7 @@ class Grid:
 
     def full(self, grid: np.ndarray, cancelled: CancelCheck = None) -> np.ndarray:
         """The whole (rows, columns) bool grid at picture size."""
+        import numpy as np
         out = np.empty((self.height, self.width), dtype=np.bool_)
         step = self.chunk()
         for top in range(0, self.height, step):
@@ -144,6 +154,7 @@ class Grid:
 def majority(grid: np.ndarray) -> np.ndarray:
     """A cell stays set when at least 5 of the 9 cells of its 3 x 3 neighbourhood are set (the
     picture's edge repeated): removes isolated cells and one-cell lines (speckle)."""
+    import numpy as np
     padded = np.pad(grid.astype(np.uint8), 1, mode="edge")
     rows, columns = grid.shape
     total = np.zeros(grid.shape, dtype=np.uint8)

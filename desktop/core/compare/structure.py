@@ -43,8 +43,7 @@ is furniture, so the first three limits go away, the others remain.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from desktop.core.compare.common import (
     DEFAULT_THRESHOLD,
@@ -57,6 +56,9 @@ from desktop.core.compare.common import (
 from desktop.core.compare.difference import difference
 from desktop.core.compare.labels import label_regions
 from desktop.core.compare.masks import Grid, as_mask, dilate, majority
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Cells along the reduced grid's longer side.
 GRID_SIDE = 400
@@ -108,6 +110,7 @@ def structure_check(original: np.ndarray, staged: np.ndarray, *,
     uint8). `furniture_mask`: a service's mask (a bool (H, W) array, or any picture
     mask_from_image reads); None for the local estimate. Raises ValueError (a sentence) for
     unusable input and Cancelled when `cancelled()` turns true."""
+    import numpy as np
     shape = rgb_view(staged, "the staged image").shape
     require_same_size(rgb_view(original, "the original image").shape, shape,
                       "the original image", "the staged image")
@@ -153,6 +156,7 @@ def structure_overlay(check: StructureCheck, staged: np.ndarray, *,
                       cancelled: CancelCheck = None) -> np.ndarray:
     """(H, W, 4) uint8 opaque RGBA: the staged picture, the furniture tinted lightly, the
     structural changes in a strong colour."""
+    import numpy as np
     rgb = rgb_view(staged, "the staged image")
     require_same_size(check.structural.shape, rgb.shape, "the structure check",
                       "the staged image")
@@ -176,6 +180,7 @@ def structure_overlay(check: StructureCheck, staged: np.ndarray, *,
 def _overlay_table() -> np.ndarray:
     """(3, 768) uint8: per channel, the shown value of a plain, furniture or structural pixel,
     indexed by kind << 8 | value."""
+    import numpy as np
     value = np.arange(256, dtype=np.int32)
     table = np.empty((3, 3, 256), dtype=np.uint8)
     for channel in range(3):

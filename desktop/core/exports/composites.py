@@ -18,8 +18,6 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import qrcode
-import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
 from desktop.core.model import InvalidInput
@@ -299,6 +297,9 @@ def check_original_url(url: str) -> None:
 def qr_modules(url: str) -> list[list[bool]]:
     """The QR code of `url` (error correction M) as rows of dark modules, with the standard
     quiet zone of 4 light modules around it."""
+    import qrcode  # loaded on first use: not needed to open the window
+    import qrcode.constants
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(url)
     code.make(fit=True)

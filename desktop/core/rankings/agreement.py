@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from desktop.core.rankings.model import (
     VERDICTS,
@@ -14,11 +12,15 @@ from desktop.core.rankings.model import (
     ReviewFact,
 )
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def cohen_kappa(table: np.ndarray) -> tuple[float, float, float] | None:
     """Cohen's kappa of a k x k agreement table (rows: rater A's category, columns: rater
     B's). Returns (kappa, observed, expected), or None when it is undefined (no items, or
     both raters used one and the same category throughout, so chance agreement is 1)."""
+    import numpy as np
     table = np.asarray(table, dtype=float)
     total = table.sum()
     if total <= 0:
@@ -36,6 +38,7 @@ def fleiss_kappa(counts: np.ndarray) -> tuple[float, float, float] | None:
     agreement is the share of agreeing rater pairs, and category shares pool all ratings;
     with the same number everywhere this is Fleiss (1971). Returns (kappa, observed,
     expected) or None when undefined (no items, or every rating in one category)."""
+    import numpy as np
     counts = np.asarray(counts, dtype=float)
     if counts.ndim != 2 or counts.shape[0] == 0:
         return None
@@ -54,6 +57,7 @@ def fleiss_kappa(counts: np.ndarray) -> tuple[float, float, float] | None:
 def quadratic_weighted_kappa(table: np.ndarray) -> float | None:
     """Cohen's kappa with quadratic weights on a k x k table of ordered categories (stars):
     a 4-against-5 disagreement costs less than 1-against-5. None when undefined."""
+    import numpy as np
     table = np.asarray(table, dtype=float)
     k = table.shape[0]
     total = table.sum()
@@ -80,6 +84,7 @@ def _multi_rated(reviews: Sequence[ReviewFact],
 
 
 def _agreement(reviews: Sequence[ReviewFact]) -> Agreement:
+    import numpy as np
     verdicts = _multi_rated(reviews, "verdict")
     stars = _multi_rated(reviews, "stars")
     stars_kappa, stars_items = _stars_kappa(stars)
@@ -118,6 +123,7 @@ def _agreement(reviews: Sequence[ReviewFact]) -> Agreement:
 
 def _stars_kappa(stars: Mapping[str, Mapping[str, int]]) -> tuple[float | None, int]:
     """Quadratic-weighted kappa when exactly two people starred the same outputs."""
+    import numpy as np
     people = sorted({name for rated in stars.values() for name in rated})
     if len(people) != 2:
         return None, len(stars)

@@ -6,8 +6,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from desktop.core.rankings.model import (
     _CI_PERCENTILES,
@@ -18,6 +17,9 @@ from desktop.core.rankings.model import (
     Interval,
     Vote,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ def fit_bradley_terry(wins: np.ndarray, *, prior: float = 1.0) -> BradleyTerryFi
     when every player has beaten, directly or through others, every other player (the wins
     graph is strongly connected); otherwise ValueError.
     """
+    import numpy as np
     wins = np.asarray(wins, dtype=float)
     single = wins.ndim == 2
     stack = wins[None] if single else wins
@@ -81,6 +84,7 @@ def _shape(single: bool, theta: np.ndarray, iterations: int, converged: np.ndarr
 
 def _log_likelihood(wins: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """sum_ij wins_ij * log(sigma(theta_i - theta_j)), per matrix of the stack."""
+    import numpy as np
     diff = theta[:, :, None] - theta[:, None, :]
     return -(wins * np.logaddexp(0.0, -diff)).sum(axis=(1, 2))
 
@@ -89,6 +93,7 @@ def _newton(wins: np.ndarray, anchor: int, players: int) -> tuple[np.ndarray, in
     """Maximise the log-likelihood over theta with theta[anchor] = 0, for a stack of win
     matrices at once; the first `players` entries are the real players (the others: the
     prior's reference). Returns theta (B, n), iterations, converged (B,)."""
+    import numpy as np
     batch, n = wins.shape[0], wins.shape[1]
     free = np.array([i for i in range(n) if i != anchor])
     theta = np.zeros((batch, n))
@@ -152,6 +157,7 @@ def _strongly_connected(wins: np.ndarray) -> bool:
 
 
 def _reaches_all(edges: np.ndarray) -> bool:
+    import numpy as np
     seen = {0}
     todo = [0]
     while todo:
@@ -165,6 +171,7 @@ def _reaches_all(edges: np.ndarray) -> bool:
 
 def _components(names: Sequence[str], games: np.ndarray) -> tuple[tuple[str, ...], ...]:
     """Groups of players linked by votes (either direction), each sorted, largest first."""
+    import numpy as np
     parent = list(range(len(names)))
 
     def root(i: int) -> int:
@@ -203,6 +210,7 @@ class _BradleyTerryResult:
 
 def _fit_votes(votes: Sequence[Vote], *, bootstrap: int, seed: int,
                prior: float) -> _BradleyTerryResult:
+    import numpy as np
     fitted = [v for v in votes if v.outcome != "bad" and v.left != v.right]
     names = sorted({v.left for v in fitted} | {v.right for v in fitted})
     index = {name: i for i, name in enumerate(names)}

@@ -11,12 +11,15 @@ are converted. Errors the user can fix are raised as `InvalidInput`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from desktop.core.imaging import parse_color
 from desktop.core.model import InvalidInput
+
+if TYPE_CHECKING:  # numpy loads on first use: it costs ~0.2 s of the window's start-up
+    import numpy as np
 
 #: Longest side and pixel count `upscale` may produce.
 MAX_UPSCALE_SIDE = 16384
@@ -40,10 +43,12 @@ PREVIEW_CAPTION = "Local preview (no AI)"
 
 def _rgb_array(img: Image.Image) -> np.ndarray:
     """The image's colour channels as a (H, W, 3) uint8 array."""
+    import numpy as np
     return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
 
 
 def _alpha_array(img: Image.Image) -> np.ndarray | None:
+    import numpy as np
     return np.asarray(img.getchannel("A")) if "A" in img.getbands() else None
 
 
@@ -52,6 +57,7 @@ def _distance_sq(rgb: np.ndarray, color: np.ndarray) -> np.ndarray:
 
     Computed channel by channel so a 12-megapixel image needs no float (H, W, 3) temporary.
     """
+    import numpy as np
     dist = np.zeros(rgb.shape[:2], dtype=np.int32)
     for channel in range(3):
         diff = rgb[..., channel].astype(np.int32) - int(color[channel])
@@ -70,6 +76,7 @@ def _component_roots(a: np.ndarray, b: np.ndarray, count: int) -> np.ndarray:
     each round hooks the larger root of every edge that still spans two components under the
     smaller one, then compresses paths fully; a few rounds suffice even for large graphs.
     """
+    import numpy as np
     parent = np.arange(count, dtype=np.int64)
     while True:
         while True:  # shortcut: point every node at its root
@@ -94,6 +101,7 @@ def flood(candidates: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     (a maze costs what a square costs), and a 12-megapixel mask takes a few hundred
     milliseconds with numpy alone.
     """
+    import numpy as np
     candidates = np.ascontiguousarray(candidates, dtype=bool)
     reached_seeds = candidates & seeds
     if not reached_seeds.any():
@@ -117,10 +125,12 @@ def flood(candidates: np.ndarray, seeds: np.ndarray) -> np.ndarray:
 
 
 def _border_pixels(rgb: np.ndarray) -> np.ndarray:
+    import numpy as np
     return np.concatenate([rgb[0], rgb[-1], rgb[1:-1, 0], rgb[1:-1, -1]])
 
 
 def _border_mask(shape: tuple[int, int]) -> np.ndarray:
+    import numpy as np
     border = np.zeros(shape, dtype=bool)
     border[0, :] = border[-1, :] = True
     border[:, 0] = border[:, -1] = True
@@ -129,12 +139,14 @@ def _border_mask(shape: tuple[int, int]) -> np.ndarray:
 
 def background_color(img: Image.Image) -> tuple[int, int, int]:
     """The median colour of the border pixels: the background of a studio or product shot."""
+    import numpy as np
     median = np.median(_border_pixels(_rgb_array(img)), axis=0)
     return (int(median[0]), int(median[1]), int(median[2]))
 
 
 def has_plain_background(img: Image.Image, *, spread: float = 30.0) -> bool:
     """True when nearly all border pixels (90%) are within `spread` of their median colour."""
+    import numpy as np
     border = _border_pixels(_rgb_array(img)).astype(np.int32)
     median = np.median(border, axis=0)
     dist = np.sqrt(((border - median) ** 2).sum(axis=1))
@@ -144,6 +156,7 @@ def has_plain_background(img: Image.Image, *, spread: float = 30.0) -> bool:
 def background_mask(img: Image.Image, *, tolerance: float) -> np.ndarray:
     """True for background pixels: within `tolerance` of the border colour and connected to
     the image edge through such pixels. Already transparent pixels count as background."""
+    import numpy as np
     rgb = _rgb_array(img)
     bg = np.asarray(background_color(img))
     candidates = _within(rgb, bg, tolerance)
@@ -167,6 +180,7 @@ def remove_background(img: Image.Image, *, tolerance: float, feather: float) -> 
     2 * blurred - 255) so no background-coloured fringe is left around it; the soft edge is
     about `feather` pixels wide.
     """
+    import numpy as np
     if tolerance < 0 or feather < 0:
         raise InvalidInput("Tolerance and feather must not be negative.")
     background = background_mask(img, tolerance=tolerance)
@@ -217,6 +231,7 @@ def recolor_region(
     - neither: as `seed` at the image centre.
     Fully transparent pixels are never part of the region.
     """
+    import numpy as np
     rgb, visible = _pixels(img, tolerance)
     height, width = rgb.shape[:2]
     if source_color is not None:
@@ -240,6 +255,7 @@ def recolor_region(
 
 def _pixels(img: Image.Image, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
     """The RGB array and the mask of pixels that are not fully transparent."""
+    import numpy as np
     if tolerance < 0:
         raise InvalidInput("Tolerance must not be negative.")
     rgb = _rgb_array(img)
@@ -259,6 +275,7 @@ def check_recolor(
     """Raise InvalidInput for what `recolor` would refuse, without recolouring: a point outside
     the image, a point that is not the source colour, a source colour found nowhere, a point on
     a fully transparent pixel. Cheap: no flood fill."""
+    import numpy as np
     rgb, visible = _pixels(img, tolerance)
     height, width = rgb.shape[:2]
     if source_color is not None:
@@ -294,6 +311,7 @@ def _transparent_seed(sx: int, sy: int) -> str:
 
 def _hls_lightness_sat(rgb01: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Lightness, HLS saturation and the pure-hue pattern (max 1, min 0) of one colour."""
+    import numpy as np
     hi, lo = float(rgb01.max()), float(rgb01.min())
     lightness = (hi + lo) / 2
     chroma = hi - lo
@@ -311,6 +329,7 @@ def shift_to_color(pixels: np.ndarray, target: tuple[int, int, int]) -> np.ndarr
     lightness (0 stays 0, 1 stays 1). A flat region therefore becomes exactly the target colour,
     and shading keeps its order: the output's luminance increases with the input's lightness.
     """
+    import numpy as np
     p = pixels.astype(np.float32) / 255.0
     light = (p.max(axis=1) + p.min(axis=1)) / 2
     mean = float(light.mean()) if light.size else 0.5
@@ -425,6 +444,7 @@ def reframe(img: Image.Image, *, ratio: str, fill: str) -> Image.Image:
     """Extend the canvas to `ratio` without cropping: the original pixels sit unchanged in the
     centre, the new margins are a blurred cover of the image ("blur") or its mirrored edges
     ("mirror")."""
+    import numpy as np
     if fill not in FILLS:
         raise InvalidInput(f"The fill must be one of {', '.join(FILLS)} (got {fill!r}).")
     if img.mode not in ("RGB", "RGBA"):
@@ -458,6 +478,7 @@ def torso_box(person: Image.Image) -> tuple[float, float, float, float]:
     the median silhouette width just below it. Otherwise, or when the silhouette makes no
     sense, image proportions are used: torso from 18% to 55% of the height, centred.
     """
+    import numpy as np
     width, height = person.size
     fallback = (width / 2, 0.18 * height, min(0.42 * width, 0.45 * height), 0.55 * height)
     if not has_plain_background(person):

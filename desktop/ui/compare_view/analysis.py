@@ -15,8 +15,8 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
@@ -34,6 +34,9 @@ from desktop.ui.compare_view.model import PYRAMID_FROM_SIDE
 from desktop.ui.compare_view.pixels import PixelArray, gray_array, to_qimage
 from desktop.ui.image_canvas import build_pyramid
 from desktop.ui.tasks import TaskSet
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,8 @@ class Result:
 
 def _difference_work(request: Request, magnitude: np.ndarray | None,
                      stop: threading.Event) -> tuple[Result, np.ndarray, list[QImage]]:
+    import numpy as np
+
     size = request.b.size()
     after = PixelArray(request.b, size)
     if magnitude is None:

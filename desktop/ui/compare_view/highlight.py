@@ -5,10 +5,13 @@ stays for callers that want the plain mask and for scripts written against it.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIFF_THRESHOLD = 24  # a channel must move by more than this (of 255) to count as changed
 DIFF_HIGHLIGHT = (255, 32, 144)  # changed pixels; unchanged ones become a dimmed grey
@@ -21,6 +24,7 @@ class DifferenceCancelled(Exception):
 
 def rgba_rows(image: QImage) -> np.ndarray:
     """A (height, width, 4) uint8 view of an RGBA8888 image's pixels (no copy)."""
+    import numpy as np
     buffer = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
     rows = buffer.reshape(image.height(), image.bytesPerLine())
     return rows[:, : image.width() * 4].reshape(image.height(), image.width(), 4)
@@ -31,6 +35,7 @@ def compute_difference(before: QImage, after: QImage, threshold: int = DIFF_THRE
     """The after in dimmed grey with every changed pixel in DIFF_HIGHLIGHT, and the fraction of
     pixels that changed. The before is first scaled to the after's size. Meant for a worker:
     row chunks keep memory bounded on 12 MP images and let a newer request stop this one."""
+    import numpy as np
     fmt = QImage.Format.Format_RGBA8888
     width, height = after.width(), after.height()
     if before.size() != after.size():

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
 
 from desktop.ui.compare_view.highlight import rgba_rows
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class PixelArray:
@@ -24,6 +28,7 @@ class PixelArray:
 
 def gray_array(image: QImage) -> np.ndarray:
     """A (H, W) uint8 copy of a mask picture's brightness (a service's furniture mask)."""
+    import numpy as np
     grey = image.convertToFormat(QImage.Format.Format_Grayscale8)
     buffer = np.frombuffer(grey.constBits(), dtype=np.uint8, count=grey.sizeInBytes())
     rows = buffer.reshape(grey.height(), grey.bytesPerLine())
@@ -33,6 +38,7 @@ def gray_array(image: QImage) -> np.ndarray:
 def to_qimage(rgba: np.ndarray) -> QImage:
     """An opaque (H, W, 4) RGBA array as a QImage of its own in Format_RGB32, the format Qt's
     painter scales fastest (the conversion copies, so the array may go)."""
+    import numpy as np
     height, width = rgba.shape[:2]
     data = np.ascontiguousarray(rgba)
     view = QImage(data.data, width, height, width * 4, QImage.Format.Format_RGBA8888)

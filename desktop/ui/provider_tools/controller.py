@@ -31,7 +31,6 @@ from desktop.core.provider_tools import (
     StagingTools,
 )
 from desktop.core.provider_tools.imports import ImportReport, import_jobs, known_jobs
-from desktop.ui.batch_dialog import BatchContext, ProviderChoice
 from desktop.ui.batch_inputs import images_in
 from desktop.ui.job_words import failure_sentence
 from desktop.ui.provider_tools.base import ToolDialog
@@ -355,6 +354,8 @@ class ToolsController(QObject):
         dialog.open()
 
     async def stage_photos_of(self, folder: str) -> None:
+        from desktop.ui.batch_dialog import BatchContext, ProviderChoice
+
         photos = await asyncio.to_thread(images_in, Path(folder))
         if not photos:
             self.window.set_status(f"There are no photos in {folder} (looked for JPEG, PNG, "

@@ -1,0 +1,110 @@
+"""Start-up loads only what the first paint needs: the window is started the way `restyle`
+starts it (desktop.app.main), in a process of its own, and at the moment the history has painted
+its first page the heavy modules deferred to first use are not loaded yet (numpy, keyring and
+its backends, Qt Multimedia, the export, batch and review modules...)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from desktop.config import resolve_paths
+from desktop.core.model import Job, JobSpec, JobState
+from desktop.core.store import History
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Modules (and their submodules) that must not be loaded when the first history page shows.
+DEFERRED = (
+    "numpy",
+    "keyring",
+    "keyrings",
+    "qrcode",
+    "PySide6.QtMultimedia",
+    "desktop.core.exports.bundle",
+    "desktop.core.exports.lookbook",
+    "desktop.core.exports.report",
+    "desktop.export_setup",
+    "desktop.ui.export_dialog",
+    "desktop.ui.export_progress",
+    "desktop.ui.batch_dialog",
+    "desktop.ui.review_mode",
+    "desktop.ui.arena",
+)
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    import desktop.app as app_module
+
+    made = app_module.create_main_window
+
+    class Watch(QObject):
+        def __init__(self, window):
+            super().__init__()
+            self.window, self.done = window, False
+
+        def eventFilter(self, watched, event):
+            if (event.type() == QEvent.Type.Paint and not self.done
+                    and self.window.history_panel.model.rowCount() > 0):
+                self.done = True
+                loaded = sorted(sys.modules)  # as the first page is painted
+                print("PAINTED " + json.dumps({"rows": self.window.history_panel.model
+                                               .rowCount(), "modules": loaded}), flush=True)
+                QTimer.singleShot(0, self.window.close)
+            return False
+
+    def create(home=None):
+        window = made(home)
+        window._startup_watch = Watch(window)
+        window.history_panel.view.viewport().installEventFilter(window._startup_watch)
+        return window
+
+    app_module.create_main_window = create
+    sys.exit(app_module.main())
+""")
+
+
+def _fill_history(home: Path, count: int) -> None:
+    paths = resolve_paths(home)
+    paths.ensure()
+    history = History(paths.database)
+    now = time.time()
+    try:
+        for i in range(count):
+            history.save_job(Job(
+                id=f"{i:032x}", spec=JobSpec("local", "recolor", {"image": [f"/p/{i}.jpg"]},
+                                             {"color": "#223344"}),
+                state=JobState.SUCCEEDED, created_at=now - (count - i) * 30, updated_at=now))
+    finally:
+        history.close()
+
+
+def _first_paint(home: Path) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTYLE_")}
+    env.update(RESTYLE_HOME=str(home), PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, text=True,
+                          capture_output=True, timeout=120)
+    for line in proc.stdout.splitlines():
+        if line.startswith("PAINTED "):
+            found: dict[str, object] = json.loads(line.removeprefix("PAINTED "))
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            return found
+    raise AssertionError("The window never painted its history: " + proc.stderr[-2000:])
+
+
+def test_the_first_history_page_paints_before_the_deferred_modules_load(home: Path) -> None:
+    _fill_history(home, 30)
+    found = _first_paint(home)
+    assert found["rows"] == 30
+    modules = found["modules"]
+    assert isinstance(modules, list)
+    # The window really came up through the app, with the pieces the first paint needs.
+    assert {"desktop.app", "desktop.ui.workbench", "desktop.core.store"} <= set(modules)
+    early = sorted(m for m in modules if any(m == d or m.startswith(d + ".") for d in DEFERRED))
+    assert early == [], f"loaded before the first paint: {early}"
