@@ -1,8 +1,11 @@
 """The history list's data: a paged Qt model over `History` and a lazy thumbnail cache.
 
-Opening a history of any size costs one `count()` and one page of `list()`, both in a worker
-thread; further pages arrive as the view scrolls (Qt's canFetchMore/fetchMore, answered
-asynchronously). Thumbnails are made by `AssetStore.thumbnail` and decoded into a QImage in a
+Opening a history of any size costs one page of `History.page()` and one `count()`, each in a
+worker thread, the count after the page so the first rows paint first; further pages arrive as
+the view scrolls (Qt's canFetchMore/fetchMore, answered asynchronously), each a keyset query
+that starts after the last loaded row, so a page costs the same at any depth.
+
+Thumbnails are made by `AssetStore.thumbnail` and decoded into a QImage in a
 worker, only for rows the delegate actually paints, and kept in a small LRU.
 """
 
@@ -32,7 +35,7 @@ from PySide6.QtGui import QImage, QPixmap
 from desktop.core.assets import AssetStore
 from desktop.core.model import Asset, Job, JobState, OutputKind, TaskSpec
 from desktop.core.plain_words import TaskLookup, job_line, no_tasks
-from desktop.core.store import History, JobFilter
+from desktop.core.store import History, JobFilter, PageCursor
 from desktop.core.store.rows import search_text as _search_text
 from desktop.ui.job_words import holder, plain, running_in
 from desktop.ui.tasks import TaskSet
@@ -330,18 +333,14 @@ class ThumbnailCache(QObject):
 # -- the list model ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Page:
-    total: int
-    jobs: list[Job]
-
-
 class HistoryModel(QAbstractListModel):
     """Jobs matching a filter, newest first, one page at a time.
 
-    `reload()` replaces everything (count + first page); `fetchMore()` appends the next page
-    when it lands. Each reload bumps a generation number so a page or reload that was already
-    under way when the filter changed is dropped instead of mixing two filters.
+    `reload()` replaces everything (first page, then the count); `fetchMore()` appends the next
+    page, asked for after the last loaded row (a keyset cursor, never an OFFSET). More pages are
+    asked for until one comes back short. Each reload bumps a generation number so a page or
+    count that was already under way when the filter changed is dropped instead of mixing two
+    filters.
     """
 
     loadingChanged = Signal(bool)
@@ -359,6 +358,10 @@ class HistoryModel(QAbstractListModel):
         self._jobs: list[Job] = []
         self._rows: dict[str, int] = {}
         self._total = 0
+        self._counted = False
+        #: The last loaded row's place in the order: the next page starts after it.
+        self._cursor: PageCursor | None = None
+        self._exhausted = False
         self._generation = 0
         self._loaded_once = False
         self._reloading = 0
@@ -393,7 +396,7 @@ class HistoryModel(QAbstractListModel):
         return None
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._loaded_once and len(self._jobs) < self._total
+        return not parent.isValid() and self._loaded_once and not self._exhausted
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
         """Schedule the next page; a page already under way is not asked for twice."""
@@ -401,7 +404,7 @@ class HistoryModel(QAbstractListModel):
             return
         if self._fetch_task is not None and not self._fetch_task.done():
             return
-        self._fetch_task = self._tasks.spawn(self._fetch_page(self._generation, len(self._jobs)))
+        self._fetch_task = self._tasks.spawn(self._fetch_page(self._generation, self._cursor))
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -414,7 +417,13 @@ class HistoryModel(QAbstractListModel):
 
     @property
     def total(self) -> int:
+        """How many jobs match the filter: the count once it is in, else the rows loaded."""
         return self._total
+
+    @property
+    def counted(self) -> bool:
+        """Whether `total` is the store's count (it arrives after the first page)."""
+        return self._counted
 
     @property
     def loaded_once(self) -> bool:
@@ -479,7 +488,8 @@ class HistoryModel(QAbstractListModel):
         return [job.id for job in self._jobs]
 
     async def reload(self) -> None:
-        """Count and first page for the current filter, in one worker call."""
+        """The first page for the current filter, shown as soon as it is read; then the count
+        (a separate worker call, so a slow count never holds the first rows back)."""
         self._generation += 1
         generation = self._generation
         if self._fetch_task is not None:
@@ -488,26 +498,48 @@ class HistoryModel(QAbstractListModel):
         job_filter = self._filter
         self._set_reloading(+1)
         try:
-            page = await in_worker(self._query, job_filter, 0, self.page_size, True)
+            jobs = await in_worker(self._page, job_filter, None)
         except Exception as exc:
             if generation == self._generation:
-                log.exception("Reading the history failed")
-                self.loadFailed.emit(
-                    f"The job history could not be read ({exc}). Close other programs using"
-                    " it and try again; your files are untouched."
-                )
+                self._report_read_failure(exc)
             return
         finally:
             self._set_reloading(-1)
         if generation != self._generation:
             return  # a newer reload supersedes this one
         self.beginResetModel()
-        self._jobs = list(page.jobs)
+        self._jobs = list(jobs)
         self._reindex()
-        self._total = page.total
+        self._cursor = PageCursor.after(jobs[-1]) if jobs else None
+        self._exhausted = len(jobs) < self.page_size
+        self._total = len(self._jobs)
+        self._counted = self._exhausted  # a short first page is the whole list
         self._loaded_once = True
         self.endResetModel()
         self.totalChanged.emit(self._total)
+        if not self._counted:
+            await self._count(generation, job_filter)
+
+    async def _count(self, generation: int, job_filter: JobFilter) -> None:
+        try:
+            total = await in_worker(self._history.count, job_filter)
+        except Exception as exc:
+            if generation == self._generation:
+                self._report_read_failure(exc)
+            return
+        if generation != self._generation:
+            return
+        # Rows placed by engine events meanwhile may or may not be in the count.
+        self._total = max(total, len(self._jobs))
+        self._counted = True
+        self.totalChanged.emit(self._total)
+
+    def _report_read_failure(self, exc: Exception) -> None:
+        log.exception("Reading the history failed")
+        self.loadFailed.emit(
+            f"The job history could not be read ({exc}). Close other programs using"
+            " it and try again; your files are untouched."
+        )
 
     def update_job(self, job: Job) -> None:
         """Place a changed or new job: update its row, drop it when it no longer matches,
@@ -524,7 +556,7 @@ class HistoryModel(QAbstractListModel):
             return
         if not matches or not self._loaded_once:
             return
-        all_loaded = len(self._jobs) >= self._total
+        all_loaded = self._exhausted
         key = sort_key(job)
         position = next((i for i, other in enumerate(self._jobs) if sort_key(other) < key),
                         len(self._jobs))
@@ -560,14 +592,13 @@ class HistoryModel(QAbstractListModel):
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # -- internals ----------------------------------------------------------------------------
-    def _query(self, job_filter: JobFilter, offset: int, limit: int, with_count: bool) -> _Page:
-        """Worker thread."""
-        total = self._history.count(job_filter) if with_count else -1
-        return _Page(total, self._history.list(job_filter, limit=limit, offset=offset))
+    def _page(self, job_filter: JobFilter, after: PageCursor | None) -> list[Job]:
+        """Worker thread: one keyset page."""
+        return self._history.page(job_filter, limit=self.page_size, after=after)
 
-    async def _fetch_page(self, generation: int, offset: int) -> None:
+    async def _fetch_page(self, generation: int, after: PageCursor | None) -> None:
         try:
-            page = await in_worker(self._query, self._filter, offset, self.page_size, False)
+            jobs = await in_worker(self._page, self._filter, after)
         except Exception as exc:
             log.exception("Reading a page of history failed")
             if generation == self._generation:
@@ -578,20 +609,26 @@ class HistoryModel(QAbstractListModel):
             return
         if generation != self._generation:
             return
-        fresh = [job for job in page.jobs if job.id not in self._rows]
-        if not page.jobs:
-            # The store has fewer rows than counted (deleted elsewhere): stop asking.
+        if jobs:
+            self._cursor = PageCursor.after(jobs[-1])
+        if len(jobs) < self.page_size:
+            self._exhausted = True
+        fresh = [job for job in jobs if job.id not in self._rows]
+        if fresh:
+            first = len(self._jobs)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self._jobs.extend(fresh)
+            for i, job in enumerate(fresh, start=first):
+                self._rows[job.id] = i
+            self.endInsertRows()
+        if self._exhausted and self._total != len(self._jobs):
+            # The end of the list: what is loaded is what there is (the count may have been
+            # taken before jobs were added or deleted elsewhere).
             self._total = len(self._jobs)
             self.totalChanged.emit(self._total)
-            return
-        if not fresh:
-            return
-        first = len(self._jobs)
-        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-        self._jobs.extend(fresh)
-        for i, job in enumerate(fresh, start=first):
-            self._rows[job.id] = i
-        self.endInsertRows()
+        elif len(self._jobs) > self._total:
+            self._total = len(self._jobs)
+            self.totalChanged.emit(self._total)
 
     def _reindex(self) -> None:
         self._rows = {job.id: i for i, job in enumerate(self._jobs)}
