@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QStringListModel,
     Qt,
     Signal,
 )
@@ -50,6 +50,10 @@ STORE_THUMB_SIZE = 256
 
 JobRole = Qt.ItemDataRole.UserRole + 1
 JobIdRole = Qt.ItemDataRole.UserRole + 2
+
+#: The roles a changed job changes (dataChanged names them, so views redo no more).
+ROW_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+             Qt.ItemDataRole.AccessibleTextRole, JobRole, JobIdRole]
 
 FAILED_STATES = (JobState.FAILED, JobState.TIMED_OUT)
 UNFINISHED_STATES = tuple(s for s in JobState if not s.terminal)
@@ -333,8 +337,16 @@ class ThumbnailCache(QObject):
 # -- the list model ---------------------------------------------------------------------------
 
 
-class HistoryModel(QAbstractListModel):
+class HistoryModel(QStringListModel):
     """Jobs matching a filter, newest first, one page at a time.
+
+    Why a QStringListModel (of empty strings, one per row) and not a QAbstractListModel: after
+    every inserted page QListView lays all its rows out again, asking `index()` (and so
+    `rowCount()`) once or twice per row. With `rowCount` written in Python that is a Python
+    call per loaded row per page: 60 ms a page at 30,000 rows, growing with depth. Here the
+    row count and the indexes stay in C++ (the string list only mirrors the number of rows);
+    `data()` and `flags()`, asked for painted rows only, are ours. Rows change through
+    `_insert_rows`, `_remove_rows` and `_reset_rows`, which keep the two lists in step.
 
     `reload()` replaces everything (first page, then the count); `fetchMore()` appends the next
     page, asked for after the last loaded row (a keyset cursor, never an OFFSET). More pages are
@@ -372,10 +384,21 @@ class HistoryModel(QAbstractListModel):
         self.own_owner: str | None = None
         #: How to find a job's task (its settings in plain words, its description).
         self.task_lookup: TaskLookup = no_tasks
+        # Connected before any view connects: rows leave `_jobs` before views hear of it.
+        self.rowsRemoved.connect(self._rows_removed)
+        self._removing: tuple[int, int] | None = None
 
     # -- Qt model -----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._jobs)
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        """Selectable rows, not editable, no drag and drop (a string list's are)."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any,
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        return False  # read-only
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -507,15 +530,12 @@ class HistoryModel(QAbstractListModel):
             self._set_reloading(-1)
         if generation != self._generation:
             return  # a newer reload supersedes this one
-        self.beginResetModel()
-        self._jobs = list(jobs)
-        self._reindex()
         self._cursor = PageCursor.after(jobs[-1]) if jobs else None
         self._exhausted = len(jobs) < self.page_size
-        self._total = len(self._jobs)
+        self._total = len(jobs)
         self._counted = self._exhausted  # a short first page is the whole list
         self._loaded_once = True
-        self.endResetModel()
+        self._reset_rows(list(jobs))
         self.totalChanged.emit(self._total)
         if not self._counted:
             await self._count(generation, job_filter)
@@ -548,9 +568,11 @@ class HistoryModel(QAbstractListModel):
         matches = job_matches(job, self._filter, listed=row is not None)
         if row is not None:
             if matches:
+                if self._jobs[row] == job:
+                    return  # nothing a row shows changed: no repaint
                 self._jobs[row] = job
                 index = self.index(row)
-                self.dataChanged.emit(index, index)
+                self.dataChanged.emit(index, index, ROW_ROLES)
             else:
                 self.remove(job.id)
             return
@@ -565,21 +587,15 @@ class HistoryModel(QAbstractListModel):
             # newest, so such a job most likely existed already and is counted.
             return
         self._total += 1
-        self.beginInsertRows(QModelIndex(), position, position)
-        self._jobs.insert(position, job)
-        self._reindex()
-        self.endInsertRows()
+        self._insert_rows(position, [job])
         self.totalChanged.emit(self._total)
 
     def remove(self, job_id: str) -> bool:
         row = self._rows.get(job_id)
         if row is None:
             return False
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._jobs[row]
-        self._reindex()
+        self._remove_rows(row, 1)
         self._total = max(len(self._jobs), self._total - 1)
-        self.endRemoveRows()
         self.totalChanged.emit(self._total)
         return True
 
@@ -615,12 +631,7 @@ class HistoryModel(QAbstractListModel):
             self._exhausted = True
         fresh = [job for job in jobs if job.id not in self._rows]
         if fresh:
-            first = len(self._jobs)
-            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            self._jobs.extend(fresh)
-            for i, job in enumerate(fresh, start=first):
-                self._rows[job.id] = i
-            self.endInsertRows()
+            self._insert_rows(len(self._jobs), fresh)
         if self._exhausted and self._total != len(self._jobs):
             # The end of the list: what is loaded is what there is (the count may have been
             # taken before jobs were added or deleted elsewhere).
@@ -629,6 +640,40 @@ class HistoryModel(QAbstractListModel):
         elif len(self._jobs) > self._total:
             self._total = len(self._jobs)
             self.totalChanged.emit(self._total)
+
+    # -- rows (see the class's docstring) -----------------------------------------------------
+    def _reset_rows(self, jobs: list[Job]) -> None:
+        self._jobs = jobs
+        self._reindex()
+        self.setStringList([""] * len(jobs))  # emits the reset
+
+    def _insert_rows(self, position: int, jobs: list[Job]) -> None:
+        """The jobs are in `_jobs` before rowsInserted tells anyone (views ask for the new rows'
+        data then, never before)."""
+        if position == len(self._jobs):
+            first = position
+            self._jobs.extend(jobs)
+            for i, job in enumerate(jobs, start=first):
+                self._rows[job.id] = i
+        else:
+            self._jobs[position:position] = jobs
+            self._reindex()
+        super().insertRows(position, len(jobs))
+
+    def _remove_rows(self, row: int, count: int) -> None:
+        """The jobs stay in `_jobs` while rowsAboutToBeRemoved is heard (a view moving its
+        current row reads them then), and leave in `_rows_removed`, the first to hear
+        rowsRemoved."""
+        self._removing = (row, count)
+        try:
+            super().removeRows(row, count)
+        finally:
+            self._removing = None
+
+    def _rows_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        if self._removing is not None:
+            del self._jobs[first:last + 1]
+            self._reindex()
 
     def _reindex(self) -> None:
         self._rows = {job.id: i for i, job in enumerate(self._jobs)}
