@@ -420,11 +420,13 @@ class HistoryPanel(QWidget):
         """This window's engine: unfinished jobs another Restyle process owns say where they
         run ("Running in restyle-cli run (process 4242 on studio)")."""
         self.model.own_owner = owner
+        self.delegate.invalidate()
         self.view.viewport().update()
 
     def set_task_lookup(self, lookup: TaskLookup) -> None:
         """How to find a job's task: rows say its settings in plain words, not API names."""
         self.model.task_lookup = lookup
+        self.delegate.invalidate()
         self.view.viewport().update()
 
     def reveal_path(self, job_id: str) -> Path | None:
