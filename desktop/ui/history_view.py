@@ -66,6 +66,7 @@ from desktop.ui.history_model import (
     when_text,
 )
 from desktop.ui.history_review import HistoryReviewBar
+from desktop.ui.row_repaint import RowRepaintListView
 from desktop.ui.state_colors import is_dark, state_color
 from desktop.ui.tasks import TaskSet
 
@@ -233,7 +234,7 @@ class HistoryPanel(QWidget):
         return combo
 
     def _build_view(self) -> None:
-        self.view = QListView(self)
+        self.view = RowRepaintListView(self)
         self.view.setObjectName("historyView")
         self.view.setAccessibleName("Job history")
         self.view.setModel(self.model)

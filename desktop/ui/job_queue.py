@@ -62,13 +62,14 @@ from desktop.ui.job_words import (
     plain,
     short_sentence,
 )
+from desktop.ui.row_repaint import RowRepaintListView
 
 qt_compat.install()  # emits dozens of signals per second: needs the PySide6 6.12 refcount fix
 
 __all__ = ["JobQueueView", "advice_for", "format_countdown", "format_elapsed", "needs_settings"]
 
 
-class _JobListView(QListView):
+class _JobListView(RowRepaintListView):
     """The list, with a sentence instead of a blank area when there are no jobs."""
 
     def paintEvent(self, event: QPaintEvent) -> None:
