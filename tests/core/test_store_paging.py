@@ -87,13 +87,14 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
 def keyset_walk(history: History, where: JobFilter, size: int) -> list[list[str]]:
     pages: list[list[str]] = []
     after: PageCursor | None = None
-    while True:
+    while len(pages) <= JOBS:  # a cursor that does not move would loop forever
         page = history.page(where, limit=size, after=after)
         if page:
             pages.append([job.id for job in page])
             after = PageCursor.after(page[-1])
         if len(page) < size:
             return pages
+    raise AssertionError("the keyset walk does not end: a page repeats its cursor")
 
 
 def offset_walk(history: History, where: JobFilter, size: int) -> list[list[str]]:
