@@ -1,8 +1,11 @@
 """The history list's data: a paged Qt model over `History` and a lazy thumbnail cache.
 
-Opening a history of any size costs one `count()` and one page of `list()`, both in a worker
-thread; further pages arrive as the view scrolls (Qt's canFetchMore/fetchMore, answered
-asynchronously). Thumbnails are made by `AssetStore.thumbnail` and decoded into a QImage in a
+Opening a history of any size costs one page of `History.page()` and one `count()`, each in a
+worker thread, the count after the page so the first rows paint first; further pages arrive as
+the view scrolls (Qt's canFetchMore/fetchMore, answered asynchronously), each a keyset query
+that starts after the last loaded row, so a page costs the same at any depth.
+
+Thumbnails are made by `AssetStore.thumbnail` and decoded into a QImage in a
 worker, only for rows the delegate actually paints, and kept in a small LRU.
 """
 
@@ -20,10 +23,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QStringListModel,
     Qt,
     Signal,
 )
@@ -32,7 +35,7 @@ from PySide6.QtGui import QImage, QPixmap
 from desktop.core.assets import AssetStore
 from desktop.core.model import Asset, Job, JobState, OutputKind, TaskSpec
 from desktop.core.plain_words import TaskLookup, job_line, no_tasks
-from desktop.core.store import History, JobFilter
+from desktop.core.store import History, JobFilter, PageCursor
 from desktop.core.store.rows import search_text as _search_text
 from desktop.ui.job_words import holder, plain, running_in
 from desktop.ui.tasks import TaskSet
@@ -47,6 +50,10 @@ STORE_THUMB_SIZE = 256
 
 JobRole = Qt.ItemDataRole.UserRole + 1
 JobIdRole = Qt.ItemDataRole.UserRole + 2
+
+#: The roles a changed job changes (dataChanged names them, so views redo no more).
+ROW_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+             Qt.ItemDataRole.AccessibleTextRole, JobRole, JobIdRole]
 
 FAILED_STATES = (JobState.FAILED, JobState.TIMED_OUT)
 UNFINISHED_STATES = tuple(s for s in JobState if not s.terminal)
@@ -330,18 +337,22 @@ class ThumbnailCache(QObject):
 # -- the list model ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Page:
-    total: int
-    jobs: list[Job]
-
-
-class HistoryModel(QAbstractListModel):
+class HistoryModel(QStringListModel):
     """Jobs matching a filter, newest first, one page at a time.
 
-    `reload()` replaces everything (count + first page); `fetchMore()` appends the next page
-    when it lands. Each reload bumps a generation number so a page or reload that was already
-    under way when the filter changed is dropped instead of mixing two filters.
+    Why a QStringListModel (of empty strings, one per row) and not a QAbstractListModel: after
+    every inserted page QListView lays all its rows out again, asking `index()` (and so
+    `rowCount()`) once or twice per row. With `rowCount` written in Python that is a Python
+    call per loaded row per page: 60 ms a page at 30,000 rows, growing with depth. Here the
+    row count and the indexes stay in C++ (the string list only mirrors the number of rows);
+    `data()` and `flags()`, asked for painted rows only, are ours. Rows change through
+    `_insert_rows`, `_remove_rows` and `_reset_rows`, which keep the two lists in step.
+
+    `reload()` replaces everything (first page, then the count); `fetchMore()` appends the next
+    page, asked for after the last loaded row (a keyset cursor, never an OFFSET). More pages are
+    asked for until one comes back short. Each reload bumps a generation number so a page or
+    count that was already under way when the filter changed is dropped instead of mixing two
+    filters.
     """
 
     loadingChanged = Signal(bool)
@@ -359,6 +370,10 @@ class HistoryModel(QAbstractListModel):
         self._jobs: list[Job] = []
         self._rows: dict[str, int] = {}
         self._total = 0
+        self._counted = False
+        #: The last loaded row's place in the order: the next page starts after it.
+        self._cursor: PageCursor | None = None
+        self._exhausted = False
         self._generation = 0
         self._loaded_once = False
         self._reloading = 0
@@ -369,10 +384,21 @@ class HistoryModel(QAbstractListModel):
         self.own_owner: str | None = None
         #: How to find a job's task (its settings in plain words, its description).
         self.task_lookup: TaskLookup = no_tasks
+        # Connected before any view connects: rows leave `_jobs` before views hear of it.
+        self.rowsRemoved.connect(self._rows_removed)
+        self._removing: tuple[int, int] | None = None
 
     # -- Qt model -----------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._jobs)
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        """Selectable rows, not editable, no drag and drop (a string list's are)."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any,
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        return False  # read-only
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -393,7 +419,7 @@ class HistoryModel(QAbstractListModel):
         return None
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._loaded_once and len(self._jobs) < self._total
+        return not parent.isValid() and self._loaded_once and not self._exhausted
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
         """Schedule the next page; a page already under way is not asked for twice."""
@@ -401,7 +427,7 @@ class HistoryModel(QAbstractListModel):
             return
         if self._fetch_task is not None and not self._fetch_task.done():
             return
-        self._fetch_task = self._tasks.spawn(self._fetch_page(self._generation, len(self._jobs)))
+        self._fetch_task = self._tasks.spawn(self._fetch_page(self._generation, self._cursor))
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -414,7 +440,13 @@ class HistoryModel(QAbstractListModel):
 
     @property
     def total(self) -> int:
+        """How many jobs match the filter: the count once it is in, else the rows loaded."""
         return self._total
+
+    @property
+    def counted(self) -> bool:
+        """Whether `total` is the store's count (it arrives after the first page)."""
+        return self._counted
 
     @property
     def loaded_once(self) -> bool:
@@ -479,7 +511,8 @@ class HistoryModel(QAbstractListModel):
         return [job.id for job in self._jobs]
 
     async def reload(self) -> None:
-        """Count and first page for the current filter, in one worker call."""
+        """The first page for the current filter, shown as soon as it is read; then the count
+        (a separate worker call, so a slow count never holds the first rows back)."""
         self._generation += 1
         generation = self._generation
         if self._fetch_task is not None:
@@ -488,26 +521,45 @@ class HistoryModel(QAbstractListModel):
         job_filter = self._filter
         self._set_reloading(+1)
         try:
-            page = await in_worker(self._query, job_filter, 0, self.page_size, True)
+            jobs = await in_worker(self._page, job_filter, None)
         except Exception as exc:
             if generation == self._generation:
-                log.exception("Reading the history failed")
-                self.loadFailed.emit(
-                    f"The job history could not be read ({exc}). Close other programs using"
-                    " it and try again; your files are untouched."
-                )
+                self._report_read_failure(exc)
             return
         finally:
             self._set_reloading(-1)
         if generation != self._generation:
             return  # a newer reload supersedes this one
-        self.beginResetModel()
-        self._jobs = list(page.jobs)
-        self._reindex()
-        self._total = page.total
+        self._cursor = PageCursor.after(jobs[-1]) if jobs else None
+        self._exhausted = len(jobs) < self.page_size
+        self._total = len(jobs)
+        self._counted = self._exhausted  # a short first page is the whole list
         self._loaded_once = True
-        self.endResetModel()
+        self._reset_rows(list(jobs))
         self.totalChanged.emit(self._total)
+        if not self._counted:
+            await self._count(generation, job_filter)
+
+    async def _count(self, generation: int, job_filter: JobFilter) -> None:
+        try:
+            total = await in_worker(self._history.count, job_filter)
+        except Exception as exc:
+            if generation == self._generation:
+                self._report_read_failure(exc)
+            return
+        if generation != self._generation:
+            return
+        # Rows placed by engine events meanwhile may or may not be in the count.
+        self._total = max(total, len(self._jobs))
+        self._counted = True
+        self.totalChanged.emit(self._total)
+
+    def _report_read_failure(self, exc: Exception) -> None:
+        log.exception("Reading the history failed")
+        self.loadFailed.emit(
+            f"The job history could not be read ({exc}). Close other programs using"
+            " it and try again; your files are untouched."
+        )
 
     def update_job(self, job: Job) -> None:
         """Place a changed or new job: update its row, drop it when it no longer matches,
@@ -516,15 +568,17 @@ class HistoryModel(QAbstractListModel):
         matches = job_matches(job, self._filter, listed=row is not None)
         if row is not None:
             if matches:
+                if self._jobs[row] == job:
+                    return  # nothing a row shows changed: no repaint
                 self._jobs[row] = job
                 index = self.index(row)
-                self.dataChanged.emit(index, index)
+                self.dataChanged.emit(index, index, ROW_ROLES)
             else:
                 self.remove(job.id)
             return
         if not matches or not self._loaded_once:
             return
-        all_loaded = len(self._jobs) >= self._total
+        all_loaded = self._exhausted
         key = sort_key(job)
         position = next((i for i, other in enumerate(self._jobs) if sort_key(other) < key),
                         len(self._jobs))
@@ -533,21 +587,15 @@ class HistoryModel(QAbstractListModel):
             # newest, so such a job most likely existed already and is counted.
             return
         self._total += 1
-        self.beginInsertRows(QModelIndex(), position, position)
-        self._jobs.insert(position, job)
-        self._reindex()
-        self.endInsertRows()
+        self._insert_rows(position, [job])
         self.totalChanged.emit(self._total)
 
     def remove(self, job_id: str) -> bool:
         row = self._rows.get(job_id)
         if row is None:
             return False
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._jobs[row]
-        self._reindex()
+        self._remove_rows(row, 1)
         self._total = max(len(self._jobs), self._total - 1)
-        self.endRemoveRows()
         self.totalChanged.emit(self._total)
         return True
 
@@ -560,14 +608,13 @@ class HistoryModel(QAbstractListModel):
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # -- internals ----------------------------------------------------------------------------
-    def _query(self, job_filter: JobFilter, offset: int, limit: int, with_count: bool) -> _Page:
-        """Worker thread."""
-        total = self._history.count(job_filter) if with_count else -1
-        return _Page(total, self._history.list(job_filter, limit=limit, offset=offset))
+    def _page(self, job_filter: JobFilter, after: PageCursor | None) -> list[Job]:
+        """Worker thread: one keyset page."""
+        return self._history.page(job_filter, limit=self.page_size, after=after)
 
-    async def _fetch_page(self, generation: int, offset: int) -> None:
+    async def _fetch_page(self, generation: int, after: PageCursor | None) -> None:
         try:
-            page = await in_worker(self._query, self._filter, offset, self.page_size, False)
+            jobs = await in_worker(self._page, self._filter, after)
         except Exception as exc:
             log.exception("Reading a page of history failed")
             if generation == self._generation:
@@ -578,20 +625,55 @@ class HistoryModel(QAbstractListModel):
             return
         if generation != self._generation:
             return
-        fresh = [job for job in page.jobs if job.id not in self._rows]
-        if not page.jobs:
-            # The store has fewer rows than counted (deleted elsewhere): stop asking.
+        if jobs:
+            self._cursor = PageCursor.after(jobs[-1])
+        if len(jobs) < self.page_size:
+            self._exhausted = True
+        fresh = [job for job in jobs if job.id not in self._rows]
+        if fresh:
+            self._insert_rows(len(self._jobs), fresh)
+        if self._exhausted and self._total != len(self._jobs):
+            # The end of the list: what is loaded is what there is (the count may have been
+            # taken before jobs were added or deleted elsewhere).
             self._total = len(self._jobs)
             self.totalChanged.emit(self._total)
-            return
-        if not fresh:
-            return
-        first = len(self._jobs)
-        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-        self._jobs.extend(fresh)
-        for i, job in enumerate(fresh, start=first):
-            self._rows[job.id] = i
-        self.endInsertRows()
+        elif len(self._jobs) > self._total:
+            self._total = len(self._jobs)
+            self.totalChanged.emit(self._total)
+
+    # -- rows (see the class's docstring) -----------------------------------------------------
+    def _reset_rows(self, jobs: list[Job]) -> None:
+        self._jobs = jobs
+        self._reindex()
+        self.setStringList([""] * len(jobs))  # emits the reset
+
+    def _insert_rows(self, position: int, jobs: list[Job]) -> None:
+        """The jobs are in `_jobs` before rowsInserted tells anyone (views ask for the new rows'
+        data then, never before)."""
+        if position == len(self._jobs):
+            first = position
+            self._jobs.extend(jobs)
+            for i, job in enumerate(jobs, start=first):
+                self._rows[job.id] = i
+        else:
+            self._jobs[position:position] = jobs
+            self._reindex()
+        super().insertRows(position, len(jobs))
+
+    def _remove_rows(self, row: int, count: int) -> None:
+        """The jobs stay in `_jobs` while rowsAboutToBeRemoved is heard (a view moving its
+        current row reads them then), and leave in `_rows_removed`, the first to hear
+        rowsRemoved."""
+        self._removing = (row, count)
+        try:
+            super().removeRows(row, count)
+        finally:
+            self._removing = None
+
+    def _rows_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        if self._removing is not None:
+            del self._jobs[first:last + 1]
+            self._reindex()
 
     def _reindex(self) -> None:
         self._rows = {job.id: i for i, job in enumerate(self._jobs)}

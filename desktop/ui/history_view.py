@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
+    QPoint,
     Qt,
     QTimer,
     QUrl,
@@ -61,9 +62,11 @@ from desktop.ui.history_model import (
     ThumbnailCache,
     filter_is_empty,
     in_worker,
+    thumb_source,
     when_text,
 )
 from desktop.ui.history_review import HistoryReviewBar
+from desktop.ui.row_repaint import RowRepaintListView
 from desktop.ui.state_colors import is_dark, state_color
 from desktop.ui.tasks import TaskSet
 
@@ -74,6 +77,8 @@ log = logging.getLogger(__name__)
 EMPTY_TEXT = "No jobs yet. Results you generate appear here."
 EMPTY_FILTERED_TEXT = "No jobs match the filter."
 SEARCH_DEBOUNCE_MS = 250
+#: The count label while the count runs (it comes after the first page).
+COUNTING_TEXT = "Counting jobs…"
 
 #: State filter choices: label -> states (empty: all).
 STATE_CHOICES: tuple[tuple[str, tuple[JobState, ...]], ...] = (
@@ -173,7 +178,7 @@ class HistoryPanel(QWidget):
         self.model.loadingChanged.connect(self._update_state)
         self.model.totalChanged.connect(self._update_state)
         self.model.loadFailed.connect(lambda text: self._show_message(text, error=True))
-        self.thumbnails.ready.connect(lambda _sha: self.view.viewport().update())
+        self.thumbnails.ready.connect(self._thumbnail_ready)
         self._update_state()
         self._update_actions()
 
@@ -229,7 +234,7 @@ class HistoryPanel(QWidget):
         return combo
 
     def _build_view(self) -> None:
-        self.view = QListView(self)
+        self.view = RowRepaintListView(self)
         self.view.setObjectName("historyView")
         self.view.setAccessibleName("Job history")
         self.view.setModel(self.model)
@@ -416,11 +421,13 @@ class HistoryPanel(QWidget):
         """This window's engine: unfinished jobs another Restyle process owns say where they
         run ("Running in restyle-cli run (process 4242 on studio)")."""
         self.model.own_owner = owner
+        self.delegate.invalidate()
         self.view.viewport().update()
 
     def set_task_lookup(self, lookup: TaskLookup) -> None:
         """How to find a job's task: rows say its settings in plain words, not API names."""
         self.model.task_lookup = lookup
+        self.delegate.invalidate()
         self.view.viewport().update()
 
     def reveal_path(self, job_id: str) -> Path | None:
@@ -513,13 +520,27 @@ class HistoryPanel(QWidget):
         if not model.loaded_once:
             self.count_label.setText("Loading…")
             return
-        self.count_label.setText(count_text(model.total))
+        self.count_label.setText(count_text(model.total) if model.counted else COUNTING_TEXT)
         if model.rowCount() == 0 and not model.loading:
             self.empty_label.setText(EMPTY_TEXT if filter_is_empty(model.job_filter)
                                      else EMPTY_FILTERED_TEXT)
             self.stack.setCurrentWidget(self.empty_label)
         else:
             self.stack.setCurrentWidget(self.view)
+
+    def _thumbnail_ready(self, sha256: str) -> None:
+        """Repaint the visible rows showing this thumbnail, not the whole list."""
+        viewport = self.view.viewport()
+        top = self.view.indexAt(QPoint(1, 1))
+        if not top.isValid():
+            return
+        bottom = self.view.indexAt(QPoint(1, max(1, viewport.height() - 2)))
+        last = bottom.row() if bottom.isValid() else self.model.rowCount() - 1
+        for row in range(top.row(), last + 1):
+            job = self.model.job_at(row)
+            source = thumb_source(job) if job is not None else None
+            if source is not None and source.sha256 == sha256:
+                viewport.update(self.view.visualRect(self.model.index(row)))
 
     def _update_actions(self, *_args: object) -> None:
         job = self.current_job()

@@ -54,6 +54,7 @@ from desktop.ui.job_queue_model import (
     format_countdown,
     format_elapsed,
     needs_settings,
+    tooltip,
 )
 from desktop.ui.job_words import (
     can_retry,
@@ -61,13 +62,14 @@ from desktop.ui.job_words import (
     plain,
     short_sentence,
 )
+from desktop.ui.row_repaint import RowRepaintListView
 
 qt_compat.install()  # emits dozens of signals per second: needs the PySide6 6.12 refcount fix
 
 __all__ = ["JobQueueView", "advice_for", "format_countdown", "format_elapsed", "needs_settings"]
 
 
-class _JobListView(QListView):
+class _JobListView(RowRepaintListView):
     """The list, with a sentence instead of a blank area when there are no jobs."""
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -280,6 +282,7 @@ class JobQueueView(QWidget):
         else:
             old_category = category(entry.job.state)
             old_height_key = entry.height_key
+            before = self._painted(entry)
             self._apply(entry, job, message, retry_at, error_code)
             new_category = category(job.state)
             row = self._model.row_of(job.id)
@@ -289,7 +292,8 @@ class JobQueueView(QWidget):
                 self._refresh_counts()
             if entry.height_key != old_height_key:
                 self._delegate.sizeHintChanged.emit(self._model.index(row))
-            self._model.changed(row)
+            if self._painted(entry) != before:
+                self._model.changed(row)  # that row only, and only when it looks different
             if job.id == self._current_id:
                 self._refresh_actions()
                 self._refresh_detail()
@@ -375,6 +379,11 @@ class JobQueueView(QWidget):
                                 else "This job needs your attention.")
         else:
             entry.height_key = None
+
+    def _painted(self, entry: JobEntry) -> tuple[object, ...]:
+        """Everything a row's painting depends on: its text lines, its tooltip and the exact
+        progress (the bar moves by less than the rounded percentage)."""
+        return (self._entry_text(entry), tooltip(entry), entry.job.progress, entry.live)
 
     def elapsed_text(self, entry: JobEntry, now: float) -> str:
         return elapsed_text(entry, now)

@@ -4,6 +4,7 @@ progress; then a countdown, the job's sentence (wrapped, up to three lines) or i
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
@@ -24,8 +25,37 @@ def mix(a: QColor, b: QColor, t: float) -> QColor:
     return QColor(part(a.red(), b.red()), part(a.green(), b.green()), part(a.blue(), b.blue()))
 
 
+#: Wrapped error texts whose line count is kept; the cache starts over beyond it.
+LINE_COUNT_CACHE = 512
+
+
+@dataclass(frozen=True)
+class QueueFonts:
+    """A row's fonts and metrics for one base font, made once (not at every paint)."""
+
+    regular: QFont
+    bold: QFont
+    metrics: QFontMetrics
+    bold_metrics: QFontMetrics
+    line: int
+    label_w: int  # the progress label's width ("100 %")
+
+    @classmethod
+    def of(cls, font: QFont) -> QueueFonts:
+        regular = QFont(font)
+        bold = QFont(font)
+        bold.setBold(True)
+        metrics = QFontMetrics(regular)
+        return cls(regular, bold, metrics, QFontMetrics(bold), metrics.lineSpacing(),
+                   metrics.horizontalAdvance("100 %") + 4)
+
+
 class JobDelegate(QStyledItemDelegate):
-    """Paints a row: title and elapsed time; state dot, state and progress; message lines."""
+    """Paints a row: title and elapsed time; state dot, state and progress; message lines.
+
+    Fonts and metrics are made once per font and a wrapped sentence's line count once per text
+    and width, so a repaint (once a second per live row, and at each progress event) only
+    draws."""
 
     PAD = 6
     GAP = 2
@@ -33,32 +63,45 @@ class JobDelegate(QStyledItemDelegate):
     def __init__(self, queue: JobQueueView) -> None:
         super().__init__(queue)
         self._queue = queue
+        self._font_cache: dict[str, QueueFonts] = {}
+        self._line_counts: dict[tuple[str, int, str], int] = {}
 
-    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
-        bold = QFont(option.font)
-        bold.setBold(True)
-        return bold, option.font
+    def fonts(self, font: QFont) -> QueueFonts:
+        key = font.key()
+        fonts = self._font_cache.get(key)
+        if fonts is None:
+            fonts = self._font_cache[key] = QueueFonts.of(font)
+        return fonts
 
     def _wrap_width(self) -> int:
         return max(80, self._queue.list_view.viewport().width() - 2 * self.PAD)
 
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
-        fm = QFontMetrics(option.font)
-        line = fm.lineSpacing()
+        fonts = self.fonts(option.font)
+        line = fonts.line
         height = 2 * self.PAD + 3 * line + 2 * self.GAP + 2  # title, state, one message line
         model = index.model()
         if isinstance(model, JobListModel) and index.isValid():
             entry = model.entry_at(index.row())
             if entry.height_key:
-                lines = self._error_line_count(fm, entry.height_key)
+                lines = self._error_line_count(fonts, entry.height_key)
                 height += (lines - 1) * line
         return QSize(200, height)
 
-    def _error_line_count(self, fm: QFontMetrics, text: str) -> int:
-        rect = fm.boundingRect(QRect(0, 0, self._wrap_width(), 10_000),
-                               int(Qt.TextFlag.TextWordWrap), text)
-        return max(1, min(ERROR_LINES_MAX, math.ceil(rect.height() / fm.lineSpacing())))
+    def _error_line_count(self, fonts: QueueFonts, text: str) -> int:
+        width = self._wrap_width()
+        key = (text, width, fonts.regular.key())
+        count = self._line_counts.get(key)
+        if count is None:
+            fm = fonts.metrics
+            rect = fm.boundingRect(QRect(0, 0, width, 10_000), int(Qt.TextFlag.TextWordWrap),
+                                   text)
+            count = max(1, min(ERROR_LINES_MAX, math.ceil(rect.height() / fm.lineSpacing())))
+            if len(self._line_counts) >= LINE_COUNT_CACHE:
+                self._line_counts.clear()
+            self._line_counts[key] = count
+        return count
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -80,9 +123,8 @@ class JobDelegate(QStyledItemDelegate):
         text_color = palette.color(text_role)
         muted = mix(text_color, palette.color(
             QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base), 0.35)
-        bold, regular = self._fonts(option)
-        fm = QFontMetrics(regular)
-        line = fm.lineSpacing()
+        fonts = self.fonts(option.font)
+        bold, regular, fm, line = fonts.bold, fonts.regular, fonts.metrics, fonts.line
         now = self._queue.now()
         job = entry.job
 
@@ -100,7 +142,7 @@ class JobDelegate(QStyledItemDelegate):
                          int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), elapsed)
         painter.setFont(bold)
         painter.setPen(text_color)
-        bfm = QFontMetrics(bold)
+        bfm = fonts.bold_metrics
         painter.drawText(QRect(x, y, width - elapsed_w - 8, line),
                          int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                          bfm.elidedText(entry.title, Qt.TextElideMode.ElideRight,
@@ -126,7 +168,7 @@ class JobDelegate(QStyledItemDelegate):
                          int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                          fm.elidedText(state_text, Qt.TextElideMode.ElideRight, state_w + 2))
         if job.progress is not None and entry.live:
-            self._paint_progress(painter, palette, fm, job.progress, tx + state_w + 12,
+            self._paint_progress(painter, palette, fonts, job.progress, tx + state_w + 12,
                                  x + width, y, line, text_color, selected)
         y += line + self.GAP
 
@@ -138,7 +180,7 @@ class JobDelegate(QStyledItemDelegate):
                              int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                              fm.elidedText(countdown, Qt.TextElideMode.ElideRight, width))
         elif entry.height_key:
-            lines = self._error_line_count(fm, entry.height_key)
+            lines = self._error_line_count(fonts, entry.height_key)
             painter.setPen(text_color)
             self._draw_wrapped(painter, fm, entry.height_key, QRect(x, y, width, lines * line),
                                lines)
@@ -183,11 +225,11 @@ class JobDelegate(QStyledItemDelegate):
             y += line_h
 
     @staticmethod
-    def _paint_progress(painter: QPainter, palette: QPalette, fm: QFontMetrics, progress: float,
-                        left: int, right: int, y: int, line: int, text_color: QColor,
-                        selected: bool) -> None:
+    def _paint_progress(painter: QPainter, palette: QPalette, fonts: QueueFonts,
+                        progress: float, left: int, right: int, y: int, line: int,
+                        text_color: QColor, selected: bool) -> None:
         label = f"{round(progress * 100)} %"
-        label_w = fm.horizontalAdvance("100 %") + 4
+        label_w = fonts.label_w
         bar_w = min(160, right - left - label_w - 6)
         if bar_w < 30:
             return

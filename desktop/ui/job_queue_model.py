@@ -36,6 +36,10 @@ CHECKING_AGAIN = re.compile(r"\s*Checking again in [^.]*\.\s*$")
 
 ERROR_LINES_MAX = 3
 
+#: What a row's change changes: its painted text, tooltip and accessible text.
+ROW_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole,
+             Qt.ItemDataRole.ToolTipRole]
+
 
 def format_elapsed(seconds: float) -> str:
     """'0:07', '12:05', '1:02:03': a clock-style duration that does not jump in width."""
@@ -235,8 +239,12 @@ class JobListModel(QAbstractListModel):
         return True
 
     def changed(self, first_row: int, last_row: int | None = None) -> None:
+        """Rows whose painting changed: one dataChanged per row, naming the roles that change,
+        so the view repaints those rows' rectangles and nothing else."""
         last = first_row if last_row is None else last_row
-        self.dataChanged.emit(self.index(first_row), self.index(last))
+        for row in range(max(0, first_row), min(last, len(self._entries) - 1) + 1):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, ROW_ROLES)
 
     def _reindex(self) -> None:
         self._pos = {e.job.id: i for i, e in enumerate(self._entries)}

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.core.assets import AssetStore
 from desktop.core.model import Asset, ErrorCode, Job, JobError, JobSpec, JobState, Output
-from desktop.core.store import History, JobFilter
+from desktop.core.store import History, JobFilter, PageCursor
 from desktop.core.store.rows import search_text as _search_text
 from desktop.ui.history_model import PAGE_SIZE, thumb_source
 from desktop.ui.history_view import (
@@ -136,20 +136,25 @@ def test_10000_jobs_open_with_count_and_one_page(big, qtbot, loop) -> None:  # t
 def test_scrolling_to_the_bottom_fetches_the_next_page_once(big, qtbot, loop,  # type: ignore[no-untyped-def]
                                                            monkeypatch) -> None:
     history, assets = big
-    pages: list[int] = []  # the offset of every page actually read from the store
+    pages: list[str | None] = []  # the cursor (a job id) of every page read from the store
     real_list = history.list
+    real_page = history.page
 
-    def counting_list(where: JobFilter | None = None, *, limit: int = 50, offset: int = 0
-                      ) -> list[Job]:
-        pages.append(offset)
-        return real_list(where, limit=limit, offset=offset)
+    def counting_page(where: JobFilter | None = None, *, limit: int = 50,
+                      after: PageCursor | None = None) -> list[Job]:
+        pages.append(after.id if after is not None else None)
+        return real_page(where, limit=limit, after=after)
 
-    monkeypatch.setattr(history, "list", counting_list)
+    monkeypatch.setattr(history, "page", counting_page)
     panel = make_panel(qtbot, history, assets, show=True)
+
+    def last_loaded() -> str:
+        return panel.job_ids_loaded()[-1]
 
     async def body() -> None:
         await panel.reload()
-        assert pages == [0]
+        assert pages == [None]
+        first_cursor = last_loaded()
         bar = panel.view.verticalScrollBar()
         await until(lambda: bar.maximum() > 0)
         bar.setValue(bar.maximum())
@@ -157,13 +162,15 @@ def test_scrolling_to_the_bottom_fetches_the_next_page_once(big, qtbot, loop,  #
         bar.setValue(bar.maximum())
         await until(lambda: panel.model.rowCount() == 2 * PAGE_SIZE)
         await panel.settle()
-        assert pages == [0, PAGE_SIZE]
+        # The next page starts after the last loaded row (a keyset cursor, not an offset).
+        assert pages == [None, first_cursor]
+        second_cursor = last_loaded()
         # Two fetchMore calls while a page is in flight ask for it once.
         panel.model.fetchMore()
         panel.model.fetchMore()
         assert panel.model.fetching
         await panel.settle()
-        assert pages == [0, PAGE_SIZE, 2 * PAGE_SIZE]
+        assert pages == [None, first_cursor, second_cursor]
         assert panel.model.rowCount() == 3 * PAGE_SIZE
         assert panel.job_ids_loaded() == [j.id for j in real_list(limit=3 * PAGE_SIZE)]
         assert panel.total_count() == BIG
@@ -588,15 +595,15 @@ def test_newer_reload_supersedes_older(big, qtbot, loop) -> None:  # type: ignor
     model = panel.model
     older_started = threading.Event()
     release_older = threading.Event()
-    real_query = model._query
+    real_page = model._page
 
-    def gated_query(job_filter: JobFilter, *args: object) -> object:
+    def gated_page(job_filter: JobFilter, *args: object) -> object:
         if job_filter.provider == "local":  # the older reload: held until the newer has landed
             older_started.set()
             assert release_older.wait(30)
-        return real_query(job_filter, *args)  # type: ignore[arg-type]
+        return real_page(job_filter, *args)  # type: ignore[arg-type]
 
-    model._query = gated_query  # type: ignore[method-assign]
+    model._page = gated_page  # type: ignore[method-assign]
 
     async def body() -> None:
         model.set_job_filter(JobFilter(provider="local"))

@@ -8,6 +8,8 @@ them in a worker thread.
 from desktop.core.store.errors import HistoryError, LeaseLost
 from desktop.core.store.filters import JobFilter
 from desktop.core.store.history import History
+from desktop.core.store.paging import PageCursor
 from desktop.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "History", "HistoryError", "JobFilter", "LeaseLost"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "History", "HistoryError", "JobFilter", "LeaseLost",
+           "PageCursor"]

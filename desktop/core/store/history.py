@@ -26,6 +26,7 @@ from desktop.core.permissions import FILE_MODE, private_file, tighten
 from desktop.core.store import schema
 from desktop.core.store.errors import HistoryError, LeaseLost
 from desktop.core.store.filters import JobFilter, escape_like, where_clause
+from desktop.core.store.paging import ORDER, PageCursor, page_query
 from desktop.core.store.rows import (
     FENCED_UPDATE,
     asset_from_row,
@@ -254,14 +255,24 @@ class History:
 
     def list(self, where: JobFilter | None = None, *, limit: int = 50, offset: int = 0
              ) -> list[Job]:
-        """Jobs matching the filter, newest first."""
+        """Jobs matching the filter, newest first. OFFSET reads every row it skips: a list
+        walked page by page uses `page` instead."""
         clause, args = where_clause(where or JobFilter())
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT * FROM jobs {clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                f"SELECT * FROM jobs {clause} {ORDER} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
             return self._hydrate(rows)
+
+    def page(self, where: JobFilter | None = None, *, limit: int = 50,
+             after: PageCursor | None = None) -> list[Job]:
+        """One page of the jobs matching the filter, newest first, starting strictly after
+        `after` (the previous page's last job, `PageCursor.after(job)`; None: the first page).
+        A keyset query (paging.py): the same cost at any depth."""
+        sql, args = page_query(where or JobFilter(), limit, after)
+        with self._lock:
+            return self._hydrate(self._conn.execute(sql, args).fetchall())
 
     def count(self, where: JobFilter | None = None) -> int:
         clause, args = where_clause(where or JobFilter())

@@ -127,6 +127,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX votes_left ON votes(left_job);
     CREATE INDEX votes_right ON votes(right_job);
     """,
+    # 3 -> 4: indexes in the history list's order (created_at DESC, id DESC, walked
+    # backwards), so a keyset page (paging.py) seeks to its cursor instead of reading every
+    # row before it: one for the whole list (it replaces jobs_created, its prefix), one each
+    # behind the state and provider filters (jobs_state_created replaces jobs_state).
+    """
+    CREATE INDEX jobs_created_id ON jobs(created_at, id);
+    CREATE INDEX jobs_state_created ON jobs(state, created_at, id);
+    CREATE INDEX jobs_provider_created ON jobs(provider, created_at, id);
+    DROP INDEX jobs_created;
+    DROP INDEX jobs_state;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
