@@ -319,3 +319,19 @@ def test_decoded_pictures_are_drawn_from_a_fast_copy_made_in_a_worker(
     assert view.before_image() is before and view.current_item().image is after  # type: ignore[union-attr]
     assert same_colour(rendered(left, QPointF(600, 400)), A)
     assert same_colour(rendered(right, QPointF(600, 400)), B)
+
+
+def test_display_copies_of_pictures_no_longer_shown_are_let_go(
+        view: CompareView, loop: asyncio.AbstractEventLoop) -> None:
+    """Small pictures already in a fast format skip the worker; showing job after job must not
+    keep every earlier one alive through the display copies."""
+    earlier: list[tuple[int, int]] = []
+    for _ in range(6):
+        before, after = solid(300, 200, A), solid(300, 200, B)  # RGB32, under the pyramid size
+        pair(view, before, after)
+        loop.run_until_complete(until(lambda: view.canvases()[0].image() is not None))
+        earlier.append((before.cacheKey(), after.cacheKey()))
+        del before, after
+    kept = set(view._display)
+    assert not kept & {key for pair_keys in earlier[:-1] for key in pair_keys}
+    assert set(earlier[-1]) <= kept

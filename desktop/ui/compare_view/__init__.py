@@ -9,12 +9,6 @@ inspector, blink), status.py (the figures line), help.py (the keys), presenting.
 widgets) and view.py (the widget and its public interface).
 """
 
-from desktop.ui.compare_view.highlight import (
-    DIFF_HIGHLIGHT,
-    DIFF_THRESHOLD,
-    DifferenceCancelled,
-    compute_difference,
-)
 from desktop.ui.compare_view.model import (
     BEFORE_CELL,
     MODE_TITLES,
@@ -27,14 +21,10 @@ from desktop.ui.compare_view.view import CompareView
 
 __all__ = [
     "BEFORE_CELL",
-    "DIFF_HIGHLIGHT",
-    "DIFF_THRESHOLD",
     "MODE_TITLES",
     "CompareItem",
     "CompareMode",
     "CompareView",
-    "DifferenceCancelled",
     "Side",
     "cell_name",
-    "compute_difference",
 ]

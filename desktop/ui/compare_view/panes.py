@@ -150,6 +150,7 @@ class Panes(_Base):  # type: ignore[misc,valid-type]
                                   QImage.Format.Format_ARGB32_Premultiplied)
         if key in self._pyramids or (small and fast):
             self._display[key] = image  # already fast (and a result comes with its pyramid)
+            self._prune_pictures()  # as the worker path does: copies of pictures gone go too
             return
         self._pyramid_pending.add(key)
         self._tasks.spawn(self._prepare_in_worker(key, image, small))

@@ -8,10 +8,16 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
 
-from desktop.ui.compare_view.highlight import rgba_rows
-
 if TYPE_CHECKING:
     import numpy as np
+
+
+def rgba_rows(image: QImage) -> np.ndarray:
+    """A (height, width, 4) uint8 view of an RGBA8888 image's pixels (no copy)."""
+    import numpy as np
+    buffer = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
+    rows = buffer.reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 4].reshape(image.height(), image.width(), 4)
 
 
 class PixelArray:
