@@ -186,13 +186,14 @@ def absolute_path(source: str) -> str:
 
 # -- reading files ----------------------------------------------------------------------------
 def read_file(source: str, *, max_bytes: int, timeout_s: float,
-              clock: Callable[[], float] = time.monotonic) -> bytes:
+              clock: Callable[[], float] = time.monotonic,
+              limit_setting: str = "input_max_bytes") -> bytes:
     """The bytes of the regular file `source` names (blocking: run it in a worker).
 
     Refuses, with a sentence naming the file: control characters in the name, anything but a
     regular file, a file over `max_bytes` (by its size, or by what reading finds: a file may
     grow, and /proc files claim 0 bytes), a read that takes longer than `timeout_s`, and
-    every OS error.
+    every OS error. `limit_setting` names the setting `max_bytes` came from, for the sentence.
     """
     started = clock()
     check_name(source)
@@ -206,7 +207,7 @@ def read_file(source: str, *, max_bytes: int, timeout_s: float,
         raise InvalidInput(f"{shown(source)} is not a valid file path.") from None
     _require_regular(source, before.st_mode)
     if before.st_size > max_bytes:
-        raise _too_large(name, before.st_size, max_bytes)
+        raise _too_large(name, before.st_size, max_bytes, limit_setting)
     flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     try:
@@ -231,7 +232,7 @@ def read_file(source: str, *, max_bytes: int, timeout_s: float,
                 break
             total += len(chunk)
             if total > max_bytes:
-                raise _too_large(name, None, max_bytes)
+                raise _too_large(name, None, max_bytes, limit_setting)
             chunks.append(chunk)
             if clock() - started > timeout_s:
                 raise too_slow(name, timeout_s)
@@ -270,11 +271,12 @@ def too_slow(name: str, limit_s: float) -> InvalidInput:
     )
 
 
-def _too_large(name: str, size: int | None, max_bytes: int) -> InvalidInput:
+def _too_large(name: str, size: int | None, max_bytes: int,
+               setting: str = "input_max_bytes") -> InvalidInput:
     actual = f"{name} is {human_bytes(size)}," if size is not None else f"{name} is"
     return InvalidInput(
         f"{actual} larger than the {human_bytes(max_bytes)} Restyle accepts for one image; "
-        f"downscale or compress it first (the limit is {setting_name('input_max_bytes')} in "
+        f"downscale or compress it first (the limit is {setting_name(setting)} in "
         "settings.json)."
     )
 

@@ -12,7 +12,9 @@ when none can be shown, the view keeps what it showed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,8 +22,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
-from desktop.core.humanize import human_bytes
 from desktop.core.model import InvalidInput
+from desktop.core.sources import read_file
 from desktop.ui.compare_view import CompareItem
 from desktop.ui.input_pane import IMAGE_FILTER
 from desktop.ui.qimages import qimage_from_bytes
@@ -51,34 +53,19 @@ class CompareOutcome:
         return " ".join(self.problems)
 
 
-def read_image(path: Path, *, max_bytes: int, max_pixels: int) -> QImage:
-    """One file decoded for the view (worker thread); FileRefused says why not."""
-    name = path.name or str(path)
+def read_image(path: Path, *, max_bytes: int, max_pixels: int, timeout_s: float = 60.0,
+               limit_setting: str = "input_max_bytes") -> QImage:
+    """One file decoded for the view (worker thread); FileRefused says why not. The file is
+    read like an input (`sources.read_file`: folders, pipes, devices, links, a file over
+    `max_bytes` and a read slower than `timeout_s` are refused with a sentence)."""
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise FileRefused(f"{name} is a folder, not an image; choose the image files in "
-                              "it instead.")
-        if size > max_bytes:
-            raise FileRefused(f"{name} is {human_bytes(size)}, more than the "
-                              f"{human_bytes(max_bytes)} Restyle opens; downscale or "
-                              "re-export it first.")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileRefused(f"{name} was not found in {path.parent}; check the name and the "
-                          "folder, then try again.") from None
-    except PermissionError:
-        raise FileRefused(f"{name} cannot be read: permission denied. Allow reading it, or "
-                          "copy it to a folder of yours.") from None
-    except OSError as exc:
-        raise FileRefused(f"{name} cannot be read ({exc.strerror or exc}); check the disk "
-                          "or copy the file somewhere else.") from None
-    try:
-        return qimage_from_bytes(data, name, max_pixels=max_pixels)
-    except InvalidInput as exc:  # imaging.ImageError: already names the file and what to do
+        data = read_file(str(path), max_bytes=max_bytes, timeout_s=timeout_s,
+                         limit_setting=limit_setting)
+        return qimage_from_bytes(data, path.name or str(path), max_pixels=max_pixels)
+    except InvalidInput as exc:  # a sentence naming the file and what to do
         raise FileRefused(str(exc)) from None
     except MemoryError:
-        raise FileRefused(f"{name} is too large to open in memory; downscale it first.") \
+        raise FileRefused(f"{path.name} is too large to open in memory; downscale it first.") \
             from None
 
 
@@ -94,11 +81,15 @@ class CompareFiles:
     def attach(self) -> None:
         self.window.compare_files_action.triggered.connect(self.ask)
 
-    def limits(self) -> tuple[int, int]:
-        """(bytes, pixels): the largest file the window opens, as for inputs and results."""
+    def reader(self) -> Callable[[Path], QImage]:
+        """read_image within the window's limits, for a worker: the largest file the window
+        opens (as for inputs and results) and the input read timeout."""
         limits = self.wb.services.settings.limits
-        return (max(limits.input_max_bytes, limits.result_max_bytes),
-                self.wb.images.max_pixels())
+        by_result = limits.result_max_bytes > limits.input_max_bytes
+        return functools.partial(
+            read_image, max_bytes=max(limits.input_max_bytes, limits.result_max_bytes),
+            max_pixels=self.wb.images.max_pixels(), timeout_s=limits.input_read_timeout_s,
+            limit_setting="result_max_bytes" if by_result else "input_max_bytes")
 
     def ask(self) -> QFileDialog:
         """A (non-modal) dialog for two or more images; the first chosen is the before."""
@@ -119,12 +110,11 @@ class CompareFiles:
         files = [Path(p).expanduser() for p in paths]
         if not files:
             return CompareOutcome()
-        max_bytes, max_pixels = self.limits()
+        read = self.reader()
 
         async def one(path: Path) -> QImage | str:
             try:
-                return await asyncio.to_thread(read_image, path, max_bytes=max_bytes,
-                                               max_pixels=max_pixels)
+                return await asyncio.to_thread(read, path)
             except FileRefused as exc:
                 return str(exc)
 

@@ -65,7 +65,7 @@ def test_restyle_compare_with_a_bad_file_still_starts_and_says_so(home: Path,
         home, ["--compare", str(a), str(tmp_path / "missing.jpg")],
         "Compare files: 1 of 2 shown")
     assert code == 130, err[-2000:]
-    assert "missing.jpg was not found in" in text
+    assert "missing.jpg does not exist; it may have been moved or deleted." in text
     assert "Traceback" not in err
 
 

@@ -81,7 +81,7 @@ def test_a_missing_and_a_corrupt_file_are_one_sentence_each_and_the_rest_open(
     assert outcome.shown == [a, b]
     assert len(outcome.problems) == 2
     gone, broken = outcome.problems
-    assert gone.startswith("gone.png was not found in ") and "check the name" in gone
+    assert gone == f"{missing} does not exist; it may have been moved or deleted."
     assert broken.startswith("broken.jpg ") and ("damaged" in broken or "read" in broken)
     status = window.statusBar().currentMessage()
     assert gone in status and broken in status and "Traceback" not in status
@@ -110,7 +110,8 @@ def test_no_usable_file_changes_nothing(
     notes, huge, gone = outcome.problems  # type: ignore[attr-defined]
     assert notes.startswith("notes.png is not an image Restyle can read")
     assert huge.startswith("huge.png has 0.09 megapixels") and "downscale" in huge
-    assert gone.startswith("x.png was not found")
+    assert gone == (f"{tmp_path / 'folder-missing' / 'x.png'} does not exist; it may have been "
+                    "moved or deleted.")
     assert window.statusBar().currentMessage().startswith("Nothing to compare: notes.png")
     assert window.workbench.results.shown_job is not None  # the job stays shown
     assert window.workbench.results.shown_job.id == job.id
@@ -153,7 +154,8 @@ def test_a_file_over_the_size_limit_or_a_folder_is_refused_before_decoding(
     try:
         read_image(photo, max_bytes=size - 1, max_pixels=10**6)
     except FileRefused as exc:
-        assert str(exc).startswith("photo.png is ") and "re-export it first" in str(exc)
+        assert str(exc).startswith("photo.png is ") and "downscale or compress it first" \
+            in str(exc)
     else:
         raise AssertionError("a file over the limit was read")
     folder = tmp_path / "shoot.png"
@@ -161,7 +163,43 @@ def test_a_file_over_the_size_limit_or_a_folder_is_refused_before_decoding(
     try:
         read_image(folder, max_bytes=size, max_pixels=10**6)
     except FileRefused as exc:
-        assert str(exc) == "shoot.png is a folder, not an image; choose the image files in it " \
-            "instead."
+        assert str(exc) == f"{folder} is a folder, not an image file; choose the images in it."
     else:
         raise AssertionError("a folder was read")
+
+
+def test_a_named_pipe_or_a_file_over_the_result_limit_is_refused_without_waiting(
+        tmp_path: Path) -> None:
+    """A pipe given to `restyle --compare` would block a plain read for ever; the size
+    sentence names the setting the limit came from."""
+    import os
+    import threading
+
+    from desktop.ui.compare_files import FileRefused, read_image
+
+    pipe = tmp_path / "dashboard.png"
+    os.mkfifo(pipe)
+    found: list[str] = []
+
+    def read() -> None:
+        try:
+            read_image(pipe, max_bytes=10**6, max_pixels=10**6, timeout_s=5)
+        except FileRefused as exc:
+            found.append(str(exc))
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock the read so the test run can end, then fail
+        with open(pipe, "wb"):
+            pass
+        raise AssertionError("reading a named pipe blocked")
+    assert found == [f"{pipe} is a named pipe (FIFO), not an image file; save the image to a "
+                     "file first."]
+    photo = picture(tmp_path / "photo.png", COLOURS[0])
+    try:
+        read_image(photo, max_bytes=10, max_pixels=10**6, limit_setting="result_max_bytes")
+    except FileRefused as exc:
+        assert "limits.result_max_bytes in settings.json" in str(exc)
+    else:
+        raise AssertionError("a file over the limit was read")
