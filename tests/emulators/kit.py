@@ -369,13 +369,14 @@ def derive_image(inputs: list[bytes], label: str, *, size: tuple[int, int] | Non
 class ServerThread:
     """uvicorn on 127.0.0.1, on a port the OS picks, in a daemon thread."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], host: str = "127.0.0.1") -> None:
+    def __init__(self, app: Callable[..., Awaitable[None]], host: str = "127.0.0.1",
+                 http: str = "auto") -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
         self.base_url = f"http://{host}:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                interface="asgi3")
+                                interface="asgi3", http=http, timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        daemon=True, name=f"emulator-{self.base_url}")

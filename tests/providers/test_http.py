@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -43,6 +42,7 @@ from desktop.providers.http import (
     new_idempotency_key,
     parse_retry_after,
 )
+from tests.emulators.kit import ServerThread
 from tests.support import run
 
 KEY = "sk-test-SECRET-123"
@@ -992,26 +992,11 @@ class LiveServer:
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveServer]:
     state = ServerState()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(make_app(state), http="h11", lifespan="off", log_config=None,
-                            log_level="critical", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(1000):
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.01)
-    assert server.started, "the test server did not start"
+    server = ServerThread(make_app(state), http="h11")
     try:
-        yield LiveServer(state, f"http://127.0.0.1:{port}")
+        yield LiveServer(state, server.start())
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        server.stop()
 
 
 def live_client(base: str, sleeps: Sleeps | None = None, **kw: Any) -> ApiClient:

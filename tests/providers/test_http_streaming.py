@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 import threading
 import time
 import tracemalloc
@@ -22,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -31,6 +29,7 @@ from desktop.core.contract import MemorySink
 from desktop.core.model import ErrorCode
 from desktop.providers.base import ProviderError, ResultRefused
 from desktop.providers.http import ApiClient, Auth, _encode_json
+from tests.emulators.kit import ServerThread
 from tests.support import run
 
 KEY = "sk-test-SECRET-123"
@@ -131,26 +130,11 @@ class Live:
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
     hits = Hits()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(make_app(hits), http="h11", lifespan="off", log_config=None,
-                            log_level="critical", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(1000):
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.01)
-    assert server.started, "the test server did not start"
+    server = ServerThread(make_app(hits), http="h11")
     try:
-        yield Live(hits, f"http://127.0.0.1:{port}")
+        yield Live(hits, server.start())
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        server.stop()
 
 
 async def no_sleep(seconds: float) -> None:
