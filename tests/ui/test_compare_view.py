@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 
 from desktop.ui.compare_view import (
@@ -17,44 +17,18 @@ from desktop.ui.compare_view import (
     CompareView,
 )
 from desktop.ui.image_canvas import ImageCanvas
+from tests.ui.compare_kit import BEFORE_COLOUR, rendered, same_colour, solid, until, with_rect
 
-BEFORE_COLOUR = QColor(200, 40, 40)
 AFTER_COLOUR = QColor(40, 60, 200)
-
-
-def solid(width: int, height: int, colour: QColor) -> QImage:
-    image = QImage(width, height, QImage.Format.Format_RGB32)
-    image.fill(colour)
-    return image
-
-
-def with_rect(image: QImage, rect: QRect, colour: QColor) -> QImage:
-    changed = image.copy()
-    painter = QPainter(changed)
-    painter.fillRect(rect, colour)
-    painter.end()
-    return changed
 
 
 def close(a: QPointF, b: QPointF, tolerance: float = 0.01) -> bool:
     return abs(a.x() - b.x()) <= tolerance and abs(a.y() - b.y()) <= tolerance
 
 
-def same_colour(a: QColor, b: QColor, tolerance: int = 3) -> bool:
-    return all(abs(x - y) <= tolerance for x, y in
-               ((a.red(), b.red()), (a.green(), b.green()), (a.blue(), b.blue())))
-
-
 def coloured(colour: QColor) -> bool:
     """A heat colour, not the dimmed grey of an unchanged pixel."""
     return not colour.red() == colour.green() == colour.blue()
-
-
-def rendered(canvas: ImageCanvas, image_point: QPointF) -> QColor:
-    """The colour the canvas shows at a point of the after image's pixel space."""
-    shot = canvas.grab().toImage()
-    at = canvas.map_from_image(image_point)
-    return shot.pixelColor(int(at.x()), int(at.y()))
 
 
 def send_wheel(widget: ImageCanvas, pos: QPointF, notches: int) -> None:
@@ -69,14 +43,6 @@ def drag(qtbot, widget: ImageCanvas, start: QPoint, end: QPoint, steps: int = 4)
     for i in range(1, steps + 1):
         qtbot.mouseMove(widget, start + (end - start) * i / steps)
     qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the qasync loop run (workers, their callbacks) until `condition` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
