@@ -10,16 +10,22 @@ something to find; they are handed to the window's compare view directly, no pro
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from tests.screenshots import Camera, settle, until
 
+if TYPE_CHECKING:
+    from desktop.app import RestyleWindow
 
-def _room_images() -> dict[str, object]:
+
+def _room_images() -> dict[str, QImage]:
     from PySide6.QtGui import QImage
 
     from tests.core.compare_scenes import WALL_RECOLOURED, Room, draw_room
@@ -143,5 +149,84 @@ async def compare_scenario(app: QApplication, out: Path, stack: ExitStack,
     view.action("inspector").trigger()
     camera.shoot(view, "compare-view-only")
 
+    # 3. Comparisons opened from history, from files, and the furniture mask's question.
+    await _from_history_and_files(window, camera, rooms)
+
     window.close()
     await window.aclose()
+
+
+def _png(image: QImage) -> bytes:
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(buffer.data().data())
+
+
+async def _from_history_and_files(window: RestyleWindow, camera: Camera,
+                                  rooms: dict[str, QImage]) -> None:
+    """Two staging jobs of the same room selected in history and opened as a grid; two files
+    and a missing one compared; the one-time question before Virtual Staging AI's mask."""
+    import time
+
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from desktop.core.model import Asset, Job, JobSpec, JobState, Output
+
+    services = window.services
+
+    def put(image: QImage) -> Asset:
+        return services.assets.put(_png(image), "image/png", width=image.width(),
+                                   height=image.height())
+
+    room = put(rooms["empty"])
+    now = time.time() - 600
+    jobs = []
+    for index, (provider, name) in enumerate((("virtualstaging", "staged"),
+                                              ("vistoure", "repainted"))):
+        result = put(rooms[name])
+        job = Job(id=f"shot{index}".ljust(32, "0"), spec=JobSpec(provider, "staging"),
+                  state=JobState.SUCCEEDED, created_at=now + index, updated_at=now + index,
+                  inputs={"room": [room.sha256]},
+                  outputs=(Output(0, result.sha256, result.mime, result.size,
+                                  result.width, result.height),))
+        services.history.save_job(job, assets=[room, result])
+        jobs.append(job)
+    window.history_dock.raise_()
+    panel = window.history_panel
+    await panel.reload()
+    await settle(0.5)
+    for index, job in enumerate(jobs):
+        row = panel.model.index(panel.model.row_of(job.id))
+        QTest.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.ControlModifier if index else
+                         Qt.KeyboardModifier.NoModifier,
+                         QPoint(panel.view.visualRect(row).center()))
+    await settle(0.4)
+    camera.shoot(window, "history-two-jobs-selected-compare")
+    QTest.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
+    view = window.compare_view
+    await until(view.is_grid, 20)
+    await window.workbench.idle()
+    await settle(0.6)
+    camera.shoot(window, "compare-grid-from-history")
+
+    folder = Path(tempfile.mkdtemp(prefix="restyle-compare-files-"))
+    first, second = folder / "listing-original.png", folder / "photographer-edit.png"
+    first.write_bytes(_png(rooms["empty"]))
+    second.write_bytes(_png(rooms["repainted"]))
+    await window.compare_files(first, second, folder / "dashboard-export.png")
+    await settle(0.6)
+    camera.shoot(window, "compare-files-one-missing")
+
+    masks = window.workbench.masks
+    asking = asyncio.ensure_future(masks._consent())
+    await until(lambda: masks.question is not None and masks.question.isVisible(), 10)
+    await settle(0.4)
+    camera.shoot_screen("compare-furniture-mask-question")
+    assert masks.question is not None
+    masks.question.reject()
+    await asking

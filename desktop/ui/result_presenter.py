@@ -144,7 +144,7 @@ class ResultPresenter:
         self.shown_job = None
         self.shown_files = list(paths)
         view.set_grid([])
-        view.set_before(before)
+        view.set_before(before, f"{paths[0].name} · before" if paths else "")
         view.set_outputs(others, 0)
         if len(others) > 1:
             view.set_grid(others)

@@ -44,6 +44,8 @@ def test_two_files_are_the_pair_view_and_no_job_is_acted_on(
     assert outcome.shown == [a, b] and outcome.problems == []  # type: ignore[attr-defined]
     assert not view.is_grid()
     assert pixel(view.before_image())[0] > 150  # a.jpg (JPEG: near its colour) is the before
+    assert view.canvases()[0].labels()[0] == "a.jpg · before"  # which file, and its role
+    assert "a.jpg · before vs b.png" in view.status_text()
     item = view.current_item()
     assert item is not None and item.title == "b.png" and pixel(item.image) == COLOURS[1]
     assert item.job_id == "" and item.provider == ""
@@ -62,7 +64,8 @@ def test_four_files_are_a_grid_labelled_with_their_names(
     assert view.is_grid()
     cells = view.canvases()
     assert len(cells) == 4
-    assert pixel(cells[0].image()) == COLOURS[0] and cell_text(window, 0).startswith("Before")
+    assert pixel(cells[0].image()) == COLOURS[0]
+    assert cell_text(window, 0).startswith("edit-0.png · before")
     for index in (1, 2, 3):
         assert f"edit-{index}.png" in cell_text(window, index)
         assert pixel(cells[index].image()) == COLOURS[index]

@@ -86,6 +86,8 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
         self._state = ViewState()
         self._mode = CompareMode.SIDE_BY_SIDE
         self._before: QImage | None = None
+        #: What the panes call the before: "Before", or a compared file's name.
+        self._before_name = BEFORE_NAME
         self._items: list[CompareItem] = []
         self._current = -1
         self._grid_items: list[CompareItem] = []
@@ -211,9 +213,11 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
 
     # ------------------------------------------------------------------ content
 
-    def set_before(self, image: QImage | None) -> None:
+    def set_before(self, image: QImage | None, name: str = BEFORE_NAME) -> None:
+        """The picture results are compared with; `name` labels it (a compared file's name)."""
         old = self._before
         self._before = usable(image)
+        self._before_name = name or BEFORE_NAME
         if self._mask is not None and (old is None or self._before is None
                                        or old.cacheKey() != self._before.cacheKey()):
             self._mask, self._mask_source = None, ""  # the mask was of the old picture
@@ -238,7 +242,7 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
         self._selected = 0 if self._grid_items else BEFORE_CELL
         self._pair = None
         self._swapped = False
-        sides = [Side(self._before, BEFORE_NAME)] if self._grid_items else []
+        sides = [Side(self._before, self._before_name)] if self._grid_items else []
         sides += [self._cell(i) for i in range(len(self._grid_items))]
         self._grid_page.set_cells(sides)
         if self._grid_items and self._mode != CompareMode.SIDE_BY_SIDE:
@@ -275,6 +279,7 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
         if self._video is not None:
             self._video.set_video(None)  # the file may be deleted next
         self._before = None
+        self._before_name = BEFORE_NAME
         self._mask, self._mask_source = None, ""
         self._items = []
         self._current = -1
@@ -291,7 +296,7 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
 
     def _cell(self, index: int) -> Side:
         if index == BEFORE_CELL or not 0 <= index < len(self._grid_items):
-            return Side(self._before, BEFORE_NAME)
+            return Side(self._before, self._before_name)
         item = self._grid_items[index]
         return Side(usable(item.image), cell_name(item), item.label)
 
@@ -364,7 +369,7 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
         item = self.current_item()
         if self._before is None or item is None or item.video:
             return None
-        before = Side(self._before, BEFORE_NAME)
+        before = Side(self._before, self._before_name)
         after = Side(usable(item.image), item.title or "After", item.label)
         return (after, before, False) if self._swapped else (before, after, True)
 
