@@ -192,7 +192,8 @@ async def _run(app: QApplication, window: RestyleWindow,
 def main() -> int:
     # A frozen (PyInstaller) build starts the local worker processes through this entry point.
     multiprocessing.freeze_support()
-    __import__("desktop.core.heap").core.heap.install()  # freed image memory goes back
+    from desktop.core import heap  # freed image memory goes back to the system (glibc)
+    heap.install()
     # qasync picks its Qt binding from what is already imported: PySide6 first
     # (ARCHITECTURE.md, "The window and qasync").
     import qasync

@@ -13,14 +13,16 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QPointF, QSize
 from PySide6.QtGui import QImage
 
 from desktop.app import RestyleWindow, create_main_window
 from desktop.core.imaging import ImageError
 from desktop.core.limits import Limits
 from desktop.core.model import Job, JobSpec, JobState, Output
-from desktop.ui import canvas_images, qimages
+from desktop.ui import canvas_images, output_images, qimages
 from desktop.ui.compare_view import CompareMode
+from desktop.ui.output_images import screen_fit
 from tests.big_images import grey_jpeg
 
 RESULT_LIMIT = Limits().result_max_pixels
@@ -70,8 +72,17 @@ def window(home: Path, qtbot: Any, loop: asyncio.AbstractEventLoop) -> Iterator[
 
 
 def test_a_16384_px_result_opens_in_the_compare_view_with_a_note(
-        window: RestyleWindow, loop: asyncio.AbstractEventLoop) -> None:
+        window: RestyleWindow, loop: asyncio.AbstractEventLoop,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoded for the screen when opened; at full size only once zoomed in past that."""
     services = window.services
+    decodes: list[QSize | None] = []
+
+    def spy(path: Path, **kwargs: Any) -> QImage:
+        decodes.append(kwargs.get("fit"))
+        return qimages.qimage_from_file(path, **kwargs)
+
+    monkeypatch.setattr(output_images, "qimage_from_file", spy)
     before = io.BytesIO()
     Image.new("RGB", (1024, 1024), (90, 90, 90)).save(before, "JPEG")
     source = services.assets.put(before.getvalue(), "image/jpeg", width=1024, height=1024)
@@ -91,9 +102,29 @@ def test_a_16384_px_result_opens_in_the_compare_view_with_a_note(
         view = window.compare_view
         item = view.current_item()
         assert item is not None, window.statusBar().currentMessage()
-        assert (item.image.width(), item.image.height()) == (8192, 8192)
+        # decoded for the screen, straight into the format the panes draw
+        factor = qimages.fit_factor(16384, 16384, screen_fit())
+        assert factor > 8
+        side = -(-16384 // factor)
+        assert (item.image.width(), item.image.height()) == (side, side)
+        assert item.image.format() == QImage.Format.Format_RGB32
         assert "shown at 8192x8192 of 16384x16384" in item.label
         assert view.before_image() is not None
+        assert decodes == [screen_fit()]  # the result, once, for the screen
+        view.set_zoom(view.zoom() * 2)  # still fewer than one reduced pixel per screen pixel
+        await asyncio.sleep(0.2)
+        assert decodes == [screen_fit()] and view.current_item().image is item.image
+        view.set_zoom(4.0, QPointF(side / 4, side / 4))  # zoomed in past its pixels
+        looked_at = view.view_center()
+        deadline = time.monotonic() + 60
+        while view.current_item().image.width() != 8192:
+            assert time.monotonic() < deadline, "no full-size decode"
+            await asyncio.sleep(0.05)
+        assert decodes == [screen_fit(), None]  # then at full size (at most 8192 px)
+        ratio = 8192 / side  # the same zoom and the same place, in the full size's pixels
+        assert view.zoom() == pytest.approx(4.0 / ratio)
+        assert view.view_center().x() == pytest.approx(looked_at.x() * ratio, rel=1e-3)
+        assert view.view_center().y() == pytest.approx(looked_at.y() * ratio, rel=1e-3)
         view.set_mode(CompareMode.DIFFERENCE)
         deadline = time.monotonic() + 60
         while view.difference_image() is None:
