@@ -139,15 +139,17 @@ class OutputImages:
         return self._references[job.id]
 
     async def before_image(self, job: Job, *, reduced: bool = False) -> QImage | None:
-        """The before, decoded; `reduced`: for the screen (see `full_image`)."""
-        data = await self.before_bytes(job)
-        if data is None:
-            return None
+        """The before, decoded (None when there is none); `reduced`: for the screen (see
+        `full_image`)."""
         sha = next((job.inputs[r][0] for r in _before_order(job.inputs) if job.inputs.get(r)),
                    job.id)
         max_pixels = self.max_pixels()
 
         async def decode(fit: QSize | None) -> QImage:
+            # read again for the full size rather than keep megabytes of file alive
+            data = await self.before_bytes(job)
+            if data is None:
+                raise InvalidInput("The before image is no longer stored.")
             return await asyncio.to_thread(qimage_from_bytes, data, "before",
                                            max_pixels=max_pixels, fit=fit)
 

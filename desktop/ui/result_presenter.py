@@ -11,17 +11,19 @@ looked at. Grids are decoded at full size (their cells zoom together)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 
 from desktop.core import heap
 from desktop.core.model import Job, JobState
 from desktop.ui.compare_view import CompareItem
 from desktop.ui.job_words import placeholder_for
+from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
     from desktop.services import Services
@@ -54,6 +56,11 @@ async def _none() -> None:
     return None
 
 
+def _trim_in_thread() -> None:
+    """Give freed memory back to the system (glibc's malloc_trim), off the GUI thread."""
+    threading.Thread(target=heap.trim, name="malloc_trim", daemon=True).start()
+
+
 class ResultPresenter:
     """Fills the compare view and the result panel from the history, off the GUI thread."""
 
@@ -69,8 +76,11 @@ class ResultPresenter:
         #: In a grid: the job of each cell and which of that job's shown results it is.
         self._grid_cells: list[tuple[Job, int]] = []
         self._upgrading = False  # a full-size decode for the zoomed view is under way
-        self._upgrade_task: asyncio.Future[bool] | None = None
+        self._tasks = TaskSet("Full-size decode")
         self._items: list[CompareItem] = []  # the outputs show_job gave the view
+        self._fitted_percent = -1  # the zoom show_job opened at (fitted)
+        self._trim = QTimer(singleShot=True, interval=500)
+        self._trim.timeout.connect(_trim_in_thread)
 
     @property
     def _grid_jobs(self) -> list[Job]:
@@ -84,22 +94,22 @@ class ResultPresenter:
         view._state.subscribe(self._on_zoom)
 
     def needs_full_size(self) -> bool:
-        """Whether the result shown is a reduced copy drawn magnified (zoomed in past its
-        own pixels): then its full size shows more."""
+        """Whether the result shown is a reduced copy zoomed in to its own pixels or past
+        them (100 % of the copy or more, not merely fitted): its full size shows more."""
         view = self.window.compare_view
         item = view.current_item()
         if view.is_grid() or item is None or item.video or item.image.isNull():
             return False
         if not self.images.is_reduced(item.image):
             return False
-        ratio = view.canvases()[-1].devicePixelRatioF() if view.canvases() else 1.0
-        return view.zoom() * ratio > 1.0001
+        zoomed = view.zoom_percent()
+        return zoomed >= 100 and zoomed != self._fitted_percent
 
     def _on_zoom(self) -> None:
         if not self._upgrading and self.needs_full_size():
             self._upgrading = True
-            task = asyncio.ensure_future(self.show_full_size())
-            self._upgrade_task = task  # keep a reference until it is done
+            if self._tasks.spawn(self.show_full_size()) is None:
+                self._upgrading = False
 
     async def show_full_size(self) -> bool:
         """Swap the reduced before and result shown for their full size, keeping the zoom and
@@ -117,6 +127,7 @@ class ResultPresenter:
                 return False
             factor = full.width() / item.image.width()
             scale, center = view.zoom(), view.view_center()
+            actual = view.zoom_percent() == 100  # "100 %" asked for: one real pixel each
             if not any(i is item for i in self._items):
                 return False
             items = [replace(i, image=full) if i is item else i for i in self._items]
@@ -124,17 +135,15 @@ class ResultPresenter:
             if full_before is not None and view.before_image() is before:
                 view.set_before(full_before)
             view.set_outputs(items, view.current_index())
-            view.set_zoom(scale / factor)
+            if actual:
+                view.zoom_actual()
+            else:
+                view.set_zoom(scale / factor)
             view.set_view_center(center * factor)
             return True
         finally:
             self._upgrading = False
 
-    async def _trim_later(self) -> None:
-        """The previous job's pictures were freed: give the memory back (glibc)."""
-        await asyncio.sleep(0)
-        with contextlib.suppress(OSError):
-            await asyncio.to_thread(heap.trim)
 
     async def show_job(self, job_id: str, output_index: int = 0) -> Job | None:
         job = await asyncio.to_thread(self.services.history.get, job_id)
@@ -161,8 +170,9 @@ class ResultPresenter:
                 view.set_placeholder(f"This job is {job.state}; its result shows here when it is"
                                      " ready.")
         self.shown_job = job
+        self._fitted_percent = view.zoom_percent()
         self.window.result_panel.show_job(job, view.current_index())
-        await self._trim_later()
+        self._trim.start()  # (again) once the view has dropped the old pictures
         return job
 
     async def show_batch(self, batch: list[str]) -> None:

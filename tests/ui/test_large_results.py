@@ -111,7 +111,8 @@ def test_a_16384_px_result_opens_in_the_compare_view_with_a_note(
         assert "shown at 8192x8192 of 16384x16384" in item.label
         assert view.before_image() is not None
         assert decodes == [screen_fit()]  # the result, once, for the screen
-        view.set_zoom(view.zoom() * 2)  # still fewer than one reduced pixel per screen pixel
+        view.set_zoom(0.9 / view.canvases()[-1].devicePixelRatioF())  # zoomed, but still
+        assert view.zoom_percent() == 90  # fewer than one reduced pixel per screen pixel
         await asyncio.sleep(0.2)
         assert decodes == [screen_fit()] and view.current_item().image is item.image
         view.set_zoom(4.0, QPointF(side / 4, side / 4))  # zoomed in past its pixels
@@ -136,3 +137,30 @@ def test_a_16384_px_result_opens_in_the_compare_view_with_a_note(
     loop.run_until_complete(body())
     thumb = Image.open(services.assets.thumbnail(result, 128))
     assert thumb.size == (128, 128)
+
+
+def test_100_percent_on_a_reduced_result_shows_its_real_pixels(
+        window: RestyleWindow, loop: asyncio.AbstractEventLoop) -> None:
+    """"100 %" means one real pixel per screen pixel: the full size comes in at 100 %."""
+    services = window.services
+    result = services.assets.put(grey_jpeg(3000, 3000), "image/jpeg", width=3000, height=3000)
+    now = time.time()
+    job = Job(id="c" * 32, spec=JobSpec("local", "upscale", {"image": ["in.jpg"]}, {}),
+              state=JobState.SUCCEEDED, created_at=now, updated_at=now, finished_at=now,
+              outputs=(Output(0, result.sha256, result.mime, result.size, 3000, 3000),))
+    services.history.save_job(job, assets=[result])
+
+    async def body() -> None:
+        await window.start()
+        assert await window.workbench.show_job(job.id) is not None
+        view = window.compare_view
+        assert view.current_item().image.width() < 3000  # decoded for the screen
+        view.zoom_actual()
+        deadline = time.monotonic() + 30
+        while view.current_item().image.width() != 3000:
+            assert time.monotonic() < deadline, "no full-size decode"
+            await asyncio.sleep(0.05)
+        assert view.zoom_percent() == 100
+        await window.workbench.idle()
+
+    loop.run_until_complete(body())
