@@ -41,19 +41,23 @@ from desktop.ui.canvas_images import display_format
 DISPLAY_MAX_PIXELS = 8192 * 8192
 _BAND_BYTES = 16 << 20  # pixels copied into the QImage at once
 _LITTLE_ENDIAN = sys.byteorder == "little"
+#: A copy reduced for the screen keeps at least this many pixels on its longer side (the
+#: compare view's PYRAMID_FROM_SIDE): sharp in a large pane on a small screen, and prepared
+#: by the view's worker, which also drops the pictures the view no longer shows.
+MIN_REDUCED_SIDE = 1024
 
 
 def fit_factor(width: int, height: int, fit: QSize | None) -> int:
     """The largest whole factor by which a width x height picture can be reduced and still
     have at least one pixel per screen pixel when fitted into `fit` (either way round: EXIF
-    may turn it); 1 without a `fit`."""
+    may turn it), and MIN_REDUCED_SIDE on its longer side; 1 without a `fit`."""
     if fit is None or fit.width() <= 0 or fit.height() <= 0:
         return 1
     # fitted, a picture is drawn at 1 / max(w / fw, h / fh) of its size; the orientation
     # that draws it largest decides
     needed = min(max(width / fit.width(), height / fit.height()),
                  max(width / fit.height(), height / fit.width()))
-    return max(1, int(needed))
+    return max(1, min(int(needed), max(width, height) // MIN_REDUCED_SIDE))
 
 
 def _opaque(img: Image.Image) -> bool:

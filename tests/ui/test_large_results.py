@@ -104,7 +104,7 @@ def test_a_16384_px_result_opens_in_the_compare_view_with_a_note(
         assert item is not None, window.statusBar().currentMessage()
         # decoded for the screen, straight into the format the panes draw
         factor = qimages.fit_factor(16384, 16384, screen_fit())
-        assert factor > 8
+        assert factor > 8  # (16 at most: 1024 px)
         side = -(-16384 // factor)
         assert (item.image.width(), item.image.height()) == (side, side)
         assert item.image.format() == QImage.Format.Format_RGB32

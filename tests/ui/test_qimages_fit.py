@@ -23,14 +23,14 @@ def test_the_factor_keeps_a_pixel_per_screen_pixel_either_way_round() -> None:
     assert qimages.fit_factor(6000, 4000, screen) == 3
     assert qimages.fit_factor(1000, 800, screen) == 1
     assert qimages.fit_factor(4000, 6000, None) == 1
+    assert qimages.fit_factor(4000, 6000, QSize(800, 600)) == 5  # not 7: 1200 px >= 1024
 
 
 def test_a_decode_for_a_small_view_is_reduced_and_a_full_one_is_not() -> None:
     data = jpeg(2000, 3000)
     small = qimages.qimage_from_bytes(data, "r.jpg", fit=QSize(500, 300))
-    factor = qimages.fit_factor(2000, 3000, QSize(500, 300))
-    assert factor == 6
-    assert (small.width(), small.height()) == (334, 500)
+    assert qimages.fit_factor(2000, 3000, QSize(500, 300)) == 2  # 1500 px still >= 1024
+    assert (small.width(), small.height()) == (1000, 1500)
     assert small.format() == QImage.Format.Format_RGB32
     r, g, b, _a = small.pixelColor(100, 100).getRgb()
     assert abs(r - 200) <= 3 and abs(g - 100) <= 3 and abs(b - 50) <= 3
