@@ -28,7 +28,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage
@@ -85,6 +84,8 @@ def _into_qimage(img: Image.Image, name: str) -> QImage:
         bottom = min(height, top + rows)
         bits[top * line:bottom * line] = img.crop((0, top, width, bottom)).tobytes("raw", raw)
     if raw == "BGRX":
+        import numpy as np  # deferred: numpy is not needed for the window's first paint
+
         np.frombuffer(bits, dtype=np.uint8)[3::4] = 255
     return image
 
