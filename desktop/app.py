@@ -195,6 +195,8 @@ async def _run(app: QApplication, window: RestyleWindow,
 def main() -> int:
     # A frozen (PyInstaller) build starts the local worker processes through this entry point.
     multiprocessing.freeze_support()
+    from desktop.core import heap  # freed image memory goes back to the system (glibc)
+    heap.install()
     # qasync picks its Qt binding from what is already imported: PySide6 first
     # (ARCHITECTURE.md, "The window and qasync").
     import qasync

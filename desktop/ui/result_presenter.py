@@ -1,20 +1,29 @@
 """What the compare view shows: one job's outputs with its before image, a grid of several
 jobs' results over the same input (a multi-provider run, jobs picked in the history), or any
 image files. It remembers which job is shown, so exports, copies and the result panel act on
-the job the user sees, and on no job at all while plain files are compared."""
+the job the user sees, and on no job at all while plain files are compared.
+
+A job's pictures are decoded for the screen (OutputImages, `reduced`): a 24 MP result opens
+as a few megapixels. When the user zooms in past the reduced copy's own pixels, the before
+and the result shown are decoded at full size and swapped in, keeping the zoom and the place
+looked at. Grids are decoded at full size (their cells zoom together)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 
+from desktop.core import heap
 from desktop.core.model import Job, JobState
 from desktop.ui.compare_view import CompareItem
 from desktop.ui.job_words import placeholder_for
+from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
     from desktop.services import Services
@@ -43,6 +52,15 @@ def left_out_sentence(shown: int, total: int) -> str:
             "results and the before. Select fewer jobs to see the others.")
 
 
+async def _none() -> None:
+    return None
+
+
+def _trim_in_thread() -> None:
+    """Give freed memory back to the system (glibc's malloc_trim), off the GUI thread."""
+    threading.Thread(target=heap.trim, name="malloc_trim", daemon=True).start()
+
+
 class ResultPresenter:
     """Fills the compare view and the result panel from the history, off the GUI thread."""
 
@@ -57,6 +75,12 @@ class ResultPresenter:
         self.shown_files: list[Path] = []
         #: In a grid: the job of each cell and which of that job's shown results it is.
         self._grid_cells: list[tuple[Job, int]] = []
+        self._upgrading = False  # a full-size decode for the zoomed view is under way
+        self._tasks = TaskSet("Full-size decode")
+        self._items: list[CompareItem] = []  # the outputs show_job gave the view
+        self._fitted_percent = -1  # the zoom show_job opened at (fitted)
+        self._trim = QTimer(singleShot=True, interval=500)
+        self._trim.timeout.connect(_trim_in_thread)
 
     @property
     def _grid_jobs(self) -> list[Job]:
@@ -66,20 +90,75 @@ class ResultPresenter:
         view = self.window.compare_view
         view.currentChanged.connect(self._on_output_changed)
         view.gridCellActivated.connect(self._on_grid_cell)
+        # the view's zoom and place have no Qt signal; its ViewState takes listeners
+        view._state.subscribe(self._on_zoom)
+
+    def needs_full_size(self) -> bool:
+        """Whether the result shown is a reduced copy zoomed in to its own pixels or past
+        them (100 % of the copy or more, not merely fitted): its full size shows more."""
+        view = self.window.compare_view
+        item = view.current_item()
+        if view.is_grid() or item is None or item.video or item.image.isNull():
+            return False
+        if not self.images.is_reduced(item.image):
+            return False
+        zoomed = view.zoom_percent()
+        return zoomed >= 100 and zoomed != self._fitted_percent
+
+    def _on_zoom(self) -> None:
+        if not self._upgrading and self.needs_full_size():
+            self._upgrading = True
+            if self._tasks.spawn(self.show_full_size()) is None:
+                self._upgrading = False
+
+    async def show_full_size(self) -> bool:
+        """Swap the reduced before and result shown for their full size, keeping the zoom and
+        the place looked at. False when nothing changed (the view moved on meanwhile)."""
+        try:
+            view = self.window.compare_view
+            item = view.current_item()
+            before = view.before_image()
+            if item is None:
+                return False
+            full, full_before = await asyncio.gather(
+                self.images.full_image(item.image),
+                self.images.full_image(before) if before is not None else _none())
+            if full is None or view.current_item() is not item or view.is_grid():
+                return False
+            factor = full.width() / item.image.width()
+            scale, center = view.zoom(), view.view_center()
+            actual = view.zoom_percent() == 100  # "100 %" asked for: one real pixel each
+            if not any(i is item for i in self._items):
+                return False
+            items = [replace(i, image=full) if i is item else i for i in self._items]
+            self._items = items
+            if full_before is not None and view.before_image() is before:
+                view.set_before(full_before)
+            view.set_outputs(items, view.current_index())
+            if actual:
+                view.zoom_actual()
+            else:
+                view.set_zoom(scale / factor)
+            view.set_view_center(center * factor)
+            return True
+        finally:
+            self._upgrading = False
+
 
     async def show_job(self, job_id: str, output_index: int = 0) -> Job | None:
         job = await asyncio.to_thread(self.services.history.get, job_id)
         if job is None:
             self.window.set_status("That job is no longer in the history.")
             return None
-        before, items = await asyncio.gather(self.images.before_image(job),
-                                             self.images.output_items(job))
+        before, items = await asyncio.gather(self.images.before_image(job, reduced=True),
+                                             self.images.output_items(job, reduced=True))
         view = self.window.compare_view
         self._grid_cells = []
         self.shown_files = []
         view.set_grid([])
         view.set_before(before)
         view.set_outputs(items, min(output_index, max(0, len(items) - 1)))
+        self._items = items
         if not items:
             if job.outputs:
                 paths = ", ".join(
@@ -91,7 +170,9 @@ class ResultPresenter:
                 view.set_placeholder(f"This job is {job.state}; its result shows here when it is"
                                      " ready.")
         self.shown_job = job
+        self._fitted_percent = view.zoom_percent()
         self.window.result_panel.show_job(job, view.current_index())
+        self._trim.start()  # (again) once the view has dropped the old pictures
         return job
 
     async def show_batch(self, batch: list[str]) -> None:
@@ -126,6 +207,7 @@ class ResultPresenter:
         self.shown_files = []
         view.set_before(before)
         view.set_outputs([item for _j, _i, item in cells], 0)
+        self._items = []
         self._grid_cells = [(job, index) for job, index, _item in cells] if len(cells) > 1 else []
         view.set_grid([item for _j, _i, item in cells] if len(cells) > 1 else [])
         first, first_index, _item = cells[0]
@@ -146,6 +228,7 @@ class ResultPresenter:
         view.set_grid([])
         view.set_before(before, f"{paths[0].name} · before" if paths else "")
         view.set_outputs(others, 0)
+        self._items = []
         if len(others) > 1:
             view.set_grid(others)
         self.window.result_panel.show_files([p.name for p in paths])
