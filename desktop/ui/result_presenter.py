@@ -90,8 +90,7 @@ class ResultPresenter:
         view = self.window.compare_view
         view.currentChanged.connect(self._on_output_changed)
         view.gridCellActivated.connect(self._on_grid_cell)
-        # the view's zoom and place have no Qt signal; its ViewState takes listeners
-        view._state.subscribe(self._on_zoom)
+        view.viewChanged.connect(self._on_zoom)
 
     def needs_full_size(self) -> bool:
         """Whether the result shown is a reduced copy zoomed in to its own pixels or past

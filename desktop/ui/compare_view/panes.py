@@ -69,6 +69,7 @@ class Panes(_Base):  # type: ignore[misc,valid-type]
     def _on_view_changed(self) -> None:
         self._update_zoom_label()
         self._update_status()
+        self.viewChanged.emit()
 
     # ------------------------------------------------------------------ panes
 

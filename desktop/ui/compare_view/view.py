@@ -78,6 +78,8 @@ class CompareView(Presenting, Analysing, Panes, QWidget):
     gridCellActivated = Signal(int)
     #: The user asked for the service's furniture mask (the button of the structure mode).
     furnitureMaskWanted = Signal()
+    #: The zoom or the place looked at changed (wheel, keys, drag, fit, a resize).
+    viewChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
