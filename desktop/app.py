@@ -122,6 +122,8 @@ def create_main_window(home: str | os.PathLike[str] | Path | None = None) -> Res
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("Create the QApplication before the main window.")
+    from desktop.core import heap
+    heap.install()  # any host of the window (main, tests, benchmarks) keeps the heap lean
     return RestyleWindow(Services.open(home))
 
 

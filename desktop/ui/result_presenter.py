@@ -171,7 +171,10 @@ class ResultPresenter:
         self.shown_job = job
         self._fitted_percent = view.zoom_percent()
         self.window.result_panel.show_job(job, view.current_index())
-        self._trim.start()  # (again) once the view has dropped the old pictures
+        if not self._trim.isActive():
+            # once the view has dropped the old pictures; not restarted by the next job, so
+            # clicking quickly through the history still hands memory back twice a second
+            self._trim.start()
         return job
 
     async def show_batch(self, batch: list[str]) -> None:

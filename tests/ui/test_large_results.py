@@ -164,3 +164,55 @@ def test_100_percent_on_a_reduced_result_shows_its_real_pixels(
         await window.workbench.idle()
 
     loop.run_until_complete(body())
+
+
+def test_memory_goes_back_to_the_system_while_jobs_are_opened_quickly(
+        window: RestyleWindow, loop: asyncio.AbstractEventLoop,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a job every 150 ms (clicking through the history) still hands freed picture
+    memory back (malloc_trim) about twice a second, not only once the clicking stops."""
+    from desktop.core import heap
+
+    trims: list[float] = []
+    monkeypatch.setattr(heap, "trim", lambda: trims.append(time.monotonic()) or True)
+    services = window.services
+    now = time.time()
+    ids = []
+    for i in range(8):
+        picture = io.BytesIO()
+        Image.new("RGB", (64, 48), (20 * i, 90, 90)).save(picture, "PNG")
+        asset = services.assets.put(picture.getvalue(), "image/png", width=64, height=48)
+        job = Job(id=f"{i:032x}", spec=JobSpec("local", "upscale", {}, {}),
+                  state=JobState.SUCCEEDED, created_at=now + i, updated_at=now + i,
+                  finished_at=now + i,
+                  outputs=(Output(0, asset.sha256, asset.mime, asset.size, 64, 48),))
+        services.history.save_job(job, assets=[asset])
+        ids.append(job.id)
+
+    async def body() -> None:
+        await window.start()
+        started = time.monotonic()
+        for job_id in ids:
+            assert await window.workbench.show_job(job_id) is not None
+            await asyncio.sleep(0.15)
+        clicking = time.monotonic() - started
+        assert clicking > 1.0
+        assert trims and trims[0] < started + clicking, "no trim while jobs kept opening"
+        await window.workbench.idle()
+
+    loop.run_until_complete(body())
+
+
+def test_every_host_of_the_window_caps_the_heap_arenas(
+        home: Path, qtbot: Any, loop: asyncio.AbstractEventLoop,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only `restyle` (main): tests and benchmarks that build the window get the same heap
+    settings, so what they measure is what users run."""
+    from desktop.core import heap
+
+    calls: list[bool] = []
+    monkeypatch.setattr(heap, "install", lambda: calls.append(True) or True)
+    win = create_main_window(home)
+    qtbot.addWidget(win)
+    assert calls == [True]
+    loop.run_until_complete(win.aclose())
