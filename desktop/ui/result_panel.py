@@ -49,6 +49,15 @@ def state_words(job: Job, task: TaskSpec | None) -> str:
     return f"{words} · {line}" if line else words
 
 
+def _unfinished_duration(job: Job) -> str:
+    """The duration field of a job without a recorded duration."""
+    if job.state == JobState.NEEDS_ATTENTION:
+        return "not finished"
+    if job.state.terminal:  # ended, but its finish time was never recorded (older records)
+        return "not recorded"
+    return "still running"
+
+
 def _cost_text(job: Job) -> str:
     if job.cost_credits is None:
         return "not reported"
@@ -223,9 +232,7 @@ class ResultPanel(QWidget):
         if duration is not None:
             self._fields["duration"].setText(human_duration(duration / 1000))
         else:
-            self._fields["duration"].setText("not finished"
-                                             if job.state == JobState.NEEDS_ATTENTION
-                                             else "still running")
+            self._fields["duration"].setText(_unfinished_duration(job))
         self._fields["cost"].setText(_cost_text(job))
         seed = job.spec.params.get("seed")
         self._fields["seed"].setText(str(seed) if seed is not None else "not set")
