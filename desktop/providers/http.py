@@ -52,7 +52,7 @@ from typing import Any, Literal, Self, TypeVar
 import httpx
 
 from desktop import __version__
-from desktop.core.contract import MemorySink, ResultSink
+from desktop.core.contract import Base64Text, MemorySink, ResultSink
 from desktop.core.humanize import human_bytes, human_duration
 from desktop.core.limits import Limits, setting_name
 from desktop.core.model import ErrorCode
@@ -765,23 +765,45 @@ async def shared_ssl_context() -> ssl.SSLContext:
 
 #: Strings longer than this (base64 images) are escaped and encoded in slices of this size.
 _SLICE = 1 << 20
+#: Strings at least this long are taken out of the one `json.dumps` of the body and written on
+#: their own: as they are when they need no escaping (base64), else escaped a slice at a time.
+_BIG = 1 << 12
+
+
+#: What JSON escapes in ASCII text: control characters, the quote and the backslash.
+_JSON_ESCAPED = bytes(range(0x20)) + b'"\\'
+
+
+def _plain_json_bytes(text: str) -> bytes | None:
+    """`text` as the bytes JSON writes between its quotes when it needs no escaping (ASCII with
+    no quote, backslash or control character: base64 and most ids), else None. Base64 made
+    here (`Base64Text`) is known to qualify; other text is checked by `bytes.translate`, a C
+    loop about four times as fast as the JSON encoder's scan."""
+    if isinstance(text, Base64Text):
+        return text.encode("ascii")
+    if not text.isascii():
+        return None
+    data = text.encode("ascii")
+    return data if len(data.translate(None, _JSON_ESCAPED)) == len(data) else None
 
 
 def _encode_json(body: Any) -> bytes:
     """JSON as httpx writes it for `json=`: compact, UTF-8, no NaN. Blocking: run it in a
     worker thread (`post_json` does).
 
-    A worker thread still holds the GIL while it encodes, and one `json.dumps` of a body with
-    a 20 MB base64 string holds it for one long C call, stalling the window's thread for as
-    long. So strings over `_SLICE` are left out of the dumps (a placeholder marks their place)
-    and escaped and encoded a slice at a time, letting other threads run between slices; the
-    bytes are the same as one `json.dumps` would give."""
+    Strings of `_BIG` characters or more (base64 images) are left out of the dumps (a
+    placeholder marks their place). One that needs no escaping, as base64 never does, is
+    written as its ASCII bytes: a copy, instead of the encoder scanning megabytes character by
+    character (about 4 ms a megabyte). Any other is escaped and encoded a slice of `_SLICE` at
+    a time: a worker thread still holds the GIL while it encodes, and one `json.dumps` of a
+    20 MB string would hold it for one long C call, stalling the window's thread. The bytes are
+    the same as one `json.dumps` would give."""
     big: list[str] = []
     marker = f"\x00restyle-json-{uuid.uuid4().hex}-"
 
     def swap(value: Any) -> Any:
         if isinstance(value, str):
-            if len(value) <= _SLICE:
+            if len(value) < _BIG:
                 return value
             big.append(value)
             return f"{marker}{len(big) - 1}"
@@ -805,9 +827,13 @@ def _encode_json(body: Any) -> bytes:
             raise AssertionError("a JSON placeholder went missing")
         parts.append(head.encode("utf-8"))
         parts.append(b'"')
-        for start in range(0, len(text), _SLICE):
-            parts.append(_json.dumps(text[start:start + _SLICE],
-                                     ensure_ascii=False)[1:-1].encode("utf-8"))
+        plain = _plain_json_bytes(text)
+        if plain is not None:
+            parts.append(plain)
+        else:
+            for start in range(0, len(text), _SLICE):
+                parts.append(_json.dumps(text[start:start + _SLICE],
+                                         ensure_ascii=False)[1:-1].encode("utf-8"))
         parts.append(b'"')
     parts.append(rest.encode("utf-8"))
     return b"".join(parts)
