@@ -156,13 +156,15 @@ class EngineBase:
         """Store, then announce: the only way a job's state changes. The write is fenced by
         this engine's lease (LeaseLost if another process has taken the job over), and every
         text that may quote a provider goes through redaction first."""
-        job = _redacted(job.evolve(updated_at=self._clock()))
         lease_until = self.ledger.lease_until()
+        released = job.state.terminal or job.state == JobState.NEEDS_ATTENTION
+        # One copy of the job, as stored and as announced: the history takes the owner from
+        # the arguments, not from these fields.
+        job = job.evolve(updated_at=self._clock(), **_redactions(job),
+                         owner=None if released else self.ledger.owner,
+                         lease_until=None if released else lease_until)
         await self._db(self.history.save_job, job, assets=tuple(assets),
                        owner=self.ledger.owner, lease_until=lease_until)
-        released = job.state.terminal or job.state == JobState.NEEDS_ATTENTION
-        job = job.evolve(owner=None if released else self.ledger.owner,
-                         lease_until=None if released else lease_until)
         self._current[job.id] = job
         self._announce(JobEvent(kind=kind, job=job, previous_state=previous,
                                 message=redact_text(message), retry_at=retry_at,
@@ -184,11 +186,19 @@ class EngineBase:
         return [jid for jid, task in self._tasks.items() if not task.done()]
 
 
-def _redacted(job: Job) -> Job:
+def _redactions(job: Job) -> dict[str, Any]:
+    """The job's texts that may quote a provider (note, error message), redacted: only those
+    that change, as `evolve` arguments."""
+    changes: dict[str, Any] = {}
+    note = redact_text(job.note)
+    if note != job.note:
+        changes["note"] = note
     error = job.error
     if error is not None:
-        error = JobError(error.code, redact_text(error.message), error.provider_code)
-    return job.evolve(note=redact_text(job.note), error=error)
+        message = redact_text(error.message)
+        if message != error.message:
+            changes["error"] = JobError(error.code, message, error.provider_code)
+    return changes
 
 
 class _QueueObserver:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from desktop.core.model import (
     Asset,
@@ -34,6 +34,14 @@ from desktop.core.store.rows import (
     job_from_row,
     job_row,
 )
+
+
+class JobControl(NamedTuple):
+    """The columns of a job that say who may work on it (`History.control`)."""
+
+    owner: str | None
+    state: JobState
+    cancel_requested: bool
 
 
 class History:
@@ -238,6 +246,18 @@ class History:
         with self._lock:
             row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             return self._hydrate([row])[0] if row else None
+
+    def control(self, job_id: str) -> JobControl | None:
+        """Who owns the job, its state and whether a cancel was asked for: what an engine
+        checks between polls, read from the job's row alone (no inputs, outputs or JSON)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT owner, state, cancel_requested FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return JobControl(owner=row[0], state=JobState(row[1]),
+                          cancel_requested=bool(row[2]))
 
     def find(self, id_or_prefix: str) -> Job | None:
         """A job by its id or an unambiguous prefix of at least 4 characters."""
