@@ -631,6 +631,8 @@ def _check_complete(response: httpx.Response, size: int, expected: int | None) -
 
 def _log_attempt(request: httpx.Request, url: httpx.URL, outcome: int | str, attempt: int,
                  started: float) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return  # the redacted URL and headers cost more than the request's own bookkeeping
     log.debug("%s %s -> %s (attempt %d, %.0f ms) headers=%s", request.method, display_url(url),
               outcome, attempt, (time.monotonic() - started) * 1000,
               redact_headers(dict(request.headers)))
@@ -854,6 +856,10 @@ def _says_credits(code: str | None, message: str | None, text: str) -> bool:
     return bool(_CREDIT_WORDS.search(blob)) and not _RATE_WORDS.search(blob)
 
 
+#: Paths an ApiClient remembers as URLs at most (a few per job followed at once).
+_REMEMBERED_PATHS = 256
+
+
 # -- the API client ---------------------------------------------------------------------------
 class ApiClient(_HttpBase):
     """An HTTP client for one provider's API, applying the house HTTP policy.
@@ -895,6 +901,8 @@ class ApiClient(_HttpBase):
         self.auth = auth
         self._extract_error = extract_error or default_extract_error
         self._base: httpx.URL | None = None
+        #: Paths turned into URLs (`url`), with the base they were made from.
+        self._paths: dict[str, tuple[httpx.URL, httpx.URL]] = {}
 
     def __repr__(self) -> str:
         base = display_url(self.base_url) if self._valid_base() else self.base_url
@@ -932,7 +940,12 @@ class ApiClient(_HttpBase):
         return base
 
     def url(self, url_or_path: str) -> httpx.URL:
-        """An absolute URL: absolute ones as given, paths appended to the base URL's path."""
+        """An absolute URL: absolute ones as given, paths appended to the base URL's path.
+        Paths are remembered (httpx parses and checks every URL it builds, about 0.2 ms): a
+        job's submit path and status path come back at every call and poll."""
+        made = self._paths.get(url_or_path)
+        if made is not None and made[0] is self._base:
+            return made[1]
         if url_or_path.lower().startswith(("http://", "https://")):
             try:
                 return httpx.URL(url_or_path)
@@ -946,8 +959,13 @@ class ApiClient(_HttpBase):
         path = base.path.rstrip("/") + "/" + url_or_path.lstrip("/")
         if "?" in path:
             path, query = path.split("?", 1)
-            return base.copy_with(path=path, query=query.encode())
-        return base.copy_with(path=path, query=None)
+            url = base.copy_with(path=path, query=query.encode())
+        else:
+            url = base.copy_with(path=path, query=None)
+        if len(self._paths) >= _REMEMBERED_PATHS:
+            self._paths.pop(next(iter(self._paths)))
+        self._paths[url_or_path] = (base, url)
+        return url
 
     def same_origin(self, url: httpx.URL) -> bool:
         """True when `url` is on the base URL's scheme, host and port: only there is the key

@@ -29,6 +29,7 @@ from desktop.core.model import (
     JobError,
     JobEvent,
     JobState,
+    Output,
 )
 from desktop.core.redaction import redact_text
 from desktop.core.store import History
@@ -76,6 +77,8 @@ class EngineBase:
         self._provider_slots: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, Job] = {}
+        #: Each job's (inputs, outputs) as this engine last stored them (see `_save`).
+        self._stored_links: dict[str, tuple[dict[str, list[str]], tuple[Output, ...]]] = {}
         self._observers: list[Observer] = []
         self._closed = False
 
@@ -163,8 +166,13 @@ class EngineBase:
         job = job.evolve(updated_at=self._clock(), **_redactions(job),
                          owner=None if released else self.ledger.owner,
                          lease_until=None if released else lease_until)
+        # The input and output rows are written again only when they changed since this
+        # engine's last save of the job (three of a job's six saves carry no change to them).
+        links = (job.inputs, job.outputs)
         await self._db(self.history.save_job, job, assets=tuple(assets),
-                       owner=self.ledger.owner, lease_until=lease_until)
+                       owner=self.ledger.owner, lease_until=lease_until,
+                       links=self._stored_links.get(job.id) != links)
+        self._stored_links[job.id] = links
         self._current[job.id] = job
         self._announce(JobEvent(kind=kind, job=job, previous_state=previous,
                                 message=redact_text(message), retry_at=retry_at,

@@ -157,7 +157,7 @@ class History:
 
     # -- writing -----------------------------------------------------------------------------
     def save_job(self, job: Job, *, assets: Iterable[Asset] = (), owner: str | None = None,
-                 lease_until: float | None = None) -> None:
+                 lease_until: float | None = None, links: bool = True) -> None:
         """Insert or update the job row, its inputs and outputs, in one transaction.
 
         With `owner`, the write is fenced: a new job is inserted owned by `owner`; an existing
@@ -165,9 +165,12 @@ class History:
         The write leaves the job owned by
         `owner` until `lease_until`, or free once the job is terminal or needs attention.
         Without `owner` (tools, tests, imports) the ownership columns are left as they are.
+        `links=False` leaves the job's input and output rows as they are: for a writer that
+        knows they are unchanged since its own last save (the engine, between state changes).
         """
         with self._transaction() as conn:
-            write_job(conn, job, assets=assets, owner=owner, lease_until=lease_until)
+            write_job(conn, job, assets=assets, owner=owner, lease_until=lease_until,
+                      links=links)
 
     def set_favorite(self, job_id: str, favorite: bool) -> None:
         with self._transaction() as conn:
@@ -372,7 +375,8 @@ class History:
 
 
 def write_job(conn: sqlite3.Connection, job: Job, *, assets: Iterable[Asset] = (),
-              owner: str | None = None, lease_until: float | None = None) -> None:
+              owner: str | None = None, lease_until: float | None = None,
+              links: bool = True) -> None:
     """`History.save_job`'s writes, inside a transaction the caller holds (an import writes
     several jobs, their reviews and votes in one)."""
     row = job_row(job)
@@ -407,6 +411,8 @@ def write_job(conn: sqlite3.Connection, job: Job, *, assets: Iterable[Asset] = (
     )
     if cursor.rowcount == 0:
         raise LeaseLost(job.id)
+    if not links:
+        return
     conn.execute("DELETE FROM job_inputs WHERE job_id = ?", (job.id,))
     conn.executemany(
         "INSERT INTO job_inputs (job_id, role, position, sha256) VALUES (?, ?, ?, ?)",
