@@ -162,7 +162,7 @@ class Base64Memo:
     reused by other bytes while the entry lives; bytes are immutable, so the text stays right.
     Thread-safe: providers encode in worker threads."""
 
-    def __init__(self, max_chars: int = 32 << 20) -> None:
+    def __init__(self, max_chars: int = 16 << 20) -> None:
         self.max_chars = max_chars
         self._lock = threading.Lock()
         self._entries: dict[int, tuple[bytes, Base64Text]] = {}
