@@ -200,10 +200,13 @@ class AssetStore:
         return self.root / sha256[:2] / f"{sha256}.{extension_for(mime)}"
 
     def put(
-        self, data: bytes, mime: str, *, width: int | None = None, height: int | None = None
+        self, data: bytes, mime: str, *, width: int | None = None, height: int | None = None,
+        sha256: str | None = None,
     ) -> Asset:
-        """Store bytes under their hash (once) and return the asset describing them."""
-        digest = sha256_hex(data)
+        """Store bytes under their hash (once) and return the asset describing them.
+        `sha256`: the hex digest of `data` when the caller has just computed it (a prepared
+        input), so megabytes are not hashed twice; only ever this process's own digest."""
+        digest = sha256 or sha256_hex(data)
         path = self.path_for(digest, mime)
         if not (path.exists() and path.stat().st_size == len(data)):
             atomic_write(path, data)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -143,6 +144,63 @@ class InputLimits:
     formats: tuple[str, ...] = ("image/jpeg", "image/png")
 
 
+class Base64Text(str):
+    """Text made by base64-encoding bytes here, so it holds only `A-Z a-z 0-9 + / =`: a JSON
+    encoder may write it as it is, without scanning megabytes for characters to escape
+    (desktop/providers/http.py `_encode_json`). Anything made from it (a slice, a join) is a
+    plain str again."""
+
+    __slots__ = ()
+
+
+class Base64Memo:
+    """The base64 text of recently sent bytes objects, by identity, bounded by its size.
+
+    The engine's input cache hands every job that sends the same photo the same bytes object,
+    so its base64 (megabytes for a large photo) is computed once, not once per job and
+    attempt. An entry holds a reference to its bytes object, so that object's id cannot be
+    reused by other bytes while the entry lives; bytes are immutable, so the text stays right.
+    Thread-safe: providers encode in worker threads."""
+
+    def __init__(self, max_chars: int = 16 << 20) -> None:
+        self.max_chars = max_chars
+        self._lock = threading.Lock()
+        self._entries: dict[int, tuple[bytes, Base64Text]] = {}
+        self._chars = 0
+
+    def encode(self, data: bytes) -> Base64Text:
+        key = id(data)
+        with self._lock:
+            found = self._entries.pop(key, None)
+            if found is not None and found[0] is data:
+                self._entries[key] = found  # most recently used last
+                return found[1]
+            if found is not None:  # cannot happen while the entry pins its bytes
+                self._chars -= len(found[1])
+        text = Base64Text(base64.b64encode(data).decode("ascii"))
+        if len(text) > self.max_chars:
+            return text
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._chars -= len(old[1])
+            self._entries[key] = (data, text)
+            self._chars += len(text)
+            while self._chars > self.max_chars:
+                oldest = next(iter(self._entries))
+                self._chars -= len(self._entries.pop(oldest)[1])
+        return text
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
+
+
+#: The one memo every PreparedInput.base64() uses.
+BASE64_MEMO = Base64Memo()
+
+
 @dataclass(frozen=True)
 class PreparedInput:
     """An input image after validation and normalisation: the exact bytes to send."""
@@ -158,7 +216,9 @@ class PreparedInput:
     filename: str = "image"
 
     def base64(self) -> str:
-        return base64.b64encode(self.data).decode("ascii")
+        """The data as base64 text, computed once per bytes object (`BASE64_MEMO`): every
+        job that sends the same prepared photo shares one encoding."""
+        return BASE64_MEMO.encode(self.data)
 
     def data_uri(self) -> str:
         return f"data:{self.mime};base64,{self.base64()}"

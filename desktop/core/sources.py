@@ -101,7 +101,10 @@ def check_name(source: str) -> None:
     """InvalidInput when `source` holds a control character (a line break, an escape, NUL):
     such a name breaks terminals, logs and exports, and is almost always a mistake; or bytes
     that are not UTF-8 text (an old Latin-1 name): the history stores names as text."""
-    found = next((ch for ch in source if _is_control(ch)), None)
+    # `isprintable` is false for every character `_is_control` finds: the common, clean name
+    # is passed over in one C loop.
+    found = None if source.isprintable() else next(
+        (ch for ch in source if _is_control(ch)), None)
     if found is not None:
         raise InvalidInput(
             f"{shown(source)} contains a control character ({_escape(found)}) in its name; "
@@ -125,7 +128,9 @@ def _is_control(ch: str) -> bool:
 def shown(text: str, limit: int = SHOWN_LIMIT) -> str:
     """`text` fit for a sentence: control, invisible formatting and undecodable characters
     escaped (\\n, \\x1b, \\u202e), and the middle of a long text replaced by an ellipsis."""
-    escaped = "".join(_escape(ch) for ch in text)
+    # `_escape` changes only characters `isprintable` is false for (control, format, line and
+    # paragraph separators, surrogates): a clean text is itself, found in one C loop.
+    escaped = text if text.isprintable() else "".join(_escape(ch) for ch in text)
     if len(escaped) <= limit:
         return escaped
     head = (limit * 2) // 3

@@ -194,3 +194,21 @@ def test_part_files_left_by_a_crash_are_removed_a_day_later(tmp_path: Path) -> N
     os.utime(old, (day_ago, day_ago))
     AssetStore(tmp_path / "assets").incoming().discard()
     assert not old.exists() and fresh.exists()
+
+
+def test_put_takes_a_digest_just_computed_instead_of_hashing_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.core import assets as assets_module
+
+    store = AssetStore(tmp_path / "assets")
+    data = b"prepared input bytes"
+    digest = hashlib.sha256(data).hexdigest()
+
+    def no_hashing(_data: bytes) -> str:
+        raise AssertionError("hashed again")
+
+    monkeypatch.setattr(assets_module, "sha256_hex", no_hashing)
+    asset = store.put(data, "image/png", width=1, height=1, sha256=digest)
+    assert asset.sha256 == digest and store.read(asset) == data
+    monkeypatch.undo()
+    assert store.put(data, "image/png").sha256 == digest  # without it, hashed as before

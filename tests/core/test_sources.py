@@ -216,3 +216,23 @@ def test_unreadable_file(tmp_path: Path) -> None:
         assert refusal(path) == f"{path} cannot be read (permission denied)."
     finally:
         path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_the_printable_shortcut_never_passes_a_character_that_needs_escaping() -> None:
+    """`shown` and `check_name` skip their per-character work for a text `isprintable` calls
+    clean: every code point that passes it must be one neither would touch."""
+    for code in range(0x110000):
+        ch = chr(code)
+        if ch.isprintable():
+            assert sources._escape(ch) == ch and not sources._is_control(ch), hex(code)
+
+
+@pytest.mark.parametrize("name", ["photo\n.png", "a\x1b[31m.png", "x\u202ey.png", "bad\x85.png",
+                                  "line\u2028sep.png", "tab\t.png"])
+def test_names_with_hidden_characters_are_still_escaped_and_refused(name: str) -> None:
+    escaped = shown(name)
+    assert escaped != name and "\\" in escaped
+    if any(sources._is_control(ch) for ch in name):
+        with pytest.raises(InvalidInput, match="control character"):
+            sources.check_name(name)
+    assert shown("plain photo é.png") == "plain photo é.png"

@@ -396,3 +396,82 @@ def test_a_json_body_is_encoded_once_for_every_attempt(monkeypatch: pytest.Monke
     assert first == {"ok": True} and second == {"ok": True}
     assert len(calls) == 2 and loop_thread not in calls  # once per call, in a worker thread
     assert seen[0] == seen[1] == seen[2] == _encode_json(body)
+
+
+def test_every_ascii_character_in_a_large_string_encodes_as_json_dumps() -> None:
+    import json
+
+    from desktop.core.contract import Base64Text
+    for code in range(128):
+        text = "QUJD" * 2000 + chr(code) + "QUJD" * 10  # over the size taken out of the dumps
+        body = {"image": text, "list": [text, Base64Text("QUJD" * 3000)]}
+        expected = json.dumps(body, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False).encode("utf-8")
+        assert _encode_json(body) == expected, f"character {code:#x}"
+
+
+def test_base64_text_is_written_without_an_escaping_pass(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    import json
+
+    from desktop.core.contract import Base64Text
+    from desktop.providers import http
+
+    dumped: list[int] = []
+    real = http._json.dumps
+
+    def watching(value: Any, **kw: Any) -> str:
+        dumped.append(len(value) if isinstance(value, str) else 0)
+        return real(value, **kw)
+
+    monkeypatch.setattr(http._json, "dumps", watching)
+    image = Base64Text("QUJD" * 500_000)
+    body = {"image": image, "id": "job-1"}
+    assert _encode_json(body) == json.dumps(body, separators=(",", ":")).encode()
+    assert max(dumped) < 1000  # the 2 MB string never went through the JSON encoder
+
+
+def test_an_attempt_is_described_only_when_debug_logging_is_on(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from desktop.providers import http
+
+    described: list[int] = []
+    real = http.redact_headers
+
+    def counting(headers: Any) -> Any:
+        described.append(1)
+        return real(headers)
+
+    monkeypatch.setattr(http, "redact_headers", counting)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True})
+
+    async def call() -> Any:
+        async with ApiClient("vistoure", "VistoureAI", "https://api.example.test",
+                             auth=Auth.bearer(lambda: "sk-secret-1234567890"),
+                             transport=httpx.MockTransport(answer), sleep=no_sleep) as api:
+            return await api.get_json("/jobs/1")
+
+    caplog.set_level("INFO", logger="restyle.http")
+    assert run(call()) == {"ok": True}
+    assert described == [] and not caplog.records
+    caplog.set_level("DEBUG", logger="restyle.http")
+    assert run(call()) == {"ok": True}
+    assert described == [1]
+    text = caplog.text
+    assert "GET https://api.example.test/jobs/1 -> 200" in text
+    assert "sk-secret-1234567890" not in text
+
+
+def test_a_path_is_made_into_a_url_once() -> None:
+    api = ApiClient("vistoure", "VistoureAI", "https://api.example.test/v2/")
+    first = api.url("/jobs/1?full=1")
+    assert str(first) == "https://api.example.test/v2/jobs/1?full=1"
+    assert api.url("/jobs/1?full=1") is first
+    assert str(api.url("jobs/2")) == "https://api.example.test/v2/jobs/2"
+    absolute = "https://cdn.example.test/r/1.png?sig=abc"
+    assert str(api.url(absolute)) == absolute and absolute not in api._paths
+    for n in range(300):
+        api.url(f"/jobs/{n}")
+    assert len(api._paths) <= 256 and str(api.url("/jobs/299")).endswith("/v2/jobs/299")

@@ -29,6 +29,7 @@ from desktop.core.model import (
     JobError,
     JobEvent,
     JobState,
+    Output,
 )
 from desktop.core.redaction import redact_text
 from desktop.core.store import History
@@ -76,6 +77,8 @@ class EngineBase:
         self._provider_slots: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, Job] = {}
+        #: Each job's (inputs, outputs) as this engine last stored them (see `_save`).
+        self._stored_links: dict[str, tuple[dict[str, list[str]], tuple[Output, ...]]] = {}
         self._observers: list[Observer] = []
         self._closed = False
 
@@ -156,13 +159,20 @@ class EngineBase:
         """Store, then announce: the only way a job's state changes. The write is fenced by
         this engine's lease (LeaseLost if another process has taken the job over), and every
         text that may quote a provider goes through redaction first."""
-        job = _redacted(job.evolve(updated_at=self._clock()))
         lease_until = self.ledger.lease_until()
-        await self._db(self.history.save_job, job, assets=tuple(assets),
-                       owner=self.ledger.owner, lease_until=lease_until)
         released = job.state.terminal or job.state == JobState.NEEDS_ATTENTION
-        job = job.evolve(owner=None if released else self.ledger.owner,
+        # One copy of the job, as stored and as announced: the history takes the owner from
+        # the arguments, not from these fields.
+        job = job.evolve(updated_at=self._clock(), **_redactions(job),
+                         owner=None if released else self.ledger.owner,
                          lease_until=None if released else lease_until)
+        # The input and output rows are written again only when they changed since this
+        # engine's last save of the job (three of a job's six saves carry no change to them).
+        links = (job.inputs, job.outputs)
+        await self._db(self.history.save_job, job, assets=tuple(assets),
+                       owner=self.ledger.owner, lease_until=lease_until,
+                       links=self._stored_links.get(job.id) != links)
+        self._stored_links[job.id] = links
         self._current[job.id] = job
         self._announce(JobEvent(kind=kind, job=job, previous_state=previous,
                                 message=redact_text(message), retry_at=retry_at,
@@ -184,11 +194,19 @@ class EngineBase:
         return [jid for jid, task in self._tasks.items() if not task.done()]
 
 
-def _redacted(job: Job) -> Job:
+def _redactions(job: Job) -> dict[str, Any]:
+    """The job's texts that may quote a provider (note, error message), redacted: only those
+    that change, as `evolve` arguments."""
+    changes: dict[str, Any] = {}
+    note = redact_text(job.note)
+    if note != job.note:
+        changes["note"] = note
     error = job.error
     if error is not None:
-        error = JobError(error.code, redact_text(error.message), error.provider_code)
-    return job.evolve(note=redact_text(job.note), error=error)
+        message = redact_text(error.message)
+        if message != error.message:
+            changes["error"] = JobError(error.code, message, error.provider_code)
+    return changes
 
 
 class _QueueObserver:

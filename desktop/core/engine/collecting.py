@@ -132,8 +132,11 @@ class CollectingMixin(EngineBase):
                 err.provider_code if err else None,
             ))
         cost = status.cost_credits if status.cost_credits is not None else job.cost_credits
+        # The verdict's progress and message are stored here, with the state (polling does not
+        # write them separately for a job that succeeded).
         job = await self._transition(job, JobState.DOWNLOADING, cost_credits=cost,
-                                     error=None)
+                                     error=None, progress=status.progress,
+                                     note=status.message or job.note)
         if not status.outputs:
             raise JobEnded(JobError(ErrorCode.RESULT_UNAVAILABLE,
                                     f"{provider.title} finished the job but returned no result."))
@@ -141,6 +144,7 @@ class CollectingMixin(EngineBase):
         count = len(status.outputs)
         failures = 0
         position = 0
+        last: list[Asset] = []
         while position < count:
             if any(o.position == position for o in outputs):
                 position += 1  # already downloaded before a restart
@@ -166,11 +170,14 @@ class CollectingMixin(EngineBase):
                 continue
             failures = 0
             outputs.append(output)
+            position += 1
+            if all(any(o.position == p for o in outputs) for p in range(position, count)):
+                last = [asset]  # the last one: stored with the success below, in one write
+                break
             # Each result is stored as soon as it lands: a paid result is never lost.
             job = await self._save(self._current[job.id].evolve(outputs=tuple(outputs)),
                                    assets=[asset], kind=EventKind.PROGRESS,
-                                   message=f"Downloaded result {position + 1} of {count}.")
-            position += 1
+                                   message=f"Downloaded result {position} of {count}.")
         task = provider.task(job.task)
         # A progress line such as "still processing" must not outlive the job.
         note = status.message or (task.note if task else "")
@@ -178,7 +185,8 @@ class CollectingMixin(EngineBase):
             note = " ".join(filter(None, (f"Imported from {provider.title}'s job list.",
                                           status.message)))
         await self._transition(self._current[job.id], JobState.SUCCEEDED,
-                               finished_at=self._clock(), progress=1.0, error=None, note=note)
+                               finished_at=self._clock(), progress=1.0, error=None, note=note,
+                               outputs=tuple(outputs), assets=last)
 
     async def _download(self, provider: Provider, position: int, remote: RemoteOutput
                         ) -> tuple[Asset, Output]:

@@ -14,7 +14,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from desktop.core.contract import Provider, ProviderError, RemoteRef, RemoteStatus
+from desktop.core.contract import (
+    Provider,
+    ProviderError,
+    RemoteRef,
+    RemoteState,
+    RemoteStatus,
+)
 from desktop.core.engine import outcomes
 from desktop.core.engine.base import EngineBase
 from desktop.core.engine.outcomes import (
@@ -113,6 +119,8 @@ class PollingMixin(EngineBase):
                 continue
             transient = persistent = 0
             job = self._current[job.id]
+            if status.state == RemoteState.SUCCEEDED:
+                return status  # its progress and message are stored with the download's start
             if status.progress != job.progress or (status.message and status.message != job.note):
                 job = await self._save(
                     job.evolve(progress=status.progress, note=status.message or job.note),
@@ -125,13 +133,15 @@ class PollingMixin(EngineBase):
     async def _check_still_ours(self, job_id: str) -> None:
         """Between polls: stop if another process took the job over or deleted it, and act on
         a cancel another process asked for."""
-        stored = await self._db(self.history.get, job_id)
+        stored = await self._db(self.history.control, job_id)
         if stored is None or (stored.owner is not None and stored.owner != self.ledger.owner):
             raise LeaseLost(job_id)
         if stored.cancel_requested:
             raise CancelRequested(job_id)
         if stored.state == JobState.CANCELLED:  # written by an older Restyle
-            raise JobEnded(stored.error or JobError(ErrorCode.CANCELLED, "Cancelled."),
+            full = await self._db(self.history.get, job_id)
+            error = full.error if full is not None else None
+            raise JobEnded(error or JobError(ErrorCode.CANCELLED, "Cancelled."),
                            JobState.CANCELLED)
 
     def _next_delay(self, interval: float, job: Job, status: RemoteStatus) -> float:

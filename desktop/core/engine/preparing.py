@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from desktop.core import imaging, sources
 from desktop.core.assets import AssetStore
 from desktop.core.contract import PreparedInput, PreparedJob, Provider, ProviderError
+from desktop.core.engine.input_cache import NormalizedCache
 from desktop.core.humanize import human_bytes, human_duration
 from desktop.core.image_params import params_to_inputs
 from desktop.core.limits import Limits, setting_name
@@ -53,9 +54,12 @@ class Preparer:
     """Turns a JobSpec into a PreparedSpec for one provider; stores nothing."""
 
     def __init__(self, cpu_run: CpuRunner, load_url: SourceLoader | None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, cache: NormalizedCache | None = None) -> None:
         self._cpu_run = cpu_run
         self._load_url = load_url
+        #: Inputs normalised before, by content (input_cache.py): a photo sent in many jobs
+        #: is decoded once.
+        self.cache = cache or NormalizedCache()
         lent = getattr(load_url, "limits", None)
         self.limits = limits or (lent if isinstance(lent, Limits) else Limits())
 
@@ -116,7 +120,7 @@ class Preparer:
             name = sources.file_name(source)
         accepted = provider.limits
         encoded, digest = await self._cpu_run(
-            normalize_and_hash, data, name, max_side=accepted.max_side,
+            self.cache.normalize_and_hash, data, name, max_side=accepted.max_side,
             max_bytes=accepted.max_bytes, formats=accepted.formats, min_side=accepted.min_side,
             max_pixels=limits.input_max_pixels,
         )
@@ -185,7 +189,9 @@ def store_inputs(assets: AssetStore, prepared: PreparedSpec
     inputs: dict[str, list[str]] = {}
     for role, items in prepared.inputs.items():
         for item in items:
-            asset = assets.put(item.data, item.mime, width=item.width, height=item.height)
+            # The digest was taken when the input was prepared: no second pass over the bytes.
+            asset = assets.put(item.data, item.mime, width=item.width, height=item.height,
+                               sha256=item.sha256)
             stored.append(asset)
             inputs.setdefault(role, []).append(asset.sha256)
     return stored, inputs

@@ -315,6 +315,7 @@ class JobEngine(SubmittingMixin):
             return await self._ask_owner_to_cancel(job_id, claim.job)
         assert claim.job is not None
         self._current[job_id] = claim.job
+        self._stored_links.pop(job_id, None)  # read from the history: written there by others
         try:
             await self._finish_cancel(job_id)
         finally:
@@ -359,6 +360,7 @@ class JobEngine(SubmittingMixin):
             assert claim.job is not None
             job = claim.job
             self._current[job.id] = job
+            self._stored_links.pop(job.id, None)  # as read: others may have written its rows
             try:
                 provider = self.provider(job.provider)
             except InvalidInput:
@@ -432,6 +434,7 @@ class JobEngine(SubmittingMixin):
         orphans = await self._db(self.history.delete_job, job_id)
         await self._cpu_run(self.assets.remove, orphans)
         self._current.pop(job_id, None)
+        self._stored_links.pop(job_id, None)
 
     async def aclose(self) -> None:
         """Stop: jobs a provider may have accepted stay resumable (a submit on its way gets a

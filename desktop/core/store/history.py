@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from desktop.core.model import (
     Asset,
@@ -34,6 +34,14 @@ from desktop.core.store.rows import (
     job_from_row,
     job_row,
 )
+
+
+class JobControl(NamedTuple):
+    """The columns of a job that say who may work on it (`History.control`)."""
+
+    owner: str | None
+    state: JobState
+    cancel_requested: bool
 
 
 class History:
@@ -149,7 +157,7 @@ class History:
 
     # -- writing -----------------------------------------------------------------------------
     def save_job(self, job: Job, *, assets: Iterable[Asset] = (), owner: str | None = None,
-                 lease_until: float | None = None) -> None:
+                 lease_until: float | None = None, links: bool = True) -> None:
         """Insert or update the job row, its inputs and outputs, in one transaction.
 
         With `owner`, the write is fenced: a new job is inserted owned by `owner`; an existing
@@ -157,9 +165,12 @@ class History:
         The write leaves the job owned by
         `owner` until `lease_until`, or free once the job is terminal or needs attention.
         Without `owner` (tools, tests, imports) the ownership columns are left as they are.
+        `links=False` leaves the job's input and output rows as they are: for a writer that
+        knows they are unchanged since its own last save (the engine, between state changes).
         """
         with self._transaction() as conn:
-            write_job(conn, job, assets=assets, owner=owner, lease_until=lease_until)
+            write_job(conn, job, assets=assets, owner=owner, lease_until=lease_until,
+                      links=links)
 
     def set_favorite(self, job_id: str, favorite: bool) -> None:
         with self._transaction() as conn:
@@ -238,6 +249,18 @@ class History:
         with self._lock:
             row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             return self._hydrate([row])[0] if row else None
+
+    def control(self, job_id: str) -> JobControl | None:
+        """Who owns the job, its state and whether a cancel was asked for: what an engine
+        checks between polls, read from the job's row alone (no inputs, outputs or JSON)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT owner, state, cancel_requested FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return JobControl(owner=row[0], state=JobState(row[1]),
+                          cancel_requested=bool(row[2]))
 
     def find(self, id_or_prefix: str) -> Job | None:
         """A job by its id or an unambiguous prefix of at least 4 characters."""
@@ -352,7 +375,8 @@ class History:
 
 
 def write_job(conn: sqlite3.Connection, job: Job, *, assets: Iterable[Asset] = (),
-              owner: str | None = None, lease_until: float | None = None) -> None:
+              owner: str | None = None, lease_until: float | None = None,
+              links: bool = True) -> None:
     """`History.save_job`'s writes, inside a transaction the caller holds (an import writes
     several jobs, their reviews and votes in one)."""
     row = job_row(job)
@@ -387,6 +411,8 @@ def write_job(conn: sqlite3.Connection, job: Job, *, assets: Iterable[Asset] = (
     )
     if cursor.rowcount == 0:
         raise LeaseLost(job.id)
+    if not links:
+        return
     conn.execute("DELETE FROM job_inputs WHERE job_id = ?", (job.id,))
     conn.executemany(
         "INSERT INTO job_inputs (job_id, role, position, sha256) VALUES (?, ?, ?, ?)",
