@@ -1,9 +1,9 @@
 """Start-up loads only what the first paint needs: the window is started the way `restyle`
 starts it (desktop.app.main), in a process of its own, and at the moment the history has painted
 its first page the heavy modules deferred to first use are not loaded yet (numpy, keyring and
-its backends, Qt Multimedia, the export, batch and review modules, the batch grid, httpx's
-command-line client...), and the Qt-free layers were imported before PySide6, out of the reach
-of its import hook."""
+its backends, Qt Multimedia, the export, batch and review modules, the batch grid, the
+rankings, httpx's command-line client...), and the Qt-free layers were imported before
+PySide6, out of the reach of its import hook."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ DEFERRED = (
     "desktop.ui.arena",
     "desktop.ui.batch_grid",
     "desktop.ui.batch_grid_data",
+    "desktop.core.rankings",
+    "desktop.core.review_facts",
     # httpx's CLI (httpx._main) and what it loads when click is installed (desktop.providers).
     "httpx._main",
     "click",
