@@ -32,6 +32,7 @@ DEFERRED = (
     "keyrings",
     "qrcode",
     "PySide6.QtMultimedia",
+    "desktop.core.exports.files",
     "desktop.core.exports.bundle",
     "desktop.core.exports.lookbook",
     "desktop.core.exports.report",
