@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 # The Qt-free layers load before PySide6: once imported, PySide6 replaces `__import__` with its
 # `__feature__` hook, which reads the whole source of every module imported after it
 # (inspect.getsource) to see whether it mentions PySide6. Imported first, the services, the
-# core, the providers and their libraries (httpx, Pillow) are not read (docs/PERFORMANCE.md).
+# core, the providers and their libraries (httpx, Pillow) are not read, unless a Qt module
+# imports one of them by name (the hook looks at the module each import statement returns).
 from desktop.config import APP_NAME
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
