@@ -17,17 +17,24 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
-
-import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
+# The Qt-free layers load before PySide6: once imported, PySide6 replaces `__import__` with its
+# `__feature__` hook, which reads the whole source of every module imported after it
+# (inspect.getsource) to see whether it mentions PySide6. Imported first, the services, the
+# core, the providers and their libraries (httpx, Pillow) are not read, unless a Qt module
+# imports one of them by name (the hook looks at the module each import statement returns).
 from desktop.config import APP_NAME
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
+
+# isort: split
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
 from desktop.ui import asyncgen_hooks, clipboard
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow

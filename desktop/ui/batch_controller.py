@@ -42,6 +42,7 @@ from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
     from desktop.ui.batch_dialog import BatchContext, BatchDialog, BatchRequest
+    from desktop.ui.batch_grid import BatchGrid
     from desktop.ui.batch_grid_data import GridData
     from desktop.ui.workbench import Workbench
 
@@ -60,8 +61,6 @@ class BatchController(QObject):
     """See the module docstring."""
 
     def __init__(self, workbench: Workbench) -> None:
-        from desktop.ui.batch_grid import BatchGrid
-
         super().__init__(workbench)
         self.wb = workbench
         self.window = workbench.window
@@ -84,8 +83,9 @@ class BatchController(QObject):
         self.dock = QDockWidget("Batches", self.window)
         self.dock.setObjectName("batchDock")
         self.dock.setWidget(self.panel)
-        limits = self.services.settings.limits
-        self.grid = BatchGrid(max_pixels=max(limits.result_max_pixels, limits.input_max_pixels))
+        #: Made when a batch's grid is first asked for (see `grid`): not needed for the window's
+        #: first frame, where the compare view holds the place.
+        self._grid: BatchGrid | None = None
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DELAY_MS)
@@ -114,9 +114,7 @@ class BatchController(QObject):
         host.setSizePolicy(w.compare_view.sizePolicy())  # its stretch in the splitter
         splitter.replaceWidget(max(0, index), host)
         layout.addWidget(w.compare_view)
-        layout.addWidget(self.grid)
         w.compare_view.show()
-        self.grid.hide()
         w.new_batch_action.triggered.connect(self.open_dialog)
         w.new_batch_button.clicked.connect(self.open_dialog)
         self.panel.new_button.clicked.connect(self.open_dialog)
@@ -125,15 +123,29 @@ class BatchController(QObject):
         self.panel.cancelRequested.connect(lambda bid: self._tasks.spawn(self.cancel(bid)))
         self.panel.retryRequested.connect(lambda bid: self._tasks.spawn(self.retry_failed(bid)))
         self.panel.openRequested.connect(lambda bid: self._tasks.spawn(self.open_results(bid)))
-        self.grid.cellActivated.connect(
-            lambda row, col: self._tasks.spawn(self.show_cell(row, col)))
-        self.grid.compareRequested.connect(lambda: self._tasks.spawn(self.compare_cell()))
-        self.grid.closeRequested.connect(self.show_compare)
         # Whatever shows a job in the compare view brings the compare view back.
         for signal in (w.job_queue.openRequested, w.history_panel.openRequested):
             signal.connect(lambda *_a: self.show_compare())
         w.generate_button.clicked.connect(lambda *_a: self.show_compare())
         w.generate_action.triggered.connect(lambda *_a: self.show_compare())
+
+    @property
+    def grid(self) -> BatchGrid:
+        """The batch grid, in the compare view's place (hidden until a batch is opened); made
+        and wired on first use, so start-up neither imports nor builds it."""
+        if self._grid is None:
+            from desktop.ui.batch_grid import BatchGrid
+
+            limits = self.services.settings.limits
+            grid = self._grid = BatchGrid(
+                max_pixels=max(limits.result_max_pixels, limits.input_max_pixels))
+            grid.hide()
+            self.host.layout().addWidget(grid)
+            grid.cellActivated.connect(
+                lambda row, col: self._tasks.spawn(self.show_cell(row, col)))
+            grid.compareRequested.connect(lambda: self._tasks.spawn(self.compare_cell()))
+            grid.closeRequested.connect(self.show_compare)
+        return self._grid
 
     def _provider_titles(self) -> dict[str, str]:
         return {pid: p.title for pid, p in self.wb.providers.items()}
@@ -187,8 +199,8 @@ class BatchController(QObject):
             if widget is not None and shiboken6.isValid(widget):
                 widget.reject()
         await self._tasks.aclose()
-        if shiboken6.isValid(self.grid):
-            await self.grid.aclose()
+        if self._grid is not None and shiboken6.isValid(self._grid):
+            await self._grid.aclose()
         self.runner.close()
 
     # -- the dialog ---------------------------------------------------------------------------
@@ -467,13 +479,13 @@ class BatchController(QObject):
         self.grid.show()
 
     def show_compare(self) -> None:
-        if self.grid.isHidden():
+        if self._grid is None or self.grid.isHidden():
             return
         self.grid.hide()
         self.window.compare_view.show()
 
     def grid_shown(self) -> bool:
-        return not self.grid.isHidden()
+        return self._grid is not None and not self.grid.isHidden()
 
     async def show_cell(self, row: int, col: int) -> None:
         """A cell was clicked: its job in the result panel (and picked in the Jobs list)."""

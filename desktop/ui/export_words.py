@@ -7,11 +7,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.core.exports.composites import DEFAULT_CORNER, DEFAULT_LABEL, DEFAULT_LABEL_SIZE
-from desktop.core.exports.files import ExportOptions, ExportReport, Skipped
 from desktop.core.exports.naming import DEFAULT_TEMPLATE
 from desktop.general_settings import EXPORT_FORMAT_LABELS, LOSSY_FORMATS
+
+if TYPE_CHECKING:  # the export itself (and its Pillow work) loads when an export starts
+    from desktop.core.exports.files import ExportOptions, ExportReport, Skipped
 
 #: Skip reasons listed in the status line; the rest are counted.
 SHOWN_REASONS = 3

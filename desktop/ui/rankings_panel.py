@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
@@ -30,7 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.humanize import human_duration
-from desktop.core.rankings import Agreement, ProviderRanking, Rankings
+
+if TYPE_CHECKING:  # the rankings load when first computed, not at start-up
+    from desktop.core.rankings import Agreement, ProviderRanking, Rankings
 
 COLUMNS = ("Provider", "Strength (95 %)", "Win rate", "Votes", "Pass rate", "Stars",
            "Median time", "Credits / pass", "Top defects")

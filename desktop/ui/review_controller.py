@@ -19,8 +19,6 @@ import shiboken6
 from PySide6.QtCore import QObject, QSettings, QTimer
 
 from desktop.core.model import Job
-from desktop.core.rankings import Rankings, rank
-from desktop.core.review_facts import Facts, gather
 from desktop.core.reviews import DEFAULT_TAGS, Review
 from desktop.ui.main_window import MainWindow
 from desktop.ui.output_images import OutputImages
@@ -29,6 +27,8 @@ from desktop.ui.review_io import ReviewIO, ReviewIOError
 from desktop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
+    from desktop.core.rankings import Rankings
+    from desktop.core.review_facts import Facts
     from desktop.services import Services
     from desktop.ui.arena import Arena
     from desktop.ui.review_mode import ReviewMode
@@ -274,6 +274,9 @@ class ReviewController(QObject):
         chosen = panel.task()  # the panel's own choice beats the history's task filter
         task = chosen or job_filter.task or ""
         history, store = self.services.history, self.io.store
+        # Loaded on the first ranking (on this thread, not the worker's): start-up needs none.
+        from desktop.core.rankings import rank
+        from desktop.core.review_facts import gather
 
         def work() -> RankingRun:
             everything = gather(history, store, replace(job_filter, task=None))

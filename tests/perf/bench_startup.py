@@ -25,8 +25,8 @@ from tests.perf.kit import ROOT, Row, filled_home, qt_platform
 
 APP = textwrap.dedent("""
     import sys
+    import desktop.app as app_module  # first, as the `restyle` script does
     from PySide6.QtCore import QEvent, QObject, QTimer
-    import desktop.app as app_module
 
     made = app_module.create_main_window
 

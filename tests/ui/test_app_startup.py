@@ -1,10 +1,13 @@
 """Start-up loads only what the first paint needs: the window is started the way `restyle`
 starts it (desktop.app.main), in a process of its own, and at the moment the history has painted
 its first page the heavy modules deferred to first use are not loaded yet (numpy, keyring and
-its backends, Qt Multimedia, the export, batch and review modules...)."""
+its backends, Qt Multimedia, the export, batch and review modules, the batch grid, the
+rankings, httpx's command-line client...), and the Qt-free layers were imported before
+PySide6, out of the reach of its import hook."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,6 +19,9 @@ from pathlib import Path
 from desktop.config import resolve_paths
 from desktop.core.model import Job, JobSpec, JobState
 from desktop.core.store import History
+from tests.ui.batch_helpers import Windows, windows
+
+__all__ = ["windows"]  # the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +32,7 @@ DEFERRED = (
     "keyrings",
     "qrcode",
     "PySide6.QtMultimedia",
+    "desktop.core.exports.files",
     "desktop.core.exports.bundle",
     "desktop.core.exports.lookbook",
     "desktop.core.exports.report",
@@ -35,12 +42,35 @@ DEFERRED = (
     "desktop.ui.batch_dialog",
     "desktop.ui.review_mode",
     "desktop.ui.arena",
+    "desktop.ui.batch_grid",
+    "desktop.ui.batch_grid_data",
+    "desktop.core.rankings",
+    "desktop.core.review_facts",
+    # httpx's CLI (httpx._main) and what it loads when click is installed (desktop.providers).
+    "httpx._main",
+    "click",
+    "rich",
+    "pygments",
+)
+
+#: Qt-free modules desktop.app imports before PySide6 that no Qt module imports by name, so
+#: PySide6's `__feature__` import hook never reads their source. (The hook looks at the module
+#: every import statement returns: a Qt-free module a Qt module imports by name is read then.)
+BEFORE_QT = (
+    "desktop.services",
+    "desktop.providers.registry",
+    "desktop.providers.http",
+    "desktop.core.engine.preparing",
+    "desktop.core.store.history",
+    "httpx",
+    "PIL.Image",
 )
 
 SCRIPT = textwrap.dedent("""
     import json, sys
+    import desktop.app as app_module  # first, as the `restyle` script does
     from PySide6.QtCore import QEvent, QObject, QTimer
-    import desktop.app as app_module
+    from PySide6.support import feature
 
     made = app_module.create_main_window
 
@@ -53,9 +83,13 @@ SCRIPT = textwrap.dedent("""
             if (event.type() == QEvent.Type.Paint and not self.done
                     and self.window.history_panel.model.rowCount() > 0):
                 self.done = True
-                loaded = sorted(sys.modules)  # as the first page is painted
+                # As the first page is painted (None entries are imports made to fail).
+                loaded = sorted(n for n, m in sys.modules.items() if m is not None)
+                # Modules PySide6's import hook looked at (it reads their source).
+                hooked = sorted(feature.pyside_feature_dict)
                 print("PAINTED " + json.dumps({"rows": self.window.history_panel.model
-                                               .rowCount(), "modules": loaded}), flush=True)
+                                               .rowCount(), "modules": loaded,
+                                               "hooked": hooked}), flush=True)
                 QTimer.singleShot(0, self.window.close)
             return False
 
@@ -108,3 +142,34 @@ def test_the_first_history_page_paints_before_the_deferred_modules_load(home: Pa
     assert {"desktop.app", "desktop.ui.workbench", "desktop.core.store"} <= set(modules)
     early = sorted(m for m in modules if any(m == d or m.startswith(d + ".") for d in DEFERRED))
     assert early == [], f"loaded before the first paint: {early}"
+
+
+def test_the_qt_free_layers_load_before_pyside6_and_its_import_hook(home: Path) -> None:
+    _fill_history(home, 3)
+    found = _first_paint(home)
+    modules, hooked = found["modules"], found["hooked"]
+    assert isinstance(modules, list) and isinstance(hooked, list)
+    assert set(BEFORE_QT) <= set(modules)
+    # The hook did look at the Qt modules imported after PySide6 (so the probe works)...
+    assert {"desktop.ui.main_window", "desktop.ui.workbench", "qasync"} <= set(hooked)
+    # ...but not at the Qt-free layers, imported before it.
+    seen = sorted(set(BEFORE_QT) & set(hooked))
+    assert seen == [], f"imported after PySide6, so read by its import hook: {seen}"
+
+
+def test_the_batch_grid_is_made_on_first_use_in_the_compare_views_place(
+        windows: Windows, loop: asyncio.AbstractEventLoop) -> None:
+    window = windows()
+    controller = window.workbench.batches
+    assert controller._grid is None  # not built for the first frame
+    assert not controller.grid_shown()
+    controller.show_compare()  # nothing to hide yet: no grid is made for it
+    assert controller._grid is None
+    grid = controller.grid
+    assert controller.grid is grid and grid.objectName() == "batchGrid"
+    assert grid.parent() is controller.host and grid.isHidden()
+    assert window.compare_view.isVisible()
+    controller.show_grid()
+    assert grid.isVisible() and not window.compare_view.isVisible() and controller.grid_shown()
+    grid.close_button.click()  # wired when made: Close brings the compare view back
+    assert window.compare_view.isVisible() and not grid.isVisible()

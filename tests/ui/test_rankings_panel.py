@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
-import desktop.ui.review_controller as review_controller
+import desktop.core.rankings as rankings
 from desktop.config import save_settings
 from desktop.core.model import Job
 from desktop.core.rankings import rank
@@ -78,13 +78,13 @@ def expected(home: Path, where: JobFilter) -> list:  # type: ignore[type-arg]
 @pytest.fixture
 def ranked_on_threads(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
     threads: list[threading.Thread] = []
-    real = review_controller.rank
+    real = rankings.rank  # review_controller imports it on the first ranking
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         threads.append(threading.current_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(review_controller, "rank", spy)
+    monkeypatch.setattr(rankings, "rank", spy)
     return threads
 
 
