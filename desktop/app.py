@@ -12,7 +12,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +28,7 @@ from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
 from desktop.ui import asyncgen_hooks, clipboard
+from desktop.ui.exit_signals import ExitSignals, exit_code_for
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
@@ -161,35 +161,26 @@ async def _start(window: RestyleWindow, args: argparse.Namespace) -> None:
 
 async def _run(app: QApplication, window: RestyleWindow,
                args: argparse.Namespace | None = None) -> int:
-    asyncgen_hooks.install(asyncio.get_running_loop())  # qasync does not install them
+    """Show the window and run until it closes. Returns 0 after a close the user chose, or
+    128 + the signal's number after Ctrl+C (130), SIGTERM (143) or SIGHUP (129): those close
+    the window the normal way too (desktop/ui/exit_signals.py says why)."""
+    asyncio_loop = asyncio.get_running_loop()
+    asyncgen_hooks.install(asyncio_loop)  # qasync does not install them
     closed = asyncio.Event()
-    interrupted = False
     app.lastWindowClosed.connect(closed.set)
-
-    def on_sigint(_signum: int, _frame: object) -> None:
-        # Ctrl+C in the terminal that started Restyle closes the window the normal way (the
-        # session is saved, accepted jobs stay resumable). A KeyboardInterrupt would instead
-        # surface inside whatever Qt callback Python happened to be running, and get lost.
-        nonlocal interrupted
-        interrupted = True
-        QTimer.singleShot(0, window.close)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    # Python runs signal handlers only when it gets control; while Qt idles it would not. A
-    # light tick gives it control four times a second.
-    tick = QTimer(app)
-    tick.timeout.connect(lambda: None)
-    tick.start(250)
+    # A KeyboardInterrupt would surface inside whatever Qt callback Python happened to be
+    # running, and get lost; a signal instead closes the window like File > Quit.
+    signals = ExitSignals(lambda _signum: QTimer.singleShot(0, window.close), parent=app)
+    signals.install()
     window.show()
     starting = asyncio.ensure_future(_start(window, args or parse_args([])))
     try:
         await closed.wait()
     finally:
-        tick.stop()
-        signal.signal(signal.SIGINT, previous)
+        signals.uninstall()
         starting.cancel()
         await window.aclose()
-    return 130 if interrupted else 0
+    return 0 if signals.received is None else exit_code_for(signals.received)
 
 
 def main() -> int:
