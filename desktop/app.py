@@ -21,15 +21,18 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
-from desktop.config import APP_NAME
+from desktop import crash_reports
+from desktop.config import APP_NAME, resolve_paths
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
 from desktop.ui import asyncgen_hooks, clipboard
+from desktop.ui.crash_notice import CrashNotice
 from desktop.ui.exit_signals import ExitSignals, exit_code_for
 from desktop.ui.gc_guard import GuiThreadCollector
+from desktop.ui.help_menu import HelpMenu
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
 from desktop.ui.theme import apply_theme
@@ -58,6 +61,9 @@ class RestyleWindow(MainWindow):
         self.services = services
         self.engine = engine
         self.workbench = Workbench(self, services, engine)
+        self.help_menu = HelpMenu(self, app_name=APP_NAME, log_dir=services.paths.log_dir,
+                                  versions=crash_reports.versions,
+                                  open_compare_keys=self.compare_view.show_shortcuts_help)
         self._closed = False
         #: Closing that waits for submits on their way (see closeEvent).
         self._closing: asyncio.Task[None] | None = None
@@ -125,16 +131,6 @@ def create_main_window(home: str | os.PathLike[str] | Path | None = None) -> Res
     return RestyleWindow(Services.open(home))
 
 
-def _install_excepthook() -> None:
-    previous = sys.excepthook
-
-    def hook(exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
-        log.error("Unhandled exception", exc_info=(exc_type, exc, tb))
-        previous(exc_type, exc, tb)
-
-    sys.excepthook = hook
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The window's options (Qt's own are taken out by QApplication first)."""
     parser = argparse.ArgumentParser(
@@ -160,12 +156,15 @@ async def _start(window: RestyleWindow, args: argparse.Namespace) -> None:
 
 
 async def _run(app: QApplication, window: RestyleWindow,
-               args: argparse.Namespace | None = None) -> int:
+               args: argparse.Namespace | None = None, *,
+               reporter: crash_reports.CrashReporter | None = None) -> int:
     """Show the window and run until it closes. Returns 0 after a close the user chose, or
     128 + the signal's number after Ctrl+C (130), SIGTERM (143) or SIGHUP (129): those close
     the window the normal way too (desktop/ui/exit_signals.py says why)."""
     asyncio_loop = asyncio.get_running_loop()
     asyncgen_hooks.install(asyncio_loop)  # qasync does not install them
+    if reporter is not None:  # a task's error nobody awaited becomes a crash report
+        asyncio_loop.set_exception_handler(reporter.loop_handler)
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     # A KeyboardInterrupt would surface inside whatever Qt callback Python happened to be
@@ -202,17 +201,23 @@ def main() -> int:
     app.setQuitOnLastWindowClosed(False)
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
-    _install_excepthook()
+    # Errors nothing caught: a report in the log folder and one sentence (on stderr until the
+    # window can show it).
+    reporter = crash_reports.CrashReporter(resolve_paths().log_dir)
+    reporter.install()
     try:
         window = create_main_window()
     except HistoryError as exc:  # before any loop runs, so a modal box is safe here
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 3
     setup_logging(window.services.paths.log_file)
+    reporter.folder = window.services.paths.log_dir
+    reporter.notify = CrashNotice(window, window.help_menu.open_log_folder).notify
     apply_theme(app, str(general_setting(window.services.settings, THEME)))
     try:
-        return qasync.run(_run(app, window, args)) or 0
+        return qasync.run(_run(app, window, args, reporter=reporter)) or 0
     except KeyboardInterrupt:
         return 130
     finally:
+        reporter.notify = crash_reports.stderr_notice  # the window is gone
         collector.stop()
