@@ -25,6 +25,7 @@ from desktop import crash_reports
 from desktop.config import APP_NAME, resolve_paths
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
+from desktop.display_check import EXIT_NO_DISPLAY, missing_display
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
@@ -193,6 +194,9 @@ def main() -> int:
 
     if {"-h", "--help"} & set(sys.argv[1:]):
         parse_args(["--help"])  # prints the usage and exits, no display needed
+    if QApplication.instance() is None and (problem := missing_display()) is not None:
+        print(problem, file=sys.stderr)  # one sentence instead of Qt's abort
+        return EXIT_NO_DISPLAY
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     args = parse_args(app.arguments()[1:])
