@@ -34,6 +34,8 @@ from desktop.ui.crash_notice import CrashNotice
 from desktop.ui.exit_signals import ExitSignals, exit_code_for
 from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.help_menu import HelpMenu
+from desktop.ui.lost_display import EXIT_DISPLAY_LOST, QtMessages
+from desktop.ui.lost_display import SENTENCE as LOST_DISPLAY_SENTENCE
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
 from desktop.ui.theme import apply_theme
@@ -218,10 +220,28 @@ def main() -> int:
     reporter.folder = window.services.paths.log_dir
     reporter.notify = CrashNotice(window, window.help_menu.open_log_folder).notify
     apply_theme(app, str(general_setting(window.services.settings, THEME)))
+    messages = QtMessages()  # notes a lost display (lost_display.py)
+    messages.install()
     try:
         return qasync.run(_run(app, window, args, reporter=reporter)) or 0
     except KeyboardInterrupt:
         return 130
+    except RuntimeError:
+        if not messages.display_lost:
+            raise
+        return _close_without_a_display(window)
     finally:
         reporter.notify = crash_reports.stderr_notice  # the window is gone
+        messages.uninstall()
         collector.stop()
+
+
+def _close_without_a_display(window: RestyleWindow) -> int:
+    """The display went away and Qt stopped the loop: close without one (lost_display.py)."""
+    for step in (window.workbench.save_layout, window.services.close):
+        try:
+            step()
+        except Exception:  # one failing step must not keep the others from running
+            log.exception("Closing after the display went away")
+    print(LOST_DISPLAY_SENTENCE, file=sys.stderr)
+    return EXIT_DISPLAY_LOST

@@ -149,4 +149,7 @@ class Services:
         await asyncio.to_thread(local_workers.shutdown)
 
     def close(self) -> None:
+        """Close the history and stop the worker processes if aclose has not (a window whose
+        loop could not run its close)."""
         self.history.close()
+        local_workers.shutdown()

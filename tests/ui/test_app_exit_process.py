@@ -5,6 +5,7 @@ which runs no clean-up at all, leaves no worker process behind (they watch their
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,9 +19,15 @@ from tests.processes import descendants, needs_proc, spawned_workers, wait_until
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start(home: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTYLE_")}
-    env.update(RESTYLE_HOME=str(home), PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+def _start(home: Path, display: str | None = None) -> subprocess.Popen[str]:
+    """`python -m desktop` on a fresh home: offscreen, or on the X `display` given."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RESTYLE_") and k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(RESTYLE_HOME=str(home), PYTHONPATH=str(ROOT))
+    if display is None:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    else:
+        env["DISPLAY"] = display
     return subprocess.Popen([sys.executable, "-m", "desktop"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -80,3 +87,39 @@ def test_sigkill_leaves_no_worker_behind(home: Path) -> None:
         proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert left == set(), "worker processes outlived the killed window"
+
+
+@needs_proc
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb")
+def test_a_display_that_goes_away_ends_the_window_quietly(home: Path) -> None:
+    """Xvfb stopped under a running window: Qt stops its loop; the app saves the layout,
+    stops its workers, says one sentence and exits 1, with no Qt warnings or traceback."""
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24",
+                             "-nolisten", "tcp"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    children: set[int] = set()
+    try:
+        assert xvfb.stdout is not None
+        display = ":" + xvfb.stdout.readline().strip()
+        proc = _start(home, display)
+        try:
+            children = _ready_with_workers(proc, home)
+            xvfb.terminate()
+            xvfb.wait(timeout=30)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        if xvfb.poll() is None:
+            xvfb.kill()
+        xvfb.communicate(timeout=30)
+    assert proc.returncode == 1, err[-3000:]
+    assert err.strip().splitlines() == [
+        "Restyle lost its display (the X server or the desktop session ended), so its window "
+        "closed: the layout was saved, and jobs a provider accepted resume at the next start."]
+    assert wait_until_gone(children, 5) == set()
+    settings = (home / "config" / "window.ini").read_text(encoding="utf-8")
+    assert "geometry=" in settings and "windowState=" in settings
+    assert list((home / "logs").glob("crash-*")) == []
+    assert "The display went away" in (home / "logs" / "restyle.log").read_text(encoding="utf-8")
