@@ -3,6 +3,11 @@
 Command line: `restyle [--compare A B [C ...]]` plus Qt's own options (-platform, -style, …),
 which QApplication takes out before our parser sees the rest (`build_parser` is where further
 options go).
+
+Exit codes of the window: 0 closed by the user (File > Quit, the close button); 2 a wrong
+option, or no display to open the window on (display_check.py); 3 the history cannot be
+opened; 130, 143, 129 closed by Ctrl+C, SIGTERM or SIGHUP, the normal way (exit_signals.py);
+1 the display went away under the window (lost_display.py).
 """
 
 from __future__ import annotations

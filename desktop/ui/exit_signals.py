@@ -9,6 +9,9 @@ signal", so a script or service manager can tell a close it asked for from one t
 (0) or a failure (1-3), while Restyle still shuts down cleanly rather than dying of the signal.
 (A systemd unit that wants SIGTERM to count as success lists `SuccessExitStatus=143`.)
 
+A signal the process was started with ignored stays ignored: `nohup restyle &` asks for the
+window to outlive its terminal, so SIGHUP must not close it.
+
 Python runs a signal handler only when the interpreter gets control, which it does not while Qt
 idles in C++. So the C-level handler's wake-up byte (`signal.set_wakeup_fd`) goes into a socket
 pair that a QSocketNotifier watches: the signal is acted on at once, even in an idle window.
@@ -65,6 +68,8 @@ class ExitSignals(QObject):
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(),
                                                  warn_on_full_buffer=False)
         for signum in self._signals:
+            if signal.getsignal(signum) == signal.SIG_IGN:
+                continue  # started to ignore it (`nohup`, `&` in a script): keep ignoring it
             self._previous[signum] = signal.signal(signum, _noted)
 
     def uninstall(self) -> None:
@@ -92,7 +97,7 @@ class ExitSignals(QObject):
         except (BlockingIOError, InterruptedError):
             return
         for signum in data:
-            if signum not in self._signals:
+            if signum not in self._previous:
                 continue  # another handler's signal: Python runs that handler itself
             if self.received is None:
                 self.received = signum
