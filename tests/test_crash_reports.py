@@ -74,7 +74,7 @@ def test_uncaught_errors_in_the_main_thread_and_in_threads_are_reported(
         reporter: crash_reports.CrashReporter) -> None:
     reporter.install()
     try:
-        sys.excepthook(*_raise("main went wrong"))
+        sys.excepthook(*_raise("qzx-main-fault"))
         thread = threading.Thread(target=lambda: 1 / 0, name="decoder")
         thread.start()
         thread.join()
@@ -83,7 +83,7 @@ def test_uncaught_errors_in_the_main_thread_and_in_threads_are_reported(
     assert sys.excepthook is not reporter._sys_hook
     texts = [p.read_text(encoding="utf-8") for p in reporter.written]
     assert len(texts) == 2
-    assert "main went wrong" in texts[0] and "Where: main thread" in texts[0]
+    assert "qzx-main-fault" in texts[0] and "Where: main thread" in texts[0]
     assert "ZeroDivisionError" in texts[1] and "Where: thread decoder" in texts[1]
 
 
@@ -92,7 +92,7 @@ def test_a_task_error_nobody_awaited_is_reported(reporter: crash_reports.CrashRe
     loop.set_exception_handler(reporter.loop_handler)
 
     async def fails() -> None:
-        raise RuntimeError("lost in a task")
+        raise RuntimeError("qzx-task-fault")
 
     try:
         task = loop.create_task(fails())
@@ -103,7 +103,7 @@ def test_a_task_error_nobody_awaited_is_reported(reporter: crash_reports.CrashRe
         loop.close()
     assert len(reporter.written) == 1
     text = reporter.written[0].read_text(encoding="utf-8")
-    assert "lost in a task" in text and "Task exception was never retrieved" in text
+    assert "qzx-task-fault" in text and "Task exception was never retrieved" in text
 
 
 def test_other_loop_messages_keep_the_default_handler(
@@ -121,14 +121,14 @@ def test_other_loop_messages_keep_the_default_handler(
 def test_one_session_writes_a_few_reports_and_the_folder_keeps_the_newest(
         reporter: crash_reports.CrashReporter, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(crash_reports.PER_SESSION + 3):
-        reporter.report(_raise(f"again {i}"), "main thread")
+        reporter.report(_raise(f"qzx-again-{i}"), "main thread")
     assert len(reporter.written) == crash_reports.PER_SESSION
     monkeypatch.setattr(crash_reports, "KEEP", 3)
     for i in range(5):
-        crash_reports.write_report(reporter.folder, _raise(f"later {i}"), "main thread")
+        crash_reports.write_report(reporter.folder, _raise(f"qzx-later-{i}"), "main thread")
     left = sorted(reporter.folder.glob("crash-*.txt"))
     assert len(left) == 3
-    assert any("later 4" in p.read_text(encoding="utf-8") for p in left)
+    assert any("qzx-later-4" in p.read_text(encoding="utf-8") for p in left)
 
 
 def test_a_report_that_cannot_be_written_does_not_raise(tmp_path: Path) -> None:
@@ -136,6 +136,6 @@ def test_a_report_that_cannot_be_written_does_not_raise(tmp_path: Path) -> None:
     blocked.write_text("a file where the log folder should be")
     said: list[str] = []
     reporter = crash_reports.CrashReporter(blocked, said.append)
-    assert reporter.report(_raise("nowhere to go"), "main thread") is None
+    assert reporter.report(_raise("qzx-nowhere"), "main thread") is None
     assert os.path.isfile(blocked)
     assert len(said) == 1 and "could not save a report" in said[0] and str(blocked) in said[0]
