@@ -3,6 +3,11 @@
 Command line: `restyle [--compare A B [C ...]]` plus Qt's own options (-platform, -style, …),
 which QApplication takes out before our parser sees the rest (`build_parser` is where further
 options go).
+
+Exit codes of the window: 0 closed by the user (File > Quit, the close button); 2 a wrong
+option, or no display to open the window on (display_check.py); 3 the history cannot be
+opened; 130, 143, 129 closed by Ctrl+C, SIGTERM or SIGHUP, the normal way (exit_signals.py);
+1 the display went away under the window (lost_display.py).
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,9 +26,11 @@ from typing import TYPE_CHECKING
 # (inspect.getsource) to see whether it mentions PySide6. Imported first, the services, the
 # core, the providers and their libraries (httpx, Pillow) are not read, unless a Qt module
 # imports one of them by name (the hook looks at the module each import statement returns).
-from desktop.config import APP_NAME
+from desktop import crash_reports
+from desktop.config import APP_NAME, resolve_paths
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
+from desktop.display_check import EXIT_NO_DISPLAY, missing_display
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
@@ -36,7 +42,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
 from desktop.ui import asyncgen_hooks, clipboard
+from desktop.ui.crash_notice import CrashNotice
+from desktop.ui.exit_signals import ExitSignals, exit_code_for
 from desktop.ui.gc_guard import GuiThreadCollector
+from desktop.ui.help_menu import HelpMenu
+from desktop.ui.lost_display import EXIT_DISPLAY_LOST, QtMessages
+from desktop.ui.lost_display import SENTENCE as LOST_DISPLAY_SENTENCE
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
 from desktop.ui.theme import apply_theme
@@ -65,6 +76,9 @@ class RestyleWindow(MainWindow):
         self.services = services
         self.engine = engine
         self.workbench = Workbench(self, services, engine)
+        self.help_menu = HelpMenu(self, app_name=APP_NAME, log_dir=services.paths.log_dir,
+                                  versions=crash_reports.versions,
+                                  open_compare_keys=self.compare_view.show_shortcuts_help)
         self._closed = False
         #: Closing that waits for submits on their way (see closeEvent).
         self._closing: asyncio.Task[None] | None = None
@@ -134,16 +148,6 @@ def create_main_window(home: str | os.PathLike[str] | Path | None = None) -> Res
     return RestyleWindow(Services.open(home))
 
 
-def _install_excepthook() -> None:
-    previous = sys.excepthook
-
-    def hook(exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
-        log.error("Unhandled exception", exc_info=(exc_type, exc, tb))
-        previous(exc_type, exc, tb)
-
-    sys.excepthook = hook
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The window's options (Qt's own are taken out by QApplication first)."""
     parser = argparse.ArgumentParser(
@@ -169,36 +173,30 @@ async def _start(window: RestyleWindow, args: argparse.Namespace) -> None:
 
 
 async def _run(app: QApplication, window: RestyleWindow,
-               args: argparse.Namespace | None = None) -> int:
-    asyncgen_hooks.install(asyncio.get_running_loop())  # qasync does not install them
+               args: argparse.Namespace | None = None, *,
+               reporter: crash_reports.CrashReporter | None = None) -> int:
+    """Show the window and run until it closes. Returns 0 after a close the user chose, or
+    128 + the signal's number after Ctrl+C (130), SIGTERM (143) or SIGHUP (129): those close
+    the window the normal way too (desktop/ui/exit_signals.py says why)."""
+    asyncio_loop = asyncio.get_running_loop()
+    asyncgen_hooks.install(asyncio_loop)  # qasync does not install them
+    if reporter is not None:  # a task's error nobody awaited becomes a crash report
+        asyncio_loop.set_exception_handler(reporter.loop_handler)
     closed = asyncio.Event()
-    interrupted = False
     app.lastWindowClosed.connect(closed.set)
-
-    def on_sigint(_signum: int, _frame: object) -> None:
-        # Ctrl+C in the terminal that started Restyle closes the window the normal way (the
-        # session is saved, accepted jobs stay resumable). A KeyboardInterrupt would instead
-        # surface inside whatever Qt callback Python happened to be running, and get lost.
-        nonlocal interrupted
-        interrupted = True
-        QTimer.singleShot(0, window.close)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    # Python runs signal handlers only when it gets control; while Qt idles it would not. A
-    # light tick gives it control four times a second.
-    tick = QTimer(app)
-    tick.timeout.connect(lambda: None)
-    tick.start(250)
+    # A KeyboardInterrupt would surface inside whatever Qt callback Python happened to be
+    # running, and get lost; a signal instead closes the window like File > Quit.
+    signals = ExitSignals(lambda _signum: QTimer.singleShot(0, window.close), parent=app)
+    signals.install()
     window.show()
     starting = asyncio.ensure_future(_start(window, args or parse_args([])))
     try:
         await closed.wait()
     finally:
-        tick.stop()
-        signal.signal(signal.SIGINT, previous)
+        signals.uninstall()
         starting.cancel()
         await window.aclose()
-    return 130 if interrupted else 0
+    return 0 if signals.received is None else exit_code_for(signals.received)
 
 
 def main() -> int:
@@ -212,6 +210,9 @@ def main() -> int:
 
     if {"-h", "--help"} & set(sys.argv[1:]):
         parse_args(["--help"])  # prints the usage and exits, no display needed
+    if QApplication.instance() is None and (problem := missing_display()) is not None:
+        print(problem, file=sys.stderr)  # one sentence instead of Qt's abort
+        return EXIT_NO_DISPLAY
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     args = parse_args(app.arguments()[1:])
@@ -220,17 +221,41 @@ def main() -> int:
     app.setQuitOnLastWindowClosed(False)
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
-    _install_excepthook()
+    # Errors nothing caught: a report in the log folder and one sentence (on stderr until the
+    # window can show it).
+    reporter = crash_reports.CrashReporter(resolve_paths().log_dir)
+    reporter.install()
     try:
         window = create_main_window()
     except HistoryError as exc:  # before any loop runs, so a modal box is safe here
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 3
     setup_logging(window.services.paths.log_file)
+    reporter.folder = window.services.paths.log_dir
+    reporter.notify = CrashNotice(window, window.help_menu.open_log_folder).notify
     apply_theme(app, str(general_setting(window.services.settings, THEME)))
+    messages = QtMessages()  # notes a lost display (lost_display.py)
+    messages.install()
     try:
-        return qasync.run(_run(app, window, args)) or 0
+        return qasync.run(_run(app, window, args, reporter=reporter)) or 0
     except KeyboardInterrupt:
         return 130
+    except RuntimeError:
+        if not messages.display_lost:
+            raise
+        return _close_without_a_display(window)
     finally:
+        reporter.notify = crash_reports.stderr_notice  # the window is gone
+        messages.uninstall()
         collector.stop()
+
+
+def _close_without_a_display(window: RestyleWindow) -> int:
+    """The display went away and Qt stopped the loop: close without one (lost_display.py)."""
+    for step in (window.workbench.save_layout, window.services.close):
+        try:
+            step()
+        except Exception:  # one failing step must not keep the others from running
+            log.exception("Closing after the display went away")
+    print(LOST_DISPLAY_SENTENCE, file=sys.stderr)
+    return EXIT_DISPLAY_LOST

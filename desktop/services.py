@@ -6,6 +6,7 @@ pieces they need.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from desktop.core.store.batches import BatchStore
 from desktop.core.store.reviews import ReviewStore
 from desktop.providers.base import Provider, ProviderConfig
 from desktop.providers.http import UrlSourceLoader
+from desktop.providers.local import workers as local_workers
 from desktop.providers.registry import PROVIDER_CLASSES, create_provider, provider_class
 from desktop.secrets import SecretStore
 
@@ -139,9 +141,15 @@ class Services:
                            prices=self.settings.prices(list(PROVIDER_CLASSES)))
 
     async def aclose(self) -> None:
+        """Close the URL loader and stop the local provider's worker processes (and wait for
+        them: a closed window leaves no process behind)."""
         if self._url_loader is not None:
             await self._url_loader.aclose()
             self._url_loader = None
+        await asyncio.to_thread(local_workers.shutdown)
 
     def close(self) -> None:
+        """Close the history and stop the worker processes if aclose has not (a window whose
+        loop could not run its close)."""
         self.history.close()
+        local_workers.shutdown()

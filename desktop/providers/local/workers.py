@@ -23,6 +23,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from desktop.providers.local.parent_watch import watch_parent
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -48,7 +50,7 @@ def _executor() -> ProcessPoolExecutor | None:
             try:
                 _pool = ProcessPoolExecutor(
                     max_workers=worker_count(), mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_ignore_interrupts)
+                    initializer=_start_worker)
             except (OSError, ValueError, NotImplementedError) as exc:
                 log.warning("No worker processes for local operations (%s); using threads", exc)
                 _disabled = True
@@ -56,11 +58,16 @@ def _executor() -> ProcessPoolExecutor | None:
         return _pool
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: Ctrl+C in the terminal reaches the whole process group, and the window
-    shuts its workers down itself; a worker that took it would print a KeyboardInterrupt
-    traceback on the user's terminal."""
+def _start_worker() -> None:
+    """In a worker: Ctrl+C (and the hang-up of a closed terminal) reaches the whole process
+    group, and the window shuts its workers down itself; a worker that took it would print a
+    KeyboardInterrupt traceback on the user's terminal, or vanish under a running job. SIGTERM
+    keeps its default: the pool stops a broken worker with it. The worker watches its parent
+    and ends with it, even when the parent is killed outright (parent_watch.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    watch_parent()
 
 
 def _give_up(pool: ProcessPoolExecutor, exc: BaseException) -> None:
@@ -112,7 +119,8 @@ async def warm_up() -> None:
 
 
 def shutdown() -> None:
-    """Stop the worker processes (at exit; the next operation would start them again)."""
+    """Stop the worker processes and wait for them to end (the window's close calls it through
+    Services.aclose; the next operation would start them again)."""
     global _pool
     with _lock:
         pool, _pool = _pool, None
