@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
+from PySide6.QtCore import QDir, QObject, QTimer
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from desktop.open_request import (
     MAX_LINE,
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 #: How long a second `restyle` waits to reach a running window, and then for its answer.
 CONNECT_MS = 2000
 ANSWER_MS = 5000
+SLICE_MS = 50
 #: A connection that has not sent its request by then is dropped.
 IDLE_MS = 10_000
 
@@ -112,8 +113,10 @@ def hand_over(name: str, request: OpenRequest, *, connect_ms: int = CONNECT_MS,
                         "A Restyle window is running for this data folder but its answer was "
                         "not understood (another version?); starting another window.")
     if not answer.ok:
+        why = answer.error.strip() or "no reason given"
+        why += "" if why.endswith((".", "!", "?")) else "."
         return HandOver(Outcome.REFUSED,
-                        f"The running Restyle window did not take the files: {answer.error} "
+                        f"The running Restyle window did not take the files: {why} "
                         "Close that window and start Restyle again.")
     sentence = DELIVERED_RAISE if request.kind == "raise" else DELIVERED_OPEN
     return HandOver(Outcome.DELIVERED, sentence)
@@ -133,12 +136,14 @@ def _exchange(socket: QLocalSocket, data: bytes, answer_ms: int) -> bytes:
         left = int((deadline - time.monotonic()) * 1000)
         if left <= 0:
             raise ProtocolError(f"no answer within {answer_ms} ms")
+        # Short waits: PySide6 holds the GIL in them, and a Python thread may be the other end.
+        # waitForReadyRead is False also when the answer came with the close: read anyway.
         if socket.bytesToWrite():
-            socket.waitForBytesWritten(left)
+            socket.waitForBytesWritten(min(left, SLICE_MS))
             continue
-        if not socket.waitForReadyRead(left):
-            if socket.state() == QLocalSocket.LocalSocketState.UnconnectedState \
-                    and not socket.bytesAvailable():
+        socket.waitForReadyRead(min(left, SLICE_MS))
+        if not socket.bytesAvailable():
+            if socket.state() == QLocalSocket.LocalSocketState.UnconnectedState:
                 raise ProtocolError("the window closed the connection without an answer")
             continue
         buffer += bytes(socket.readAll().data())
@@ -155,6 +160,13 @@ def _answers(name: str, timeout_ms: int = 1000) -> bool:
         return probe.waitForConnected(timeout_ms)
     finally:
         probe.abort()
+
+
+def _socket_file(name: str) -> Path | None:
+    """Where a Unix QLocalServer keeps its socket (None on Windows: named pipes leave none)."""
+    if sys.platform == "win32":
+        return None
+    return Path(name) if os.path.isabs(name) else Path(QDir.tempPath()) / name
 
 
 class InstanceServer(QObject):
@@ -174,20 +186,21 @@ class InstanceServer(QObject):
 
     def listen(self) -> bool:
         """Serve the name; False (logged) when another live window already does, or the system
-        refuses. A stale socket of a crashed window is removed first."""
+        refuses. A stale socket of a crashed window is removed first.
+
+        The live check comes first because Qt, asked for user-only access, binds the socket
+        elsewhere and renames it into place: it would take the name from a live window."""
+        if _answers(self.name):
+            log.warning("Another Restyle window serves this data folder; files opened with "
+                        "`restyle FILE` go to that one")
+            return False
+        stale = _socket_file(self.name)
+        if stale is not None and (stale.exists() or stale.is_symlink()):
+            QLocalServer.removeServer(self.name)
+            log.info("Removed the hand-over socket a closed Restyle window left behind")
         if self._server.listen(self.name):
             log.info("Serving hand-overs as %s", self.name)
             return True
-        if self._server.serverError() == QAbstractSocket.SocketError.AddressInUseError:
-            if _answers(self.name):
-                log.warning("Another Restyle window serves this data folder; files opened "
-                            "with `restyle FILE` go to that one")
-                return False
-            QLocalServer.removeServer(self.name)
-            log.info("Removed the hand-over socket a closed Restyle window left behind")
-            if self._server.listen(self.name):
-                log.info("Serving hand-overs as %s", self.name)
-                return True
         log.warning("Cannot serve hand-overs (%s): a second `restyle FILE` will open another "
                     "window", self._server.errorString())
         return False
