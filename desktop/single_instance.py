@@ -162,7 +162,7 @@ def _answers(name: str, timeout_ms: int = 1000) -> bool:
         probe.abort()
 
 
-def _socket_file(name: str) -> Path | None:
+def socket_file(name: str) -> Path | None:
     """Where a Unix QLocalServer keeps its socket (None on Windows: named pipes leave none)."""
     if sys.platform == "win32":
         return None
@@ -194,7 +194,7 @@ class InstanceServer(QObject):
             log.warning("Another Restyle window serves this data folder; files opened with "
                         "`restyle FILE` go to that one")
             return False
-        stale = _socket_file(self.name)
+        stale = socket_file(self.name)
         if stale is not None and (stale.exists() or stale.is_symlink()):
             QLocalServer.removeServer(self.name)
             log.info("Removed the hand-over socket a closed Restyle window left behind")

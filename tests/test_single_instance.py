@@ -85,6 +85,7 @@ def raw_exchange(name: str, data: bytes) -> Callable[[], Any]:
 def test_a_request_is_delivered_answered_and_kept_until_the_window_is_ready(
         server: InstanceServer, name: str, qtbot: Any) -> None:
     assert server.listen() and server.is_listening()
+    assert Path(name).stat().st_mode & 0o077 == 0  # the user's own: no one else connects
     request = OpenRequest(("/photos/person.png", "/photos/shirt.png"), "garment")
     result = in_thread(lambda: hand_over(name, request))
     qtbot.waitUntil(lambda: result() is not None, timeout=10_000)
