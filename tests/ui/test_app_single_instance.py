@@ -54,10 +54,24 @@ class Window:
 
 def second(home: Path, args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str],
                                                              float]:
+    """A second `restyle ARGS`; one that does not exit by itself (it opened a window of its
+    own) is closed with Ctrl+C, so its worker processes end too, and the test fails."""
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "desktop", *args], env=env_for(home), cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
-    return done, time.monotonic() - began
+    argv = with_default_sigint([sys.executable, "-m", "desktop", *args])
+    proc = subprocess.Popen(argv, env=env_for(home), cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(2)
+        try:
+            proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        raise AssertionError("the second restyle did not exit: it opened a window") from None
+    took = time.monotonic() - began
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err), took
 
 
 def test_a_second_restyle_hands_its_files_to_the_running_window(home: Path,
