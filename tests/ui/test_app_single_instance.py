@@ -25,6 +25,7 @@ class Window:
     def __init__(self, home: Path, args: list[str], cwd: Path) -> None:
         self.home = home
         self.log = home / "logs" / "restyle.log"
+        self.err = ""  # its stderr, once closed
         self.proc = subprocess.Popen(
             with_default_sigint([sys.executable, "-m", "desktop", *args]), env=env_for(home),
             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -45,7 +46,7 @@ class Window:
         if self.proc.poll() is None:
             self.proc.send_signal(2)  # Ctrl+C: the window closes the normal way
             try:
-                self.proc.communicate(timeout=60)
+                self.err = self.proc.communicate(timeout=60)[1]
             finally:
                 if self.proc.poll() is None:
                     self.proc.kill()
@@ -129,3 +130,28 @@ def test_a_stale_socket_is_replaced_and_another_home_runs_side_by_side(
     finally:
         codes = [first.close(), other.close() if other is not None else None]
     assert codes == [130, 130]
+
+
+def test_a_window_that_does_not_answer_does_not_stop_a_new_one(home: Path,
+                                                               tmp_path: Path) -> None:
+    image_file(tmp_path / "person.png", (200, 150, 120), (300, 400))
+    path = socket_file(server_name(resolve_paths(home).config_dir))
+    assert path is not None
+    stuck = socket.socket(socket.AF_UNIX)
+    stuck.bind(str(path))
+    stuck.listen(8)  # takes connections (the kernel does) and never answers: a hung window
+    window = None
+    try:
+        window = Window(home, ["person.png"], tmp_path)
+        text = window.wait_for("did not answer within 5 seconds",
+                               "Another Restyle window serves this data folder",
+                               "Open files: 1 of 1 opened; person.png in Person")
+        assert "Serving hand-overs" not in text  # the hung one keeps its name
+        assert path.exists()
+    finally:
+        code = window.close() if window is not None else None
+        stuck.close()
+    assert code == 130
+    assert "A Restyle window is running for this data folder but did not answer within 5 " \
+           "seconds (it may be busy or stuck); starting another window." in window.err
+    assert "Traceback" not in window.err
