@@ -92,7 +92,7 @@ class OpenFiles:
 
     def _current_title(self) -> str:
         entry = self.wb.current_entry()
-        return f"The current task, {entry.title}," if entry is not None else "No task"
+        return f"The current task, {entry.title}," if entry is not None else "The current task"
 
     async def _to_panes(self, files: list[str], kind: str | None) -> list[str]:
         sentences: list[str] = []
