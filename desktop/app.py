@@ -243,14 +243,9 @@ def main() -> int:
     assert isinstance(app, QApplication)
     args = parse_args(app.arguments()[1:])
     name = single_instance.server_name(resolve_paths().config_dir)
-    handed = single_instance.hand_over(name, open_request(args))
-    if handed.sentence:
-        print(handed.sentence, file=sys.stdout if handed.outcome == single_instance.Outcome
-              .DELIVERED else sys.stderr, flush=True)
-    if handed.outcome == single_instance.Outcome.DELIVERED:
-        return 0
-    if handed.outcome == single_instance.Outcome.REFUSED:
-        return 2
+    handed = single_instance.hand_over_and_say(name, open_request(args))
+    if handed.exit_code is not None:  # the running window took it (0), or refused it (2)
+        return handed.exit_code
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)

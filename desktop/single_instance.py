@@ -84,6 +84,21 @@ class HandOver:
     outcome: Outcome
     sentence: str = ""
 
+    @property
+    def exit_code(self) -> int | None:
+        """How the second `restyle` exits; None when it goes on to open a window."""
+        return {Outcome.DELIVERED: 0, Outcome.REFUSED: 2}.get(self.outcome)
+
+
+def hand_over_and_say(name: str, request: OpenRequest) -> HandOver:
+    """`hand_over`, its sentence printed: on stdout when the files were handed over, else on
+    stderr (why a window starts anyway, or why the running one refused)."""
+    handed = hand_over(name, request)
+    if handed.sentence:
+        stream = sys.stdout if handed.outcome == Outcome.DELIVERED else sys.stderr
+        print(handed.sentence, file=stream, flush=True)
+    return handed
+
 
 def hand_over(name: str, request: OpenRequest, *, connect_ms: int = CONNECT_MS,
               answer_ms: int = ANSWER_MS) -> HandOver:

@@ -90,6 +90,7 @@ def test_a_request_is_delivered_answered_and_kept_until_the_window_is_ready(
     result = in_thread(lambda: hand_over(name, request))
     qtbot.waitUntil(lambda: result() is not None, timeout=10_000)
     assert result() == HandOver(Outcome.DELIVERED, DELIVERED_OPEN)
+    assert result().exit_code == 0
     got: list[OpenRequest] = []
     server.set_handler(got.append)  # the window got ready after the request came
     assert got == [request]
@@ -133,6 +134,7 @@ def test_a_message_too_long_is_refused_without_waiting_for_its_end(
 def test_no_window_is_not_running(name: str, qapp: Any) -> None:
     began = time.monotonic()
     assert hand_over(name, OpenRequest(("/a.png",))) == HandOver(Outcome.NOT_RUNNING)
+    assert HandOver(Outcome.NOT_RUNNING).exit_code is None
     assert time.monotonic() - began < 2
 
 
@@ -161,7 +163,7 @@ def test_a_window_that_does_not_answer_lets_a_new_one_start(
         began = time.monotonic()
         result = hand_over(name, OpenRequest(("/a.png",)), connect_ms=500, answer_ms=700)
         assert 0.6 < time.monotonic() - began < 3
-        assert result.outcome == Outcome.NO_ANSWER
+        assert result.outcome == Outcome.NO_ANSWER and result.exit_code is None
         assert result.sentence == (
             "A Restyle window is running for this data folder but did not answer within 0.7 "
             "seconds (it may be busy or stuck); starting another window.")
@@ -191,4 +193,5 @@ def test_a_refusal_is_reported_with_the_windows_reason(name: str, qapp: Any) -> 
         listener.close()
     assert result == HandOver(Outcome.REFUSED, "The running Restyle window did not take the "
                               "files: It is busy. Close that window and start Restyle again.")
+    assert result.exit_code == 2
     assert received() == encode_request(OpenRequest(("/a.png",)))
