@@ -1,8 +1,9 @@
 """Composition root of the window: QApplication, the qasync loop, wiring and clean shutdown.
 
-Command line: `restyle [--compare A B [C ...]]` plus Qt's own options (-platform, -style, …),
-which QApplication takes out before our parser sees the rest (`build_parser` is where further
-options go).
+Command line: `restyle [FILE ...] [--role ROLE] [--compare A B [C ...]]` plus Qt's own options
+(-platform, -style, …), which QApplication takes out before our parser sees the rest
+(`build_parser` is where further options go). While a window runs for the same user and data
+folder, a second `restyle` hands its files to it and exits (desktop/single_instance.py).
 
 Exit codes of the window: 0 closed by the user (File > Quit, the close button); 2 a wrong
 option, or no display to open the window on (display_check.py); 3 the history cannot be
@@ -33,6 +34,7 @@ from desktop.core.store import HistoryError
 from desktop.display_check import EXIT_NO_DISPLAY, missing_display
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
+from desktop.open_request import ROLES, OpenRequest, request_from_arguments
 from desktop.services import Services
 
 # isort: split
@@ -41,6 +43,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
+from desktop import single_instance
 from desktop.ui import asyncgen_hooks, clipboard
 from desktop.ui.crash_notice import CrashNotice
 from desktop.ui.exit_signals import ExitSignals, exit_code_for
@@ -49,6 +52,7 @@ from desktop.ui.help_menu import HelpMenu
 from desktop.ui.lost_display import EXIT_DISPLAY_LOST, QtMessages
 from desktop.ui.lost_display import SENTENCE as LOST_DISPLAY_SENTENCE
 from desktop.ui.main_window import MainWindow
+from desktop.ui.open_files import OpenFiles
 from desktop.ui.previews import PreviewLoader
 from desktop.ui.theme import apply_theme
 from desktop.ui.workbench import Workbench
@@ -154,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="restyle", description="Restyle: run and compare generative image jobs.",
         epilog="Qt's own options (-platform, -style, …) work as well.")
     parser.add_argument(
+        "files", nargs="*", metavar="FILE",
+        help="image files (paths or file:// addresses) to open in the input panes, in the "
+             "order the current task takes them (try-on: the person, then the garments); "
+             "when Restyle already runs, they open in its window")
+    parser.add_argument(
+        "--role", choices=ROLES,
+        help="put every FILE in this kind of pane; when the current task has none, the one "
+             "task that takes them is chosen")
+    parser.add_argument(
         "--compare", nargs="+", metavar="FILE", type=Path, default=[],
         help="open these image files in the compare view: the first is the before, the "
              "others are compared with it (two files: before and after; more: a grid)")
@@ -163,18 +176,39 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(arguments: list[str]) -> argparse.Namespace:
     """The arguments after the program name, Qt's options already removed (app.arguments()).
     Usage errors exit with code 2 and argparse's message, before any window opens."""
-    return build_parser().parse_args(arguments)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.role and not args.files:
+        parser.error("--role needs files to open: restyle --role ROLE FILE [FILE ...]")
+    return args
 
 
-async def _start(window: RestyleWindow, args: argparse.Namespace) -> None:
+def open_request(args: argparse.Namespace) -> OpenRequest:
+    """What the command line asks to open, its paths made absolute here."""
+    return request_from_arguments(args.files, args.role, [str(p) for p in args.compare],
+                                  os.getcwd())
+
+
+async def _start(window: RestyleWindow, args: argparse.Namespace,
+                 server: single_instance.InstanceServer | None = None) -> None:
     await window.start()
-    if args.compare:
-        await window.compare_files(*args.compare)
+    opener = OpenFiles(window.workbench)
+    request = open_request(args)
+    if request.kind == "open":
+        await opener.open(request)
+    if server is not None:
+        def received(request: OpenRequest) -> None:
+            opener.bring_to_front()
+            if request.kind == "open":
+                window.workbench.spawn(opener.open(request))
+
+        server.set_handler(received)
 
 
 async def _run(app: QApplication, window: RestyleWindow,
                args: argparse.Namespace | None = None, *,
-               reporter: crash_reports.CrashReporter | None = None) -> int:
+               reporter: crash_reports.CrashReporter | None = None,
+               server: single_instance.InstanceServer | None = None) -> int:
     """Show the window and run until it closes. Returns 0 after a close the user chose, or
     128 + the signal's number after Ctrl+C (130), SIGTERM (143) or SIGHUP (129): those close
     the window the normal way too (desktop/ui/exit_signals.py says why)."""
@@ -189,11 +223,13 @@ async def _run(app: QApplication, window: RestyleWindow,
     signals = ExitSignals(lambda _signum: QTimer.singleShot(0, window.close), parent=app)
     signals.install()
     window.show()
-    starting = asyncio.ensure_future(_start(window, args or parse_args([])))
+    starting = asyncio.ensure_future(_start(window, args or parse_args([]), server))
     try:
         await closed.wait()
     finally:
         signals.uninstall()
+        if server is not None:
+            server.close()
         starting.cancel()
         await window.aclose()
     return 0 if signals.received is None else exit_code_for(signals.received)
@@ -216,6 +252,10 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     args = parse_args(app.arguments()[1:])
+    name = single_instance.server_name(resolve_paths().config_dir)
+    handed = single_instance.hand_over_and_say(name, open_request(args))
+    if handed.exit_code is not None:  # the running window took it (0), or refused it (2)
+        return handed.exit_code
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
@@ -231,13 +271,17 @@ def main() -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 3
     setup_logging(window.services.paths.log_file)
+    if handed.sentence:  # a window that did not answer: why this one started anyway
+        log.warning("%s", handed.sentence)
     reporter.folder = window.services.paths.log_dir
     reporter.notify = CrashNotice(window, window.help_menu.open_log_folder).notify
     apply_theme(app, str(general_setting(window.services.settings, THEME)))
     messages = QtMessages()  # notes a lost display (lost_display.py)
     messages.install()
+    server = single_instance.InstanceServer(name, app)
+    server.listen()
     try:
-        return qasync.run(_run(app, window, args, reporter=reporter)) or 0
+        return qasync.run(_run(app, window, args, reporter=reporter, server=server)) or 0
     except KeyboardInterrupt:
         return 130
     except RuntimeError:
