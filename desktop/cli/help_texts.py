@@ -153,7 +153,7 @@ COMMANDS: dict[str, CommandHelp] = {
          _ex("restyle-cli run --provider virtualstaging --task staging",
              f"--room {ROOM} --param style=scandinavian",
              "--param variation_count=2 --no-wait --json")),
-        full_exit_codes=True, generated=providers_text),
+        full_exit_codes=True, generated=lambda: providers_text()),
     "jobs": CommandHelp(
         "List the jobs in the history, newest first, optionally filtered.",
         ("restyle-cli jobs",
