@@ -13,11 +13,13 @@ files README names must exist. A command README gains that fits none of these fa
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shlex
 import signal
 import subprocess
 import sys
+import threading
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -287,17 +289,23 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clone]:
     for name in ("resources", "tests"):
         (folder / name).symlink_to(ROOT / name)
     (folder / ".venv").symlink_to(VENV)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("RESTYLE_", "PYTHON_KEYRING_BACKEND"))}
+    env = {k: v for k, v in os.environ.items()  # a user's shell: none of these set
+           if not k.startswith(("RESTYLE_", "PYTHON_KEYRING_BACKEND", "PYTHONUNBUFFERED"))}
     env.update(RESTYLE_HOME=str(tmp_path_factory.mktemp("home")),
                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", COLUMNS="100")
     [server] = [c for c in COMMANDS if c.kind == "server"]
     proc = subprocess.Popen(["bash", "-c", f"exec {server.text}"], cwd=folder, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()],
+                     daemon=True).start()
     exports: dict[str, str] = {}
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
+        while True:  # until the line that says how to stop them, which comes last
+            try:
+                line = lines.get(timeout=30)
+            except queue.Empty:
+                pytest.fail(f"the emulators printed no 'Ctrl+C stops' line in 30 s: {exports}")
             if match := re.fullmatch(r"\s*export (RESTYLE_\w+)=(\S+)\s*", line):
                 exports[match.group(1)] = match.group(2)
             if "Ctrl+C" in line:

@@ -45,9 +45,7 @@ def _range(spec: ParamSpec, what: str) -> str:
 def _value(spec: ParamSpec, value: Any, *, titled: bool = False) -> str:
     """A value as typed; with `titled`, a choice's name beside it where the name says more
     ("living (Living room)", "1:1 (square)"; "2k", not "2k (2K)")."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)):  # booleans too: `number` writes true and false
         return number(value)
     text = str(value)
     if not titled:
