@@ -74,7 +74,8 @@ def add_parsers(sub: Any) -> None:
                         "provider takes several)")
     p.add_argument("--input", action="append", default=[], metavar="ROLE=SRC",
                    help="an image for any input role of the task, such as a saved workflow's "
-                        "own inputs (--input Node.garment_image=shirt.jpg); repeat for several")
+                        "own inputs (--input Dress_Model.garment_image=my-shirt.png); repeat for "
+                        "several")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="task parameter; values starting with [ or { are JSON; an image "
                         "parameter takes a local path or URL, read like an input")
