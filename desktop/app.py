@@ -241,7 +241,7 @@ def main() -> int:
     from desktop.core import heap  # freed image memory goes back to the system (glibc)
     heap.install()
     # qasync picks its Qt binding from what is already imported: PySide6 first
-    # (ARCHITECTURE.md, "The window and qasync").
+    # (docs/ARCHITECTURE.md, "The window and qasync").
     import qasync
 
     if {"-h", "--help"} & set(sys.argv[1:]):

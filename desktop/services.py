@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from desktop.core.model import ErrorCode
 from desktop.core.store import History
 from desktop.core.store.batches import BatchStore
 from desktop.core.store.reviews import ReviewStore
-from desktop.providers.base import Provider, ProviderConfig
+from desktop.providers.base import KeyUnavailable, Provider, ProviderConfig
 from desktop.providers.http import UrlSourceLoader
 from desktop.providers.local import workers as local_workers
 from desktop.providers.registry import PROVIDER_CLASSES, create_provider, provider_class
@@ -84,7 +85,7 @@ class Services:
     def provider_config(self, provider_id: str) -> ProviderConfig:
         return ProviderConfig(
             base_url=self.base_url(provider_id),
-            key_source=self.secrets.key_source(provider_id),
+            key_source=self._key_source(provider_id),
             extra=dict(self.settings.provider(provider_id).extra),
             limits=self.settings.limits,
         )
@@ -109,13 +110,36 @@ class Services:
                 ErrorCode.NOT_CONFIGURED,
             )
         if cls.needs_key and not self.secrets.get(provider_id):
-            return Readiness(
-                provider_id, False,
-                f"No API key for {cls.title}. Add one in Settings, with `restyle-cli keys set "
-                f"--provider {provider_id}`, or in {env_name(provider_id, 'API_KEY')}.",
-                ErrorCode.MISSING_KEY,
-            )
+            return Readiness(provider_id, False, self.missing_key_sentence(provider_id),
+                             ErrorCode.MISSING_KEY)
         return Readiness(provider_id, True)
+
+    def missing_key_sentence(self, provider_id: str) -> str:
+        """What to do about a missing key, in the ways that work on this machine: where there
+        is no system keyring Restyle can use (headless Linux, or only a file backend it
+        refuses), `keys set` cannot keep a key, so the environment variable is the way."""
+        title = provider_class(provider_id).title
+        env = env_name(provider_id, "API_KEY")
+        if self.secrets.keyring_available():
+            return (f"No API key for {title}. Add one in Settings, with `restyle-cli keys set "
+                    f"--provider {provider_id}`, or in {env}.")
+        return (f"No API key for {title}. This machine has no system keyring Restyle can keep "
+                f"one in, so set {env} in the environment (a key entered in Settings lasts "
+                "until Restyle closes).")
+
+    def _key_source(self, provider_id: str) -> Callable[[], str | None]:
+        """The key a provider reads at request time; with no key and no usable keyring,
+        KeyUnavailable with `missing_key_sentence` (the provider's own "no key" sentence would
+        recommend `keys set`, which cannot work here)."""
+        read = self.secrets.key_source(provider_id)
+
+        def source() -> str | None:
+            key = read()
+            if not key and not self.secrets.keyring_available():
+                raise KeyUnavailable(self.missing_key_sentence(provider_id))
+            return key
+
+        return source
 
     def url_loader(self) -> UrlSourceLoader:
         if self._url_loader is None:

@@ -1,4 +1,5 @@
-"""Imports flow ui -> core <- providers (ARCHITECTURE.md, "Layers"); this keeps them that way."""
+"""Imports flow ui -> core <- providers (docs/ARCHITECTURE.md, "Layers"); this keeps them that
+way."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from desktop.cli import (
     bundles,
     export,
     fitinview,
+    help_texts,
     jobs,
     rankings,
     reports,
@@ -112,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"restyle {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log details to stderr (keys are always redacted)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser,
+                                metavar="COMMAND", title="commands (restyle-cli COMMAND --help "
+                                "for each)")
     jobs.add_parsers(sub)
     account.add_parsers(sub)
     batches.add_parsers(sub)
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     vsai.add_parsers(sub)
     vtryon.add_parsers(sub)
     fitinview.add_parsers(sub)
+    help_texts.complete(parser)
     return parser
 
 

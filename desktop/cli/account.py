@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import textwrap
 from typing import Any, TextIO
 
+from desktop.cli import param_text
 from desktop.cli.checks import apply_base_url, check_ready
 from desktop.cli.errors import EXIT_JOB_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE, CliError
 from desktop.cli.output import print_json
+from desktop.core.model import InputRole, ParamSpec
 from desktop.providers.base import ProviderError
 from desktop.providers.registry import PROVIDER_CLASSES, provider_class
 from desktop.services import Services
+
+#: Input roles with a flag of their own in `run` (others are given as --input ROLE=SRC).
+FLAG_ROLES = ("person", "garment", "room", "image")
 
 
 def add_parsers(sub: Any) -> None:
@@ -20,13 +26,15 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("account", help="show the provider account (credits, limits)")
-    p.add_argument("--provider", required=True)
+    p.add_argument("--provider", required=True, metavar="ID", help="the provider's id")
     p.add_argument("--base-url", metavar="URL")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("keys", help="manage API keys (stored in the system keyring)")
-    p.add_argument("action", choices=["status", "set", "delete"])
-    p.add_argument("--provider", required=True)
+    p.add_argument("action", choices=["status", "set", "delete"],
+                   help="status: where the key is kept; set: store the key read from standard "
+                        "input; delete: remove the stored key")
+    p.add_argument("--provider", required=True, metavar="ID", help="the provider's id")
 
 
 def cmd_providers(services: Services, args: argparse.Namespace) -> int:
@@ -50,11 +58,7 @@ def cmd_providers(services: Services, args: argparse.Namespace) -> int:
                     "note": t.note,
                     "inputs": [{"role": r.role, "min": r.min_count, "max": r.max_count}
                                for r in t.inputs],
-                    "params": [{"name": p.name, "type": str(p.type), "default": p.default,
-                                "choices": list(p.choices) or None, "minimum": p.minimum,
-                                "maximum": p.maximum, "max_length": p.max_length,
-                                "required": p.required, "help": p.help}
-                               for p in t.params],
+                    "params": [_param_json(p) for p in t.params],
                 }
                 for t in provider.tasks
             ],
@@ -64,29 +68,48 @@ def cmd_providers(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     for row in rows:
         status = "ready" if row["ready"] else row["problem"]
-        print(f"{row['id']:<16} {row['title']}  ({status})")
-        for t in row["tasks"]:
-            roles = " ".join(
-                f"--{r['role']}" + (f" x{r['min']}-{r['max']}" if r["max"] > 1 else "")
-                for r in t["inputs"]
-            )
-            print(f"    {t['id']:<20} {t['title']}  [{roles}]")
-            for p in t["params"]:
-                extra = []
-                if p["choices"]:
-                    extra.append("|".join(str(c) for c in p["choices"]))
-                if p["minimum"] is not None or p["maximum"] is not None:
-                    low, high = (f"{v:g}" if v is not None else "" for v in
-                                 (p["minimum"], p["maximum"]))
-                    extra.append(f"{low}..{high}")
-                if p["max_length"] is not None:
-                    extra.append(f"at most {p['max_length']} characters")
-                if p["default"] is not None:
-                    extra.append(f"default {p['default']}")
-                if p["required"]:
-                    extra.append("required")
-                print(f"        {p['name']:<16} {p['type']:<8} {'; '.join(extra)}")
+        print(f"{row['id']}  {row['title']}: {status}")
+        provider = PROVIDER_CLASSES[row["id"]].from_config(services.provider_config(row["id"]))
+        for task in provider.tasks:
+            print(f"    {task.id}  {task.title}")
+            inputs = _inputs_text(task.inputs)
+            if task.free_form_inputs:
+                inputs += "; --input NAME=SRC for its own image inputs"
+            print(f"        inputs: {inputs}")
+            for spec in task.params:
+                print(textwrap.fill(f"{spec.name}: {param_text.summary(spec)}", 96,
+                                    initial_indent=" " * 8, subsequent_indent=" " * 12,
+                                    break_on_hyphens=False, break_long_words=False))
+                if spec.help:
+                    print(textwrap.fill(spec.help, 96, initial_indent=" " * 12,
+                                        subsequent_indent=" " * 12))
     return EXIT_OK
+
+
+def _param_json(spec: ParamSpec) -> dict[str, Any]:
+    """A parameter in `providers --json`: the raw fields scripts read (kept as they were), then
+    the words the text form prints (`label`, `allowed`, `default_text`) and `advanced`."""
+    return {"name": spec.name, "type": str(spec.type), "default": spec.default,
+            "choices": list(spec.choices) or None, "minimum": spec.minimum,
+            "maximum": spec.maximum, "max_length": spec.max_length,
+            "required": spec.required, "help": spec.help,
+            "label": spec.label, "allowed": param_text.allowed_text(spec),
+            "default_text": param_text.default_text(spec), "advanced": spec.advanced}
+
+
+def _inputs_text(inputs: tuple[InputRole, ...]) -> str:
+    """"--person, --garment (1 to 3)"; "none (the parameters say what to work on)"."""
+    if not inputs:
+        return "none (the parameters say what to work on)"
+    words = []
+    for role in inputs:
+        flag = f"--{role.role}" if role.role in FLAG_ROLES else f"--input {role.role}=SRC"
+        if role.max_count > 1:
+            flag += f" ({role.min_count} to {role.max_count})"
+        elif role.min_count == 0:
+            flag += " (optional)"
+        words.append(flag)
+    return ", ".join(words)
 
 
 async def cmd_account(services: Services, args: argparse.Namespace) -> int:

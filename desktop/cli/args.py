@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from desktop.cli.errors import EXIT_USAGE, CliError
@@ -20,7 +20,17 @@ MAX_LIST_LIMIT = 100_000
 
 
 class Parser(argparse.ArgumentParser):
-    """Usage errors exit 2 (the contract), with the usage line."""
+    """Usage errors exit 2 (the contract), with the usage line. `lazy_epilog` (set by
+    `desktop.cli.help_texts.complete`) is the text after the flags, made only when the help is
+    printed and kept as written (its examples and lists have their own line breaks)."""
+
+    lazy_epilog: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        if self.lazy_epilog is None:
+            return text
+        return f"{text}\n{self.lazy_epilog().rstrip()}\n"
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

@@ -62,7 +62,7 @@ def add_parsers(sub: Any) -> None:
                     "batch show|pause|resume|cancel|retry BATCH_ID.")
     p.add_argument("--provider", action="append", default=[], metavar="ID",
                    help="a provider to run every cell at (repeat for several)")
-    p.add_argument("--task")
+    p.add_argument("--task", metavar="TASK", help="the task every cell runs (its id)")
     for role, what in (("person", "person photos"), ("room", "room photos"),
                        ("image", "images")):
         p.add_argument(f"--{role}", action="append", default=[], metavar="SRC",

@@ -17,7 +17,7 @@ from desktop.services import Services
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("import", help="add a job bundle (a .zip from Export bundle) to the "
                                       "history")
-    p.add_argument("file", type=Path, metavar="FILE.zip")
+    p.add_argument("file", type=Path, metavar="FILE.zip", help="the job bundle to add")
     p.add_argument("--json", action="store_true")
 
 

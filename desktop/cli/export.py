@@ -86,8 +86,9 @@ def add_parsers(sub: Any) -> None:
                    help="a listing set: each original, then the staged photo with the label")
     p.add_argument("--label", metavar="TEXT",
                    help=f"the listing label's text (default '{DEFAULT_LABEL}')")
-    p.add_argument("--label-corner", choices=CORNERS,
-                   help=f"where the label goes (default {DEFAULT_CORNER})")
+    p.add_argument("--label-corner", choices=CORNERS, metavar="CORNER",
+                   help=f"where the label goes: {', '.join(CORNERS)} (default "
+                        f"{DEFAULT_CORNER})")
     p.add_argument("--label-size", type=percent, metavar="PERCENT",
                    help="the label's type size, in percent of the photo's shorter side "
                         f"(default {DEFAULT_LABEL_SIZE * 100:g})")

@@ -46,13 +46,14 @@ def add_parsers(sub: Any) -> None:
     actions = p.add_subparsers(dest="action", required=True,
                                metavar="{" + ",".join(ACTIONS) + "}")
     a = actions.add_parser("jobs", help="list the account's jobs, newest first")
-    a.add_argument("--status", choices=STATUSES)
+    a.add_argument("--status", choices=STATUSES, help="only jobs in this state")
     a.add_argument("--limit", type=positive_int(1, 100), default=20, metavar="N",
                    help="jobs on the page (1 to 100; default 20)")
     a.add_argument("--cursor", metavar="CURSOR", help="the next_cursor of the last page")
     _common(a)
     a = actions.add_parser("import", help="import jobs Restyle does not know into history")
-    a.add_argument("job_ids", nargs="*", metavar="JOB_ID")
+    a.add_argument("job_ids", nargs="*", metavar="JOB_ID",
+                   help="FitInView job ids (`restyle-cli fitinview jobs` lists them)")
     a.add_argument("--all", action="store_true",
                    help="every job on the account's list that history does not have")
     a.add_argument("--status", choices=STATUSES, help="with --all: only jobs in this state")

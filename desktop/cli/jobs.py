@@ -54,21 +54,28 @@ from desktop.services import Services
 
 #: `jobs --verdict` values (JobFilter.verdict).
 VERDICT_FILTERS = ("pass", "fail", "reviewed", "unreviewed")
+#: `--state` values (JobState).
+STATES = tuple(str(s) for s in JobState)
 
 
 def add_parsers(sub: Any) -> None:
     """The run, jobs, show, resume and cancel commands."""
     p = sub.add_parser("run", help="run one job and wait for its result")
-    p.add_argument("--provider", required=True)
-    p.add_argument("--task", required=True)
-    for role in ("person", "room", "image"):
+    p.add_argument("--provider", required=True, metavar="ID",
+                   help="the provider's id (listed below, and by `restyle-cli providers`)")
+    p.add_argument("--task", required=True, metavar="TASK",
+                   help="the task's id at that provider (listed below)")
+    for role, what in (("person", "the person photo (try-on)"), ("room", "the room photo "
+                       "(staging)"), ("image", "the image to work on (recolour, upscale, ...)")):
         p.add_argument(f"--{role}", action="append", default=[], metavar="SRC",
-                       help=f"{role} image: a local path or an http(s) URL")
+                       help=f"{what}: a local path or an http(s) URL")
     p.add_argument("--garment", action="append", default=[], metavar="SRC",
-                   help="garment image (repeat for several)")
+                   help="a garment image, path or URL (repeat for several, where the "
+                        "provider takes several)")
     p.add_argument("--input", action="append", default=[], metavar="ROLE=SRC",
                    help="an image for any input role of the task, such as a saved workflow's "
-                        "own inputs (--input Node.garment_image=shirt.jpg); repeat for several")
+                        "own inputs (--input Dress_Model.garment_image=my-shirt.png); repeat for "
+                        "several")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="task parameter; values starting with [ or { are JSON; an image "
                         "parameter takes a local path or URL, read like an input")
@@ -84,27 +91,30 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--limit", type=list_limit, default=20, metavar="N",
                    help=f"how many jobs to list (1 to {MAX_LIST_LIMIT}; default 20)")
     add_filter_arguments(p)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print a JSON list of job objects")
 
     p = sub.add_parser("show", help="show one job")
     p.add_argument("job_id", metavar="JOB_ID", help="a job id or an unambiguous prefix")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the job as one JSON object")
 
     p = sub.add_parser("resume", help="collect every unfinished job that a provider accepted")
     p.add_argument("job_ids", nargs="*", metavar="JOB_ID",
                    help="only these jobs, tried again now with a new deadline (a job that needs"
                         " attention, once its cause is fixed)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of the jobs collected, waiting and left alone")
 
     p = sub.add_parser("cancel", help="cancel a job")
-    p.add_argument("job_id", metavar="JOB_ID")
+    p.add_argument("job_id", metavar="JOB_ID",
+                   help="a job id or an unambiguous prefix (4 characters or more)")
 
 
 def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     """The history filters `jobs` takes (and `export`, which selects jobs the same way)."""
-    p.add_argument("--provider")
-    p.add_argument("--task")
-    p.add_argument("--state", choices=[str(s) for s in JobState])
+    p.add_argument("--provider", metavar="ID", help="only jobs at this provider")
+    p.add_argument("--task", metavar="TASK", help="only jobs of this task")
+    p.add_argument("--state", choices=STATES, metavar="STATE",
+                   help="only jobs in this state: " + ", ".join(STATES))
     p.add_argument("--search", metavar="TEXT", help="words that must all appear")
     p.add_argument("--verdict", choices=VERDICT_FILTERS,
                    help="reviewed pass or fail (by anyone, or by --reviewer), or (un)reviewed")

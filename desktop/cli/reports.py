@@ -11,7 +11,7 @@ from typing import Any
 from desktop.cli.args import MAX_LIST_LIMIT, list_limit
 from desktop.cli.checks import check_out_dir, find_batch, find_job
 from desktop.cli.errors import EXIT_OK, EXIT_USAGE, CliError
-from desktop.cli.jobs import VERDICT_FILTERS
+from desktop.cli.jobs import STATES, VERDICT_FILTERS
 from desktop.cli.output import print_json
 from desktop.cli.rankings import since_date
 from desktop.core.exports.lookbook import PAPER, PageSetup, build_lookbook, write_lookbook
@@ -29,9 +29,10 @@ def add_selection(p: argparse.ArgumentParser) -> None:
     """Job ids, or the filters of `restyle-cli jobs` (plus --since)."""
     p.add_argument("job_ids", nargs="*", metavar="JOB_ID",
                    help="these jobs (ids or unambiguous prefixes); else the filters choose")
-    p.add_argument("--provider")
-    p.add_argument("--task")
-    p.add_argument("--state", choices=[str(s) for s in JobState])
+    p.add_argument("--provider", metavar="ID", help="only jobs at this provider")
+    p.add_argument("--task", metavar="TASK", help="only jobs of this task")
+    p.add_argument("--state", choices=STATES, metavar="STATE",
+                   help="only jobs in this state: " + ", ".join(STATES))
     p.add_argument("--search", metavar="TEXT", help="words that must all appear")
     p.add_argument("--verdict", choices=VERDICT_FILTERS,
                    help="reviewed pass or fail (by anyone, or by --reviewer), or (un)reviewed")
@@ -57,7 +58,8 @@ def add_parsers(sub: Any) -> None:
     add_selection(p)
     p.add_argument("--out", type=Path, required=True, metavar="FILE.pdf|DIR",
                    help="one PDF, or a folder that gets one PNG per page")
-    p.add_argument("--paper", choices=list(PAPER), default="a4")
+    p.add_argument("--paper", choices=list(PAPER), default="a4",
+                   help="the paper size (default a4)")
     p.add_argument("--portrait", action="store_true", help="portrait pages (default landscape)")
     p.add_argument("--dpi", type=int, default=150, metavar="N", help="72 to 600 (default 150)")
     p.add_argument("--json", action="store_true")

@@ -36,20 +36,25 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--stars", type=_stars, metavar="N", help="1 to 5")
     p.add_argument("--tag", action="append", default=[], metavar="TAG",
                    help="a defect tag from the task's list (repeat for several)")
-    p.add_argument("--note", default="", metavar="TEXT")
+    p.add_argument("--note", default="", metavar="TEXT", help="a note in your own words")
     p.add_argument("--reviewer", metavar="NAME",
                    help="who reviews (default: settings.json review.reviewer, else your user "
                         "name)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("vote", help="a blind A/B vote between two jobs' outputs")
-    p.add_argument("left_job", metavar="LEFT_JOB")
-    p.add_argument("right_job", metavar="RIGHT_JOB")
+    p.add_argument("left_job", metavar="LEFT_JOB",
+                   help="the job shown on the left (an id or an unambiguous prefix)")
+    p.add_argument("right_job", metavar="RIGHT_JOB", help="the job shown on the right")
     p.add_argument("outcome", choices=[str(o) for o in VoteOutcome],
                    help="which is better: left, right, a tie, or both bad")
-    p.add_argument("--left-output", type=output_number, default=1, metavar="N")
-    p.add_argument("--right-output", type=output_number, default=1, metavar="N")
-    p.add_argument("--reviewer", metavar="NAME")
+    p.add_argument("--left-output", type=output_number, default=1, metavar="N",
+                   help="which output of the left job (default 1)")
+    p.add_argument("--right-output", type=output_number, default=1, metavar="N",
+                   help="which output of the right job (default 1)")
+    p.add_argument("--reviewer", metavar="NAME",
+                   help="who votes (default: settings.json review.reviewer, else your user "
+                        "name)")
     p.add_argument("--json", action="store_true")
 
 

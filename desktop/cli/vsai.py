@@ -68,12 +68,14 @@ def add_parsers(sub: Any) -> None:
 
     a = actions.add_parser("variations", help="add variations to a past render (paid: asks "
                                               "first)")
-    a.add_argument("render_id", metavar="RENDER_ID")
+    a.add_argument("render_id", metavar="RENDER_ID",
+                   help="the render's id (`restyle-cli vsai renders` lists them)")
     a.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="type, room_type, style, remove_furniture, sky, variation_count, result")
     a.add_argument("--yes", action="store_true", help="send without asking")
     a.add_argument("--out", type=Path, metavar="DIR", help="copy the new variations into DIR")
-    a.add_argument("--timeout", type=timeout_seconds, metavar="SECONDS")
+    a.add_argument("--timeout", type=timeout_seconds, metavar="SECONDS",
+                   help="deadline for the job (default: the provider's setting)")
     a.add_argument("--no-wait", action="store_true",
                    help="return once the service has accepted the job")
     _common(a)
@@ -95,12 +97,14 @@ def add_parsers(sub: Any) -> None:
                    help="room photos: files, folders (their images) or globs")
     a.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="staging parameters; a comma list or repeated key makes an axis")
-    a.add_argument("--budget", type=_credits, metavar="CREDITS")
+    a.add_argument("--budget", type=_credits, metavar="CREDITS",
+                   help="never send renders that would cost more credits than this in total")
     a.add_argument("--yes", action="store_true", help="send without asking")
     a.add_argument("--name", help="a name for the batch")
     a.add_argument("--no-wait", action="store_true",
                    help="return once the first renders are accepted")
-    a.add_argument("--timeout", type=timeout_seconds, metavar="SECONDS")
+    a.add_argument("--timeout", type=timeout_seconds, metavar="SECONDS",
+                   help="deadline for each render (default: the provider's setting)")
     a.add_argument("--json", action="store_true", help="print one JSON object")
 
 

@@ -35,14 +35,16 @@ def add_parsers(sub: Any) -> None:
     actions = p.add_subparsers(dest="action", required=True,
                                metavar="{" + ",".join(ACTIONS) + "}")
     a = actions.add_parser("tasks", help="list recolour tasks, newest first")
-    a.add_argument("--page", type=positive_int(1, 100_000), default=1, metavar="N")
+    a.add_argument("--page", type=positive_int(1, 100_000), default=1, metavar="N",
+                   help="which page (default 1, the newest tasks)")
     a.add_argument("--page-size", type=positive_int(1, 100), default=20, metavar="N",
                    help="tasks on a page (1 to 100; default 20)")
     _common(a)
     a = actions.add_parser("bases", help="list the base pose tasks of your recolour tasks")
     _common(a)
     a = actions.add_parser("delete", help="delete recolour tasks for good (asks first)")
-    a.add_argument("task_ids", nargs="+", metavar="TASK_ID")
+    a.add_argument("task_ids", nargs="+", metavar="TASK_ID",
+                   help="recolour task ids (`restyle-cli vtryon tasks` lists them)")
     a.add_argument("--yes", action="store_true", help="delete without asking")
     _common(a)
 

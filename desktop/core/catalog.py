@@ -12,7 +12,7 @@ from typing import Any
 
 from desktop.core.contract import Provider, TaskVariant
 
-#: Task ids shared by several providers (ARCHITECTURE.md, "Provider contract"), in the
+#: Task ids shared by several providers (docs/ARCHITECTURE.md, "Provider contract"), in the
 #: order the window shows them, with their short titles.
 COMMON_TASKS: tuple[tuple[str, str], ...] = (
     ("tryon", "Try-on"),

@@ -1,5 +1,5 @@
 """Everything Restyle does with Pillow: open, validate, normalise, encode
-(ARCHITECTURE.md, "Images").
+(docs/ARCHITECTURE.md, "Images").
 
 This is the one module that decodes and encodes with Pillow (exports/composites.py only draws
 on images decoded here). Its functions are synchronous and pure (bytes in,

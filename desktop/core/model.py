@@ -61,8 +61,8 @@ _STATE_TITLES = {
 
 
 class ErrorCode(StrEnum):
-    """One taxonomy for every provider's errors (ARCHITECTURE.md, "Provider contract"), plus
-    local causes."""
+    """One taxonomy for every provider's errors (docs/ARCHITECTURE.md, "Provider contract"),
+    plus local causes."""
 
     AUTH_FAILED = "auth_failed"
     FORBIDDEN = "forbidden"

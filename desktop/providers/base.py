@@ -1,4 +1,5 @@
-"""The provider contract (ARCHITECTURE.md, "Provider contract"), as provider modules import it.
+"""The provider contract (docs/ARCHITECTURE.md, "Provider contract"), as provider modules
+import it.
 
 The definitions live in `desktop.core.contract` so the engine can use them without importing
 from providers (imports flow `ui -> core <- providers`).

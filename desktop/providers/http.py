@@ -1,4 +1,4 @@
-"""The HTTP policy every remote provider uses (ARCHITECTURE.md, "HTTP policy").
+"""The HTTP policy every remote provider uses (docs/ARCHITECTURE.md, "HTTP policy").
 
 One place decides how Restyle talks to web services, so five adapters behave alike:
 

@@ -1,4 +1,5 @@
-"""The providers Restyle knows: one line per provider (ARCHITECTURE.md, "Provider contract")."""
+"""The providers Restyle knows: one line per provider (docs/ARCHITECTURE.md, "Provider
+contract")."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Pillow (through core.imaging) decodes every format Restyle accepts, HEIC and AVIF included,
 with EXIF orientation applied; the pixels are copied into a QImage that owns its memory, so it
-can cross to the GUI thread (a QImage over a Python buffer does not own it: ARCHITECTURE.md,
-Images).
+can cross to the GUI thread (a QImage over a Python buffer does not own it:
+docs/ARCHITECTURE.md, Images).
 
 The QImage comes in the format the panes draw fast (desktop/ui/canvas_images.py
 `display_format`): Format_RGB32 when every pixel is opaque, Format_ARGB32_Premultiplied

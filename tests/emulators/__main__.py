@@ -1,6 +1,6 @@
 """Start every provider emulator on 127.0.0.1 and print how to point Restyle at them.
 
-Run: python -m tests.emulators   (Ctrl+C stops them)
+Run: .venv/bin/python -m tests.emulators   (Ctrl+C stops them; needs the test extras)
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ def main() -> int:
         upper = provider_id.upper()
         print(f"  export RESTYLE_{upper}_BASE_URL={emulator.public_url}")
         print(f"  export RESTYLE_{upper}_API_KEY={emulator.api_key}")
-    print("\nPaste those lines into a shell, then run restyle-cli there. Ctrl+C stops.")
+    print("\nPaste those lines into a second terminal in this folder, then run "
+          ".venv/bin/restyle-cli there (README, \"The five remote services\", has examples). "
+          "Ctrl+C stops.",
+          flush=True)  # the lines reach a pipe (`| tee`) or a test now, not at exit
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -875,7 +875,7 @@ def test_text_limits_are_data_the_form_and_the_cli_show(home: Path,
     [tryon] = row["tasks"]
     assert {p["name"]: p["max_length"] for p in tryon["params"]}["prompt"] == 1000
     assert cli.main(["providers"]) == 0
-    assert "at most 1000 characters" in capsys.readouterr().out
+    assert "text, at most 1,000 characters" in capsys.readouterr().out
 
 
 def test_good_parameters_still_reach_the_service(tmp_path: Path) -> None:

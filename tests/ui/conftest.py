@@ -27,8 +27,8 @@ def _collect_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
 
 @pytest.fixture
 def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """A fresh qasync loop per test (ARCHITECTURE.md, "The window and qasync"); the test body
-    runs as a coroutine with `loop.run_until_complete`."""
+    """A fresh qasync loop per test (docs/ARCHITECTURE.md, "The window and qasync"); the test
+    body runs as a coroutine with `loop.run_until_complete`."""
     event_loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
     restore_hooks = asyncgen_hooks.install(event_loop)  # as the application does

@@ -23,6 +23,7 @@ from desktop.core.engine.ledger import Owner
 from desktop.core.model import ErrorCode, Job, JobError, JobSpec, JobState
 from desktop.core.store import History
 from desktop.ui.history_view import detail_text
+from tests.conftest import MemoryKeyring
 from tests.emulators.fitinview import FitInViewEmulator
 from tests.emulators.kit import Fault, serve
 from tests.emulators.tryonapi import TryonApiEmulator
@@ -115,7 +116,10 @@ async def accepted_at_fitinview(window: RestyleWindow, pictures: tuple[Path, Pat
 
 def test_a_missing_key_waits_with_its_sentence_and_retry_collects_it_without_a_second_submit(
         make_window: Callable[[], RestyleWindow], loop: asyncio.AbstractEventLoop,
-        pictures: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+        pictures: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+        memory_keyring: MemoryKeyring) -> None:
+    """On a machine with a keyring (without one the sentence names the environment variable:
+    tests/test_readme_commands.py and tests/test_services.py)."""
     emu = FitInViewEmulator(job_delay=3.0)
     with serve(emu) as base:
         monkeypatch.setenv("RESTYLE_FITINVIEW_BASE_URL", base)

@@ -5,8 +5,8 @@ compatibility), as plain data, with the sentences that tell people what they mea
 Each family is a Protocol the provider adapter implements (`StagingTools`, `RecolorTools`,
 `RemoteJobList`); the window and restyle-cli reach an adapter through the engine's provider
 instance and `isinstance(provider, Protocol)`, so neither imports a provider module
-(ARCHITECTURE.md, "Provider tools"). Anything paid runs as a job through the engine (a staging
-render's extra variations are the `variations` task of Virtual Staging AI; bulk staging is a
+(docs/ARCHITECTURE.md, "Provider tools"). Anything paid runs as a job through the engine (a
+staging render's extra variations are the `variations` task of Virtual Staging AI; bulk staging is a
 batch), so it is recorded, never sent twice and lands in the history. `imports.py` (not
 imported here: it needs the engine and the history) matches a job list against the history.
 """
