@@ -28,8 +28,7 @@ from desktop.core.store import HistoryError
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
-from desktop.ui import asyncgen_hooks, clipboard
-from desktop.ui.gc_guard import GuiThreadCollector
+from desktop.ui import asyncgen_hooks, clipboard, runtime
 from desktop.ui.main_window import MainWindow
 from desktop.ui.previews import PreviewLoader
 from desktop.ui.theme import apply_theme
@@ -155,6 +154,7 @@ def parse_args(arguments: list[str]) -> argparse.Namespace:
 
 async def _start(window: RestyleWindow, args: argparse.Namespace) -> None:
     await window.start()
+    runtime.started()
     if args.compare:
         await window.compare_files(*args.compare)
 
@@ -195,8 +195,7 @@ async def _run(app: QApplication, window: RestyleWindow,
 def main() -> int:
     # A frozen (PyInstaller) build starts the local worker processes through this entry point.
     multiprocessing.freeze_support()
-    from desktop.core import heap  # freed image memory goes back to the system (glibc)
-    heap.install()
+    runtime.prepare()  # GIL switching, freed memory back to the system (before threads start)
     # qasync picks its Qt binding from what is already imported: PySide6 first
     # (ARCHITECTURE.md, "The window and qasync").
     import qasync
@@ -209,7 +208,7 @@ def main() -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
-    collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
+    collector = runtime.collect_on_gui_thread(app)  # Qt objects never freed by a worker thread
     app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
     _install_excepthook()
     try:

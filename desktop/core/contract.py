@@ -143,6 +143,22 @@ class InputLimits:
     formats: tuple[str, ...] = ("image/jpeg", "image/png")
 
 
+#: Bytes encoded by one base64 call (a multiple of 3, so the pieces join into one encoding).
+#: One call holds the GIL throughout: 3 MB took 12 ms on 2 shared cores, a stall of the
+#: window's thread while a worker prepares a request; 192 KB pieces hold it about 0.5 ms.
+BASE64_PIECE = 3 << 16
+
+
+def base64_text(data: bytes, piece: int = BASE64_PIECE) -> str:
+    """`base64.b64encode(data).decode("ascii")`, encoded a piece at a time so that other
+    threads (the window's) get the GIL between pieces."""
+    if len(data) <= piece:
+        return base64.b64encode(data).decode("ascii")
+    view = memoryview(data)
+    return "".join(base64.b64encode(view[start:start + piece]).decode("ascii")
+                   for start in range(0, len(data), piece))
+
+
 @dataclass(frozen=True)
 class PreparedInput:
     """An input image after validation and normalisation: the exact bytes to send."""
@@ -158,7 +174,7 @@ class PreparedInput:
     filename: str = "image"
 
     def base64(self) -> str:
-        return base64.b64encode(self.data).decode("ascii")
+        return base64_text(self.data)
 
     def data_uri(self) -> str:
         return f"data:{self.mime};base64,{self.base64()}"
