@@ -44,10 +44,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
 from desktop import single_instance
-from desktop.ui import asyncgen_hooks, clipboard
+from desktop.ui import asyncgen_hooks, clipboard, runtime
 from desktop.ui.crash_notice import CrashNotice
 from desktop.ui.exit_signals import ExitSignals, exit_code_for
-from desktop.ui.gc_guard import GuiThreadCollector
 from desktop.ui.help_menu import HelpMenu
 from desktop.ui.lost_display import EXIT_DISPLAY_LOST, QtMessages
 from desktop.ui.lost_display import SENTENCE as LOST_DISPLAY_SENTENCE
@@ -192,6 +191,7 @@ def open_request(args: argparse.Namespace) -> OpenRequest:
 async def _start(window: RestyleWindow, args: argparse.Namespace,
                  server: single_instance.InstanceServer | None = None) -> None:
     await window.start()
+    runtime.started()
     opener = OpenFiles(window.workbench)
     request = open_request(args)
     if request.kind == "open":
@@ -238,8 +238,7 @@ async def _run(app: QApplication, window: RestyleWindow,
 def main() -> int:
     # A frozen (PyInstaller) build starts the local worker processes through this entry point.
     multiprocessing.freeze_support()
-    from desktop.core import heap  # freed image memory goes back to the system (glibc)
-    heap.install()
+    runtime.prepare()  # GIL switching, freed memory back to the system (before threads start)
     # qasync picks its Qt binding from what is already imported: PySide6 first
     # (docs/ARCHITECTURE.md, "The window and qasync").
     import qasync
@@ -259,7 +258,7 @@ def main() -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)
-    collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
+    collector = runtime.collect_on_gui_thread(app)  # Qt objects never freed by a worker thread
     app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
     # Errors nothing caught: a report in the log folder and one sentence (on stderr until the
     # window can show it).
