@@ -66,9 +66,16 @@ def test_the_app_freezes_once_its_window_has_started(monkeypatch: pytest.MonkeyP
     order: list[str] = []
 
     class Window:
+        workbench = None
+
         async def start(self) -> None:
             order.append("start")
 
+    class Opener:  # files on the command line: none here
+        def __init__(self, _workbench: object) -> None:
+            order.append("opener")
+
     monkeypatch.setattr(runtime, "started", lambda: order.append("started"))
+    monkeypatch.setattr(app, "OpenFiles", Opener)
     asyncio.run(app._start(Window(), app.parse_args([])))  # type: ignore[arg-type]
-    assert order == ["start", "started"]
+    assert order == ["start", "started", "opener"]
