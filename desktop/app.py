@@ -22,9 +22,11 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
+from desktop import standalone
 from desktop.config import APP_NAME
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
+from desktop.desktop_entry import DESKTOP_ID
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
 from desktop.services import Services
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare", nargs="+", metavar="FILE", type=Path, default=[],
         help="open these image files in the compare view: the first is the before, the "
              "others are compared with it (two files: before and after; more: a grid)")
+    standalone.add_arguments(parser)
     return parser
 
 
@@ -205,11 +208,14 @@ def main() -> int:
 
     if {"-h", "--help"} & set(sys.argv[1:]):
         parse_args(["--help"])  # prints the usage and exits, no display needed
+    if standalone.asked(sys.argv[1:]):  # --self-test, --install-desktop: no window opens
+        return standalone.run(parse_args(sys.argv[1:]))
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     args = parse_args(app.arguments()[1:])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_ID)  # Wayland's app id: the .desktop entry's icon and name
     app.setQuitOnLastWindowClosed(False)
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
