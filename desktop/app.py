@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
 from desktop import standalone
-from desktop.config import APP_NAME
+from desktop.config import APP_NAME, resources_dir
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
 from desktop.desktop_entry import DESKTOP_ID
@@ -216,6 +216,7 @@ def main() -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName(DESKTOP_ID)  # Wayland's app id: the .desktop entry's icon and name
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "restyle.svg")))
     app.setQuitOnLastWindowClosed(False)
     collector = GuiThreadCollector(app)  # Qt objects must never be freed by a worker thread
     app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
