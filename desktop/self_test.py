@@ -202,6 +202,19 @@ async def check_pillow_formats(ctx: Context) -> str | Warned:
     return detail
 
 
+async def check_c2pa(_ctx: Context) -> str:
+    """c2pa's native library loads (C2PA-signed exports need it; PyInstaller cannot see it,
+    the spec ships it by hand)."""
+    try:
+        import c2pa
+
+        version = c2pa.sdk_version()
+    except (ImportError, OSError, RuntimeError, AttributeError) as exc:
+        raise CheckFailed(f"the C2PA library does not load ({exc}): signed exports would "
+                          "fail") from None
+    return f"c2pa-python {c2pa.__version__}, C2PA SDK {version}"
+
+
 async def check_local_job(ctx: Context) -> str:
     """A job of the offline provider through the real engine, from a shipped sample into the
     temporary history, its result read back from the history and the asset store."""
@@ -289,6 +302,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("http request", check_http),
     ("keyring", check_keyring),
     ("pillow formats", check_pillow_formats),
+    ("c2pa library", check_c2pa),
     ("local job", check_local_job),
     ("window grab", check_window_grab),
     ("worker pool", check_worker_pool),

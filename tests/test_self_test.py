@@ -16,8 +16,8 @@ from desktop import self_test
 from desktop.self_test import CheckFailed, Context, Warned
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPECTED = ["qasync loop", "http request", "keyring", "pillow formats", "local job",
-            "window grab", "worker pool"]
+EXPECTED = ["qasync loop", "http request", "keyring", "pillow formats", "c2pa library",
+            "local job", "window grab", "worker pool"]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -166,3 +166,13 @@ def test_the_fail_keyring_is_a_warning(monkeypatch: pytest.MonkeyPatch, tmp_path
     found = asyncio.run(self_test.check_keyring(Context(home=tmp_path, frozen=False)))
     assert isinstance(found, Warned)
     assert "keyring.backends.fail.Keyring" in found.detail
+
+
+def test_a_missing_c2pa_library_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import asyncio
+
+    monkeypatch.setitem(sys.modules, "c2pa", None)  # import c2pa raises ImportError
+    with pytest.raises(CheckFailed, match="the C2PA library does not load"):
+        asyncio.run(self_test.check_c2pa(Context(home=tmp_path, frozen=True)))
+    monkeypatch.delitem(sys.modules, "c2pa")
+    assert "C2PA SDK" in asyncio.run(self_test.check_c2pa(Context(home=tmp_path, frozen=True)))
