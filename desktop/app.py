@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING
 # (inspect.getsource) to see whether it mentions PySide6. Imported first, the services, the
 # core, the providers and their libraries (httpx, Pillow) are not read, unless a Qt module
 # imports one of them by name (the hook looks at the module each import statement returns).
-from desktop import crash_reports
-from desktop.config import APP_NAME, resolve_paths
+from desktop import crash_reports, standalone
+from desktop.config import APP_NAME, resolve_paths, resources_dir
 from desktop.core.catalog import COMMON_TASKS
 from desktop.core.store import HistoryError
+from desktop.desktop_entry import DESKTOP_ID
 from desktop.display_check import EXIT_NO_DISPLAY, missing_display
 from desktop.general_settings import THEME, general_setting
 from desktop.logs import setup_logging
@@ -39,7 +40,7 @@ from desktop.services import Services
 
 # isort: split
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import desktop.ui.qt_compat  # noqa: F401 - guards against PySide6 6.12.0's refcount bug
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare", nargs="+", metavar="FILE", type=Path, default=[],
         help="open these image files in the compare view: the first is the before, the "
              "others are compared with it (two files: before and after; more: a grid)")
+    standalone.add_arguments(parser)
     return parser
 
 
@@ -245,6 +247,8 @@ def main() -> int:
 
     if {"-h", "--help"} & set(sys.argv[1:]):
         parse_args(["--help"])  # prints the usage and exits, no display needed
+    if standalone.asked(sys.argv[1:]):  # --self-test, --install-desktop: no window opens
+        return standalone.run(parse_args(sys.argv[1:]))
     if QApplication.instance() is None and (problem := missing_display()) is not None:
         print(problem, file=sys.stderr)  # one sentence instead of Qt's abort
         return EXIT_NO_DISPLAY
@@ -257,6 +261,8 @@ def main() -> int:
         return handed.exit_code
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_ID)  # Wayland's app id: the .desktop entry's icon and name
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "restyle.svg")))
     app.setQuitOnLastWindowClosed(False)
     collector = runtime.collect_on_gui_thread(app)  # Qt objects never freed by a worker thread
     app.aboutToQuit.connect(clipboard.release)  # PySide6 crashes at exit on its own copy
