@@ -2,7 +2,7 @@
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
      [--size WIDTHxHEIGHT]
-     [--only general|attention|batches|reviews|exports|forms|tools|workflows|compare]
+     [--only general|attention|batches|reviews|exports|forms|tools|workflows|compare|app]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -1162,6 +1162,11 @@ def main() -> int:
             from tests.screenshots_compare import compare_scenario
 
             loop.run_until_complete(compare_scenario(app, out, stack, window_size()))
+    with ExitStack() as stack:
+        if only in ("", "app"):
+            from tests.screenshots_app import app_scenario
+
+            loop.run_until_complete(app_scenario(app, out, stack, window_size()))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 
