@@ -288,14 +288,15 @@ def test_a_succeeded_polls_progress_and_message_come_with_the_download(env: Env)
             and e.job.state == JobState.RUNNING] == [0.25]
 
 
-def test_save_job_without_links_keeps_the_rows(env: Env) -> None:
-    async def main() -> Job:
-        engine = env.engine(FakeBackend())
-        job = await engine.run(env.spec())
-        await engine.aclose()
-        return job
+async def _one_finished_job(env: Env) -> Job:
+    engine = env.engine(FakeBackend())
+    job = await engine.run(env.spec())
+    await engine.aclose()
+    return job
 
-    job = run(main())
+
+def test_save_job_without_links_keeps_the_rows(env: Env) -> None:
+    job = run(_one_finished_job(env))
     env.history.save_job(job.evolve(note="changed", inputs={}, outputs=()), links=False)
     stored = env.history.get(job.id)
     assert stored is not None and stored.note == "changed"
@@ -306,13 +307,7 @@ def test_save_job_without_links_keeps_the_rows(env: Env) -> None:
 
 
 def test_control_reads_who_owns_a_job(env: Env) -> None:
-    async def main() -> Job:
-        engine = env.engine(FakeBackend())
-        job = await engine.run(env.spec())
-        await engine.aclose()
-        return job
-
-    job = run(main())
+    job = run(_one_finished_job(env))
     assert env.history.control("missing") is None
     control = env.history.control(job.id)
     assert control is not None
