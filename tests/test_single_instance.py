@@ -60,8 +60,9 @@ def in_thread(call: Callable[[], Any]) -> Callable[[], Any]:
     thread = threading.Thread(target=lambda: box.append(call()), daemon=True)
     thread.start()
 
-    def result() -> Any:
-        thread.join(0)
+    def result(wait: float = 0) -> Any:
+        """The call's value, None while it runs (`wait`: seconds to give it to finish)."""
+        thread.join(wait)
         return box[0] if box else None
     return result
 
@@ -194,4 +195,5 @@ def test_a_refusal_is_reported_with_the_windows_reason(name: str, qapp: Any) -> 
     assert result == HandOver(Outcome.REFUSED, "The running Restyle window did not take the "
                               "files: It is busy. Close that window and start Restyle again.")
     assert result.exit_code == 2
-    assert received() == encode_request(OpenRequest(("/a.png",)))
+    # the fake window returns after its answer is sent: give its thread time to end
+    assert received(10) == encode_request(OpenRequest(("/a.png",)))
