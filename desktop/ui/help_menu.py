@@ -13,22 +13,19 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMenu,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.permissions import private_dir
+from desktop.ui.keys_table import KeysTable
 
 #: The compare view's actions are named "compare.<name>" (compare_view/actions.py).
 COMPARE_PREFIX = "compare."
@@ -89,16 +86,7 @@ class ShortcutsDialog(QDialog):
         self.setModal(False)
         self._window = window
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setObjectName("keyboardShortcutsTable")
-        self.table.setHorizontalHeaderLabels(["Key", "Does", "Menu"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = KeysTable(["Key", "Does", "Menu"], "keyboardShortcutsTable", self)
         layout.addWidget(self.table, 1)
         note = QLabel("The compare view has keys of its own (modes, loupe, zoom...) that work "
                       "while it has the focus: press F1 there, or use the button below.")
@@ -115,15 +103,10 @@ class ShortcutsDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        rows = shortcut_rows(self._window)
-        self.table.setRowCount(len(rows))
-        for row, values in enumerate(rows):
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.set_rows(shortcut_rows(self._window))
 
     def rows(self) -> list[tuple[str, str, str]]:
-        return [tuple(self.table.item(r, c).text() for c in range(3))  # type: ignore[misc]
-                for r in range(self.table.rowCount())]
+        return self.table.texts()  # type: ignore[return-value]
 
 
 class AboutDialog(QDialog):

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.ui.compare_view.actions import CompareActions, key_text
+from desktop.ui.keys_table import KeysTable
 
 MOUSE_ROWS = (
     ("Wheel", "zoom around the cursor (every pane follows)"),
@@ -57,17 +54,7 @@ class ShortcutsHelp(QDialog):
                        "first). A is the first picture of the pair compared, B the second.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.table = QTableWidget(0, 2, self)
-        self.table.setObjectName("compareShortcutsTable")
-        self.table.setHorizontalHeaderLabels(["Key", "Does"])
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setWordWrap(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table = KeysTable(["Key", "Does"], "compareShortcutsTable", self, wrap=True)
         layout.addWidget(self.table, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
@@ -76,12 +63,7 @@ class ShortcutsHelp(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        rows = help_rows(self._actions)
-        self.table.setRowCount(len(rows))
-        for row, (keys, does) in enumerate(rows):
-            self.table.setItem(row, 0, QTableWidgetItem(keys))
-            self.table.setItem(row, 1, QTableWidgetItem(does))
+        self.table.set_rows(help_rows(self._actions))
 
     def rows(self) -> list[tuple[str, str]]:
-        return [(self.table.item(r, 0).text(), self.table.item(r, 1).text())
-                for r in range(self.table.rowCount())]
+        return self.table.texts()  # type: ignore[return-value]
