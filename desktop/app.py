@@ -147,8 +147,7 @@ def create_main_window(home: str | os.PathLike[str] | Path | None = None) -> Res
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("Create the QApplication before the main window.")
-    from desktop.core import heap
-    heap.install()  # any host of the window (main, tests, benchmarks) keeps the heap lean
+    runtime.prepare()  # any host of the window (main, tests, benchmarks) runs as `restyle` does
     return RestyleWindow(Services.open(home))
 
 

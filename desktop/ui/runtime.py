@@ -35,8 +35,9 @@ COLLECT_INTERVAL_MS = 100
 
 
 def prepare() -> None:
-    """The process-wide settings, once, early: before any thread starts (glibc's arena cap
-    applies to arenas made afterwards)."""
+    """The process-wide settings, early: before any thread starts (glibc's arena cap applies
+    to arenas made afterwards). Safe to call again: `create_main_window` does, so tests and
+    benchmarks that build the window run with the settings `restyle` has."""
     from desktop.core import heap
 
     heap.install()

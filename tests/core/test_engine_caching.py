@@ -318,3 +318,18 @@ def test_control_reads_who_owns_a_job(env: Env) -> None:
                      " cancel_requested = 1 WHERE id = ?", (job.id,))
     control = env.history.control(job.id)
     assert control == ("h|1|n|x", JobState.RUNNING, True)
+
+
+def test_the_engine_forgets_the_rows_of_a_job_it_has_let_go(env: Env) -> None:
+    """What was last stored is kept only while the engine holds the job: a long session does
+    not keep one entry for every job it ever ran."""
+    async def main() -> tuple[Job, int]:
+        engine = env.engine(FakeBackend())
+        job = await engine.run(env.spec())
+        remembered = len(engine._stored_links)
+        await engine.aclose()
+        return job, remembered
+
+    job, remembered = run(main())
+    assert job.state == JobState.SUCCEEDED
+    assert remembered == 0

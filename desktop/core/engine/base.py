@@ -172,7 +172,10 @@ class EngineBase:
         await self._db(self.history.save_job, job, assets=tuple(assets),
                        owner=self.ledger.owner, lease_until=lease_until,
                        links=self._stored_links.get(job.id) != links)
-        self._stored_links[job.id] = links
+        if released:  # saved again only after a claim, which reads its rows afresh
+            self._stored_links.pop(job.id, None)
+        else:
+            self._stored_links[job.id] = links
         self._current[job.id] = job
         self._announce(JobEvent(kind=kind, job=job, previous_state=previous,
                                 message=redact_text(message), retry_at=retry_at,
