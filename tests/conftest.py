@@ -97,3 +97,41 @@ def _release_clipboard() -> Iterator[None]:
 
     if "desktop.ui.clipboard" in sys.modules:
         sys.modules["desktop.ui.clipboard"].release()
+
+
+# -- PostgreSQL (team mode) -------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the whole run (tests/pg_cluster.py), started on first
+    use. Where PostgreSQL is not installed the tests that need it skip, except under
+    RESTYLE_CI=1 (.ci/run installs it), where they fail."""
+    from tests.pg_cluster import ClusterUnavailable, PgCluster
+
+    try:
+        cluster = PgCluster().start()
+    except ClusterUnavailable as exc:
+        if os.environ.get("RESTYLE_CI") == "1":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: object) -> str:
+    """A new, empty PostgreSQL database for one test: its URL."""
+    from tests.pg_cluster import PgCluster
+
+    assert isinstance(pg_cluster, PgCluster)
+    return pg_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a store test keeps its history, once on each back-end: an SQLite file, then a
+    new PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "h.sqlite3"
+    return str(request.getfixturevalue("pg_url"))

@@ -48,8 +48,8 @@ def test_damaged_file_is_refused_clearly(tmp_path: Path) -> None:
         History(path)
 
 
-def test_round_trip_of_every_field(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_round_trip_of_every_field(history_target: Path | str) -> None:
+    history = History(history_target)
     a_in = Asset("a" * 64, "image/png", 10, 4, 3)
     a_out = Asset("b" * 64, "image/jpeg", 20, 8, 6)
     job = make_job(1, remote_id="rem-1", remote_data={"status_url": "/x"}, attempts=2,
@@ -64,8 +64,8 @@ def test_round_trip_of_every_field(tmp_path: Path) -> None:
     assert history.asset(a_out.sha256) == a_out
 
 
-def test_list_is_newest_first_paged_and_filtered(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_list_is_newest_first_paged_and_filtered(history_target: Path | str) -> None:
+    history = History(history_target)
     for i in range(30):
         history.save_job(make_job(i, provider="local" if i % 3 else "fitinview",
                                   task="recolor" if i % 2 else "upscale",
@@ -85,8 +85,8 @@ def test_list_is_newest_first_paged_and_filtered(tmp_path: Path) -> None:
     assert [j.id for j in window] == ["job0007", "job0006", "job0005"]
 
 
-def test_find_by_prefix(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_find_by_prefix(history_target: Path | str) -> None:
+    history = History(history_target)
     history.save_job(make_job(1))
     history.save_job(make_job(2))
     assert history.find("job0001").id == "job0001"  # type: ignore[union-attr]
@@ -96,8 +96,8 @@ def test_find_by_prefix(tmp_path: Path) -> None:
     assert history.find("zzzz") is None
 
 
-def test_unfinished_and_favorite(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_unfinished_and_favorite(history_target: Path | str) -> None:
+    history = History(history_target)
     history.save_job(make_job(1, state=JobState.RUNNING))
     history.save_job(make_job(2, state=JobState.SUCCEEDED))
     history.save_job(make_job(3, state=JobState.QUEUED))
@@ -106,8 +106,8 @@ def test_unfinished_and_favorite(tmp_path: Path) -> None:
     assert [j.id for j in history.list(JobFilter(favorite=True))] == ["job0002"]
 
 
-def test_delete_reports_only_orphaned_assets(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_delete_reports_only_orphaned_assets(history_target: Path | str) -> None:
+    history = History(history_target)
     shared = Asset("c" * 64, "image/png", 5)
     own = Asset("d" * 64, "image/png", 6)
     history.save_job(make_job(1, inputs={"image": [shared.sha256]},
@@ -120,10 +120,10 @@ def test_delete_reports_only_orphaned_assets(tmp_path: Path) -> None:
     assert history.count() == 0
 
 
-def test_concurrent_writers_from_threads(tmp_path: Path) -> None:
+def test_concurrent_writers_from_threads(history_target: Path | str) -> None:
     import threading
 
-    history = History(tmp_path / "h.sqlite3")
+    history = History(history_target)
     errors: list[BaseException] = []
 
     def writer(offset: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -112,7 +111,7 @@ def _spec(spec: JobSpec) -> str:
     return json.dumps(spec.to_dict(), ensure_ascii=False, default=str)
 
 
-def _batch(row: sqlite3.Row) -> Batch:
+def _batch(row: Any) -> Batch:
     matrix: dict[str, Any] = json.loads(row["matrix"] or "{}")
     return Batch(id=row["id"], name=row["name"], task=row["task"],
                  state=BatchState(row["state"]), matrix=Matrix.from_dict(matrix),
@@ -120,7 +119,7 @@ def _batch(row: sqlite3.Row) -> Batch:
                  updated_at=row["updated_at"])
 
 
-def _item(row: sqlite3.Row) -> BatchItem:
+def _item(row: Any) -> BatchItem:
     return BatchItem(position=row["position"], row=row["row_index"], col=row["col_index"],
                      provider=row["provider"], spec=JobSpec.from_dict(json.loads(row["spec"])),
                      expected_credits=row["expected_credits"], state=ItemState(row["state"]),

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from desktop.core.model import (
     Asset,
@@ -27,6 +27,7 @@ from desktop.core.store import schema
 from desktop.core.store.errors import HistoryError, LeaseLost
 from desktop.core.store.filters import JobFilter, escape_like, where_clause
 from desktop.core.store.paging import ORDER, PageCursor, page_query
+from desktop.core.store.postgres import is_postgres_url
 from desktop.core.store.rows import (
     FENCED_UPDATE,
     asset_from_row,
@@ -34,6 +35,21 @@ from desktop.core.store.rows import (
     job_from_row,
     job_row,
 )
+
+if TYPE_CHECKING:
+    from desktop.core.store.postgres import PostgresDatabase
+
+
+def sqlite_path(target: Path | str) -> Path:
+    """The SQLite file of a path or a `sqlite:///path` URL (`sqlite:////abs` or
+    `sqlite:///rel`, as SQLAlchemy spells them)."""
+    if isinstance(target, str) and target.startswith("sqlite:"):
+        rest = target[len("sqlite:"):]
+        if not rest.startswith("///"):
+            raise HistoryError(f"'{target}' is not an SQLite URL Restyle reads: write"
+                               " sqlite:///relative/path or sqlite:////absolute/path.")
+        return Path(rest[3:]).expanduser()
+    return Path(target).expanduser()
 
 
 class JobControl(NamedTuple):
@@ -45,16 +61,32 @@ class JobControl(NamedTuple):
 
 
 class History:
-    """One SQLite connection shared by threads behind a lock (writes are short)."""
+    """The history on one of two back-ends: an SQLite file (one connection shared by threads
+    behind a lock; writes are short), or a team database in PostgreSQL (postgres.py: a pool).
 
-    def __init__(self, path: Path) -> None:
+    `target` is the SQLite file's path (or a `sqlite:///` URL), or a `postgresql://` URL."""
+
+    def __init__(self, target: Path | str) -> None:
+        self._pg: PostgresDatabase | None = None
+        self._lock = threading.RLock()
+        if is_postgres_url(target):
+            from desktop.core.store.postgres import PostgresDatabase
+
+            assert isinstance(target, str)
+            self.path = None
+            self.dialect = "postgresql"
+            self._pg = PostgresDatabase(target)
+            self.where = self._pg.where
+            return
+        path = sqlite_path(target)
+        self.dialect = "sqlite"
+        self.where = str(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Created 0600 before SQLite opens it: SQLite gives -wal and -shm the same mode.
         private_file(path)
         for leftover in ("-wal", "-shm"):
             tighten(path.with_name(path.name + leftover), FILE_MODE)
-        self.path = path
-        self._lock = threading.RLock()
+        self.path: Path | None = path
         try:
             self._conn = sqlite3.connect(
                 str(path), timeout=10.0, isolation_level=None, check_same_thread=False
@@ -74,6 +106,9 @@ class History:
             raise
 
     def close(self) -> None:
+        if self._pg is not None:
+            self._pg.close()
+            return
         with self._lock:
             self._conn.close()
 
@@ -116,6 +151,7 @@ class History:
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
                     if isinstance(exc, sqlite3.Error):
+                        assert self.path is not None
                         raise HistoryError.from_sqlite(self.path, exc,
                                                        upgrading_from=step) from exc
                     raise
@@ -127,24 +163,34 @@ class History:
 
     @property
     def schema_version(self) -> int:
+        if self._pg is not None:
+            return self._pg.schema_version()
         with self._lock:
             return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         """One short write transaction (BEGIN IMMEDIATE ... COMMIT), for the stores that
         share this history's connection (batches, reviews)."""
         with self._transaction() as conn:
             yield conn
 
     @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        """The connection, for reads, under the lock."""
+    def reading(self) -> Iterator[Any]:
+        """A connection for reads: SQLite's, under the lock, or one from the team pool."""
+        if self._pg is not None:
+            with self._pg.reading() as conn:
+                yield conn
+            return
         with self._lock:
             yield self._conn
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[Any]:
+        if self._pg is not None:
+            with self._pg.transaction() as conn:
+                yield conn
+            return
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -246,15 +292,15 @@ class History:
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            return self._hydrate([row])[0] if row else None
+        with self.reading() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return self._hydrate(conn, [row])[0] if row else None
 
     def control(self, job_id: str) -> JobControl | None:
         """Who owns the job, its state and whether a cancel was asked for: what an engine
         checks between polls, read from the job's row alone (no inputs, outputs or JSON)."""
-        with self._lock:
-            row = self._conn.execute(
+        with self.reading() as conn:
+            row = conn.execute(
                 "SELECT owner, state, cancel_requested FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
         if row is None:
@@ -267,26 +313,26 @@ class History:
         job = self.get(id_or_prefix)
         if job is not None or len(id_or_prefix) < 4:
             return job
-        with self._lock:
+        with self.reading() as conn:
             pattern = escape_like(id_or_prefix) + "%"
-            rows = self._conn.execute(
+            rows = conn.execute(
                 "SELECT * FROM jobs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)
             ).fetchall()
             if len(rows) > 1:
                 raise LookupError(f"More than one job id starts with '{id_or_prefix}'.")
-            return self._hydrate(rows)[0] if rows else None
+            return self._hydrate(conn, rows)[0] if rows else None
 
     def list(self, where: JobFilter | None = None, *, limit: int = 50, offset: int = 0
              ) -> list[Job]:
         """Jobs matching the filter, newest first. OFFSET reads every row it skips: a list
         walked page by page uses `page` instead."""
         clause, args = where_clause(where or JobFilter())
-        with self._lock:
-            rows = self._conn.execute(
+        with self.reading() as conn:
+            rows = conn.execute(
                 f"SELECT * FROM jobs {clause} {ORDER} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
-            return self._hydrate(rows)
+            return self._hydrate(conn, rows)
 
     def page(self, where: JobFilter | None = None, *, limit: int = 50,
              after: PageCursor | None = None) -> list[Job]:
@@ -294,24 +340,24 @@ class History:
         `after` (the previous page's last job, `PageCursor.after(job)`; None: the first page).
         A keyset query (paging.py): the same cost at any depth."""
         sql, args = page_query(where or JobFilter(), limit, after)
-        with self._lock:
-            return self._hydrate(self._conn.execute(sql, args).fetchall())
+        with self.reading() as conn:
+            return self._hydrate(conn, conn.execute(sql, args).fetchall())
 
     def count(self, where: JobFilter | None = None) -> int:
         clause, args = where_clause(where or JobFilter())
-        with self._lock:
-            return int(self._conn.execute(f"SELECT COUNT(*) FROM jobs {clause}", args)
+        with self.reading() as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM jobs {clause}", args)
                        .fetchone()[0])
 
     def unfinished(self) -> list[Job]:
         """Every job not in a terminal state, oldest first."""
         terminal = [str(s) for s in JobState if s.terminal]
         marks = ",".join("?" * len(terminal))
-        with self._lock:
-            rows = self._conn.execute(
+        with self.reading() as conn:
+            rows = conn.execute(
                 f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY created_at", terminal
             ).fetchall()
-            return self._hydrate(rows)
+            return self._hydrate(conn, rows)
 
     def same_inputs(self, task: str, input_shas: Iterable[str], *,
                     states: Iterable[JobState] = (JobState.SUCCEEDED,),
@@ -339,30 +385,30 @@ class History:
             " ORDER BY j.created_at DESC, j.id DESC LIMIT ?"
         )
         args: list[Any] = [*shas, len(shas), task, *wanted, *shas, int(limit)]
-        with self._lock:
-            rows = self._conn.execute(sql, args).fetchall()
-            return self._hydrate(rows)
+        with self.reading() as conn:
+            rows = conn.execute(sql, args).fetchall()
+            return self._hydrate(conn, rows)
 
     def asset(self, sha256: str) -> Asset | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM assets WHERE sha256 = ?",
+        with self.reading() as conn:
+            row = conn.execute("SELECT * FROM assets WHERE sha256 = ?",
                                      (sha256,)).fetchone()
         return asset_from_row(row) if row else None
 
-    def _hydrate(self, rows: list[sqlite3.Row]) -> list[Job]:
+    def _hydrate(self, conn: Any, rows: list[Any]) -> list[Job]:
         """Build Job objects with their inputs and outputs (two queries for the whole page)."""
         if not rows:
             return []
         ids = [r["id"] for r in rows]
         marks = ",".join("?" * len(ids))
         inputs: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
-        for r in self._conn.execute(
+        for r in conn.execute(
             f"SELECT job_id, role, sha256 FROM job_inputs WHERE job_id IN ({marks})"
             " ORDER BY job_id, role, position", ids
         ):
             inputs[r[0]].setdefault(r[1], []).append(r[2])
         outputs: dict[str, list[Output]] = {i: [] for i in ids}
-        for r in self._conn.execute(
+        for r in conn.execute(
             f"SELECT o.job_id, o.position, o.sha256, o.kind, o.label, a.mime, a.size, a.width,"
             f" a.height FROM outputs o JOIN assets a ON a.sha256 = o.sha256"
             f" WHERE o.job_id IN ({marks}) ORDER BY o.job_id, o.position", ids
@@ -374,7 +420,7 @@ class History:
         return [job_from_row(r, inputs[r["id"]], outputs[r["id"]]) for r in rows]
 
 
-def write_job(conn: sqlite3.Connection, job: Job, *, assets: Iterable[Asset] = (),
+def write_job(conn: Any, job: Job, *, assets: Iterable[Asset] = (),
               owner: str | None = None, lease_until: float | None = None,
               links: bool = True) -> None:
     """`History.save_job`'s writes, inside a transaction the caller holds (an import writes

@@ -39,8 +39,9 @@ def add_imported(history: History, jobs: Sequence[Job], assets: Sequence[Asset],
               r.stars, json.dumps(list(r.tags), ensure_ascii=False), r.note, r.created_at,
               r.updated_at) for r in reviews])
         conn.executemany(
-            "INSERT OR IGNORE INTO votes (id, left_job, left_position, right_job,"
-            " right_position, outcome, reviewer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO votes (id, left_job, left_position, right_job, right_position,"
+            " outcome, reviewer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO NOTHING",
             [(v.id, v.left_job, v.left_position, v.right_job, v.right_position,
               str(v.outcome), v.reviewer, v.created_at) for v in votes])
 

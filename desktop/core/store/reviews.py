@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from desktop.core.reviews import Review, Verdict, Vote, VoteOutcome
 from desktop.core.store.history import History
@@ -115,7 +115,7 @@ def _tags(tags: Iterable[str]) -> str:
     return json.dumps(list(tags), ensure_ascii=False)
 
 
-def _review(row: sqlite3.Row) -> Review:
+def _review(row: Any) -> Review:
     try:
         tags = tuple(str(t) for t in json.loads(row["tags"] or "[]"))
     except ValueError:
@@ -125,7 +125,7 @@ def _review(row: sqlite3.Row) -> Review:
                   row["note"] or "", row["created_at"], row["updated_at"])
 
 
-def _vote(row: sqlite3.Row) -> Vote:
+def _vote(row: Any) -> Vote:
     return Vote(row["id"], row["left_job"], row["left_position"], row["right_job"],
                 row["right_position"], VoteOutcome(row["outcome"]), row["reviewer"],
                 row["created_at"], row["left_provider"], row["right_provider"], row["task"])

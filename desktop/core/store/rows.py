@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
@@ -24,15 +23,15 @@ FENCED_UPDATE = (", owner=excluded.owner, lease_until=excluded.lease_until"
                   " WHERE jobs.owner = :fence\n")
 
 
-def insert_asset(conn: sqlite3.Connection, asset: Asset) -> None:
+def insert_asset(conn: Any, asset: Asset) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO assets (sha256, mime, size, width, height, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO assets (sha256, mime, size, width, height, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
         (asset.sha256, asset.mime, asset.size, asset.width, asset.height, time.time()),
     )
 
 
-def asset_from_row(row: sqlite3.Row) -> Asset:
+def asset_from_row(row: Any) -> Asset:
     return Asset(sha256=row["sha256"], mime=row["mime"], size=row["size"], width=row["width"],
                  height=row["height"])
 
@@ -76,7 +75,7 @@ def job_row(job: Job) -> dict[str, Any]:
     }
 
 
-def job_from_row(row: sqlite3.Row, inputs: dict[str, list[str]], outputs: list[Output]) -> Job:
+def job_from_row(row: Any, inputs: dict[str, list[str]], outputs: list[Output]) -> Job:
     error = None
     if row["error_code"]:
         try:

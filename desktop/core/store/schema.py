@@ -142,6 +142,10 @@ MIGRATIONS: tuple[str, ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: Statements only the team back-end runs, after the step that brings the schema to the key's
+#: version and in its transaction (what SQLite has no counterpart for: change notifications).
+POSTGRES_AFTER: dict[int, tuple[str, ...]] = {}
+
 
 def statements(script: str) -> list[str]:
     """Split a migration script into statements (executescript would commit our transaction)."""

@@ -1,0 +1,206 @@
+"""The team back-end: the history in PostgreSQL, through psycopg 3 and its connection pool.
+
+The stores write one SQL text for both back-ends (sql_text.py); this module gives them a
+connection that speaks it: `?` and `:name` parameters rewritten for psycopg, rows readable by
+column name and by position (as sqlite3.Row), `executemany` on the connection. Connections are
+in autocommit; `transaction()` wraps its statements in one PostgreSQL transaction.
+
+Migrations are the same steps as SQLite's (schema.py), with PostgreSQL's column types
+(`postgres_ddl`). The version lives in a one-row table, `restyle_schema`; a transaction-level
+advisory lock makes the machines that open a new team database at the same moment apply each
+step once. PostgreSQL's DDL is transactional, so a step is applied and counted, or neither.
+
+psycopg is imported only here, and only when a `postgresql://` URL is used: a desk that never
+uses team mode does not load it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from desktop.core.store import schema
+from desktop.core.store.errors import HistoryError
+from desktop.core.store.sql_text import postgres_ddl, pyformat
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+#: pg_advisory_xact_lock key for migrations ("RESTYLE" in ASCII, as a bigint).
+MIGRATION_LOCK = 0x5245535459_4C45
+#: Connections one process keeps open at most (the window: a reader thread, the engine's
+#: writer, the change listener has its own).
+POOL_MAX = 8
+CONNECT_TIMEOUT_S = 10
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def describe_url(url: str) -> str:
+    """The database for people and logs: user, host, port and name, never the password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:
+        return "PostgreSQL database (the URL cannot be read)"
+    host = info.get("host") or "localhost"
+    port = info.get("port") or "5432"
+    name = info.get("dbname") or info.get("user") or "postgres"
+    user = f"{info['user']}@" if info.get("user") else ""
+    return f"PostgreSQL database {name} ({user}{host}:{port})"
+
+
+class Row:
+    """A result row readable by column name and by position, like sqlite3.Row."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: Sequence[Any], index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, str):
+            return self._values[self._index[key]]
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+    def __repr__(self) -> str:
+        return f"Row({dict(zip(self._index, self._values, strict=False))!r})"
+
+
+def _row_factory(cursor: Any) -> Any:
+    description = cursor.description
+    if description is None:
+        return tuple
+    index = {column.name: i for i, column in enumerate(description)}
+    return lambda values: Row(values, index)
+
+
+class PgConnection:
+    """One pooled connection with the SQLite-style API the stores use."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        if not params:  # psycopg reads no placeholders then: the text goes as it is
+            return self.raw.execute(sql)
+        return self.raw.execute(pyformat(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any] | dict[str, Any]]) -> Any:
+        rows = list(rows)
+        cursor = self.raw.cursor()
+        if rows:
+            cursor.executemany(pyformat(sql), rows)
+        return cursor
+
+
+class PostgresDatabase:
+    """The pool, the migrations and the transactions of one team database."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, max_size: int = POOL_MAX) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self.where = describe_url(url)
+        self._psycopg = psycopg
+        try:
+            # One direct connection first: a server that cannot be reached gives its own
+            # reason (refused, unknown host, bad password) instead of a pool's timeout.
+            with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                 row_factory=_row_factory) as conn:
+                self._migrate(PgConnection(conn))
+        except psycopg.Error as exc:
+            raise self.error(exc, "opened") from exc
+        self._pool: ConnectionPool[Any] = ConnectionPool(
+            url, min_size=1, max_size=max_size, open=False, timeout=30.0,
+            kwargs={"autocommit": True, "row_factory": _row_factory},
+            name="restyle-history",
+        )
+        self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+        self._closed = threading.Event()
+
+    def error(self, exc: BaseException, doing: str) -> HistoryError:
+        """A sentence for a PostgreSQL failure (psycopg's message names no password)."""
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return HistoryError(
+            f"The team history, {self.where}, cannot be {doing}: {reason}. Check"
+            " RESTYLE_DATABASE_URL (or the database_url setting), that the server is running"
+            " and that it accepts connections from this machine.")
+
+    # -- schema ------------------------------------------------------------------------------
+    def _migrate(self, conn: PgConnection) -> None:
+        raw = conn.raw
+        while True:
+            with raw.transaction():
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                raw.execute("CREATE TABLE IF NOT EXISTS restyle_schema"
+                            " (version INTEGER NOT NULL)")
+                row = raw.execute("SELECT version FROM restyle_schema").fetchone()
+                if row is None:
+                    raw.execute("INSERT INTO restyle_schema (version) VALUES (0)")
+                    version = 0
+                else:
+                    version = int(row[0])
+                if version > schema.SCHEMA_VERSION:
+                    raise HistoryError(
+                        f"The team history, {self.where}, was written by a newer Restyle"
+                        f" (schema {version}, this version knows {schema.SCHEMA_VERSION})."
+                        " Update Restyle on this machine.")
+                if version == schema.SCHEMA_VERSION:
+                    return
+                try:
+                    for statement in schema.statements(schema.MIGRATIONS[version]):
+                        raw.execute(postgres_ddl(statement))
+                    for statement in schema.POSTGRES_AFTER.get(version + 1, ()):
+                        raw.execute(statement)
+                except self._psycopg.Error as exc:
+                    raise HistoryError(
+                        f"The team history, {self.where}, cannot be upgraded from schema"
+                        f" {version} to {version + 1} ({exc}); it was left unchanged at schema"
+                        f" {version}. Please report this problem.") from exc
+                raw.execute("UPDATE restyle_schema SET version = %s", (version + 1,))
+
+    def schema_version(self) -> int:
+        with self.reading() as conn:
+            row = conn.execute("SELECT version FROM restyle_schema").fetchone()
+            return int(row[0]) if row else 0
+
+    # -- connections ---------------------------------------------------------------------------
+    @contextmanager
+    def reading(self) -> Iterator[PgConnection]:
+        try:
+            with self._pool.connection() as conn:
+                yield PgConnection(conn)
+        except self._psycopg.OperationalError as exc:
+            raise self.error(exc, "read") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[PgConnection]:
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                yield PgConnection(conn)
+        except self._psycopg.OperationalError as exc:
+            raise self.error(exc, "written") from exc
+
+    def close(self) -> None:
+        self._closed.set()
+        self._pool.close()
