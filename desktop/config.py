@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 APP_NAME = "Restyle"
 APP_ID = "restyle"
 HOME_ENV = "RESTYLE_HOME"
+#: Team mode (README "Team mode"): the history in a PostgreSQL database, and the assets in a
+#: folder every machine of the team mounts. Each beats the setting of the same name in
+#: settings.json's "general" section.
+DATABASE_URL_ENV = "RESTYLE_DATABASE_URL"
+ASSETS_DIR_ENV = "RESTYLE_ASSETS_DIR"
 
 DEFAULT_GLOBAL_CONCURRENCY = 4
 DEFAULT_PROVIDER_CONCURRENCY = 2
@@ -160,6 +165,18 @@ class Settings:
         if env_url:
             current = replace(current, base_url=env_url)
         return current
+
+    @property
+    def database_url(self) -> str | None:
+        """The team database (`postgresql://...`), or None: the desk's own SQLite file."""
+        chosen = os.environ.get(DATABASE_URL_ENV) or self.general.get("database_url") or None
+        return str(chosen).strip() or None if chosen else None
+
+    @property
+    def shared_assets_dir(self) -> Path | None:
+        """The team's shared assets folder, or None: the data folder's own `assets`."""
+        chosen = os.environ.get(ASSETS_DIR_ENV) or self.general.get("assets_dir") or None
+        return Path(str(chosen)).expanduser() if chosen else None
 
     def with_provider(self, provider_id: str, settings: ProviderSettings) -> Settings:
         providers = dict(self.providers)

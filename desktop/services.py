@@ -62,9 +62,10 @@ class Services:
             paths=paths,
             settings=settings,
             secrets=secrets or SecretStore(),
-            history=History(paths.database),
-            assets=AssetStore(paths.assets_dir, max_pixels=max(limits.result_max_pixels,
-                                                               limits.input_max_pixels)),
+            history=History(settings.database_url or paths.database),
+            assets=AssetStore(settings.shared_assets_dir or paths.assets_dir,
+                              max_pixels=max(limits.result_max_pixels,
+                                             limits.input_max_pixels)),
         )
 
     def provider_ids(self) -> list[str]:

@@ -583,6 +583,9 @@ class Job:
     cancel_requested: bool = False
     #: When the submit was sent (a job list searched sooner after it proves nothing).
     submitted_at: float | None = None
+    #: Team mode: the task queue the job waits in for the team's workers (None: the process
+    #: that made it runs it). Set when the job is stored, never changed after.
+    queue: str | None = None
 
     @property
     def may_be_charged(self) -> bool:

@@ -437,12 +437,12 @@ def write_job(conn: Any, job: Job, *, assets: Iterable[Asset] = (),
         INSERT INTO jobs (id, provider, task, state, spec, remote_id, remote_data,
             attempts, created_at, updated_at, started_at, finished_at, deadline_at,
             cost_credits, error_code, error_message, provider_code, progress, favorite,
-            note, search_text, owner, lease_until, submitted_at)
+            note, search_text, owner, lease_until, submitted_at, queue)
         VALUES (:id, :provider, :task, :state, :spec, :remote_id, :remote_data,
             :attempts, :created_at, :updated_at, :started_at, :finished_at,
             :deadline_at, :cost_credits, :error_code, :error_message, :provider_code,
             :progress, :favorite, :note, :search_text, :owner, :lease_until,
-            :submitted_at)
+            :submitted_at, :queue)
         ON CONFLICT(id) DO UPDATE SET
             state=excluded.state, spec=excluded.spec, remote_id=excluded.remote_id,
             remote_data=excluded.remote_data, attempts=excluded.attempts,

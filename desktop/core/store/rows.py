@@ -72,6 +72,7 @@ def job_row(job: Job) -> dict[str, Any]:
         "note": job.note,
         "search_text": search_text(job),
         "submitted_at": job.submitted_at,
+        "queue": job.queue,
     }
 
 
@@ -106,4 +107,5 @@ def job_from_row(row: Any, inputs: dict[str, list[str]], outputs: list[Output]) 
         lease_until=row["lease_until"],
         cancel_requested=bool(row["cancel_requested"]),
         submitted_at=row["submitted_at"],
+        queue=row["queue"],
     )

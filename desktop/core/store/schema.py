@@ -138,13 +138,69 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX jobs_created;
     DROP INDEX jobs_state;
     """,
+    # 4 -> 5: team mode. `queue` names the task queue a job waits in for the team's workers
+    # (NULL: the process that made it runs it); the index finds a queue's unfinished jobs.
+    """
+    ALTER TABLE jobs ADD COLUMN queue TEXT;
+    CREATE INDEX jobs_queue ON jobs(queue, state);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Statements only the team back-end runs, after the step that brings the schema to the key's
 #: version and in its transaction (what SQLite has no counterpart for: change notifications).
-POSTGRES_AFTER: dict[int, tuple[str, ...]] = {}
+POSTGRES_AFTER: dict[int, tuple[str, ...]] = {
+    # Every change another desk must see is announced on the channel `restyle_changes`, by
+    # triggers, whoever writes (a window, a CLI, a worker, psql): payload "<table>:<key>".
+    # NOTIFY is sent at commit and folded per transaction, so a batch writing 60 rows sends
+    # one notice per row changed, never an uncommitted one. A job's heartbeat (lease_until)
+    # and cancel flags are not announced: windows do not show them.
+    5: (
+        """
+        CREATE OR REPLACE FUNCTION restyle_notify_change() RETURNS trigger AS $$
+        DECLARE
+            rec RECORD;
+            key TEXT;
+        BEGIN
+            IF TG_OP = 'DELETE' THEN rec := OLD; ELSE rec := NEW; END IF;
+            IF TG_TABLE_NAME = 'jobs' OR TG_TABLE_NAME = 'batches' THEN
+                key := rec.id;
+            ELSIF TG_TABLE_NAME = 'batch_items' THEN
+                key := rec.batch_id;
+            ELSIF TG_TABLE_NAME = 'votes' THEN
+                key := rec.left_job || ',' || rec.right_job;
+            ELSE
+                key := rec.job_id;
+            END IF;
+            PERFORM pg_notify('restyle_changes', TG_TABLE_NAME || ':' || key);
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql
+        """,
+        """
+        CREATE TRIGGER jobs_changed AFTER INSERT OR DELETE OR UPDATE OF state, progress,
+            remote_id, note, favorite, error_code, cost_credits, finished_at ON jobs
+            FOR EACH ROW EXECUTE FUNCTION restyle_notify_change()
+        """,
+        """
+        CREATE TRIGGER reviews_changed AFTER INSERT OR UPDATE OR DELETE ON reviews
+            FOR EACH ROW EXECUTE FUNCTION restyle_notify_change()
+        """,
+        """
+        CREATE TRIGGER votes_changed AFTER INSERT OR UPDATE OR DELETE ON votes
+            FOR EACH ROW EXECUTE FUNCTION restyle_notify_change()
+        """,
+        """
+        CREATE TRIGGER batches_changed AFTER INSERT OR UPDATE OR DELETE ON batches
+            FOR EACH ROW EXECUTE FUNCTION restyle_notify_change()
+        """,
+        """
+        CREATE TRIGGER batch_items_changed AFTER INSERT OR UPDATE OR DELETE ON batch_items
+            FOR EACH ROW EXECUTE FUNCTION restyle_notify_change()
+        """,
+    ),
+}
 
 
 def statements(script: str) -> list[str]:
