@@ -75,6 +75,9 @@ class BatchController(QObject):
         self._dialog: BatchDialog | None = None
         #: The batch the grid shows (or is loading).
         self._grid_batch: str | None = None
+        #: Counts cell clicks: a click's job lookup shows its job only if no click came after
+        #: it (a drag's press clicks too), whichever lookup ends first.
+        self._cell_clicks = 0
         self._question: QMessageBox | None = None
         self._refreshing = False
         self._dirty = False
@@ -488,7 +491,11 @@ class BatchController(QObject):
         return self._grid is not None and not self.grid.isHidden()
 
     async def show_cell(self, row: int, col: int) -> None:
-        """A cell was clicked: its job in the result panel (and picked in the Jobs list)."""
+        """A cell was clicked: its job in the result panel (and picked in the Jobs list).
+        The lookups of quick clicks run in worker threads and may end in any order: only the
+        last click's job is shown, so the panel always matches the cell the grid selects."""
+        self._cell_clicks += 1
+        click = self._cell_clicks
         data = self.grid.data
         if data is None:
             return
@@ -503,6 +510,8 @@ class BatchController(QObject):
             self.window.set_status(f"{cell.words}. {cell.reason}".strip(" ."), STATUS_MS)
             return
         job = await asyncio.to_thread(self.services.history.get, cell.job_id)
+        if click != self._cell_clicks:
+            return  # another cell was clicked meanwhile: its job is the one to show
         if job is None:
             self.window.set_status("That job is no longer in the history.")
             return

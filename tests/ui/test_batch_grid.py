@@ -5,6 +5,7 @@ a click that shows the cell's job, and cells that say why they have no result.""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.app import RestyleWindow
 from desktop.core.batches import BatchState
+from desktop.core.model import Job
 from desktop.ui.batch_grid import GridCell
 from tests.emulators.fitinview import FitInViewEmulator
 from tests.emulators.kit import serve
@@ -63,32 +65,37 @@ async def run_to_the_end(window: RestyleWindow, *, paid: bool) -> str:
     return batch_id
 
 
+async def local_grid(window: RestyleWindow, photos: list[Path], clothes: list[Path]) -> str:
+    """A local try-on batch of every photo by every garment, run to its end and opened in the
+    grid with the Open button of its row in the Batches panel."""
+    controller = window.workbench.batches
+    await window.start()
+    choose(window, "tryon", ["local"])
+    await window.panes["person"].add_sources([str(photos[0])])
+    await window.panes["garment"].add_sources([str(clothes[0])])
+    dialog = await open_dialog(window)
+    if photos[1:]:
+        await dialog.rows_list.add_sources([str(p) for p in photos[1:]])
+    if clothes[1:]:
+        await dialog.garments_list.add_sources([str(g) for g in clothes[1:]])
+    batch_id = await run_to_the_end(window, paid=False)
+    assert not controller.grid_shown()
+    row = controller.panel.row(batch_id)
+    assert row is not None
+    row.open.click()
+    await until(controller.grid_shown, 10, "the grid")
+    await controller.grid.idle()
+    return batch_id
+
+
 def test_the_grid_shows_rows_columns_the_before_column_and_zooms_in_sync(
         windows: Windows, loop: asyncio.AbstractEventLoop, tmp_path: Path) -> None:
     photos = people(tmp_path / "people", 3, size=(1200, 1600))
-    shirt, jacket = garments(tmp_path / "garments", [(200, 40, 40), (40, 90, 50)])
+    clothes = garments(tmp_path / "garments", [(200, 40, 40), (40, 90, 50)])
     window = windows()
     controller = window.workbench.batches
     grid = controller.grid
-
-    async def body() -> str:
-        await window.start()
-        choose(window, "tryon", ["local"])
-        await window.panes["person"].add_sources([str(photos[0])])
-        await window.panes["garment"].add_sources([str(shirt)])
-        dialog = await open_dialog(window)
-        await dialog.rows_list.add_sources([str(p) for p in photos[1:]])
-        await dialog.garments_list.add_sources([str(jacket)])
-        batch_id = await run_to_the_end(window, paid=False)
-        assert not controller.grid_shown()
-        row = controller.panel.row(batch_id)
-        assert row is not None
-        row.open.click()
-        await until(controller.grid_shown, 10, "the grid")
-        await grid.idle()
-        return batch_id
-
-    batch_id = loop.run_until_complete(body())
+    batch_id = loop.run_until_complete(local_grid(window, photos, clothes))
     assert not window.compare_view.isVisible() and grid.isVisible()
     assert grid.row_titles() == ["person-1.png", "person-2.png", "person-3.png"]
     assert grid.column_titles() == ["Before", "garment-1 · Local (offline)",
@@ -143,6 +150,49 @@ def test_the_grid_shows_rows_columns_the_before_column_and_zooms_in_sync(
     assert grid.selected() == (1, 1) and grid.compare_button.isEnabled()
     grid.close_button.click()
     assert window.compare_view.isVisible() and not grid.isVisible()
+
+
+def test_the_last_clicked_cell_is_the_one_the_result_panel_shows(
+        windows: Windows, loop: asyncio.AbstractEventLoop, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two quick clicks (or a drag's press, then a click) look their jobs up in worker
+    threads; when the first lookup ends last, the second cell's job still stays shown."""
+    window = windows()
+    controller = window.workbench.batches
+    grid = controller.grid
+    loop.run_until_complete(local_grid(window, people(tmp_path / "people", 2),
+                                       garments(tmp_path / "garments", [(200, 40, 40)])))
+    first, second = grid.cell(0, 0), grid.cell(1, 0)
+    assert first is not None and first.data is not None and first.data.job_id
+    assert second is not None and second.data is not None and second.data.job_id
+    history = window.services.history
+    read = history.get
+    first_read = threading.Event()
+    second_shown = threading.Event()
+
+    def get(job_id: str) -> Job | None:
+        """The first cell's job is read from the history once the second cell's is shown."""
+        if job_id == first.data.job_id:
+            first_read.set()
+            assert second_shown.wait(10), "the second cell's job was never shown"
+        return read(job_id)
+
+    monkeypatch.setattr(history, "get", get)
+    QTest.mouseClick(first, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(second, Qt.MouseButton.LeftButton)
+
+    async def clicks() -> None:
+        await until(first_read.is_set, 10, "the first cell's lookup")
+        await until(lambda: (j := window.result_panel.job()) is not None
+                    and j.id == second.data.job_id, 10, "the second cell's job")
+        second_shown.set()
+        await controller.idle()  # the first lookup has ended too
+
+    loop.run_until_complete(clicks())
+    shown = window.result_panel.job()
+    assert shown is not None and shown.id == second.data.job_id
+    assert grid.selected() == (1, 0)
+    assert window.job_queue.current_job_id() == second.data.job_id
 
 
 def test_cells_without_a_result_say_why(home: Path, windows: Windows,
