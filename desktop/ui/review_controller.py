@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -70,6 +70,7 @@ class ReviewController(QObject):
         self._tasks = TaskSet("Reviews", lambda exc: window.set_status(
             f"Something went wrong with the reviews: {exc}. Details are in the log."))
         self._shown: tuple[Job | None, int] = (None, 0)
+        self._saving = 0  # panel reviews being saved
         self._panel_generation = 0
         panel = window.result_panel
         panel.outputShown.connect(self._on_output_shown)
@@ -139,7 +140,9 @@ class ReviewController(QObject):
                            self.tags_for(job.task), [r for r in here if r is not mine])
 
     def _on_panel_edited(self, review: Review) -> None:
-        self._tasks.spawn(self._save_panel_review(review))
+        self._saving += 1  # from now: a reload from the team leaves the editor alone
+        if self._tasks.spawn(self._save_panel_review(review)) is None:
+            self._saving -= 1
 
     async def _save_panel_review(self, review: Review) -> None:
         editor = self.window.result_panel.review_editor
@@ -149,6 +152,40 @@ class ReviewController(QObject):
             editor.show_message(str(exc), error=True)
         else:
             self.rankings_outdated()
+        finally:
+            self._saving -= 1
+
+    # -- reviews changed elsewhere (team mode) ------------------------------------------------
+    def reviews_changed(self, job_ids: Collection[str]) -> None:
+        """Reviews or votes of these jobs changed (on another desk, or this one): the result
+        panel reads its reviews again when it shows one of them; the rankings follow."""
+        job, index = self._shown
+        if job is not None and job.outputs and job.id in job_ids:
+            self._tasks.spawn(self._reload_panel_reviews(job, index, self._panel_generation))
+        self.rankings_outdated()
+
+    async def _reload_panel_reviews(self, job: Job, index: int, generation: int) -> None:
+        position = job.outputs[max(0, min(index, len(job.outputs) - 1))].position
+        editor = self.window.result_panel.review_editor
+        try:
+            reviews = await self.io.for_jobs([job.id])
+        except ReviewIOError as exc:
+            log.info("Reading the reviews again failed: %s", exc)
+            return
+        if generation != self._panel_generation or not shiboken6.isValid(editor):
+            return
+        here = [r for r in reviews if r.position == position]
+        mine = next((r for r in here if r.reviewer == self.reviewer), None)
+        others = [r for r in here if r is not mine]
+        current = editor.subject()
+        stored = mine or Review(job.id, position, self.reviewer)
+        if (current is not None and _content(current) != _content(stored)
+                and not self._saving and not editor.note.hasFocus()):
+            # This reviewer's review changed on another desk, and nothing is being typed or
+            # saved here: show the stored one.
+            editor.set_subject(stored, self.tags_for(job.task), others)
+        else:
+            editor.set_others(others)
 
     # -- selections -----------------------------------------------------------------------------
     async def selection(self) -> list[Job]:
@@ -324,3 +361,9 @@ class ReviewController(QObject):
                 await page.aclose()
         await asyncio.wait([asyncio.ensure_future(self._tasks.join())], timeout=5)
         await self._tasks.aclose()
+
+
+def _content(review: Review) -> tuple[object, ...]:
+    """What a reviewer set (not when it was stored)."""
+    return (review.verdict, review.stars, tuple(review.tags), review.note or "")
+

@@ -173,11 +173,16 @@ class ReviewEditor(QWidget):
             widget.setEnabled(review is not None)
         self.heading.setText(f"Your review ({review.reviewer})" if review else
                              "Review: show a result to review it")
-        lines = [review_line(r) for r in others]
-        self.others.setText("Other reviews:\n" + "\n".join(lines) if lines else
-                            ("No one else has reviewed it." if review else ""))
+        self.set_others(others)
         self.show_message("")
         self._sync()
+
+    def set_others(self, others: Iterable[Review]) -> None:
+        """Show the other reviewers' reviews (another desk reviewed the shown output); this
+        reviewer's review, perhaps being edited, stays as it is."""
+        lines = [review_line(r) for r in others]
+        self.others.setText("Other reviews:\n" + "\n".join(lines) if lines else
+                            ("No one else has reviewed it." if self._review else ""))
 
     def subject(self) -> Review | None:
         return self._review

@@ -54,6 +54,7 @@ from desktop.ui.review_controller import ReviewController
 from desktop.ui.screen_fit import fit_to_screen
 from desktop.ui.task_picker import ProviderState
 from desktop.ui.tasks import TaskSet
+from desktop.ui.team_live import TeamLive
 
 if TYPE_CHECKING:
     from desktop.services import Services
@@ -114,6 +115,7 @@ class Workbench(QObject):
         self.tools = ToolsController(self)  # the Tools menu and the form's Choose…
         self.masks = FurnitureMasks(self)  # Virtual Staging AI's mask for the structure check
         self.masks.attach()
+        self.team = TeamLive(self)  # team mode: other desks' changes, as they are committed
 
     # -- plumbing -----------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
@@ -171,6 +173,7 @@ class Workbench(QObject):
         report = await self.attention.resume_at_start()
         self.attention.start_adopting()
         await self.batches.start()  # after resume: batches left running carry on
+        self.team.start()
         self.spawn(self.discover_variants())
         self.spawn(self.refresh_credits())
         self.spawn(self._prune_pasted())
@@ -223,6 +226,7 @@ class Workbench(QObject):
 
     async def aclose(self) -> None:
         self._unsubscribe()
+        await self.team.aclose()
         self.window.history_panel.cancel_tasks()
         await self.tools.aclose()
         await self.masks.aclose()
