@@ -2,7 +2,8 @@
 
 Run: xvfb-run -a -s "-screen 0 1920x1080x24" python -m tests.screenshots [OUTDIR]
      [--size WIDTHxHEIGHT]
-     [--only general|attention|batches|reviews|exports|forms|tools|workflows|compare|app]
+     [--only general|attention|batches|reviews|exports|forms|tools|workflows|compare|app
+            |team]
 
 It starts the FitInView, TryonAPI and Virtual Staging emulators on 127.0.0.1, fills a throw-away
 RESTYLE_HOME, drives the window through the states issue 4 names and saves one PNG per state:
@@ -21,7 +22,9 @@ panel, a queue of more than six jobs and the history's rows. Then issue 11's pro
 (`--only tools`). Then the VistoureAI workflows of issue 11 (tests/screenshots_workflows.py):
 a workflow's image inputs as panes, per-node progress in the queue, the photo and video results,
 a bad image parameter. Then issue 12's compare view (tests/screenshots_compare.py, `--only
-compare`): every mode and tool on a pair and on a grid of three providers. The
+compare`): every mode and tool on a pair and on a grid of three providers. Then team mode
+(tests/screenshots_team.py, `--only team`): a window on a throwaway PostgreSQL server showing a
+job and a review from other desks, and the feed cut and back. The
 window is as large as the screen allows, up to --size (default 1500x940): run
 it on a 1366x768 and a 1920x1080 screen to see both.
 """
@@ -1167,6 +1170,11 @@ def main() -> int:
             from tests.screenshots_app import app_scenario
 
             loop.run_until_complete(app_scenario(app, out, stack, window_size()))
+    with ExitStack() as stack:
+        if only in ("", "team"):
+            from tests.screenshots_team import team_scenario
+
+            loop.run_until_complete(team_scenario(app, out, stack, window_size()))
     loop.close()  # shuts qasync's worker threads down before Qt goes away
     return 0
 

@@ -126,8 +126,6 @@ class TeamLive(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
-        #: Every refresh done: (monotonic time it was shown, changes) — tests measure latency.
-        self.applied: list[tuple[float, list[Change]]] = []
         self.label: QLabel | None = None
         if self.url is not None:
             self.label = QLabel(team_text(self.url))
@@ -246,8 +244,6 @@ class TeamLive(QObject):
             if self.closing:
                 return
             await self.wb.batches.refresh(batch_id)
-        self.applied.append((time.monotonic(), changes))
-        del self.applied[:-200]
 
     async def _refresh_jobs(self, job_ids: Iterable[str]) -> None:
         own = set(self.wb.engine.running_ids)  # followed through the engine's events
@@ -288,4 +284,3 @@ class TeamLive(QObject):
         shown = w.result_panel.job()
         self.wb.reviews.reviews_changed({shown.id} if shown is not None else set())
         await self.wb.batches.refresh()
-        self.applied.append((time.monotonic(), [Change("jobs", "*")]))
