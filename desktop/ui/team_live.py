@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 #: One refresh per (table, key) at most this often (ms).
 REFRESH_MS = 250
 STATUS_MS = 15_000
+#: How many times a batch the Batches panel still lacks after a refresh is asked for again.
+BATCH_RETRIES = 3
 LOST_TEXT = "Lost the team database; reconnecting…"
 
 
@@ -122,6 +124,7 @@ class TeamLive(QObject):
         self.throttle = Throttle(REFRESH_MS / 1000)
         self._tasks = TaskSet("Team changes", self._on_task_error)
         self._applying = False
+        self._batch_retries: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -243,7 +246,24 @@ class TeamLive(QObject):
         for batch_id in batches:
             if self.closing:
                 return
-            await self.wb.batches.refresh(batch_id)
+            await self._refresh_batch(batch_id)
+
+    async def _refresh_batch(self, batch_id: str) -> None:
+        """The batch's row and grid. The controller drops the id when it is refreshing
+        already (it then reads its running batches again, which a batch new to this window is
+        not among): a batch still missing is asked for again, a few times (a deleted one stays
+        missing)."""
+        controller = self.wb.batches
+        await controller.refresh(batch_id)
+        if batch_id in controller.panel.batch_ids():
+            self._batch_retries.pop(batch_id, None)
+            return
+        tries = self._batch_retries.get(batch_id, 0)
+        if tries < BATCH_RETRIES:
+            self._batch_retries[batch_id] = tries + 1
+            self.throttle.add([Change("batches", batch_id)])
+        else:
+            self._batch_retries.pop(batch_id, None)
 
     async def _refresh_jobs(self, job_ids: Iterable[str]) -> None:
         own = set(self.wb.engine.running_ids)  # followed through the engine's events

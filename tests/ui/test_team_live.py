@@ -319,3 +319,33 @@ def test_sqlite_keeps_the_timers_and_shows_no_team(  # type: ignore[no-untyped-d
         assert window.workbench.batches._poll.isActive()  # running batches, 2 s
     finally:
         loop.run_until_complete(window.aclose())
+
+
+def test_a_batch_started_on_another_desk_shows_in_the_batches_panel(  # type: ignore[no-untyped-def]
+        tmp_path: Path, pg_url: str, desks, loop) -> None:
+    """Its row appears and follows its state; this window does not feed it."""
+    from desktop.core.batches import Batch, BatchState, Matrix, Variant, expand
+    from desktop.core.store.batches import BatchStore
+
+    ben = desks("desk-b", "ben")
+    controller = ben.workbench.batches
+    other = History(pg_url)
+    store = BatchStore(other)
+    grid = Matrix(task="upscale", providers=("local",), role="image",
+                  rows=("/p/a.png", "/p/b.png"), variants=(Variant("x2", {}, {"factor": 2}),))
+    now = time.time()
+    batch = Batch("batch-far", "Listing photos", "upscale", BatchState.RUNNING, grid, None,
+                  now, now)
+
+    async def body() -> None:
+        await asyncio.to_thread(store.create, batch, expand(grid))
+        await until(lambda: "batch-far" in controller.panel.batch_ids(), 2.0, "the batch row")
+        assert not controller.is_running("batch-far")  # another desk feeds it
+        await asyncio.to_thread(store.set_state, "batch-far", BatchState.PAUSED)
+        await until(lambda: (p := controller.progress("batch-far")) is not None
+                    and p.state == BatchState.PAUSED, 2.0, "the batch paused")
+
+    try:
+        loop.run_until_complete(body())
+    finally:
+        other.close()

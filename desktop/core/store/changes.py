@@ -40,7 +40,7 @@ TABLES = ("jobs", "reviews", "votes", "batches", "batch_items")
 #: After the first notice of a burst, the feed gathers what else arrives this long (s).
 GATHER_S = 0.02
 #: How long one wait for notices lasts before the feed looks at whether it should stop (s).
-WAIT_S = 0.5
+WAIT_S = 0.25
 #: With nothing heard this long, the feed asks the server whether the connection still
 #: works (a connection cut without a word is otherwise noticed only by TCP keepalives).
 PING_S = 15.0
