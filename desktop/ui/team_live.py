@@ -13,7 +13,8 @@ and for each announced change refreshes only what it touches:
   history's list when its filter is about reviews.
 - votes: the rankings when they show.
 - batches and their cells: that batch's row in the Batches panel, and the grid when it shows
-  the batch (BatchController.refresh reads them).
+  the batch (BatchController.refresh reads them); a batch this window feeds is left to the
+  controller, which follows it through the engine's events.
 
 Notices are gathered: each (table, key) is refreshed at most once per REFRESH_MS, the first
 at once and the rest of a burst after it; database reads run in worker threads and one refresh
@@ -254,6 +255,8 @@ class TeamLive(QObject):
         not among): a batch still missing is asked for again, a few times (a deleted one stays
         missing)."""
         controller = self.wb.batches
+        if controller.is_running(batch_id):
+            return  # this window feeds it: the controller follows it through the engine
         await controller.refresh(batch_id)
         if batch_id in controller.panel.batch_ids():
             self._batch_retries.pop(batch_id, None)
