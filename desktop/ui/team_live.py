@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import shiboken6
@@ -120,7 +120,8 @@ class TeamLive(QObject):
         url = self.services.settings.database_url
         self.url = url if url and needs_feed(url) else None
         self.feed: PostgresChangeFeed | None = None
-        self.status = FeedStatus.LOST
+        #: The feed's last word (None until it has connected once).
+        self.status: FeedStatus | None = None
         self.closing = False
         self.throttle = Throttle(REFRESH_MS / 1000)
         self._tasks = TaskSet("Team changes", self._on_task_error)
@@ -172,12 +173,12 @@ class TeamLive(QObject):
         await self._tasks.aclose()
 
     # -- from the feed's thread ---------------------------------------------------------------
-    def _call_soon(self, fn: object, *args: object) -> None:
+    def _call_soon(self, fn: Callable[..., None], *args: object) -> None:
         loop = self._loop
         if loop is None or self.closing:
             return
         with contextlib.suppress(RuntimeError):  # the loop has closed: the window is gone
-            loop.call_soon_threadsafe(fn, *args)  # type: ignore[arg-type]
+            loop.call_soon_threadsafe(fn, *args)
 
     def _changes_from_feed(self, changes: list[Change]) -> None:
         self._call_soon(self._arrived, changes)
