@@ -102,6 +102,22 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def password_user(self, name: str, password: str) -> str:
+        """A role that must give its password (the cluster trusts everyone else): pg_hba.conf
+        gets a line for it ahead of the trust lines. The URL of a database it owns, without
+        the password."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'")
+            conn.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+            hba = self.data / "pg_hba.conf"
+            rules = hba.read_text()
+            hba.write_text(f"host all {name} 127.0.0.1/32 scram-sha-256\n{rules}")
+            conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.3)  # the postmaster reads the file again on SIGHUP
+        return f"postgresql://{name}@127.0.0.1:{self.port}/{name}"
+
     def stop(self) -> None:
         if self._started:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",

@@ -12,8 +12,8 @@ from desktop.core.store.reviews import ReviewStore
 from tests.core.test_reviews import stored_job
 
 
-def test_gather_turns_the_history_into_ranking_inputs(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_gather_turns_the_history_into_ranking_inputs(history_target: Path | str) -> None:
+    history = History(history_target)
     store = ReviewStore(history)
     stored_job(history, "f1", "fitinview", outputs=2)
     stored_job(history, "t1", "tryonapi", outputs=1)

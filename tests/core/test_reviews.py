@@ -36,9 +36,9 @@ def stored_job(history: History, job_id: str, provider: str = "fitinview",
     return job
 
 
-def test_reviews_are_per_reviewer_updated_in_place_and_removed_when_emptied(tmp_path: Path
-                                                                           ) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_reviews_are_per_reviewer_updated_in_place_and_removed_when_emptied(
+        history_target: Path | str) -> None:
+    history = History(history_target)
     store = ReviewStore(history)
     stored_job(history, "job1")
     first = store.save(Review("job1", 0, "ana", Verdict.FAIL, 2, ("hands or face broken",),
@@ -55,8 +55,8 @@ def test_reviews_are_per_reviewer_updated_in_place_and_removed_when_emptied(tmp_
         Review("job1", 0, "ana", stars=6)
 
 
-def test_votes_carry_their_providers_and_go_with_their_jobs(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_votes_carry_their_providers_and_go_with_their_jobs(history_target: Path | str) -> None:
+    history = History(history_target)
     store = ReviewStore(history)
     stored_job(history, "a", "fitinview")
     stored_job(history, "b", "tryonapi")
@@ -71,8 +71,8 @@ def test_votes_carry_their_providers_and_go_with_their_jobs(tmp_path: Path) -> N
     assert store.votes() == []
 
 
-def test_history_filters_on_reviews(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_history_filters_on_reviews(history_target: Path | str) -> None:
+    history = History(history_target)
     store = ReviewStore(history)
     for job_id, provider in (("f1", "fitinview"), ("f2", "fitinview"), ("t1", "tryonapi")):
         stored_job(history, job_id, provider)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,12 +47,10 @@ FILTERS: tuple[JobFilter, ...] = (
 )
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> History:
+def filled(target: Path | str) -> History:
     """230 jobs whose created_at repeats (runs of up to 9 jobs at the same instant), with ids
     in no relation to their time, some favourites, reviews and a batch."""
-    path: Path = tmp_path_factory.mktemp("paging") / "h.sqlite3"
-    history = History(path)
+    history = History(target)
     rng = random.Random(13)
     ids = [f"{n:08x}" for n in rng.sample(range(16**8), JOBS)]
     created = BASE
@@ -80,6 +79,30 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
             "INSERT INTO batch_items (batch_id, position, row_index, col_index, provider, spec,"
             " state, job_id) VALUES ('b1', ?, 0, 0, 'local', '{}', 'done', ?)",
             list(enumerate(ids[::3])))
+    return history
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[History]:
+    """The paged history on SQLite, then on PostgreSQL (a database of its own)."""
+    if request.param == "sqlite":
+        target: Path | str = tmp_path_factory.mktemp("paging") / "h.sqlite3"
+    else:
+        from tests.pg_cluster import PgCluster
+
+        cluster = request.getfixturevalue("pg_cluster")
+        assert isinstance(cluster, PgCluster)
+        target = cluster.create_database("paging")
+    history = filled(target)
+    yield history
+    history.close()
+
+
+@pytest.fixture(scope="module")
+def sqlite_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
+    """For SQLite's query plans and index definitions."""
+    history = filled(tmp_path_factory.mktemp("paging-plan") / "h.sqlite3")
     yield history
     history.close()
 
@@ -152,16 +175,17 @@ def plan(history: History, where: JobFilter) -> str:
     (JobFilter(states=(JobState.FAILED,)), "jobs_state_created"),
 ])
 def test_a_page_seeks_to_its_cursor_on_an_index_in_the_lists_order(
-        history: History, where: JobFilter, index: str) -> None:
+        sqlite_history: History, where: JobFilter, index: str) -> None:
     """SEARCH on the index with a range on created_at (not a SCAN of the table, not a sort of
     every matching row): the page's cost does not grow with its depth."""
-    found = plan(history, where)
+    found = plan(sqlite_history, where)
     assert f"USING INDEX {index} (" in found and "created_at<?" in found, found
     assert "TEMP B-TREE" not in found and "SCAN jobs" not in found, found
 
 
-def test_schema_4_indexes_the_lists_order(history: History) -> None:
-    conn = sqlite3.connect(history.path)
+def test_schema_4_indexes_the_lists_order(sqlite_history: History) -> None:
+    assert sqlite_history.path is not None
+    conn = sqlite3.connect(sqlite_history.path)
     try:
         indexes = {name: sql for name, sql in conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"

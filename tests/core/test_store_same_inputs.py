@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,8 @@ def job(name: str, *, provider: str = "fitinview", task: str = "tryon",
                inputs={"person": [PERSON], "garment": [GARMENT]} if inputs is None else inputs)
 
 
-@pytest.fixture()
-def history(tmp_path: Path) -> History:
-    history = History(tmp_path / "h.sqlite3")
+def filled(target: Path | str) -> History:
+    history = History(target)
     assets = [Asset(sha, "image/png", 10, 4, 3) for sha in (PERSON, GARMENT, OTHER)]
     jobs = [
         job("mine", created=10),
@@ -42,6 +42,21 @@ def history(tmp_path: Path) -> History:
     ]
     for j in jobs:
         history.save_job(j, assets=assets)
+    return history
+
+
+@pytest.fixture()
+def history(history_target: Path | str) -> Iterator[History]:
+    """On SQLite, then on PostgreSQL."""
+    history = filled(history_target)
+    yield history
+    history.close()
+
+
+@pytest.fixture()
+def sqlite_history(tmp_path: Path) -> Iterator[History]:
+    """For what only SQLite can show (its statement trace and query plan)."""
+    history = filled(tmp_path / "h.sqlite3")
     yield history
     history.close()
 
@@ -62,7 +77,8 @@ def test_an_empty_set_matches_nothing(history: History) -> None:
     assert history.same_inputs("tryon", []) == []
 
 
-def test_the_query_uses_the_inputs_index_and_portable_sql(history: History) -> None:
+def test_the_query_uses_the_inputs_index_and_portable_sql(sqlite_history: History) -> None:
+    history = sqlite_history
     statements: list[str] = []
     with history.reading() as conn:
         conn.set_trace_callback(statements.append)

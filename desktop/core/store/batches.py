@@ -9,7 +9,7 @@ from typing import Any
 
 from desktop.core.batches import Batch, BatchItem, BatchState, ItemState, Matrix
 from desktop.core.model import JobSpec
-from desktop.core.store.filters import escape_like
+from desktop.core.store.filters import prefix_match
 from desktop.core.store.history import History
 
 
@@ -46,9 +46,9 @@ class BatchStore:
         found = self.get(id_or_prefix)
         if found is not None or len(id_or_prefix) < 4:
             return found
+        match, args = prefix_match("id", id_or_prefix)
         with self.history.reading() as conn:
-            rows = conn.execute("SELECT * FROM batches WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-                                (escape_like(id_or_prefix) + "%",)).fetchall()
+            rows = conn.execute(f"SELECT * FROM batches WHERE {match} LIMIT 2", args).fetchall()
         if len(rows) > 1:
             raise LookupError(f"More than one batch id starts with '{id_or_prefix}'.")
         return _batch(rows[0]) if rows else None

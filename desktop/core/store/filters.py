@@ -30,6 +30,13 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def prefix_match(column: str, prefix: str) -> tuple[str, list[Any]]:
+    """`column` starts with `prefix`, whatever the case, on both back-ends: SQLite's LIKE
+    ignores the case of ASCII letters but PostgreSQL's does not, so both sides are lowered
+    (History registers a Unicode LOWER on SQLite, the same as PostgreSQL's)."""
+    return (f"LOWER({column}) LIKE ? ESCAPE '\\'", [escape_like(prefix.lower()) + "%"])
+
+
 def where_clause(f: JobFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
@@ -56,7 +63,9 @@ def where_clause(f: JobFilter) -> tuple[str, list[Any]]:
         clauses.append("id IN (SELECT job_id FROM batch_items WHERE batch_id = ?)")
         args.append(f.batch)
     for term in (f.text or "").lower().split():
-        # The job's own words, or its reviews' tags and notes.
+        # The job's own words (search_text is stored lowered), or its reviews' tags and notes;
+        # the term is lowered, so LIKE's case rules (SQLite ignores ASCII case, PostgreSQL
+        # does not) never come into it.
         clauses.append("(search_text LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM reviews r"
                        " WHERE r.job_id = jobs.id AND (LOWER(r.tags) LIKE ? ESCAPE '\\'"
                        " OR LOWER(r.note) LIKE ? ESCAPE '\\')))")
@@ -81,6 +90,7 @@ def _review_clauses(f: JobFilter, clauses: list[str], args: list[Any]) -> None:
         args.extend(mine_args)
     if f.tag:
         # Tags are stored as a JSON list of strings: match the quoted tag.
+        # Lowered on both sides: a tag matches whatever its case, on SQLite and PostgreSQL.
         clauses.append("EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = jobs.id"
-                       f" AND r.tags LIKE ? ESCAPE '\\'{mine})")
-        args.extend([f'%"{escape_like(f.tag)}"%', *mine_args])
+                       f" AND LOWER(r.tags) LIKE ? ESCAPE '\\'{mine})")
+        args.extend([f'%"{escape_like(f.tag.lower())}"%', *mine_args])

@@ -25,7 +25,7 @@ from desktop.core.model import (
 from desktop.core.permissions import FILE_MODE, private_file, tighten
 from desktop.core.store import schema
 from desktop.core.store.errors import HistoryError, LeaseLost
-from desktop.core.store.filters import JobFilter, escape_like, where_clause
+from desktop.core.store.filters import JobFilter, prefix_match, where_clause
 from desktop.core.store.paging import ORDER, PageCursor, page_query
 from desktop.core.store.postgres import is_postgres_url
 from desktop.core.store.rows import (
@@ -50,6 +50,10 @@ def sqlite_path(target: Path | str) -> Path:
                                " sqlite:///relative/path or sqlite:////absolute/path.")
         return Path(rest[3:]).expanduser()
     return Path(target).expanduser()
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 class JobControl(NamedTuple):
@@ -95,6 +99,9 @@ class History:
             raise HistoryError.from_sqlite(path, exc) from exc
         try:
             self._conn.row_factory = sqlite3.Row
+            # SQLite's own LOWER folds ASCII letters only; PostgreSQL's folds every letter.
+            # Python's str.lower in its place makes searches match the same on both.
+            self._conn.create_function("lower", 1, _lower, deterministic=True)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
@@ -313,11 +320,9 @@ class History:
         job = self.get(id_or_prefix)
         if job is not None or len(id_or_prefix) < 4:
             return job
+        match, args = prefix_match("id", id_or_prefix)
         with self.reading() as conn:
-            pattern = escape_like(id_or_prefix) + "%"
-            rows = conn.execute(
-                "SELECT * FROM jobs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)
-            ).fetchall()
+            rows = conn.execute(f"SELECT * FROM jobs WHERE {match} LIMIT 2", args).fetchall()
             if len(rows) > 1:
                 raise LookupError(f"More than one job id starts with '{id_or_prefix}'.")
             return self._hydrate(conn, rows)[0] if rows else None

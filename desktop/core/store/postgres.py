@@ -56,6 +56,68 @@ def describe_url(url: str) -> str:
     return f"PostgreSQL database {name} ({user}{host}:{port})"
 
 
+_CHECK_URL = ("Check RESTYLE_DATABASE_URL (or the database_url setting), that the server is"
+              " running and that it accepts connections from this machine.")
+#: SQLSTATEs of a connection the server refused, what they mean and what to do.
+_REFUSALS: dict[str, tuple[str, str]] = {
+    "28P01": ("the server refused the user name or password",
+              "Check the user and password in RESTYLE_DATABASE_URL (or the database_url"
+              " setting) with whoever runs the server."),
+    "28000": ("the server does not let this user in from this machine",
+              "Ask whoever runs the server to allow it (pg_hba.conf), or use another user."),
+    "3D000": ("the database does not exist",
+              "Create it on the server (createdb NAME), or correct its name in the URL."),
+    "42501": ("this user may not use the database",
+              "Ask whoever runs the server to grant it (GRANT ALL ON DATABASE ...)."),
+    "53300": ("the server has no connection left for this machine",
+              "Try again in a moment, or ask whoever runs the server to raise"
+              " max_connections."),
+    "57P03": ("the server is starting up or shutting down", "Try again in a moment."),
+}
+
+
+def redact(text: str, url: str) -> str:
+    """`text` without the URL's password (a message that quotes the URL back, or part of it,
+    must not put the password in a log or on the screen)."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    for secret in filter(None, {password, unquote(password or "")}):
+        text = text.replace(secret, "***")
+    return text
+
+
+def explain(exc: BaseException, url: str) -> tuple[str, str]:
+    """(why, what to do) for a psycopg error, the password never in either."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    text = redact(" ".join(str(exc).split()), url)
+    if sqlstate in _REFUSALS:
+        return _REFUSALS[sqlstate]
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return _REFUSALS["28P01"]
+    if "does not exist" in lowered and "database" in lowered:
+        return _REFUSALS["3D000"]
+    if "connection refused" in lowered:
+        return ("nothing answers at that address and port (connection refused)",
+                "Check that the server is running and listens there (listen_addresses, port),"
+                " and the host and port in RESTYLE_DATABASE_URL.")
+    if "resolve host" in lowered or "translate host name" in lowered:
+        return ("the server's host name is not known here",
+                "Check the host name in RESTYLE_DATABASE_URL and this machine's network.")
+    if "timeout" in lowered or "timed out" in lowered:
+        return ("the server did not answer in time",
+                "Check that this machine can reach it (VPN, firewall), then try again.")
+    if "invalid" in lowered and ("uri" in lowered or "connection option" in lowered
+                                 or "dsn" in lowered):
+        return (f"the URL cannot be read ({text})",
+                "Write it as postgresql://USER:PASSWORD@HOST:PORT/DATABASE.")
+    return (text or type(exc).__name__, _CHECK_URL)
+
+
 class Row:
     """A result row readable by column name and by position, like sqlite3.Row."""
 
@@ -128,23 +190,21 @@ class PostgresDatabase:
             with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                                  row_factory=_row_factory) as conn:
                 self._migrate(PgConnection(conn))
+            self._pool: ConnectionPool[Any] = ConnectionPool(
+                url, min_size=1, max_size=max_size, open=False, timeout=30.0,
+                kwargs={"autocommit": True, "row_factory": _row_factory},
+                name="restyle-history",
+            )
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
         except psycopg.Error as exc:
             raise self.error(exc, "opened") from exc
-        self._pool: ConnectionPool[Any] = ConnectionPool(
-            url, min_size=1, max_size=max_size, open=False, timeout=30.0,
-            kwargs={"autocommit": True, "row_factory": _row_factory},
-            name="restyle-history",
-        )
-        self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
         self._closed = threading.Event()
 
     def error(self, exc: BaseException, doing: str) -> HistoryError:
-        """A sentence for a PostgreSQL failure (psycopg's message names no password)."""
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return HistoryError(
-            f"The team history, {self.where}, cannot be {doing}: {reason}. Check"
-            " RESTYLE_DATABASE_URL (or the database_url setting), that the server is running"
-            " and that it accepts connections from this machine.")
+        """A sentence for a PostgreSQL failure: what failed, why, what to do."""
+        reason, todo = explain(exc, self.url)
+        return HistoryError(f"The team history, {self.where}, cannot be {doing}: {reason}."
+                            f" {todo}")
 
     # -- schema ------------------------------------------------------------------------------
     def _migrate(self, conn: PgConnection) -> None:
