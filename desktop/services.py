@@ -65,7 +65,8 @@ class Services:
             history=History(settings.database_url or paths.database),
             assets=AssetStore(settings.shared_assets_dir or paths.assets_dir,
                               max_pixels=max(limits.result_max_pixels,
-                                             limits.input_max_pixels)),
+                                             limits.input_max_pixels),
+                              shared=settings.shared_assets_dir is not None),
         )
 
     def provider_ids(self) -> list[str]:

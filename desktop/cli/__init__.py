@@ -8,8 +8,8 @@ already has a remote id is left running and `restyle-cli resume` collects it).
 The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), `checks`
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
 `batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `export`, `bundles`
-(import), `reports` (report, lookbook); the provider tools `vsai`, `vtryon` and
-`fitinview`, sharing `tool_common`).
+(import), `db` (upgrade, copy), `reports` (report, lookbook); the provider tools `vsai`,
+`vtryon` and `fitinview`, sharing `tool_common`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from desktop.cli import (
     account,
     batches,
     bundles,
+    db,
     export,
     fitinview,
     help_texts,
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     rankings.add_parsers(sub)
     export.add_parsers(sub)
     bundles.add_parsers(sub)
+    db.add_parsers(sub)
     reports.add_parsers(sub)
     vsai.add_parsers(sub)
     vtryon.add_parsers(sub)
@@ -170,12 +172,37 @@ async def _dispatch(services: Services, args: argparse.Namespace, stdin: TextIO)
         await services.aclose()
 
 
+def _run_db(args: argparse.Namespace) -> int:
+    """`db ACTION`, with main's handling of errors but without Services (cli/db.py)."""
+    from desktop.config import resolve_paths
+
+    log_file = resolve_paths().log_file
+    log_setup = setup_logging(log_file, stderr_level=logging.DEBUG if args.verbose else None)
+    try:
+        return db.cmd_db(args)
+    except CliError as exc:
+        print(f"restyle-cli: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: a sentence and the log, never a traceback on screen
+        log.exception("restyle-cli db %s failed", args.db_command)
+        print(f"restyle-cli: db {args.db_command} failed because of an unexpected error "
+              f"({type(exc).__name__}); the details are in {log_file}.", file=sys.stderr)
+        return EXIT_JOB_FAILED
+    finally:
+        teardown_logging(log_setup)
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
     multiprocessing.freeze_support()  # a frozen build's local worker processes start here
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command == "db":  # before the configured history is opened (cli/db.py)
+        return _run_db(args)
     try:
         services = Services.open()
     except HistoryError as exc:

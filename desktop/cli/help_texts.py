@@ -50,6 +50,17 @@ EXIT_CODES_SHORT = (f"Exit codes: {EXIT_OK} done, {EXIT_JOB_FAILED} failed, {EXI
                     f"configuration, {EXIT_INTERRUPTED} Ctrl+C (restyle-cli --help explains "
                     "each).")
 
+#: `restyle-cli db`'s exit codes: its failures are databases, not jobs.
+DB_EXIT_CODES = (
+    f"Exit codes: {EXIT_OK} done (or nothing to do); {EXIT_JOB_FAILED} db copy found rows the"
+    " target holds with other values (nothing was written), or the copy did not check out;"
+    f" {EXIT_USAGE} usage error, the same database twice, or no history at that path;"
+    f" {EXIT_SETUP} a database that cannot be used (server unreachable, wrong password,"
+    f" written by a newer Restyle, disk full); {EXIT_INTERRUPTED} Ctrl+C (a copy not yet"
+    " committed writes nothing).")
+#: A team database for the examples (a host of the example.com family: it names nobody's).
+TEAM_DB = "postgresql://restyle@db.example.com/restyle"
+
 #: Flags that mean the same in every command, for commands that give them no words of their
 #: own.
 COMMON_HELP = {
@@ -71,6 +82,8 @@ class CommandHelp:
     full_exit_codes: bool = False
     #: Text generated when the help is printed (the provider list), placed before the examples.
     generated: Callable[[], str] | None = None
+    #: The command's own exit codes, where they mean other things than a job's (`db`).
+    exit_codes: str | None = None
 
 
 def exit_codes_text() -> str:
@@ -120,8 +133,11 @@ def epilog(command: CommandHelp) -> str:
         parts.append(command.generated())
     if command.examples:
         parts.append(_examples(command.examples))
-    parts.append(exit_codes_text() if command.full_exit_codes
-                 else "\n".join(textwrap.wrap(EXIT_CODES_SHORT, WIDTH)))
+    if command.exit_codes is not None:
+        parts.append("\n".join(textwrap.wrap(command.exit_codes, WIDTH)))
+    else:
+        parts.append(exit_codes_text() if command.full_exit_codes
+                     else "\n".join(textwrap.wrap(EXIT_CODES_SHORT, WIDTH)))
     return "\n\n".join(parts)
 
 
@@ -279,6 +295,31 @@ COMMANDS: dict[str, CommandHelp] = {
     "vtryon delete": CommandHelp(
         "Delete recolour tasks for good, after asking (--yes skips the question).",
         ("restyle-cli vtryon delete 501 502",)),
+    "db": CommandHelp(
+        "The history's database: bring it to this Restyle's schema, or copy a desk's whole "
+        "history into the team's PostgreSQL database (README, Team mode).",
+        ("restyle-cli db upgrade", f"restyle-cli db copy --to {TEAM_DB}"),
+        exit_codes=DB_EXIT_CODES),
+    "db upgrade": CommandHelp(
+        "Apply the pending schema migrations to a history and say from which schema to which "
+        "(every Restyle also does this when it opens a history; this does it on purpose, "
+        "for example on the team database before the desks are updated).",
+        ("restyle-cli db upgrade",
+         f"restyle-cli db upgrade --database {TEAM_DB} --json",
+         "restyle-cli db upgrade --database sqlite:///old-desk/history.sqlite3"),
+        exit_codes=DB_EXIT_CODES),
+    "db copy": CommandHelp(
+        "Copy a desk's whole history (jobs, images, inputs, outputs, batches, reviews, votes) "
+        "into another database, usually the team's PostgreSQL. The target is upgraded first; "
+        "rows it holds already and identical are skipped, different ones are listed and "
+        "nothing is written. With --assets-from and --assets-to the image files are copied "
+        "too, checked by their SHA-256. Afterwards the copy is read back: counts, hashes, "
+        "reviews and votes.",
+        (f"restyle-cli db copy --to {TEAM_DB}",
+         _ex("restyle-cli db copy --from sqlite:///old-desk/history.sqlite3",
+             f"--to {TEAM_DB}",
+             "--assets-from old-desk/assets --assets-to /mnt/team/restyle-assets --json")),
+        exit_codes=DB_EXIT_CODES),
     "fitinview": CommandHelp(
         None, ("restyle-cli fitinview jobs", "restyle-cli fitinview import --all")),
     "fitinview jobs": CommandHelp(

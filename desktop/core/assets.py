@@ -9,6 +9,13 @@ A downloaded result does not pass through memory on its way in: it is written to
 checked, and then renamed to its content address (`AssetStore.commit`): the same filesystem,
 so the rename is atomic and a crash leaves at most a part file, never a half file under a
 final name. Part files left by a crash are removed when a store is opened a day later.
+
+The folder may be shared by a team (RESTYLE_ASSETS_DIR, a network drive several machines
+write to at once): every write goes to a temporary file with a unique name in the folder it
+ends in and is renamed onto its content address, so two writers of the same bytes both end
+with one intact file, and a reader sees the whole file or none. A shared store leaves the
+folder's permissions to whoever set it up and gives its files the user's usual mode (so
+teammates can read them), where a desk's own store keeps both to the user.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 
 from desktop.core import imaging
-from desktop.core.files import _fsync_dir, atomic_write
+from desktop.core.files import _fsync_dir, atomic_write, shareable
 from desktop.core.limits import Limits
 from desktop.core.model import Asset
 from desktop.core.permissions import private_dir
@@ -65,6 +72,14 @@ class IncomingClosed(OSError):
     thread that outlived its cancelled job)."""
 
 
+class AssetMismatch(OSError):
+    """A file brought in is not what its name says (its SHA-256 differs): not stored."""
+
+
+#: The size of the pieces a file is copied and hashed in.
+_CHUNK = 1 << 20
+
+
 class Incoming:
     """One result arriving: a temporary file in the store's folder, hashed as it is written.
 
@@ -75,8 +90,10 @@ class Incoming:
     does nothing. Use it as a context manager to discard on the way out.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, shared: bool = False) -> None:
         fd, name = tempfile.mkstemp(prefix="part-", suffix=".tmp", dir=folder)
+        if shared:
+            shareable(fd)
         self.path = Path(name)
         self._file = os.fdopen(fd, "w+b", buffering=0)
         self._hash = hashlib.sha256()
@@ -153,19 +170,28 @@ class Incoming:
 
 
 class AssetStore:
-    def __init__(self, root: Path, *, max_pixels: int = Limits().result_max_pixels) -> None:
+    def __init__(self, root: Path, *, max_pixels: int = Limits().result_max_pixels,
+                 shared: bool = False) -> None:
         """`max_pixels`: the largest image thumbnails are made of. Stored results were checked
-        against limits.result_max_megapixels on the way in, inputs against a lower limit."""
-        self.root = private_dir(root)
+        against limits.result_max_megapixels on the way in, inputs against a lower limit.
+        `shared`: a team's folder (see the module docstring)."""
+        self.shared = shared
+        self.root = self._folder(root)
         self.max_pixels = max_pixels
         self._incoming_dir: Path | None = None
+
+    def _folder(self, path: Path) -> Path:
+        if self.shared:
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        return private_dir(path)
 
     def incoming(self) -> Incoming:
         """A new temporary file for a result on its way in (see the module docstring)."""
         if self._incoming_dir is None:
-            self._incoming_dir = private_dir(self.root / INCOMING_DIR)
+            self._incoming_dir = self._folder(self.root / INCOMING_DIR)
             self._remove_stale_parts(self._incoming_dir)
-        return Incoming(self._incoming_dir)
+        return Incoming(self._incoming_dir, shared=self.shared)
 
     @staticmethod
     def _remove_stale_parts(folder: Path) -> None:
@@ -186,15 +212,45 @@ class AssetStore:
         path = self.path_for(digest, mime)
         incoming._finish()
         try:
-            if path.exists() and path.stat().st_size == size:
-                incoming.path.unlink()
-            else:
+            if not _stored(path, size):
                 path.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(incoming.path, path)
-                _fsync_dir(path.parent)
+                _rename_into_place(incoming.path, path, size)
         finally:
             incoming.discard()  # removes the part file if the rename did not happen
         return Asset(sha256=digest, mime=mime, size=size, width=width, height=height)
+
+    def import_file(self, source: Path, sha256: str, mime: str) -> bool:
+        """Bring a file from another store (`restyle-cli db copy --assets-from`) in under its
+        content address: copied to a unique temporary name beside its place, hashed on the
+        way, renamed only when its SHA-256 is `sha256` (else AssetMismatch, nothing stored).
+        False when the same file is stored already (its hash is checked too: a damaged copy
+        is replaced)."""
+        path = self.path_for(sha256, mime)
+        if path.exists() and _file_sha256(path) == sha256:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if self.shared:
+            shareable(fd)
+        tmp = Path(name)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != sha256:
+                raise AssetMismatch(f"{source} is not the file its name says: its SHA-256 is"
+                                    f" {digest.hexdigest()}, not {sha256}.")
+            _rename_into_place(tmp, path, size)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return True
 
     def path_for(self, sha256: str, mime: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.{extension_for(mime)}"
@@ -208,8 +264,14 @@ class AssetStore:
         input), so megabytes are not hashed twice; only ever this process's own digest."""
         digest = sha256 or sha256_hex(data)
         path = self.path_for(digest, mime)
-        if not (path.exists() and path.stat().st_size == len(data)):
-            atomic_write(path, data)
+        if not _stored(path, len(data)):
+            try:
+                atomic_write(path, data, shared=self.shared)
+            except OSError:
+                # Another writer's rename of the same bytes may have won (on Windows a file
+                # being read cannot be replaced): theirs is as good as ours.
+                if not _stored(path, len(data)):
+                    raise
         return Asset(sha256=digest, mime=mime, size=len(data), width=width, height=height)
 
     def read(self, asset: Asset) -> bytes:
@@ -228,7 +290,8 @@ class AssetStore:
         thumb = imaging.thumbnail(self.read(asset), self.path_for(asset.sha256, asset.mime).name,
                                   size=size, max_pixels=self.max_pixels)
         path = self._thumb_path(asset.sha256, size, extension_for(thumb.mime))
-        atomic_write(path, thumb.data, fsync=False)  # a cache: losing it costs a re-render
+        # A cache: losing it costs a re-render.
+        atomic_write(path, thumb.data, fsync=False, shared=self.shared)
         return path
 
     def _thumb_path(self, sha256: str, size: int, ext: str) -> Path:
@@ -248,3 +311,32 @@ class AssetStore:
                     with contextlib.suppress(FileNotFoundError):
                         thumb.unlink()
         return removed
+
+
+def _stored(path: Path, size: int) -> bool:
+    """The content address holds a file of this size (its name is its hash: same bytes)."""
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
+
+
+def _rename_into_place(tmp: Path, path: Path, size: int) -> None:
+    """Rename a finished temporary file onto its content address (atomic on one filesystem).
+    When another writer's rename of the same bytes won and ours cannot replace it (Windows,
+    some network drives), theirs stays."""
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        if not _stored(path, size):
+            raise
+        return
+    _fsync_dir(path.parent)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
