@@ -326,12 +326,39 @@ def outputs(folder: Path) -> set[str]:
     return {p.name for p in results.iterdir()} if results.is_dir() else set()
 
 
+#: The team database the `db` commands of README's "Team mode" run against (they read
+#: RESTYLE_DATABASE_URL and RESTYLE_ASSETS_DIR, as README sets them): one for the module, so
+#: `db copy` finds the tables `db upgrade` made.
+_TEAM: dict[str, str] = {}
+
+
+def team_env(request: pytest.FixtureRequest, clone: Clone) -> dict[str, str]:
+    """The variables README's team set-up exports, pointing at the test PostgreSQL server, and
+    a desk that has a history to copy (what the commands before them leave behind)."""
+    if not _TEAM:
+        from tests.pg_cluster import PgCluster
+
+        cluster = request.getfixturevalue("pg_cluster")
+        assert isinstance(cluster, PgCluster)
+        _TEAM["RESTYLE_DATABASE_URL"] = cluster.create_database("readme")
+        _TEAM["RESTYLE_ASSETS_DIR"] = str(clone.folder / "team-assets")
+    desk = Path(clone.env["RESTYLE_HOME"]) / "data" / "history.sqlite3"
+    if not desk.exists():  # this test run alone: the desk has not run a job yet
+        from desktop.core.store import History
+
+        History(desk).close()
+    return dict(_TEAM)
+
+
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("command", CLI_COMMANDS, ids=lambda c: c.text[:70])
-def test_readme_restyle_cli_commands_run_as_written(command: Command, clone: Clone) -> None:
+def test_readme_restyle_cli_commands_run_as_written(command: Command, clone: Clone,
+                                                    request: pytest.FixtureRequest) -> None:
     env = dict(clone.env)
     if command.block > clone.server_block:  # after README says to paste the exports
         env.update(clone.exports)
+    if command.text.startswith(".venv/bin/restyle-cli db "):  # README's team set-up
+        env.update(team_env(request, clone))
     before = outputs(clone.folder)
     proc = subprocess.run(["bash", "-c", command.text], cwd=clone.folder, env=env,
                           capture_output=True, text=True, timeout=170)

@@ -50,7 +50,8 @@ def add_parsers(sub: Any) -> None:
                     help="the database copied into: postgresql://USER:PASSWORD@HOST/DB (it is"
                          " upgraded first)")
     cp.add_argument("--assets-from", type=Path, metavar="DIR",
-                    help="the desk's assets folder, to copy the image files too")
+                    help="the desk's assets folder, to copy the image files too (default,"
+                         " with --assets-to and without --from: this desk's own)")
     cp.add_argument("--assets-to", type=Path, metavar="DIR",
                     help="the team's shared assets folder (RESTYLE_ASSETS_DIR)")
     cp.add_argument("--json", action="store_true")
@@ -99,9 +100,13 @@ def _copy(args: argparse.Namespace) -> int:
         if not args.json:
             print(text, file=sys.stderr, flush=True)
 
-    source = args.source or resolve_paths().database
+    paths = resolve_paths()
+    source = args.source or paths.database
+    assets_from = args.assets_from
+    if assets_from is None and args.assets_to is not None and args.source is None:
+        assets_from = paths.assets_dir  # the desk's own files go with its own history
     try:
-        report = copy_history(source, args.target, assets_from=args.assets_from,
+        report = copy_history(source, args.target, assets_from=assets_from,
                               assets_to=args.assets_to, progress=progress)
     except (CopyConflict, CopyCheckFailed) as exc:
         raise CliError(str(exc), EXIT_CONFLICT) from exc

@@ -159,14 +159,14 @@ def copy_history(source: Path | str, target: Path | str, *,
     """Copy every row of `source` that `target` lacks (see the module docstring)."""
     say = progress or (lambda _text: None)
     if same_database(source, target):
-        raise CopyRefused("The source and the target are the same database: give --to the team"
-                        " database and --from the desk's history.")
+        raise CopyRefused("The source and the target are the same database: give --to the"
+                          " team database and --from the desk's history.")
     if not is_postgres_url(source) and not sqlite_path(source).is_file():
-        raise CopyRefused(f"There is no history at {sqlite_path(source)}: give --from the desk's"
-                        " history file (sqlite:///PATH).")
+        raise CopyRefused(f"There is no history at {sqlite_path(source)}: give --from the"
+                          " desk's history file (sqlite:///PATH).")
     if (assets_from is None) != (assets_to is None):
-        raise CopyRefused("Give both --assets-from and --assets-to (the folders the image files"
-                        " are copied from and to), or neither.")
+        raise CopyRefused("Give both --assets-from and --assets-to (the folders the image"
+                          " files are copied from and to), or neither.")
     src = _open(source, "source")
     try:
         dst = _open(target, "target")
@@ -278,15 +278,18 @@ def _held(conn: Any, table: str, key: Sequence[str], rows: Sequence[dict[str, An
 
 def _copy_files(src: History, assets_from: Path, assets_to: Path, shared: bool) -> FileCount:
     """Every asset file the source's rows name, from one folder into the other."""
-    if not assets_from.is_dir():
-        raise CopyRefused(f"There is no assets folder at {assets_from}: give --assets-from the"
-                        " desk's assets folder.")
+    rows = _rows(src, "assets", ("sha256",))
+    if rows and not assets_from.is_dir():
+        raise CopyRefused(f"There is no assets folder at {assets_from}: give --assets-from"
+                          " the desk's assets folder.")
     if assets_from.resolve() == assets_to.resolve():
         raise CopyRefused("--assets-from and --assets-to are the same folder.")
+    count = FileCount()
+    if not rows:
+        return count
     origin = AssetStore(assets_from)
     store = AssetStore(assets_to, shared=shared)
-    count = FileCount()
-    for row in _rows(src, "assets", ("sha256",)):
+    for row in rows:
         sha, mime = row["sha256"], row["mime"]
         path = origin.path_for(sha, mime)
         if not path.is_file():
