@@ -142,3 +142,36 @@ def test_an_unreadable_url_is_a_sentence() -> None:
     with pytest.raises(HistoryError, match="URL cannot be read") as caught:
         History("postgresql://ana:s3cret-pw@127.0.0.1:notaport/team")
     assert "s3cret" not in str(caught.value)
+
+
+# -- leases: what the engine and the team's workers rely on ----------------------------------
+def test_claims_leases_and_fenced_saves(history_target: Path | str) -> None:
+    from desktop.core.store import LeaseLost
+
+    history = History(history_target)
+    job = Job("leased", JobSpec("fitinview", "tryon"), JobState.RUNNING, 1.0, 1.0,
+              remote_id="r-1")
+    history.save_job(job, owner="desk-a", lease_until=100.0)
+    control = history.control("leased")
+    assert control is not None and control.owner == "desk-a"
+    # Of two takers that both saw desk-a's lease lapse, one gets the job.
+    assert history.claim("leased", "worker-1", 200.0, expected="desk-a") is True
+    assert history.claim("leased", "worker-2", 200.0, expected="desk-a") is False
+    # desk-a, back from a sleep, cannot overwrite what the new owner writes.
+    with pytest.raises(LeaseLost):
+        history.save_job(job.evolve(progress=0.5), owner="desk-a", lease_until=300.0)
+    history.save_job(job.evolve(progress=0.25), owner="worker-1", lease_until=300.0)
+    assert history.renew("worker-1", 400.0) == 1 and history.renew("desk-a", 400.0) == 0
+    again = history.get("leased")
+    assert again is not None and again.progress == 0.25 and again.lease_until == 400.0
+    history.request_cancel("leased")
+    control = history.control("leased")
+    assert control is not None and control.cancel_requested and control.owner == "worker-1"
+    history.release("worker-1")
+    assert history.claim("leased", "worker-2", 500.0, expected=None) is True
+    assert [j.id for j in history.unfinished()] == ["leased"]
+    history.save_job(job.evolve(state=JobState.SUCCEEDED), owner="worker-2", lease_until=600.0)
+    done = history.get("leased")
+    assert done is not None and done.owner is None and done.lease_until is None  # released
+    assert history.claim("leased", "worker-3", 700.0, expected=None) is False  # terminal
+    history.close()
