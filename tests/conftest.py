@@ -131,7 +131,12 @@ def pg_url(pg_cluster: object) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def history_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
     """Where a store test keeps its history, once on each back-end: an SQLite file, then a
-    new PostgreSQL database."""
+    new PostgreSQL database whose locale sorts text as people do (en-US, as many servers are
+    set up), so a query that leans on the server's locale shows here."""
     if request.param == "sqlite":
         return tmp_path / "h.sqlite3"
-    return str(request.getfixturevalue("pg_url"))
+    from tests.pg_cluster import PgCluster
+
+    cluster = request.getfixturevalue("pg_cluster")
+    assert isinstance(cluster, PgCluster)
+    return cluster.create_database(icu_locale="en-US")

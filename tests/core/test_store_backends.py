@@ -175,3 +175,22 @@ def test_claims_leases_and_fenced_saves(history_target: Path | str) -> None:
     assert done is not None and done.owner is None and done.lease_until is None  # released
     assert history.claim("leased", "worker-3", 700.0, expected=None) is False  # terminal
     history.close()
+
+
+def test_text_sorts_byte_by_byte_on_both_whatever_the_servers_locale(
+        history_target: Path | str) -> None:
+    """The PostgreSQL database of `history_target` sorts by en-US rules ("ana" before "Ben");
+    Restyle's columns sort as SQLite does, by code point ("Ben" before "ana")."""
+    history = History(history_target)
+    reviews = ReviewStore(history)
+    names = ["ana", "Ben", "_x", "b", "Zoë", "zoe"]
+    for i, job_id in enumerate(["job-b", "Job-A", "job-a", "JOB-c"]):
+        stored(history, job_id, created=1_700_000_000.0)  # one instant: the id decides
+        for name in names[i:]:
+            reviews.save(Review(job_id, 0, name, Verdict.PASS))
+    assert [j.id for j in history.list()] == sorted(["job-b", "Job-A", "job-a", "JOB-c"],
+                                                    reverse=True)
+    got = [(r.job_id, r.reviewer) for r in reviews.all()]
+    assert got == sorted(got)  # Python sorts strings by code point, as SQLite does
+    assert [r.reviewer for r in reviews.for_jobs(["job-b"])] == sorted(names)
+    history.close()

@@ -93,7 +93,7 @@ def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
         cluster = request.getfixturevalue("pg_cluster")
         assert isinstance(cluster, PgCluster)
-        target = cluster.create_database("paging")
+        target = cluster.create_database("paging", icu_locale="en-US")
     history = filled(target)
     yield history
     history.close()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.core.model import JobState
+from desktop.core.store.sql_text import ascii_lower
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,10 @@ def escape_like(text: str) -> str:
 
 
 def prefix_match(column: str, prefix: str) -> tuple[str, list[Any]]:
-    """`column` starts with `prefix`, whatever the case, on both back-ends: SQLite's LIKE
-    ignores the case of ASCII letters but PostgreSQL's does not, so both sides are lowered
-    (History registers a Unicode LOWER on SQLite, the same as PostgreSQL's)."""
-    return (f"LOWER({column}) LIKE ? ESCAPE '\\'", [escape_like(prefix.lower()) + "%"])
+    """`column` starts with `prefix`, whatever the case of its ASCII letters, on both
+    back-ends: SQLite's LIKE ignores that case but PostgreSQL's does not, so both sides are
+    lowered the one way both engines' LOWER does (sql_text.ascii_lower)."""
+    return (f"LOWER({column}) LIKE ? ESCAPE '\\'", [escape_like(ascii_lower(prefix)) + "%"])
 
 
 def where_clause(f: JobFilter) -> tuple[str, list[Any]]:
@@ -62,15 +63,16 @@ def where_clause(f: JobFilter) -> tuple[str, list[Any]]:
     if f.batch:
         clauses.append("id IN (SELECT job_id FROM batch_items WHERE batch_id = ?)")
         args.append(f.batch)
-    for term in (f.text or "").lower().split():
-        # The job's own words (search_text is stored lowered), or its reviews' tags and notes;
-        # the term is lowered, so LIKE's case rules (SQLite ignores ASCII case, PostgreSQL
-        # does not) never come into it.
+    for term in (f.text or "").split():
+        # The job's own words (search_text, stored lowered by Python), or its reviews' tags
+        # and notes (lowered by SQL: ASCII letters only, on both back-ends). Both sides are
+        # lowered, so LIKE's own case rules (SQLite ignores ASCII case, PostgreSQL does not)
+        # never come into it.
         clauses.append("(search_text LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM reviews r"
                        " WHERE r.job_id = jobs.id AND (LOWER(r.tags) LIKE ? ESCAPE '\\'"
                        " OR LOWER(r.note) LIKE ? ESCAPE '\\')))")
-        pattern = f"%{escape_like(term)}%"
-        args.extend([pattern, pattern, pattern])
+        in_reviews = f"%{escape_like(ascii_lower(term))}%"
+        args.extend([f"%{escape_like(term.lower())}%", in_reviews, in_reviews])
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
@@ -93,4 +95,4 @@ def _review_clauses(f: JobFilter, clauses: list[str], args: list[Any]) -> None:
         # Lowered on both sides: a tag matches whatever its case, on SQLite and PostgreSQL.
         clauses.append("EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = jobs.id"
                        f" AND LOWER(r.tags) LIKE ? ESCAPE '\\'{mine})")
-        args.extend([f'%"{escape_like(f.tag.lower())}"%', *mine_args])
+        args.extend([f'%"{escape_like(ascii_lower(f.tag))}"%', *mine_args])

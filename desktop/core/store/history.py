@@ -52,10 +52,6 @@ def sqlite_path(target: Path | str) -> Path:
     return Path(target).expanduser()
 
 
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
-
-
 class JobControl(NamedTuple):
     """The columns of a job that say who may work on it (`History.control`)."""
 
@@ -99,9 +95,6 @@ class History:
             raise HistoryError.from_sqlite(path, exc) from exc
         try:
             self._conn.row_factory = sqlite3.Row
-            # SQLite's own LOWER folds ASCII letters only; PostgreSQL's folds every letter.
-            # Python's str.lower in its place makes searches match the same on both.
-            self._conn.create_function("lower", 1, _lower, deterministic=True)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")

@@ -9,7 +9,14 @@ text: the stores use a few dozen statements over and over.
 
 `postgres_ddl` maps the migrations' column types: SQLite's REAL is a double but PostgreSQL's
 is 4 bytes (a Unix time in it would lose its seconds), and INTEGER is 8 bytes in SQLite but 4
-in PostgreSQL (an asset's size or a vote count could pass 2**31).
+in PostgreSQL (an asset's size or a vote count could pass 2**31). TEXT columns get the "C"
+collation: SQLite compares and sorts text byte by byte, PostgreSQL by the server's locale
+unless told otherwise (under en-US, "ana" sorts before "Ben"; in SQLite after), so a list
+comes out in the same order from both whatever locale the team's server was set up with.
+
+Case: SQLite's LOWER, and PostgreSQL's under the "C" collation, fold ASCII letters only, and
+the stores compare lowered text with patterns lowered the same way (`ascii_lower`); the jobs'
+own search text is lowered by Python when it is written (rows.py), on both back-ends alike.
 """
 
 from __future__ import annotations
@@ -62,7 +69,16 @@ def pyformat(sql: str) -> str:
 
 
 _TYPES = ((re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
-          (re.compile(r"\bINTEGER\b"), "BIGINT"))
+          (re.compile(r"\bINTEGER\b"), "BIGINT"),
+          (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'))
+
+_ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """`text` with A-Z lowered and every other letter as it is: what SQL's LOWER does on both
+    back-ends (SQLite's, and PostgreSQL's under the "C" collation)."""
+    return text.translate(_ASCII_UPPER)
 
 
 def postgres_ddl(sql: str) -> str:
