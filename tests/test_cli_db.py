@@ -261,3 +261,35 @@ def test_upgrade_defaults_to_the_desks_own_file(home: Path,
     assert code == EXIT_OK
     assert out.strip() == (f"Created the history {home / 'data' / 'history.sqlite3'} at schema"
                            f" {SCHEMA_VERSION} (schema 0 -> {SCHEMA_VERSION}).")
+
+
+def test_a_desk_still_working_on_a_job_is_not_copied(
+        desk: Sample, pg_url: str, tmp_path: Path, home: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    busy = tmp_path / "busy.sqlite3"
+    with sqlite3.connect(desk.place.root / "history.sqlite3") as src, \
+            sqlite3.connect(busy) as dst:
+        src.backup(dst)
+    history = History(busy)
+    running = desk.upscale.evolve(id="running00000000000000000000000000",
+                                  state=JobState.RUNNING, remote_id="r-9", outputs=())
+    history.save_job(running, owner="desk-pid-1", lease_until=time.time() + 60)
+    history.close()
+    code, _, err = run(capsys, "db", "copy", "--from", f"sqlite:///{busy}", "--to", pg_url)
+    assert code == EXIT_JOB_FAILED
+    assert "a Restyle is still working on 1 job(s)" in err and "copy again" in err
+    team = History(pg_url)
+    assert team.count() == 0
+    team.close()
+    # Once its lease lapses (the desk closed), the job is copied as it stands: a team worker
+    # resumes it from its remote id.
+    history = History(busy)
+    history.release("desk-pid-1")
+    history.close()
+    assert run(capsys, "db", "copy", "--from", f"sqlite:///{busy}", "--to", pg_url)[0] == 0
+    team = History(pg_url)
+    copied = team.get(running.id)
+    assert copied is not None and copied.remote_id == "r-9" and copied.owner is None
+    team.close()

@@ -18,6 +18,7 @@ from desktop.cli.output import print_json
 from desktop.config import load_settings, resolve_paths
 from desktop.core.store import HistoryError
 from desktop.core.store.copy import (
+    CopyBusy,
     CopyCheckFailed,
     CopyConflict,
     CopyError,
@@ -108,7 +109,7 @@ def _copy(args: argparse.Namespace) -> int:
     try:
         report = copy_history(source, args.target, assets_from=assets_from,
                               assets_to=args.assets_to, progress=progress)
-    except (CopyConflict, CopyCheckFailed) as exc:
+    except (CopyConflict, CopyCheckFailed, CopyBusy) as exc:
         raise CliError(str(exc), EXIT_CONFLICT) from exc
     except CopyRefused as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc

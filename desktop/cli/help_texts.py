@@ -53,7 +53,8 @@ EXIT_CODES_SHORT = (f"Exit codes: {EXIT_OK} done, {EXIT_JOB_FAILED} failed, {EXI
 #: `restyle-cli db`'s exit codes: its failures are databases, not jobs.
 DB_EXIT_CODES = (
     f"Exit codes: {EXIT_OK} done (or nothing to do); {EXIT_JOB_FAILED} db copy found rows the"
-    " target holds with other values (nothing was written), or the copy did not check out;"
+    " target holds with other values, or jobs a Restyle is working on right now (nothing was"
+    " written), or the copy did not check out;"
     f" {EXIT_USAGE} usage error, the same database twice, or no history at that path;"
     f" {EXIT_SETUP} a database that cannot be used (server unreachable, wrong password,"
     f" written by a newer Restyle, disk full); {EXIT_INTERRUPTED} Ctrl+C (a copy not yet"

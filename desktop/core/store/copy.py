@@ -6,7 +6,9 @@ target holds already and that is identical is skipped (copying twice changes not
 that differs is a conflict, reported, and nothing at all is written. Both histories are opened
 through `History`, so each is brought to this Restyle's schema first, and a history written by
 a newer Restyle is refused. Asset files go first, content-addressed (assets.py: a temporary
-name, the SHA-256 checked, a rename), so the rows never name a file the target lacks.
+name, the SHA-256 checked, a rename), so the rows never name a file the target lacks. A
+source whose jobs a Restyle is working on right now (a live lease) is refused: a job copied
+mid-flight could be taken over by the team's workers while the desk still follows it.
 
 Afterwards every table is read back: per table, the count of source rows the target holds;
 the sets of input and output SHA-256s; every review and vote field by field. The report says
@@ -15,12 +17,14 @@ so, or the copy raises CopyError.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop.core.assets import AssetMismatch, AssetStore
+from desktop.core.model import JobState
 from desktop.core.store.errors import HistoryError
 from desktop.core.store.history import History, sqlite_path
 from desktop.core.store.postgres import is_postgres_url
@@ -57,6 +61,11 @@ class CopyRefused(CopyError):
 
 class CopyCheckFailed(CopyError):
     """Reading the copy back found a difference."""
+
+
+class CopyBusy(CopyError):
+    """A Restyle is working on some of the source's jobs right now (a live lease): copied
+    mid-flight, the team's workers could take them over while the desk still follows them."""
 
 
 class CopyConflict(CopyError):
@@ -185,8 +194,22 @@ def _open(where: Path | str, role: str) -> History:
         raise CopyError(f"The {role} cannot be used. {exc}") from exc
 
 
+def _refuse_live_jobs(src: History) -> None:
+    terminal = [str(s) for s in JobState if s.terminal]
+    with src.reading() as conn:
+        live = conn.execute(
+            "SELECT COUNT(*) FROM jobs WHERE owner IS NOT NULL AND lease_until > ?"
+            f" AND state NOT IN ({', '.join('?' * len(terminal))})",
+            [time.time(), *terminal]).fetchone()[0]
+    if live:
+        raise CopyBusy(f"Nothing was copied: a Restyle is still working on {live:,} job(s) of"
+                       f" {src.where}. Let them finish (or close Restyle and the restyle-cli"
+                       " commands using this history), then copy again.")
+
+
 def _copy(src: History, dst: History, assets_from: Path | None, assets_to: Path | None,
           say: Callable[[str], None]) -> CopyReport:
+    _refuse_live_jobs(src)
     counts = {table: TableCount() for table, _ in TABLES}
     plan: dict[str, list[dict[str, Any]]] = {}
     conflicts: list[tuple[str, tuple[Any, ...]]] = []
