@@ -30,8 +30,10 @@ class Place:
     reviews: ReviewStore
 
     @classmethod
-    def at(cls, root: Path) -> Place:
-        history = History(root / "history.sqlite3")
+    def at(cls, root: Path, history_target: Path | str | None = None) -> Place:
+        """The machine's data under `root`; its history there too, or at `history_target`
+        (a PostgreSQL URL: a team's machine)."""
+        history = History(history_target or root / "history.sqlite3")
         return cls(root, history, AssetStore(root / "assets"), ReviewStore(history))
 
     def close(self) -> None:

@@ -32,8 +32,9 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[Place]:
-    place = Place.at(tmp_path / "machine-b")
+def fresh(tmp_path: Path, history_target: Path | str) -> Iterator[Place]:
+    """The machine a bundle is imported on: a desk (SQLite), then a team (PostgreSQL)."""
+    place = Place.at(tmp_path / "machine-b", history_target)
     yield place
     place.close()
 
