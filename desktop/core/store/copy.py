@@ -158,7 +158,10 @@ def same_database(a: Path | str, b: Path | str) -> bool:
             return host, str(info.get("port") or "5432"), str(info.get("dbname") or
                                                              info.get("user") or "")
 
-        return where(str(a)) == where(str(b))
+        try:
+            return where(str(a)) == where(str(b))
+        except Exception:  # a URL libpq cannot read: opening it says why, in a sentence
+            return False
     return sqlite_path(a).resolve() == sqlite_path(b).resolve()
 
 
