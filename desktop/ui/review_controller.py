@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sqlite3
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer
 
 from desktop.core.model import Job
 from desktop.core.reviews import DEFAULT_TAGS, Review
+from desktop.core.store.errors import store_errors
 from desktop.ui.main_window import MainWindow
 from desktop.ui.output_images import OutputImages
 from desktop.ui.rankings_panel import scope_text
@@ -328,7 +328,7 @@ class ReviewController(QObject):
         panel.set_busy("Ranking…")
         try:
             run = await asyncio.to_thread(work)
-        except (sqlite3.Error, ValueError) as exc:
+        except (*store_errors(), ValueError) as exc:
             log.exception("Ranking failed")
             if generation == self._rankings_generation:
                 panel.show_problem(f"The rankings could not be computed ({exc}). Change the "

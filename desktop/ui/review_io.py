@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Sequence
 
 from desktop.core.reviews import Review, Vote, VoteOutcome
+from desktop.core.store.errors import store_errors
 from desktop.core.store.reviews import ReviewStore
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class ReviewIO:
         async with self._write:
             try:
                 return await asyncio.to_thread(self.store.save, review)
-            except (sqlite3.Error, OSError) as exc:
+            except (*store_errors(), OSError) as exc:
                 log.exception("Saving a review failed")
                 raise ReviewIOError(f"The review could not be saved ({exc}). It is still on "
                                     "screen: change it again to retry.") from exc
@@ -40,7 +40,7 @@ class ReviewIO:
     async def for_jobs(self, job_ids: Sequence[str]) -> list[Review]:
         try:
             return await asyncio.to_thread(self.store.for_jobs, list(job_ids))
-        except (sqlite3.Error, OSError) as exc:
+        except (*store_errors(), OSError) as exc:
             log.exception("Reading reviews failed")
             raise ReviewIOError(f"The reviews could not be read ({exc}). Close other programs "
                                 "using the history and try again.") from exc
@@ -50,7 +50,7 @@ class ReviewIO:
         async with self._write:
             try:
                 return await asyncio.to_thread(self.store.vote, left, right, outcome, reviewer)
-            except (sqlite3.Error, OSError) as exc:
+            except (*store_errors(), OSError) as exc:
                 log.exception("Saving a vote failed")
                 raise ReviewIOError(f"The vote could not be saved ({exc}). Vote on this pair "
                                     "again.") from exc
@@ -59,7 +59,7 @@ class ReviewIO:
         async with self._write:
             try:
                 await asyncio.to_thread(self.store.delete_vote, vote_id)
-            except (sqlite3.Error, OSError) as exc:
+            except (*store_errors(), OSError) as exc:
                 log.exception("Removing a vote failed")
                 raise ReviewIOError(f"The vote could not be taken back ({exc}).") from exc
 
@@ -67,6 +67,6 @@ class ReviewIO:
         try:
             return await asyncio.to_thread(
                 lambda: self.store.votes(job_ids=job_ids))
-        except (sqlite3.Error, OSError) as exc:
+        except (*store_errors(), OSError) as exc:
             log.exception("Reading votes failed")
             raise ReviewIOError(f"The votes could not be read ({exc}).") from exc

@@ -57,3 +57,16 @@ _SQLITE_ADVICE: dict[int, tuple[str, str]] = {
 
 class LeaseLost(Exception):
     """Another process has taken over the job (this one's lease ran out): stop working on it."""
+
+
+def store_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a history read or write can raise on either back-end, for callers that
+    turn them into a sentence: SQLite's, HistoryError (a lost team database becomes one), and
+    psycopg's when the team back-end is loaded (psycopg is never imported just for this)."""
+    import sys
+
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error, HistoryError)
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors = (*errors, psycopg.Error)
+    return errors
