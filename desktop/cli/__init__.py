@@ -9,7 +9,8 @@ The package: `args` (parsing), `errors` (exit codes), `output` (JSON and text), 
 (before anything is sent), and one module per family of commands (`jobs`, `account`,
 `batches` with `matrix` and `batch_output`, `reviews`, `rankings`, `export`, `bundles`
 (import), `db` (upgrade, copy), `reports` (report, lookbook); the provider tools `vsai`,
-`vtryon` and `fitinview`, sharing `tool_common`).
+`vtryon` and `fitinview`, sharing `tool_common`; `worker` runs the team's queued jobs (team
+mode, `team_mode`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from desktop.cli import (
     reviews,
     vsai,
     vtryon,
+    worker,
 )
 from desktop.cli.account import cmd_account, cmd_keys, cmd_providers
 from desktop.cli.args import MAX_LIST_LIMIT, MAX_TIMEOUT_S, Parser, parse_params
@@ -64,6 +66,7 @@ from desktop.cli.reports import cmd_lookbook, cmd_report
 from desktop.cli.reviews import cmd_review, cmd_vote
 from desktop.cli.vsai import cmd_vsai
 from desktop.cli.vtryon import cmd_vtryon
+from desktop.cli.worker import cmd_worker
 from desktop.core.store import HistoryError
 from desktop.logs import setup_logging, teardown_logging
 from desktop.services import Services
@@ -129,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     vsai.add_parsers(sub)
     vtryon.add_parsers(sub)
     fitinview.add_parsers(sub)
+    worker.add_parsers(sub)
     help_texts.complete(parser)
     return parser
 
@@ -156,6 +160,7 @@ def _handlers(stdin: TextIO) -> dict[str, Callable[[Services, argparse.Namespace
         "vsai": lambda services, args: cmd_vsai(services, args, stdin),
         "vtryon": lambda services, args: cmd_vtryon(services, args, stdin),
         "fitinview": cmd_fitinview,
+        "worker": cmd_worker,
     }
 
 

@@ -30,7 +30,8 @@ from desktop.cli.batch_output import (
     plan_lines,
     summary_lines,
 )
-from desktop.cli.checks import check_ready, find_batch
+from desktop.cli.batch_remote import enqueue_batch
+from desktop.cli.checks import check_known, check_ready, find_batch
 from desktop.cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_JOB_FAILED,
@@ -43,11 +44,13 @@ from desktop.cli.errors import (
 from desktop.cli.jobs import wait_until_accepted
 from desktop.cli.matrix import ROLES, MatrixRequest, build_matrix
 from desktop.cli.output import local_time, print_json
+from desktop.cli.team_mode import team_database
 from desktop.core.batch_runner import BatchProgress, BatchRunner, progress_of
 from desktop.core.batches import Batch, BatchItem, BatchState, ItemState, make_plan
 from desktop.core.engine import JobEngine
 from desktop.core.model import InvalidInput, Job, JobState, TaskSpec
 from desktop.services import Services
+from desktop.team.queue import DEFAULT_QUEUE
 
 ACTIONS = ("show", "pause", "resume", "cancel", "retry")
 
@@ -84,6 +87,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--timeout", type=timeout_seconds, metavar="SECONDS",
                    help="deadline for each job (default: the provider's setting)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--remote", action="store_true",
+                   help="team mode: queue the jobs for the team's workers instead of running "
+                        "them here; prints the batch id and returns")
+    p.add_argument("--queue", metavar="NAME",
+                   help=f"with --remote: the task queue (default: {DEFAULT_QUEUE})")
     actions = p.add_subparsers(dest="action", metavar="{show,pause,resume,cancel,retry}")
     helps = {"show": "show a batch's cells as a grid",
              "pause": "send nothing new (accepted jobs finish)",
@@ -131,9 +139,15 @@ async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO)
     if not args.provider or not args.task:
         raise CliError("batch needs --provider (one or more) and --task; or an action: "
                        "batch show|pause|resume|cancel|retry BATCH_ID.", EXIT_USAGE)
+    if args.queue and not args.remote:
+        raise CliError("--queue names the team's task queue for --remote.", EXIT_USAGE)
+    team_url = team_database(services, "batch --remote") if args.remote else None
     providers = tuple(dict.fromkeys(args.provider))
     for provider in providers:  # every provider set up before anything is planned or sent
-        check_ready(services, provider)
+        if team_url is None:
+            check_ready(services, provider)
+        else:  # the workers hold the keys: only a provider that exists is needed here
+            check_known(services, provider)
     engine = services.engine("restyle-cli batch")
     runner = services.batch_runner(engine)
     try:
@@ -166,6 +180,9 @@ async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO)
                 print("Not sent; nothing was stored.", file=sys.stderr)
                 return EXIT_JOB_FAILED
         batch = await runner.create(args.name or "", matrix, items, budget=args.budget)
+        if team_url is not None:
+            return await enqueue_batch(team_url, runner, batch.id,
+                                       queue=args.queue or DEFAULT_QUEUE, as_json=args.json)
         print(f"Batch {batch.id} \"{batch.name}\": sending {plan.jobs} "
               f"{'job' if plan.jobs == 1 else 'jobs'}.", file=info)
         return await _run(services, engine, runner, batch.id, as_json=args.json,
@@ -181,7 +198,8 @@ def _new_batch_flags(args: argparse.Namespace) -> dict[str, Any]:
             "--garment": args.garment, "--room": args.room, "--image": args.image,
             "--param": args.param, "--garments-per-job": args.garments_per_job,
             "--budget": args.budget, "--yes": args.yes, "--name": args.name,
-            "--no-wait": args.no_wait, "--timeout": args.timeout}
+            "--no-wait": args.no_wait, "--timeout": args.timeout, "--remote": args.remote,
+            "--queue": args.queue}
 
 
 def _task_of(engine: JobEngine, provider: str, task: str) -> TaskSpec | None:

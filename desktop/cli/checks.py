@@ -24,6 +24,13 @@ def check_ready(services: Services, provider_id: str) -> None:
         raise CliError(ready.problem, code)
 
 
+def check_known(services: Services, provider_id: str) -> None:
+    """The provider exists (for jobs that run elsewhere: the team's workers hold the keys)."""
+    ready = services.readiness(provider_id)
+    if not ready.ready and ready.code == ErrorCode.INVALID_INPUT:
+        raise CliError(ready.problem, EXIT_USAGE)
+
+
 def apply_base_url(services: Services, args: argparse.Namespace) -> None:
     url = getattr(args, "base_url", None)
     if not url:

@@ -21,7 +21,7 @@ import logging
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,6 +249,50 @@ class BatchRunner:
             refused = item.evolve(state=ItemState.REFUSED, job_id=None,
                                   attempts=item.attempts + 1, note=str(exc))
             await self._db(self.store.update_item, batch.id, refused)
+
+    async def enqueue(self, batch_id: str, *, queue: str,
+                      hand_over: Callable[[Job], Awaitable[object]]) -> int:
+        """Team mode: every pending item becomes a job waiting in the task queue `queue` (its
+        inputs in the shared asset store), handed to the team's workers by `hand_over`; the
+        budget applies as when the batch runs here. Returns how many jobs were queued.
+
+        An item is claimed before its job is made, as `run` does; a job stored but not handed
+        over (a crash in between) is found by the workers' sweep all the same."""
+        batch = await self._db(self.store.get, batch_id)
+        if batch is None:
+            raise KeyError(batch_id)
+        items = await self._db(self.store.items, batch_id)
+        spent = _committed(items, {})
+        queued = 0
+        for item in items:
+            if item.state != ItemState.PENDING:
+                continue
+            if batch.budget_credits is not None:
+                [checked] = apply_budget([item], batch.budget_credits, spent)
+                if checked.state == ItemState.OVER_BUDGET:
+                    await self._db(self.store.update_item, batch.id, checked)
+                    continue
+            job_id = uuid.uuid4().hex
+            if not await self._db(self.store.claim_item, batch.id, item.position, job_id):
+                continue  # another process took it
+            try:
+                prepared = await self.engine.prepare(item.spec)
+                job = await self.engine.enqueue(item.spec, prepared, queue=queue,
+                                                job_id=job_id)
+            except (InvalidInput, ProviderError) as exc:
+                refused = item.evolve(state=ItemState.REFUSED, job_id=None,
+                                      attempts=item.attempts + 1, note=str(exc))
+                await self._db(self.store.update_item, batch.id, refused)
+                continue
+            spent += item.expected_credits or 0.0
+            queued += 1
+            await hand_over(job)
+        return queued
+
+    async def settle(self, batch_id: str) -> BatchProgress:
+        """The batch's progress, marking it finished once nothing is left to send or running
+        (a worker calls this when one of a team batch's jobs ends)."""
+        return await self._finish(batch_id)
 
     async def _wait_for_change(self) -> None:
         self._changed.clear()

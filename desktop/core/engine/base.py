@@ -12,7 +12,8 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, TypeVar
 
 from desktop.core.assets import AssetStore
 from desktop.core.contract import Provider
@@ -42,6 +43,18 @@ ProviderFactory = Callable[[str], Provider]
 Observer = Callable[[JobEvent], None]
 
 
+class SlotGate(Protocol):
+    """Concurrency limits shared beyond this process (team mode: desktop/team/slots.py).
+
+    `hold(provider, job_id, limit)` waits until the job has one of the provider's `limit`
+    slots and keeps it for the block. A slot belongs to the job, not to the process: a job
+    the provider may still be working on when its process stops (or dies) keeps its slot, and
+    whoever takes the job over finds it again."""
+
+    def hold(self, provider_id: str, job_id: str, limit: int
+             ) -> AbstractAsyncContextManager[None]: ...
+
+
 class EngineBase:
     def __init__(
         self,
@@ -57,6 +70,8 @@ class EngineBase:
         workers: int | None = None,
         label: str = "Restyle",
         limits: Limits | None = None,
+        slot_gate: SlotGate | None = None,
+        queues: frozenset[str] = frozenset(),
     ) -> None:
         self.history = history
         self.assets = assets
@@ -73,6 +88,10 @@ class EngineBase:
         )
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="restyle-db")
         self.ledger = Ledger(history, label=label, lease_s=self.policy.lease_s, clock=clock)
+        #: Team mode: the team-wide provider limits, and the task queues this engine runs the
+        #: jobs of (a worker's); jobs waiting in other queues are left to the team's workers.
+        self.slot_gate = slot_gate
+        self.queues = queues
         self._global_slots: asyncio.Semaphore | None = None
         self._provider_slots: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -131,8 +150,10 @@ class EngineBase:
         self._providers = {}
 
     @contextlib.asynccontextmanager
-    async def _slots(self, provider_id: str) -> AsyncIterator[None]:
-        """The engine's concurrency limits: per provider and overall."""
+    async def _slots(self, provider_id: str, job_id: str | None = None
+                     ) -> AsyncIterator[None]:
+        """The engine's concurrency limits: per provider and overall; with a slot gate (team
+        mode) also the provider's limit across the whole team, held for `job_id`."""
         if self._global_slots is None:
             self._global_slots = asyncio.Semaphore(max(1, self.policy.global_limit))
         slots = self._provider_slots.get(provider_id)
@@ -140,7 +161,12 @@ class EngineBase:
             slots = asyncio.Semaphore(self.policy.provider_limit(provider_id))
             self._provider_slots[provider_id] = slots
         async with slots, self._global_slots:
-            yield
+            if self.slot_gate is None or job_id is None:
+                yield
+                return
+            async with self.slot_gate.hold(provider_id, job_id,
+                                           self.policy.provider_limit(provider_id)):
+                yield
 
     # -- threads -----------------------------------------------------------------------------
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

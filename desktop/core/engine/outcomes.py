@@ -112,6 +112,17 @@ def not_created_after_stop(provider: Provider) -> JobError:
     )
 
 
+def inputs_missing() -> JobError:
+    """A job from the team's queue whose input images are gone from the shared assets folder
+    before it was sent: nothing was sent or charged."""
+    return JobError(
+        ErrorCode.INVALID_INPUT,
+        "This job's input images are no longer in the shared assets folder (RESTYLE_ASSETS_DIR),"
+        " so it was not sent and nothing was charged. Check that every worker mounts the same"
+        " folder, then run it again.",
+    )
+
+
 def poll_problem(provider: Provider, exc: ProviderError) -> JobError:
     """Checking on an accepted job keeps failing for a reason that is not the provider's
     verdict on the job (a key, a base URL, a 401/404 that may pass)."""

@@ -26,9 +26,18 @@ from desktop.core.contract import PreparedInput, Provider, ProviderError, Remote
 from desktop.core.engine import outcomes
 from desktop.core.engine.base import Observer, ProviderFactory
 from desktop.core.engine.outcomes import CancelRequested, JobEnded, NeedsAttention
-from desktop.core.engine.preparing import PreparedSpec, rebuild_prepared
+from desktop.core.engine.preparing import PreparedSpec, rebuild_prepared, store_inputs
 from desktop.core.engine.submitting import SubmittingMixin
-from desktop.core.model import ErrorCode, InvalidInput, Job, JobError, JobSpec, JobState
+from desktop.core.model import (
+    ErrorCode,
+    EventKind,
+    InvalidInput,
+    Job,
+    JobError,
+    JobEvent,
+    JobSpec,
+    JobState,
+)
 from desktop.core.redaction import redact_inputs
 from desktop.core.store import HistoryError, LeaseLost
 
@@ -37,6 +46,7 @@ __all__ = ["JobEngine", "Observer", "ProviderFactory", "ResumeReport"]
 log = logging.getLogger("desktop.core.engine")
 
 NOT_SENT = "Restyle closed before this job was sent; nothing was charged. Run it again."
+BACK_IN_QUEUE = "The worker stopped before sending this job: it waits in the team's queue again."
 
 
 @dataclass
@@ -89,6 +99,50 @@ class JobEngine(SubmittingMixin):
         job = await self._save(job)
         self._start(job, self._run_new(job, prepared))
         return job
+
+    async def enqueue(self, spec: JobSpec, prepared: PreparedSpec | None = None, *,
+                      queue: str, job_id: str | None = None) -> Job:
+        """Team mode: store a job that waits in the task queue `queue` for the team's workers
+        (`start_queued`), its inputs in the (shared) asset store. Nothing is sent and nobody
+        owns it; the caller hands its id to the queue."""
+        if self._closed:
+            raise RuntimeError("The job engine is closed.")
+        prepared = prepared or await self.prepare(spec)
+        task = self.provider(prepared.spec.provider).task(prepared.spec.task)
+        assets, inputs = await self._cpu_run(store_inputs, self.assets, prepared)
+        now = self._clock()
+        spec = dataclasses.replace(prepared.spec, inputs=redact_inputs(prepared.spec.inputs))
+        job = Job(
+            id=job_id or uuid.uuid4().hex, spec=spec, state=JobState.QUEUED, created_at=now,
+            updated_at=now, note=task.note if task else "", inputs=inputs, queue=queue,
+        )
+        await self._db(self.history.save_job, job, assets=tuple(assets))
+        self._announce(JobEvent(kind=EventKind.STATE, job=job))
+        return job
+
+    async def start_queued(self, job_id: str) -> Job | None:
+        """A worker takes a job from the team's queue: claimed through the ledger, then sent
+        if it never was (its inputs read back from the asset store), else followed as
+        `resume` would (a remote id is only polled, an unknown outcome reconciled): never
+        sent twice. None when the job is finished, gone, or another live process has it."""
+        if self._closed:
+            raise RuntimeError("The job engine is closed.")
+        if job_id in self._tasks:
+            return self._current.get(job_id)
+        claim = await self._db(self.ledger.claim, job_id)
+        if not claim.ok or claim.job is None:
+            return None
+        job = claim.job
+        # A job waiting for a person (needs attention), or not in a queue this worker serves,
+        # is not this worker's to run.
+        if job.state == JobState.NEEDS_ATTENTION or job.queue not in self.queues:
+            await self._db(self.ledger.release, job_id)
+            return None
+        self._current[job.id] = job
+        self._stored_links.pop(job.id, None)
+        report = ResumeReport()
+        await self._take_up(job, False, report)
+        return self._current.get(job.id, job)
 
     async def prepare_input(self, provider_id: str, role: str, source: str) -> PreparedInput:
         """One image (a path or an http(s) URL) read, checked and normalised to the
@@ -274,6 +328,10 @@ class JobEngine(SubmittingMixin):
             return
         if job.remote_id or (job.may_be_charged and not self._is_free(job.provider)):
             return
+        if job.queue is not None and job.submitted_at is None:
+            # A team job never sent goes back to its queue for another worker.
+            await self._transition(job, JobState.QUEUED, message=BACK_IN_QUEUE)
+            return
         await self._finish(job_id, JobState.CANCELLED, JobError(ErrorCode.CANCELLED, NOT_SENT))
 
     async def _close_unstarted(self, job_id: str, *, cancel: bool) -> None:
@@ -352,6 +410,8 @@ class JobEngine(SubmittingMixin):
                 continue
             if not include_attention and job.state == JobState.NEEDS_ATTENTION:
                 continue
+            if self._left_to_workers(job, asked=wanted is not None):
+                continue
             claim = await self._db(self.ledger.claim, job.id)
             if not claim.ok:
                 if claim.job is not None and not claim.job.state.terminal:
@@ -361,31 +421,52 @@ class JobEngine(SubmittingMixin):
             job = claim.job
             self._current[job.id] = job
             self._stored_links.pop(job.id, None)  # as read: others may have written its rows
-            try:
-                provider = self.provider(job.provider)
-            except InvalidInput:
-                log.warning("Cannot resume job %s: provider %s is unknown", job.id, job.provider)
-                await self._db(self.ledger.release, job.id)
-                report.waiting.append(job)
-                continue
-            if job.remote_id:
-                self._start(job, self._resume_remote(provider, job, fresh_deadline))
-                report.resumed.append(job)
-            elif job.may_be_charged or job.state == JobState.NEEDS_ATTENTION:
-                if provider.supports_reconcile:
-                    self._start(job, self._resume_reconcile(provider, job, fresh_deadline))
-                    report.resumed.append(job)
-                else:
-                    await self._attention(job.id, outcomes.unknown_outcome(provider, None)
-                                          if job.error is None
-                                          or job.error.code != ErrorCode.UNKNOWN_OUTCOME
-                                          else job.error)
-                    report.waiting.append(self._current[job.id])
-            else:
-                await self._finish(job.id, JobState.CANCELLED,
-                                   JobError(ErrorCode.CANCELLED, NOT_SENT))
-                report.closed.append(self._current[job.id])
+            await self._take_up(job, fresh_deadline, report)
         return report
+
+    def _left_to_workers(self, job: Job, *, asked: bool) -> bool:
+        """A job waiting in a team queue this engine does not serve is the workers' to run:
+        never sent, it is left alone even when asked for (it is not "closed before it was
+        sent", it waits its turn); sent, only a caller asking for it by id collects it."""
+        if job.queue is None or job.queue in self.queues:
+            return False
+        if not asked:
+            return True
+        return not (job.remote_id or job.may_be_charged or job.submitted_at is not None
+                    or job.state == JobState.NEEDS_ATTENTION)
+
+    async def _take_up(self, job: Job, fresh_deadline: bool, report: ResumeReport) -> None:
+        """A job this engine has just claimed: follow it from where it is. A remote id is only
+        polled, a submit with an unknown outcome reconciled, a team job never sent is sent
+        (a worker's engine), any other job never sent closed as not sent."""
+        try:
+            provider = self.provider(job.provider)
+        except InvalidInput:
+            log.warning("Cannot resume job %s: provider %s is unknown", job.id, job.provider)
+            await self._db(self.ledger.release, job.id)
+            report.waiting.append(job)
+            return
+        sent = job.may_be_charged or job.submitted_at is not None
+        if job.remote_id:
+            self._start(job, self._resume_remote(provider, job, fresh_deadline))
+            report.resumed.append(job)
+        elif sent or job.state == JobState.NEEDS_ATTENTION:
+            if provider.supports_reconcile:
+                self._start(job, self._resume_reconcile(provider, job, fresh_deadline))
+                report.resumed.append(job)
+            else:
+                await self._attention(job.id, outcomes.unknown_outcome(provider, None)
+                                      if job.error is None
+                                      or job.error.code != ErrorCode.UNKNOWN_OUTCOME
+                                      else job.error)
+                report.waiting.append(self._current[job.id])
+        elif job.queue is not None and job.queue in self.queues:
+            self._start(job, self._run_queued(provider, job))
+            report.resumed.append(job)
+        else:
+            await self._finish(job.id, JobState.CANCELLED,
+                               JobError(ErrorCode.CANCELLED, NOT_SENT))
+            report.closed.append(self._current[job.id])
 
     async def retry(self, job_id: str) -> ResumeReport:
         """The user's Retry on a job that needs attention: collect it now, with a new
@@ -406,14 +487,14 @@ class JobEngine(SubmittingMixin):
 
     async def _resume_remote(self, provider: Provider, job: Job, fresh: bool, *,
                              message: str = "Resumed.") -> None:
-        async with self._slots(job.provider):
+        async with self._slots(job.provider, job.id):
             ref = RemoteRef(job.remote_id or "", job.remote_data, job.cost_credits)
             job = await self._transition(self._deadline_for(job, fresh), JobState.RUNNING,
                                          error=None, message=message)
             await self._follow(provider, job, ref)
 
     async def _resume_reconcile(self, provider: Provider, job: Job, fresh: bool) -> None:
-        async with self._slots(job.provider):
+        async with self._slots(job.provider, job.id):
             pjob = await self._cpu_run(rebuild_prepared, self.history, self.assets, job)
             if pjob is None:
                 raise NeedsAttention(outcomes.unknown_outcome(provider, None))

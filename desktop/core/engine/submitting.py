@@ -21,7 +21,7 @@ from desktop.core.engine import outcomes
 from desktop.core.engine.collecting import CollectingMixin
 from desktop.core.engine.outcomes import JobEnded, NeedsAttention
 from desktop.core.engine.polling import PollingMixin
-from desktop.core.engine.preparing import PreparedSpec, store_inputs
+from desktop.core.engine.preparing import PreparedSpec, rebuild_prepared, store_inputs
 from desktop.core.humanize import human_duration
 from desktop.core.model import EventKind, Job, JobEvent, JobState
 
@@ -34,7 +34,7 @@ RECONCILE_EVERY_S = 5.0
 class SubmittingMixin(PollingMixin, CollectingMixin):
     async def _run_new(self, job: Job, prepared: PreparedSpec) -> None:
         provider = self.provider(job.provider)
-        async with self._slots(job.provider):
+        async with self._slots(job.provider, job.id):
             await self._check_still_ours(job.id)
             now = self._clock()
             deadline_s = job.spec.deadline_s or self.policy.deadline(job.provider)
@@ -46,6 +46,23 @@ class SubmittingMixin(PollingMixin, CollectingMixin):
                                          submitted_at=self._clock())
             pjob = PreparedJob(job_id=job.id, task=job.task, inputs=prepared.inputs,
                                params=job.spec.params)
+            ref = await self._submit_once(provider, job, pjob)
+            await self._follow(provider, self._current[job.id], ref)
+
+    async def _run_queued(self, provider: Provider, job: Job) -> None:
+        """A job that waited in the team's queue, never sent: its inputs are read back from
+        the (shared) asset store, then it is sent once and followed like a new job."""
+        async with self._slots(job.provider, job.id):
+            await self._check_still_ours(job.id)
+            now = self._clock()
+            deadline_s = job.spec.deadline_s or self.policy.deadline(job.provider)
+            job = await self._transition(self._current[job.id], JobState.PREPARING,
+                                         started_at=now, deadline_at=now + deadline_s)
+            pjob = await self._cpu_run(rebuild_prepared, self.history, self.assets, job)
+            if pjob is None:
+                raise JobEnded(outcomes.inputs_missing(), JobState.FAILED)
+            job = await self._transition(job, JobState.SUBMITTING, attempts=job.attempts + 1,
+                                         submitted_at=self._clock())
             ref = await self._submit_once(provider, job, pjob)
             await self._follow(provider, self._current[job.id], ref)
 

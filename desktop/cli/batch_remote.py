@@ -1,0 +1,45 @@
+"""`restyle-cli batch ... --remote`: the batch's jobs wait in the team's task queue for the
+workers instead of running here (team mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from desktop.cli.errors import EXIT_OK, EXIT_SETUP, CliError
+from desktop.cli.output import print_json
+from desktop.core.batch_runner import BatchRunner
+from desktop.core.model import Job
+from desktop.core.store import HistoryError
+from desktop.team.queue import defer_job, make_app
+from desktop.team.schema import ensure_schema
+
+
+async def enqueue_batch(url: str, runner: BatchRunner, batch_id: str, *, queue: str,
+                        as_json: bool) -> int:
+    """Queue every pending cell of the batch for the team's workers; say how to follow it."""
+    try:
+        await asyncio.to_thread(ensure_schema, url)
+    except HistoryError as exc:
+        raise CliError(str(exc), EXIT_SETUP) from None
+    app = make_app(url, pool_size=2)
+    async with app.open_async():
+
+        async def hand_over(job: Job) -> None:
+            await defer_job(app, job.id, queue)
+
+        queued = await runner.enqueue(batch_id, queue=queue, hand_over=hand_over)
+    progress = await runner.progress(batch_id)
+    short = batch_id[:12]
+    if as_json:
+        print_json({"id": batch_id, "queue": queue, "queued": queued,
+                    "progress": progress.to_dict()})
+    else:
+        print(f"Batch {batch_id}: {queued} {'job' if queued == 1 else 'jobs'} waiting in the "
+              f"team's queue '{queue}' for `restyle-cli worker --queue {queue}`.")
+        print(f"Follow it with `restyle-cli batch show {short}`; `restyle-cli batch cancel "
+              f"{short}` stops the jobs not sent yet.")
+    if progress.refused or progress.over_budget:
+        print(f"{progress.refused + progress.over_budget} cells were refused or kept out by "
+              "the budget (see `restyle-cli batch show`).", file=sys.stderr)
+    return EXIT_OK
