@@ -30,7 +30,6 @@ from desktop.cli.batch_output import (
     plan_lines,
     summary_lines,
 )
-from desktop.cli.batch_remote import enqueue_batch
 from desktop.cli.checks import check_known, check_ready, find_batch
 from desktop.cli.errors import (
     EXIT_INTERRUPTED,
@@ -50,7 +49,7 @@ from desktop.core.batches import Batch, BatchItem, BatchState, ItemState, make_p
 from desktop.core.engine import JobEngine
 from desktop.core.model import InvalidInput, Job, JobState, TaskSpec
 from desktop.services import Services
-from desktop.team.queue import DEFAULT_QUEUE
+from desktop.team import DEFAULT_QUEUE
 
 ACTIONS = ("show", "pause", "resume", "cancel", "retry")
 
@@ -181,6 +180,8 @@ async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO)
                 return EXIT_JOB_FAILED
         batch = await runner.create(args.name or "", matrix, items, budget=args.budget)
         if team_url is not None:
+            from desktop.cli.batch_remote import enqueue_batch  # procrastinate: team mode only
+
             return await enqueue_batch(team_url, runner, batch.id,
                                        queue=args.queue or DEFAULT_QUEUE, as_json=args.json)
         print(f"Batch {batch.id} \"{batch.name}\": sending {plan.jobs} "

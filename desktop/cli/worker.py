@@ -20,7 +20,7 @@ from desktop.cli.team_mode import team_database
 from desktop.core.store import HistoryError
 from desktop.core.store.postgres import describe_url
 from desktop.services import Services
-from desktop.team.queue import DEFAULT_QUEUE
+from desktop.team import DEFAULT_QUEUE
 
 
 def add_parsers(sub: Any) -> None:

@@ -10,3 +10,6 @@ database, run by `restyle-cli worker` processes on any number of machines.
 Only ids travel through the queue: a worker reads the job from the history and the keys from
 its own keyring or environment. No Qt here.
 """
+
+#: The queue `restyle-cli worker` and `batch --remote` use when none is named.
+DEFAULT_QUEUE = "restyle"

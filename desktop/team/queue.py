@@ -16,10 +16,12 @@ from typing import Any
 from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 
+from desktop.team import DEFAULT_QUEUE
+
+__all__ = ["DEFAULT_QUEUE", "TASK_NAME", "defer_job", "make_app"]
+
 log = logging.getLogger(__name__)
 
-#: The queue `restyle-cli worker` and `batch --remote` use when none is named.
-DEFAULT_QUEUE = "restyle"
 TASK_NAME = "restyle.run_job"
 #: What a worker puts in procrastinate's additional context: runs one job by id.
 RUNNER_KEY = "restyle_run_job"

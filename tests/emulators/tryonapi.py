@@ -99,7 +99,9 @@ class TryonApiEmulator(Emulator):
       the document's code examples));
     - `absolute_status_url`: answer with an absolute statusUrl instead of a path;
     - `fail_next(code, message)`: the next accepted job fails with that documented errorCode;
-    - `add_key(key)`: another valid key (jobs stay private to the key that made them).
+    - `add_key(key)`: another valid key (jobs stay private to the key that made them);
+    - `max_active`: the most jobs it ever had at once between their creation and the first
+      answer giving their verdict (a client's concurrency, as the service sees it).
     """
 
     default_key = "tryonapi-test-key"
@@ -114,6 +116,8 @@ class TryonApiEmulator(Emulator):
         self.absolute_status_url = absolute_status_url
         self.jobs: dict[str, EmuJob] = {}
         self._failures: list[tuple[str, str]] = []
+        self.active = 0
+        self.max_active = 0
 
     def routes(self) -> list[Route]:
         return [
@@ -177,6 +181,8 @@ class TryonApiEmulator(Emulator):
         if self._failures:
             job.fail_code, job.fail_message = self._failures.pop(0)
         self.jobs[job_id] = job
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
         status_url = f"/api/v1/tryon/status/{job_id}"
         if self.absolute_status_url:
             status_url = self.public_url + status_url
@@ -196,6 +202,8 @@ class TryonApiEmulator(Emulator):
             body.update(status="processing", message="Job is still processing.", result={},
                         updatedAt=job.created_at)
             return JSONResponse(body)
+        if job.finished_at is None:  # the verdict, given for the first time
+            self.active -= 1
         job.finished_at = job.finished_at or _now()
         body["updatedAt"] = job.finished_at
         if job.fail_code is not None:

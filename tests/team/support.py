@@ -1,0 +1,114 @@
+"""Running a team for tests and measurements: `restyle-cli worker` processes on one team
+database and shared assets folder, each with its own RESTYLE_HOME, and `batch --remote`."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any RESTYLE_ variable of the caller, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTYLE_")}
+    env.pop("PYTHONPATH", None)
+    env.update(extra)
+    return env
+
+
+def write_settings(home: Path, *, provider: str, limit: int, poll_s: float = 0.3) -> None:
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "settings.json").write_text(json.dumps({
+        "providers": {provider: {"concurrency": limit, "poll_interval": poll_s}},
+        "jobs": {"lease_s": 15, "heartbeat_s": 3},
+    }))
+
+
+def make_pictures(folder: Path, count: int, prefix: str, seed: int) -> list[Path]:
+    """`count` small JPEGs of different colours."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    paths = []
+    for i in range(count):
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        path = folder / f"{prefix}{i:03d}.jpg"
+        Image.new("RGB", (160, 240), colour).save(path, quality=80)
+        paths.append(path)
+    return paths
+
+
+@dataclass
+class Worker:
+    index: int
+    home: Path
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def cli(args: Sequence[str], env: dict[str, str], *, timeout: float = 120
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "desktop.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def start_worker(index: int, root: Path, env: dict[str, str], *, queue: str,
+                 concurrency: int, provider: str, limit: int) -> Worker:
+    home = root / f"worker{index}"
+    write_settings(home, provider=provider, limit=limit)
+    log = root / f"worker{index}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "desktop.cli", "worker", "--queue", queue,
+             "--concurrency", str(concurrency)],
+            env={**env, "RESTYLE_HOME": str(home)}, cwd=ROOT, stdout=out,
+            stderr=subprocess.STDOUT)
+    return Worker(index, home, proc, log)
+
+
+def stop_workers(workers: Sequence[Worker], timeout: float = 30) -> dict[int, int | None]:
+    """SIGTERM every worker still running; their exit codes (None: had to be killed)."""
+    for w in workers:
+        if w.proc.poll() is None:
+            w.proc.send_signal(signal.SIGTERM)
+    codes: dict[int, int | None] = {}
+    for w in workers:
+        try:
+            codes[w.index] = w.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            w.proc.kill()
+            w.proc.wait()
+            codes[w.index] = None
+    return codes
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+def query(url: str, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return list(conn.execute(sql, args).fetchall())
