@@ -216,7 +216,10 @@ COMMANDS: dict[str, CommandHelp] = {
          _ex("restyle-cli batch --provider virtualstaging --task staging",
              f"--room {ROOM} --param style=modern,scandinavian",
              "--yes --no-wait"),
-         "restyle-cli batch show 7c1e2a90"),
+         "restyle-cli batch show 7c1e2a90",
+         _ex("restyle-cli batch --provider tryonapi --task tryon",
+             f"--person {PERSON} --garment {TSHIRT}",
+             "--remote --queue studio --yes")),
         full_exit_codes=True),
     "batch show": CommandHelp("Show a batch's cells as a grid: inputs by variants.",
                               ("restyle-cli batch show 7c1e2a90",)),
@@ -331,6 +334,8 @@ COMMANDS: dict[str, CommandHelp] = {
         "their results.",
         ("restyle-cli fitinview import job_00019bfbcf33", "restyle-cli fitinview import --all"),
         full_exit_codes=True),
+    "worker": CommandHelp(
+        None, ("restyle-cli worker", "restyle-cli worker --queue studio --concurrency 8")),
 }
 
 
