@@ -1,0 +1,236 @@
+"""The engine's side of team mode, in one process against a real PostgreSQL and the TryonAPI
+emulator: a job enqueued waits for the workers (a desk leaves it alone), a worker sends it
+once, a worker that stops hands accepted jobs over to be polled only and puts jobs never sent
+back in the queue, and each provider's limit holds across engines."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from desktop.core.engine import EnginePolicy, JobEngine
+from desktop.core.model import JobSpec, JobState
+from desktop.services import Services
+from desktop.team.schema import ensure_schema
+from desktop.team.slots import TeamSlots
+from tests.emulators.kit import serve
+from tests.emulators.tryonapi import TryonApiEmulator
+from tests.team.support import make_pictures
+
+QUEUE = "q"
+
+
+@pytest.fixture
+def emulator() -> Iterator[tuple[TryonApiEmulator, str]]:
+    emu = TryonApiEmulator(job_delay=0.6)
+    with serve(emu) as base:
+        yield emu, base
+
+
+@pytest.fixture
+def services(home: Path, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             emulator: tuple[TryonApiEmulator, str]) -> Iterator[Services]:
+    emu, base = emulator
+    monkeypatch.setenv("RESTYLE_DATABASE_URL", pg_url)
+    monkeypatch.setenv("RESTYLE_ASSETS_DIR", str(tmp_path / "shared"))
+    monkeypatch.setenv("RESTYLE_TRYONAPI_BASE_URL", base)
+    monkeypatch.setenv("RESTYLE_TRYONAPI_API_KEY", emu.api_key)
+    ensure_schema(pg_url)
+    opened = Services.open()
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def spec(tmp_path: Path, n: int = 0) -> JobSpec:
+    person, garment = make_pictures(tmp_path / f"in{n}", 2, "x", n)
+    return JobSpec(provider="tryonapi", task="tryon",
+                   inputs={"person": [str(person)], "garment": [str(garment)]})
+
+
+def engine(services: Services, *, gate: TeamSlots | None = None, limit: int = 2,
+           queues: frozenset[str] = frozenset({QUEUE}), label: str = "worker") -> JobEngine:
+    policy = EnginePolicy(poll_intervals={"tryonapi": 0.1}, provider_limits={"tryonapi": limit},
+                          heartbeat_s=0.5, lease_s=5)
+    return JobEngine(services.history, services.assets, services.create_provider,
+                     policy=policy, label=label, slot_gate=gate, queues=queues)
+
+
+async def open_slots(url: str) -> TeamSlots:
+    slots = TeamSlots(url, poll_s=0.05)
+    await slots.open()
+    return slots
+
+
+async def until(check: object, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not await check():  # type: ignore[operator]
+        if loop.time() > end:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.05)
+
+
+def slot_of(url: str, job_id: str) -> list[tuple[str, int]]:
+    with psycopg.connect(url) as conn:
+        return list(conn.execute("SELECT provider, slot FROM restyle_team_slots"
+                                 " WHERE job_id = %s", (job_id,)).fetchall())
+
+
+def test_the_queue_tables_are_made_once_when_two_processes_start_together(pg_url: str) -> None:
+    results: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def start() -> None:
+        barrier.wait()
+        results.append(ensure_schema(pg_url))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, True]
+    assert ensure_schema(pg_url) is False
+    with psycopg.connect(pg_url) as conn:
+        names = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+    assert {"procrastinate_jobs", "restyle_team_slots"} <= names
+
+
+def test_an_enqueued_job_waits_for_the_workers_and_a_desk_leaves_it_alone(
+        services: Services, tmp_path: Path, emulator: tuple[TryonApiEmulator, str]) -> None:
+    emu, _ = emulator
+
+    async def body() -> None:
+        desk = engine(services, queues=frozenset(), label="the Restyle window")
+        try:
+            job = await desk.enqueue(spec(tmp_path), queue=QUEUE)
+            stored = services.history.get(job.id)
+            assert stored is not None and stored.state == JobState.QUEUED
+            assert stored.queue == QUEUE and stored.owner is None
+            assert stored.submitted_at is None and stored.attempts == 0
+            for shas in stored.inputs.values():
+                for sha in shas:
+                    asset = services.history.asset(sha)
+                    assert asset is not None and services.assets.exists(asset)
+            for report in (await desk.resume(), await desk.resume([job.id])):
+                assert not report.resumed and not report.closed and not report.waiting
+            again = services.history.get(job.id)
+            assert again is not None and again.state == JobState.QUEUED and again.owner is None
+        finally:
+            await desk.aclose()
+
+    asyncio.run(body())
+    assert emu.requests == []  # nothing was sent
+
+
+def test_a_worker_that_stops_leaves_an_accepted_job_to_be_polled_only(
+        services: Services, pg_url: str, tmp_path: Path,
+        emulator: tuple[TryonApiEmulator, str]) -> None:
+    emu, _ = emulator
+
+    async def body() -> None:
+        slots = await open_slots(pg_url)
+        first = engine(services, gate=slots, label="worker A")
+        second = engine(services, gate=slots, label="worker B")
+        try:
+            job = await first.enqueue(spec(tmp_path), queue=QUEUE)
+            assert await first.start_queued(job.id) is not None
+            assert await second.start_queued(job.id) is None  # A holds it
+
+            async def accepted() -> bool:
+                stored = services.history.get(job.id)
+                return stored is not None and stored.remote_id is not None
+
+            await until(accepted)
+            await first.aclose()
+            stored = services.history.get(job.id)
+            assert stored is not None and stored.state == JobState.RUNNING
+            assert stored.owner is None and stored.remote_id
+            assert slot_of(pg_url, job.id) == [("tryonapi", 0)]  # kept: TryonAPI has the job
+
+            assert await second.start_queued(job.id) is not None
+            done = await second.wait(job.id)
+            assert done.state == JobState.SUCCEEDED and len(done.outputs) == 1
+            assert done.remote_id == stored.remote_id
+            assert slot_of(pg_url, job.id) == []  # given back once it ended
+        finally:
+            await first.aclose()
+            await second.aclose()
+            await slots.close()
+
+    asyncio.run(body())
+    assert len(emu.requests_to("POST", "/api/v1/tryon")) == 1
+
+
+def test_a_worker_that_stops_before_sending_puts_the_job_back_in_the_queue(
+        services: Services, pg_url: str, tmp_path: Path,
+        emulator: tuple[TryonApiEmulator, str]) -> None:
+    emu, _ = emulator
+
+    async def body() -> None:
+        slots = await open_slots(pg_url)
+        first = engine(services, gate=slots, limit=1, label="worker A")
+        second = engine(services, gate=slots, limit=1, label="worker B")
+        try:
+            busy = await first.enqueue(spec(tmp_path, 1), queue="elsewhere")
+            job = await first.enqueue(spec(tmp_path, 2), queue=QUEUE)
+            # TryonAPI's one team slot is held by another unfinished job.
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute("INSERT INTO restyle_team_slots (provider, slot, job_id)"
+                             " VALUES ('tryonapi', 0, %s)", (busy.id,))
+            assert await first.start_queued(job.id) is not None
+            await asyncio.sleep(0.5)  # waiting for the slot
+            assert emu.requests == []
+            await first.aclose()
+            stored = services.history.get(job.id)
+            assert stored is not None and stored.state == JobState.QUEUED
+            assert stored.owner is None and stored.submitted_at is None
+            assert slot_of(pg_url, job.id) == []
+
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute("UPDATE restyle_team_slots SET job_id = NULL")
+            assert await second.start_queued(job.id) is not None
+            done = await second.wait(job.id)
+            assert done.state == JobState.SUCCEEDED
+        finally:
+            await first.aclose()
+            await second.aclose()
+            await slots.close()
+
+    asyncio.run(body())
+    assert len(emu.requests_to("POST", "/api/v1/tryon")) == 1
+
+
+def test_a_providers_limit_holds_across_engines(
+        services: Services, pg_url: str, tmp_path: Path,
+        emulator: tuple[TryonApiEmulator, str]) -> None:
+    emu, _ = emulator
+
+    async def body() -> None:
+        slots = await open_slots(pg_url)
+        engines = [engine(services, gate=slots, limit=2, label=f"worker {i}")
+                   for i in range(3)]
+        try:
+            jobs = [await engines[0].enqueue(spec(tmp_path, i), queue=QUEUE) for i in range(6)]
+            for i, job in enumerate(jobs):
+                assert await engines[i % 3].start_queued(job.id) is not None
+            ended = [await engines[i % 3].wait(job.id) for i, job in enumerate(jobs)]
+            assert {j.state for j in ended} == {JobState.SUCCEEDED}
+        finally:
+            for e in engines:
+                await e.aclose()
+            await slots.close()
+
+    asyncio.run(body())
+    assert emu.max_active == 2
+    assert len(emu.requests_to("POST", "/api/v1/tryon")) == 6
+
+
