@@ -61,13 +61,18 @@ async def cmd_worker(services: Services, args: argparse.Namespace) -> int:
     print(f"Worker serving queue '{args.queue}' of {describe_url(url)}, up to "
           f"{args.concurrency} jobs at once; providers set up here: "
           f"{', '.join(ready) or 'none'}. Stop it with Ctrl+C or SIGTERM.", flush=True)
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+
     try:
         stats = await worker.run()
     except HistoryError as exc:
         raise CliError(str(exc), EXIT_SETUP) from None
-    except OSError as exc:
-        raise CliError(f"The worker lost the team database ({exc}); jobs it held are "
-                       "carried on by another worker.", EXIT_SETUP) from None
+    except (OSError, psycopg.Error, ConnectorException) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise CliError(f"The worker lost the team database ({first}); the jobs it held are "
+                       "carried on by another worker. Check RESTYLE_DATABASE_URL and the "
+                       "database server, then start the worker again.", EXIT_SETUP) from None
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
