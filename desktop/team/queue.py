@@ -43,11 +43,19 @@ def make_app(url: str, *, pool_size: int = 4) -> App:
     return app
 
 
-async def defer_job(app: App, job_id: str, queue: str, **options: Any) -> bool:
-    """Put a job in its task queue; False when it already waits there."""
+#: A job a provider may already have (handed over by a worker that stopped or died) is taken
+#: before new ones: it holds a slot of its provider until someone collects it.
+SENT_PRIORITY = 10
+
+
+async def defer_job(app: App, job_id: str, queue: str, *, sent: bool = False,
+                    **options: Any) -> bool:
+    """Put a job in its task queue (`sent`: the provider may have it); False when it already
+    waits there."""
     task = app.tasks[TASK_NAME]
     try:
-        await task.configure(queue=queue, queueing_lock=job_id, **options).defer_async(
+        await task.configure(queue=queue, queueing_lock=job_id,
+                             priority=SENT_PRIORITY if sent else 0, **options).defer_async(
             job_id=job_id)
     except AlreadyEnqueued:
         return False

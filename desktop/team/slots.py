@@ -14,7 +14,9 @@ keeps it while the provider may be working on it:
 
 Taking a slot is one short transaction under a transaction-level advisory lock per provider,
 so two workers never take the same slot; a worker waiting for one looks again every
-`poll_s` seconds.
+`poll_s` seconds, and after `give_up_s` lets the job go (SlotsBusy) and hands it back to the
+queue: a worker whose every task waited for a slot could otherwise never take the jobs that
+hold the slots (handed over by a worker that stopped), and the team would wait forever.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import AsyncIterator
 
 from psycopg_pool import AsyncConnectionPool
 
+from desktop.core.engine.base import SlotsBusy
 from desktop.core.model import JobState
 
 log = logging.getLogger(__name__)
@@ -60,10 +63,11 @@ WHERE job_id = %(job)s AND NOT EXISTS (
 class TeamSlots:
     """The engine's slot gate in team mode. `open()` before use, `close()` after."""
 
-    def __init__(self, url: str, *, poll_s: float = 0.25) -> None:
+    def __init__(self, url: str, *, poll_s: float = 0.25, give_up_s: float = 5.0) -> None:
         self._pool = AsyncConnectionPool(url, min_size=1, max_size=2, open=False,
                                          kwargs={"connect_timeout": 10})
         self.poll_s = poll_s
+        self.give_up_s = give_up_s
 
     async def open(self) -> None:
         await self._pool.open(wait=True, timeout=30)
@@ -83,10 +87,14 @@ class TeamSlots:
             await asyncio.shield(self._give_back(job_id))
 
     async def _acquire(self, provider_id: str, job_id: str, limit: int) -> int:
+        """A slot for the job, or SlotsBusy after `give_up_s` of waiting."""
+        until = time.monotonic() + self.give_up_s
         while True:
             slot = await self._try_take(provider_id, job_id, limit)
             if slot is not None:
                 return slot
+            if time.monotonic() >= until:
+                raise SlotsBusy(provider_id)
             await asyncio.sleep(self.poll_s * (0.5 + random.random()))
 
     async def _try_take(self, provider_id: str, job_id: str, limit: int) -> int | None:

@@ -25,28 +25,30 @@ log = logging.getLogger(__name__)
 _WAITING = tuple(str(s) for s in JobState if not s.terminal and s != JobState.NEEDS_ATTENTION)
 
 _ORPHANS = """
-SELECT id, queue, owner, lease_until FROM jobs
+SELECT id, queue, owner, lease_until, remote_id IS NOT NULL OR submitted_at IS NOT NULL
+FROM jobs
 WHERE queue = ANY(%(queues)s) AND state = ANY(%(states)s)
 ORDER BY created_at
 """
 
 
 async def orphans(pool: AsyncConnectionPool, queues: Iterable[str],
-                  clock: Callable[[], float] = time.time) -> list[tuple[str, str]]:
-    """(job id, queue) of every job of `queues` that waits for a worker and has none alive."""
+                  clock: Callable[[], float] = time.time) -> list[tuple[str, str, bool]]:
+    """(job id, queue, whether the provider may have it) of every job of `queues` that waits
+    for a worker and has none alive."""
     async with pool.connection() as conn:
         cur = await conn.execute(_ORPHANS, {"queues": list(queues), "states": list(_WAITING)})
         rows = await cur.fetchall()
     now = clock()
-    return [(r[0], r[1]) for r in rows if owner_gone(r[2], r[3], now)]
+    return [(r[0], r[1], bool(r[4])) for r in rows if owner_gone(r[2], r[3], now)]
 
 
 async def sweep(pool: AsyncConnectionPool, queues: Iterable[str],
-                defer: Callable[[str, str], Awaitable[bool]]) -> int:
+                defer: Callable[[str, str, bool], Awaitable[bool]]) -> int:
     """Hand every orphaned job of `queues` to the queue; how many were handed over."""
     handed = 0
-    for job_id, queue in await orphans(pool, queues):
-        if await defer(job_id, queue):
+    for job_id, queue, sent in await orphans(pool, queues):
+        if await defer(job_id, queue, sent):
             handed += 1
     if handed:
         log.info("Handed %d jobs whose worker is gone back to the queue", handed)

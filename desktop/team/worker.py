@@ -25,7 +25,7 @@ from procrastinate.jobs import Status
 from psycopg_pool import AsyncConnectionPool
 
 from desktop.core.engine import JobEngine
-from desktop.core.model import JobState
+from desktop.core.model import Job, JobState
 from desktop.providers.registry import PROVIDER_CLASSES
 from desktop.services import Services
 from desktop.team.queue import RUNNER_KEY, TASK_NAME, defer_job, make_app
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 3.0
 #: A job whose provider is not set up on this worker goes back to the queue for this long.
 NOT_HERE_DELAY_S = 5
+#: A job let go for want of a free slot is taken again after this long.
+REQUEUE_AFTER_S = 1
 #: procrastinate's own worker heartbeat, and when a silent worker's tasks count as stalled.
 HEARTBEAT_S = 5.0
 STALLED_AFTER_S = 30.0
@@ -114,6 +116,11 @@ class TeamWorker:
         if job.state.terminal or job.state == JobState.NEEDS_ATTENTION:
             self.stats.ran += 1
             await self._settle_batch(job_id)
+        elif job.owner is None and not self._stopping.is_set():
+            # Let go because every slot of its provider was taken: back to the queue, to be
+            # taken again in a moment (by whichever worker is free then).
+            await defer_job(self.app, job_id, self.queue, sent=_sent(job),
+                            schedule_in={"seconds": REQUEUE_AFTER_S})
 
     async def _settle_batch(self, job_id: str) -> None:
         """A team batch is marked finished by the worker that ends its last job."""
@@ -122,8 +129,8 @@ class TeamWorker:
             with contextlib.suppress(KeyError):
                 await self.runner.settle(found[0])
 
-    async def _hand_back(self, job_id: str) -> None:
-        if await defer_job(self.app, job_id, self.queue):
+    async def _hand_back(self, job_id: str, job: Job | None = None) -> None:
+        if await defer_job(self.app, job_id, self.queue, sent=job is not None and _sent(job)):
             self.stats.handed_back += 1
 
     # -- the worker --------------------------------------------------------------------------
@@ -176,13 +183,14 @@ class TeamWorker:
             job = await asyncio.to_thread(self.services.history.get, job_id)
             if job is not None and not job.state.terminal and \
                     job.state != JobState.NEEDS_ATTENTION:
-                await self._hand_back(job_id)
+                await self._hand_back(job_id, job)
 
     async def _sweep_loop(self) -> None:
         while True:
             try:
                 await sweep(self._pool, [self.queue],
-                            lambda job_id, queue: defer_job(self.app, job_id, queue))
+                            lambda job_id, queue, sent: defer_job(self.app, job_id, queue,
+                                                                  sent=sent))
                 await self._close_stalled_tasks()
             except Exception:
                 log.exception("Looking for jobs whose worker is gone failed")
@@ -197,3 +205,8 @@ class TeamWorker:
             if task.id is not None:
                 await self.app.job_manager.finish_job_by_id_async(
                     job_id=task.id, status=Status.ABORTED, delete_job=False)
+
+
+def _sent(job: Job) -> bool:
+    """Whether the provider may have the job (it holds a slot until collected)."""
+    return bool(job.remote_id) or job.submitted_at is not None or job.may_be_charged

@@ -112,3 +112,15 @@ def query(url: str, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]
 
     with psycopg.connect(url, autocommit=True) as conn:
         return list(conn.execute(sql, args).fetchall())
+
+
+def diagnose(url: str, workers: Sequence[Worker]) -> str:
+    """The jobs' and tasks' states and the workers' output, for a failure message."""
+    jobs = query(url, "SELECT state, owner IS NOT NULL, remote_id IS NOT NULL, count(*)"
+                 " FROM jobs GROUP BY 1, 2, 3")
+    tasks = query(url, "SELECT status, count(*) FROM procrastinate_jobs GROUP BY 1")
+    slots = query(url, "SELECT slot, job_id FROM restyle_team_slots ORDER BY slot")
+    odd = query(url, "SELECT id, state, error_code, error_message, attempts, submitted_at"
+                " FROM jobs WHERE state <> 'succeeded'")
+    logs = "\n".join(f"--- worker {w.index}:\n{w.output()[-4000:]}" for w in workers)
+    return f"jobs {jobs}\ntasks {tasks}\nslots {slots}\nunfinished {odd}\n{logs}"

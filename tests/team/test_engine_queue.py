@@ -234,3 +234,30 @@ def test_a_providers_limit_holds_across_engines(
     assert len(emu.requests_to("POST", "/api/v1/tryon")) == 6
 
 
+
+
+def test_a_job_that_finds_no_free_slot_in_time_is_let_go_unsent(
+        services: Services, pg_url: str, tmp_path: Path,
+        emulator: tuple[TryonApiEmulator, str]) -> None:
+    emu, _ = emulator
+
+    async def body() -> None:
+        slots = TeamSlots(pg_url, poll_s=0.05, give_up_s=0.3)
+        await slots.open()
+        worker = engine(services, gate=slots, limit=1)
+        try:
+            busy = await worker.enqueue(spec(tmp_path, 1), queue="elsewhere")
+            job = await worker.enqueue(spec(tmp_path, 2), queue=QUEUE)
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute("INSERT INTO restyle_team_slots (provider, slot, job_id)"
+                             " VALUES ('tryonapi', 0, %s)", (busy.id,))
+            assert await worker.start_queued(job.id) is not None
+            let_go = await worker.wait(job.id)
+            assert let_go.state == JobState.QUEUED and let_go.owner is None
+            assert let_go.submitted_at is None and let_go.error is None
+        finally:
+            await worker.aclose()
+            await slots.close()
+
+    asyncio.run(body())
+    assert emu.requests == []

@@ -18,6 +18,7 @@ from tests.processes import needs_proc
 from tests.team.support import (
     clean_env,
     cli,
+    diagnose,
     make_pictures,
     query,
     start_worker,
@@ -80,12 +81,7 @@ def test_three_workers_share_a_batch_and_survive_a_kill(pg_url: str, tmp_path: P
             try:
                 wait_for(all_ended, 75, "every job to end")
             except AssertionError:
-                states = query(pg_url, "SELECT state, owner IS NULL, remote_id IS NULL,"
-                               " count(*) FROM jobs GROUP BY 1, 2, 3")
-                tasks = query(pg_url, "SELECT status, count(*) FROM procrastinate_jobs"
-                              " GROUP BY 1")
-                raise AssertionError(f"jobs {states}; tasks {tasks}\n"
-                                     + "\n".join(w.output()[-3000:] for w in workers)) from None
+                raise AssertionError(diagnose(pg_url, workers)) from None
             codes = stop_workers(workers[1:])
         finally:
             stop_workers(workers)
@@ -94,7 +90,7 @@ def test_three_workers_share_a_batch_and_survive_a_kill(pg_url: str, tmp_path: P
 
         jobs = query(pg_url, "SELECT id, state, remote_id, queue, owner FROM jobs")
         assert len(jobs) == 60
-        assert {j[1] for j in jobs} == {"succeeded"}, logs
+        assert {j[1] for j in jobs} == {"succeeded"}, diagnose(pg_url, workers)
         assert {j[3] for j in jobs} == {QUEUE}
         assert all(j[4] is None for j in jobs)  # every lease released
         # Submitted exactly once each: one POST per job, each remote id a job of its own.

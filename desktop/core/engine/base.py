@@ -43,13 +43,20 @@ ProviderFactory = Callable[[str], Provider]
 Observer = Callable[[JobEvent], None]
 
 
+class SlotsBusy(Exception):
+    """A slot gate gave up waiting for a free slot: the job is let go as it is (a job never
+    sent back to its queue), for its worker to hand it to the queue again. A worker must not
+    sit on its own concurrency waiting: the slots may be held by jobs that only another
+    worker, free to take them, can finish."""
+
+
 class SlotGate(Protocol):
     """Concurrency limits shared beyond this process (team mode: desktop/team/slots.py).
 
     `hold(provider, job_id, limit)` waits until the job has one of the provider's `limit`
     slots and keeps it for the block. A slot belongs to the job, not to the process: a job
     the provider may still be working on when its process stops (or dies) keeps its slot, and
-    whoever takes the job over finds it again."""
+    whoever takes the job over finds it again. It may raise SlotsBusy instead of waiting on."""
 
     def hold(self, provider_id: str, job_id: str, limit: int
              ) -> AbstractAsyncContextManager[None]: ...

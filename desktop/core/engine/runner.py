@@ -24,7 +24,7 @@ from typing import Any
 
 from desktop.core.contract import PreparedInput, Provider, ProviderError, RemoteRef
 from desktop.core.engine import outcomes
-from desktop.core.engine.base import Observer, ProviderFactory
+from desktop.core.engine.base import Observer, ProviderFactory, SlotsBusy
 from desktop.core.engine.outcomes import CancelRequested, JobEnded, NeedsAttention
 from desktop.core.engine.preparing import PreparedSpec, rebuild_prepared, store_inputs
 from desktop.core.engine.submitting import SubmittingMixin
@@ -237,6 +237,8 @@ class JobEngine(SubmittingMixin):
                 else:
                     error = JobError(ErrorCode.INVALID_INPUT, str(exc))
                 await self._end_or_keep(job_id, error)
+            except SlotsBusy:
+                await self._let_go(job_id)
             except (LeaseLost, HistoryError):
                 raise
             except Exception as exc:
@@ -249,6 +251,13 @@ class JobEngine(SubmittingMixin):
             log.info("Job %s was taken over by another Restyle process; stopping here", job_id)
         except HistoryError as exc:
             log.error("Job %s could not be recorded: %s", job_id, exc)
+
+    async def _let_go(self, job_id: str) -> None:
+        """No team slot came free in time: the job is left as it is (never sent: back in its
+        queue) and released, for any worker to take when a slot is free."""
+        await self._finish_detach(job_id)
+        await self._db(self.ledger.release, job_id)
+        self._stored_links.pop(job_id, None)
 
     def _title(self, provider_id: str) -> str:
         try:
