@@ -59,6 +59,11 @@ class Worker:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def restyle_log(self, tail: int = 4000) -> str:
+        """The end of the worker's own log file (RESTYLE_HOME/logs)."""
+        files = sorted((self.home / "logs").glob("*.log"))
+        return "".join(f.read_text(errors="replace")[-tail:] for f in files)
+
 
 def cli(args: Sequence[str], env: dict[str, str], *, timeout: float = 120
         ) -> subprocess.CompletedProcess[str]:
@@ -122,5 +127,6 @@ def diagnose(url: str, workers: Sequence[Worker]) -> str:
     slots = query(url, "SELECT slot, job_id FROM restyle_team_slots ORDER BY slot")
     odd = query(url, "SELECT id, state, error_code, error_message, attempts, submitted_at"
                 " FROM jobs WHERE state <> 'succeeded'")
-    logs = "\n".join(f"--- worker {w.index}:\n{w.output()[-4000:]}" for w in workers)
+    logs = "\n".join(f"--- worker {w.index}:\n{w.output()[-4000:]}\n{w.restyle_log()}"
+                      for w in workers)
     return f"jobs {jobs}\ntasks {tasks}\nslots {slots}\nunfinished {odd}\n{logs}"

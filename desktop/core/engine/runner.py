@@ -46,7 +46,7 @@ __all__ = ["JobEngine", "Observer", "ProviderFactory", "ResumeReport"]
 log = logging.getLogger("desktop.core.engine")
 
 NOT_SENT = "Restyle closed before this job was sent; nothing was charged. Run it again."
-BACK_IN_QUEUE = "The worker stopped before sending this job: it waits in the team's queue again."
+BACK_IN_QUEUE = "Not sent yet: back in the team's queue for the next free worker."
 
 
 @dataclass
