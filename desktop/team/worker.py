@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 #: How often a worker looks for jobs whose worker is gone.
 SWEEP_EVERY_S = 3.0
 #: A job whose provider is not set up on this worker goes back to the queue for this long.
-NOT_HERE_DELAY_S = 5
+NOT_HERE_DELAY_S = 2
 #: A job let go for want of a free slot is taken again after this long.
 REQUEUE_AFTER_S = 1
 #: procrastinate's own worker heartbeat, and when a silent worker's tasks count as stalled.
