@@ -12,4 +12,4 @@ its own keyring or environment. No Qt here.
 """
 
 #: The queue `restyle-cli worker` and `batch --remote` use when none is named.
-DEFAULT_QUEUE = "restyle"
+DEFAULT_QUEUE = "default"

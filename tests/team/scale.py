@@ -63,7 +63,7 @@ def one_round(cluster: PgCluster, workers: int, jobs: int, concurrency: int) -> 
             raise SystemExit(queued.stderr)
         total = json.loads(queued.stdout)["queued"]
         team_workers = [start_worker(i, root, clean_env(**team, RESTYLE_TRYONAPI_API_KEY=KEY),
-                                     queue="restyle", concurrency=concurrency,
+                                     queue="default", concurrency=concurrency,
                                      provider="tryonapi", limit=LIMIT)
                         for i in range(workers)]
         try:

@@ -37,10 +37,10 @@ def test_sigterm_hands_accepted_jobs_over_and_a_keyless_worker_sends_nothing(
     with serve_ports(emu, 4) as bases:
         team = {"RESTYLE_DATABASE_URL": pg_url, "RESTYLE_ASSETS_DIR": str(tmp_path / "assets")}
         keyless = start_worker(2, tmp_path, clean_env(**team, RESTYLE_TRYONAPI_BASE_URL=bases[3]),
-                               queue="restyle", concurrency=2, provider="tryonapi", limit=4)
+                               queue="default", concurrency=2, provider="tryonapi", limit=4)
         first = start_worker(0, tmp_path, clean_env(**team, RESTYLE_TRYONAPI_BASE_URL=bases[1],
                                                     RESTYLE_TRYONAPI_API_KEY=KEY),
-                             queue="restyle", concurrency=4, provider="tryonapi", limit=4)
+                             queue="default", concurrency=4, provider="tryonapi", limit=4)
         workers = [keyless, first]
         try:
             write_settings(tmp_path / "desk", provider="tryonapi", limit=4)
@@ -49,7 +49,7 @@ def test_sigterm_hands_accepted_jobs_over_and_a_keyless_worker_sends_nothing(
                           "--garment", str(garments[1]), "--remote", "--yes"],
                          clean_env(**team, RESTYLE_HOME=str(tmp_path / "desk")))
             assert queued.returncode == 0, queued.stderr
-            assert "8 jobs waiting in the team's queue 'restyle'" in queued.stdout
+            assert "8 jobs waiting in the team's queue 'default'" in queued.stdout
             assert "restyle-cli batch show" in queued.stdout
 
             def accepted_by_first() -> list[tuple[str, str]]:
@@ -76,7 +76,7 @@ def test_sigterm_hands_accepted_jobs_over_and_a_keyless_worker_sends_nothing(
             second = start_worker(1, tmp_path, clean_env(**team,
                                                          RESTYLE_TRYONAPI_BASE_URL=bases[2],
                                                          RESTYLE_TRYONAPI_API_KEY=KEY),
-                                  queue="restyle", concurrency=4, provider="tryonapi", limit=4)
+                                  queue="default", concurrency=4, provider="tryonapi", limit=4)
             workers.append(second)
             try:
                 wait_for(lambda: query(pg_url, "SELECT count(*) FROM jobs WHERE state ="
