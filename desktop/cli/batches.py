@@ -138,9 +138,11 @@ async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO)
     if not args.provider or not args.task:
         raise CliError("batch needs --provider (one or more) and --task; or an action: "
                        "batch show|pause|resume|cancel|retry BATCH_ID.", EXIT_USAGE)
-    if args.queue and not args.remote:
+    # Other commands build their batch's arguments by hand (vsai bulk): no team flags there.
+    remote, queue = getattr(args, "remote", False), getattr(args, "queue", None)
+    if queue and not remote:
         raise CliError("--queue names the team's task queue for --remote.", EXIT_USAGE)
-    team_url = team_database(services, "batch --remote") if args.remote else None
+    team_url = team_database(services, "batch --remote") if remote else None
     providers = tuple(dict.fromkeys(args.provider))
     for provider in providers:  # every provider set up before anything is planned or sent
         if team_url is None:
@@ -183,7 +185,7 @@ async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO)
             from desktop.cli.batch_remote import enqueue_batch  # procrastinate: team mode only
 
             return await enqueue_batch(team_url, runner, batch.id,
-                                       queue=args.queue or DEFAULT_QUEUE, as_json=args.json)
+                                       queue=queue or DEFAULT_QUEUE, as_json=args.json)
         print(f"Batch {batch.id} \"{batch.name}\": sending {plan.jobs} "
               f"{'job' if plan.jobs == 1 else 'jobs'}.", file=info)
         return await _run(services, engine, runner, batch.id, as_json=args.json,
@@ -199,8 +201,8 @@ def _new_batch_flags(args: argparse.Namespace) -> dict[str, Any]:
             "--garment": args.garment, "--room": args.room, "--image": args.image,
             "--param": args.param, "--garments-per-job": args.garments_per_job,
             "--budget": args.budget, "--yes": args.yes, "--name": args.name,
-            "--no-wait": args.no_wait, "--timeout": args.timeout, "--remote": args.remote,
-            "--queue": args.queue}
+            "--no-wait": args.no_wait, "--timeout": args.timeout,
+            "--remote": getattr(args, "remote", False), "--queue": getattr(args, "queue", None)}
 
 
 def _task_of(engine: JobEngine, provider: str, task: str) -> TaskSpec | None:
