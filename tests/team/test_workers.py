@@ -129,3 +129,5 @@ def test_three_workers_share_a_batch_and_survive_a_kill(pg_url: str, tmp_path: P
                 assert KEY not in text, table
         assert query(pg_url, "SELECT count(*) FROM procrastinate_jobs WHERE args::text LIKE"
                      " %s", (f"%{KEY}%",)) == [(0,)]
+        for w in workers:  # nor in what the workers printed or logged
+            assert KEY not in w.output() and KEY not in w.restyle_log(tail=10**8)
