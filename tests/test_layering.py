@@ -17,6 +17,8 @@ FORBIDDEN = {
                   "desktop.cli", "desktop.services"),
     # The window reaches providers through Services and the engine, never by import.
     "ui": ("httpx", "desktop.providers"),
+    # Team workers run on servers without a display.
+    "team": ("PySide6", "qasync", "desktop.ui", "desktop.app"),
 }
 
 

@@ -296,8 +296,9 @@ class BatchController(QObject):
         self.dock.show()
         self.dock.raise_()
         self.run(batch.id)
+        where = " to the team's workers" if self.wb.sender.team else ""
         self.window.set_status(f"Batch “{batch.name}” started: "
-                               f"{plural(request.plan.jobs, ('job', 'jobs'))} to send.",
+                               f"{plural(request.plan.jobs, ('job', 'jobs'))} to send{where}.",
                                STATUS_MS)
         return batch
 
@@ -316,6 +317,9 @@ class BatchController(QObject):
         return task is not None and not task.done()
 
     async def _run(self, batch_id: str) -> None:
+        if self.wb.sender.team:
+            await self._send_to_team(batch_id)
+            return
         try:
             while True:
                 try:
@@ -335,6 +339,27 @@ class BatchController(QObject):
         if batch is not None and progress.state == BatchState.FINISHED:
             self.window.set_status(f"Batch “{batch.name}” finished: "
                                    f"{progress_counts(progress)}.", STATUS_MS)
+
+    async def _send_to_team(self, batch_id: str) -> None:
+        """Team mode: the batch's pending cells wait in the team's queue for the workers
+        (as `restyle-cli batch --remote`); its progress comes back through the change feed."""
+        sender = self.wb.sender
+        try:
+            queued = await self.runner.enqueue(batch_id, queue=sender.queue,
+                                               hand_over=sender.hand_over)
+        except KeyError:
+            self.panel.remove_batch(batch_id)
+            return
+        finally:
+            self._runs.pop(batch_id, None)
+        if self.closing:
+            return
+        await self.refresh(batch_id)
+        batch = self._batches.get(batch_id)
+        if queued and batch is not None:
+            self.window.set_status(
+                f"Batch “{batch.name}”: {plural(queued, ('job', 'jobs'))} sent to the team's "
+                f"workers (queue “{sender.queue}”).", STATUS_MS)
 
     # -- controls -----------------------------------------------------------------------------
     async def pause(self, batch_id: str) -> None:

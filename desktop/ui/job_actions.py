@@ -86,7 +86,7 @@ class JobActions:
             inputs = await self._reusable_inputs(job)
             spec = JobSpec(job.provider, job.task, inputs, dict(job.spec.params),
                            job.spec.deadline_s)
-            new = await self.wb.engine.submit(spec)
+            new = await self.wb.sender.send(await self.wb.engine.prepare(spec))
         except (InvalidInput, ProviderError) as exc:
             self.window.set_status(f"Could not run it again: {failure_sentence(exc)}", 15000)
             return None

@@ -44,6 +44,7 @@ from desktop.ui.first_paint import next_paint
 from desktop.ui.furniture_masks import FurnitureMasks
 from desktop.ui.inputs_controller import InputsController, missing_input
 from desktop.ui.job_actions import JobActions
+from desktop.ui.job_sender import JobSender
 from desktop.ui.job_words import failure_sentence
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
@@ -98,6 +99,7 @@ class Workbench(QObject):
         self.qsettings = QSettings(str(window_settings_path(services.paths.config_dir)),
                                    QSettings.Format.IniFormat)
         self.choice = ProviderChoice(self, self.qsettings)  # ticks per task, inputs per job
+        self.sender = JobSender(services, engine)  # here, or the team's workers (team mode)
         self._unsubscribe = engine.subscribe(self._on_event)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -235,6 +237,7 @@ class Workbench(QObject):
         await self.attention.aclose()
         await self.reviews.aclose()
         await self._tasks.aclose()
+        await self.sender.aclose()
 
     # -- catalogue, providers, panes, form --------------------------------------------------
     def _rebuild_catalog(self, keep: str | None = None) -> None:
@@ -461,7 +464,7 @@ class Workbench(QObject):
                     self.window.problem_label.setVisible(True)
                     self.window.set_status(text)
                     return []
-            jobs = [await self.engine.submit(p.spec, p) for p in prepared]
+            jobs = [await self.sender.send(p) for p in prepared]
         finally:
             self.schedule_refresh()
         self.started([job.id for job in jobs])
@@ -469,7 +472,7 @@ class Workbench(QObject):
             self.window.job_queue.update_job(job)
         if jobs:
             self.window.job_queue.select_job(jobs[0].id)
-        self.window.set_status(f"Started {len(jobs)} job" + ("" if len(jobs) == 1 else "s") + ".")
+        self.window.set_status(self.sender.started_sentence(len(jobs)))
         return jobs
 
     def _on_event(self, event: JobEvent) -> None:
