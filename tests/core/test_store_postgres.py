@@ -94,3 +94,13 @@ def test_a_database_from_a_newer_restyle_is_refused(pg_url: str) -> None:
         History(pg_url)
     assert f"schema {SCHEMA_VERSION + 3}, this version knows {SCHEMA_VERSION}" in str(
         caught.value)
+
+
+def test_team_mode_without_psycopg_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Restyle installed without the `team` extra (the bundle) given a PostgreSQL URL."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg raises ImportError
+    with pytest.raises(HistoryError, match=r"without team mode: install it with the team"
+                                           r" extra") as caught:
+        History("postgresql://restyle:s3cret@db.example.com/restyle")
+    assert "s3cret" not in str(caught.value)

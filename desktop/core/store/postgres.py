@@ -178,8 +178,15 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(self, url: str, *, max_size: int = POOL_MAX) -> None:
-        import psycopg
-        from psycopg_pool import ConnectionPool
+        try:
+            import psycopg
+            from psycopg_pool import ConnectionPool
+        except ImportError:
+            raise HistoryError(
+                "The team history is a PostgreSQL database, but this Restyle was installed"
+                " without team mode: install it with the team extra (.venv/bin/pip install -e"
+                " \".[team]\"), or unset RESTYLE_DATABASE_URL (and database_url in settings)"
+                " to use this desk's own history.") from None
 
         self.url = url
         self.where = describe_url(url)
