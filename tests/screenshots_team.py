@@ -134,6 +134,32 @@ async def team_scenario(app: QApplication, out: Path, stack: ExitStack,
     frame(window)
     await settle(1.0)
     camera.shoot(window, "team-back-with-what-changed-meanwhile")
+
+    # Generate in team mode: the job waits in the team's queue, then a worker runs it.
+    from desktop.core.model import JobState
+    from tests.team.support import clean_env, start_worker, stop_workers
+
+    wb = window.workbench
+    assert window.task_selector.select_key("tryon")
+    window.provider_selector.set_checked(["local"])
+    await window.panes["person"].add_sources([person])
+    await window.panes["garment"].add_sources([jacket])
+    [queued] = await wb.generate()
+    window.queue_dock.show()
+    window.queue_dock.raise_()
+    await settle(0.8)
+    camera.shoot(window, "team-generate-sent-to-the-workers")
+    worker = start_worker(0, root, clean_env(RESTYLE_DATABASE_URL=url,
+                                             RESTYLE_ASSETS_DIR=str(root / "shared-assets")),
+                          queue="default", concurrency=2, provider="local", limit=2)
+    try:
+        await until(lambda: (j := window.job_queue.job(queued.id)) is not None
+                    and j.state == JobState.SUCCEEDED, 60)
+    finally:
+        stop_workers([worker])
+    await wb.show_job(queued.id)
+    await settle(1.0)
+    camera.shoot(window, "team-job-done-by-a-worker")
     started = time.monotonic()
     window.close()
     await window.aclose()

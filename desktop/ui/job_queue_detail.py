@@ -80,6 +80,8 @@ def message_line(entry: JobEntry, task: TaskSpec | None) -> str:
         return running_in(entry.holder)
     line = job_line(job, task)
     if job.state == JobState.QUEUED and not line:
+        if job.queue and job.owner is None:
+            return f"Waiting for a team worker (queue “{job.queue}”)."
         return "Waiting to start."
     return line
 

@@ -292,8 +292,12 @@ class TeamLive(QObject):
                 queue.remove_job(job_id)
             return
         w.history_panel.refresh_job(job)
-        if queue.job(job_id) is not None:  # other desks' jobs stay out of this list
+        before = queue.job(job_id)
+        if before is not None:  # other desks' jobs stay out of this list
             queue.update_job(job)
+            self.wb.update_running_label()
+            if job.queue and job.state.terminal and not before.state.terminal:
+                self.wb.on_finished(job)  # one this window sent to the team's workers
         shown = w.result_panel.job()
         if shown is not None and shown.id == job_id and (
                 shown.state != job.state or shown.outputs != job.outputs):

@@ -481,15 +481,15 @@ class Workbench(QObject):
                                          error_code=event.error_code)
         if event.kind == EventKind.STATE:
             self.window.history_panel.refresh_job(job)
-            self._update_running_label()
+            self.update_running_label()
         if job.state.terminal and event.kind == EventKind.STATE:
-            self._on_finished(job)
+            self.on_finished(job)
 
-    def _update_running_label(self) -> None:
+    def update_running_label(self) -> None:
         running = self.window.job_queue.running_count()
         self.window.running_label.setText(f"{running} running" if running else "")
 
-    def _on_finished(self, job: Job) -> None:
+    def on_finished(self, job: Job) -> None:
         batch = self._batch
         if job.state == JobState.SUCCEEDED:
             provider = self.providers.get(job.provider)

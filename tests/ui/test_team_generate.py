@@ -88,8 +88,8 @@ def test_generate_sends_the_job_to_the_team_and_shows_it_finish(
                           concurrency=2, provider="local", limit=2)
     try:
         loop.run_until_complete(until(
-            lambda: (e := window.job_queue._model.entry(job_id)) is not None
-            and e.job.state == JobState.SUCCEEDED, 60, "the window to show the job succeed"))
+            lambda: (j := window.job_queue.job(job_id)) is not None
+            and j.state == JobState.SUCCEEDED, 60, "the window to show the job succeed"))
     finally:
         codes = stop_workers([worker])
     assert codes == {0: 0}, worker.output()
