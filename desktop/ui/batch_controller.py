@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -332,13 +332,20 @@ class BatchController(QObject):
                     break
         finally:
             self._runs.pop(batch_id, None)
+        if progress.state == BatchState.FINISHED:
+            await self._say_after(batch_id, lambda name: f"Batch “{name}” finished: "
+                                  f"{progress_counts(progress)}.")
+        else:
+            await self._say_after(batch_id, None)
+
+    async def _say_after(self, batch_id: str, sentence: Callable[[str], str] | None) -> None:
+        """After a run or a hand-over: the batch's row and grid again, and what happened."""
         if self.closing:
             return
         await self.refresh(batch_id)
         batch = self._batches.get(batch_id)
-        if batch is not None and progress.state == BatchState.FINISHED:
-            self.window.set_status(f"Batch “{batch.name}” finished: "
-                                   f"{progress_counts(progress)}.", STATUS_MS)
+        if batch is not None and sentence is not None:
+            self.window.set_status(sentence(batch.name), STATUS_MS)
 
     async def _send_to_team(self, batch_id: str) -> None:
         """Team mode: the batch's pending cells wait in the team's queue for the workers
@@ -352,14 +359,9 @@ class BatchController(QObject):
             return
         finally:
             self._runs.pop(batch_id, None)
-        if self.closing:
-            return
-        await self.refresh(batch_id)
-        batch = self._batches.get(batch_id)
-        if queued and batch is not None:
-            self.window.set_status(
-                f"Batch “{batch.name}”: {plural(queued, ('job', 'jobs'))} sent to the team's "
-                f"workers (queue “{sender.queue}”).", STATUS_MS)
+        await self._say_after(batch_id, (lambda name: f"Batch “{name}”: "
+                                         f"{plural(queued, ('job', 'jobs'))} sent to the team's"
+                                         f" workers (queue “{sender.queue}”).") if queued else None)
 
     # -- controls -----------------------------------------------------------------------------
     async def pause(self, batch_id: str) -> None:
