@@ -55,10 +55,13 @@ class PgCluster:
 
     def __init__(self) -> None:
         self.bin = bin_dir()
-        self.root = Path(tempfile.mkdtemp(prefix="restyle-pg-"))
+        self._as_postgres = os.geteuid() == 0
+        # As root the server runs as `postgres`, which must reach its folder: under /tmp, not
+        # under a TMPDIR that may sit in root's home.
+        base = "/tmp" if self._as_postgres and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="restyle-pg-", dir=base))
         self.data = self.root / "data"
         self.port = _free_port()
-        self._as_postgres = os.geteuid() == 0
         self._counter = itertools.count(1)
         self._started = False
 

@@ -49,6 +49,7 @@ from desktop.ui.job_words import failure_sentence
 from desktop.ui.main_window import MainWindow, window_settings_path
 from desktop.ui.output_images import OutputImages
 from desktop.ui.provider_choice import ProviderChoice
+from desktop.ui.provider_readiness import ProviderReadiness, check_providers
 from desktop.ui.provider_tools import ToolsController
 from desktop.ui.result_presenter import ResultPresenter
 from desktop.ui.review_controller import ReviewController
@@ -76,7 +77,7 @@ class Workbench(QObject):
         }
         self.variants: dict[str, list[TaskVariant]] = {}
         self._variant_tasks: dict[tuple[str, str], TaskSpec] = {}
-        self._problems: dict[str, str] = {}
+        self._ready = ProviderReadiness()
         self._values: dict[str, dict[str, Any]] = {}  # provider id -> form values
         self._form_provider = ""
         self._form_entry = ""  # the catalogue key of the task the form was made for
@@ -169,7 +170,7 @@ class Workbench(QObject):
         backends costs a few hundred milliseconds on a cold start)."""
         await self.window.history_panel.reload()
         await next_paint(self.window.history_panel.view.viewport())  # then ask the keyring
-        self._problems = await asyncio.to_thread(self._readiness)
+        await self._check_providers()
         self._rebuild_catalog(keep=str(self.qsettings.value("task", "") or ""))
         self.restore_layout()
         report = await self.attention.resume_at_start()
@@ -190,13 +191,14 @@ class Workbench(QObject):
         if removed:
             log.info("Removed %d pasted images older than 30 days", removed)
 
-    def _readiness(self) -> dict[str, str]:
-        problems = {}
-        for pid in self.providers:
-            state = self.services.readiness(pid)
-            if not state.ready:
-                problems[pid] = state.problem
-        return problems
+    @property
+    def _problems(self) -> dict[str, str]:
+        """What keeps each provider from working on this desk (its API: credits, tools)."""
+        return self._ready.problems
+
+    async def _check_providers(self) -> None:
+        self._ready = await asyncio.to_thread(check_providers, self.services,
+                                              list(self.providers), team=self.sender.team)
 
     def restore_layout(self) -> None:
         s = self.qsettings
@@ -251,9 +253,10 @@ class Workbench(QObject):
         entry = self.current_entry()
         if entry is None:
             return
-        ticked = self.choice.initial_ticked(entry, self._problems)
-        states = [ProviderState(pid, self.providers[pid].title, pid not in self._problems,
-                                self._problems.get(pid, "")) for pid in entry.providers]
+        blocked = self._ready.form_problems()
+        ticked = self.choice.initial_ticked(entry, blocked)
+        states = [ProviderState(pid, self.providers[pid].title, pid not in blocked,
+                                blocked.get(pid, "")) for pid in entry.providers]
         self._values = {}
         if entry.key != self._form_entry:
             # The form still shows another task: its values are not this one's (a workflow's
@@ -365,9 +368,10 @@ class Workbench(QObject):
         if not ticked:
             return ["Tick at least one provider."]
         found: list[str] = []
+        blocked = self._ready.form_problems()
         for pid in ticked:
-            if pid in self._problems:
-                found.append(html.escape(self._problems[pid])
+            if pid in blocked:
+                found.append(html.escape(blocked[pid])
                              + f' <a href="settings:{pid}">Open settings</a>')
         if any(p.is_busy() for p in self.window.visible_panes()):
             found.append("Loading images…")
@@ -545,7 +549,7 @@ class Workbench(QObject):
         self.engine.reconfigure(policy)
         self.providers = {pid: self.engine.provider(pid) for pid in self.providers}
         self._variant_tasks = {}
-        self._problems = await asyncio.to_thread(self._readiness)
+        await self._check_providers()
         self._rebuild_catalog()
         self._apply_theme()
         self.reviews.settings_changed()

@@ -136,3 +136,31 @@ def test_a_batch_from_the_window_waits_in_the_team_queue(
         codes = stop_workers([worker])
     assert codes == {0: 0}, worker.output()
     assert query(pg_url, "SELECT state, count(*) FROM jobs GROUP BY 1") == [("succeeded", 4)]
+
+
+def test_a_desk_without_the_providers_key_can_still_queue_its_jobs(
+        team_window: RestyleWindow, tmp_path: Path, pg_url: str,
+        loop: asyncio.AbstractEventLoop) -> None:
+    """The workers send the jobs with their own keys: in team mode a missing key on the desk
+    no longer keeps a provider out of the form (it still keeps the desk from its API)."""
+    window = team_window
+    assert window.services.secrets.get("fitinview") is None
+    box = window.provider_selector.check_box("fitinview")
+    assert box is not None and box.isEnabled()
+    [photo] = people(tmp_path / "people", 1)
+    [shirt] = garments(tmp_path / "garments", [(200, 40, 40)])
+
+    async def generate() -> str:
+        choose(window, "tryon", ["fitinview"])
+        await window.panes["person"].add_sources([str(photo)])
+        await window.panes["garment"].add_sources([str(shirt)])
+        await until(lambda: window.generate_button.isEnabled(), 10,
+                    "Generate enabled: " + window.problem_label.text())
+        [job] = await window.workbench.generate()
+        return job.id
+
+    job_id = loop.run_until_complete(generate())
+    stored = window.services.history.get(job_id)
+    assert stored is not None and stored.provider == "fitinview"
+    assert stored.queue == "default" and stored.state == JobState.QUEUED
+    assert "fitinview" in window.workbench._problems  # its API stays closed to this desk
