@@ -169,7 +169,7 @@ class PostgresChangeFeed:
                 failures += 1
                 if not lost:
                     lost = True
-                    self._status(FeedStatus.LOST, _lost_sentence(exc))
+                    self._status(FeedStatus.LOST, _lost_sentence(exc, self.url))
                 self._stop.wait(self._delays[min(failures, len(self._delays)) - 1])
                 continue
             failures = 0
@@ -185,7 +185,7 @@ class PostgresChangeFeed:
                 log.warning("The team database's change feed was cut: %s", _reason(exc))
                 lost = True
                 self._listening.clear()
-                self._status(FeedStatus.LOST, _lost_sentence(exc))
+                self._status(FeedStatus.LOST, _lost_sentence(exc, self.url))
                 self._stop.wait(self._delays[0])
             finally:
                 self._listening.clear()
@@ -258,6 +258,9 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _lost_sentence(exc: BaseException) -> str:
-    return (f"Lost the team database ({_reason(exc)}); reconnecting… Changes other desks make"
+def _lost_sentence(exc: BaseException, url: str) -> str:
+    from desktop.core.store.postgres import explain
+
+    why, _todo = explain(exc, url)
+    return (f"Lost the team database ({why}); reconnecting… Changes other desks make"
             " show again once it is back.")
