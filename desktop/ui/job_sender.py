@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from desktop.core.engine import JobEngine
-from desktop.core.engine.preparing import PreparedSpec
-from desktop.core.model import Job
 from desktop.core.store.postgres import is_postgres_url
-from desktop.services import Services
 
 if TYPE_CHECKING:
+    from desktop.core.engine import JobEngine
+    from desktop.core.engine.preparing import PreparedSpec
+    from desktop.core.model import Job
+    from desktop.services import Services
     from desktop.team.dispatch import TeamDispatch
 
 log = logging.getLogger(__name__)

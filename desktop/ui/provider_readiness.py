@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from desktop.core.model import ErrorCode
-from desktop.services import Services
+
+if TYPE_CHECKING:
+    from desktop.services import Services
 
 
 @dataclass(frozen=True)

@@ -118,14 +118,16 @@ def test_a_batch_from_the_window_waits_in_the_team_queue(
         await until(lambda: bool(controller.panel.batch_ids()), 10, "the batch")
         batch_id = controller.panel.batch_ids()[0]
         await until(lambda: queued_tasks(pg_url) == 4, 20, "four jobs in the team's queue")
+        # The hand-over ends with the status line (and is then done: nothing of it is left
+        # to run outside the loop).
+        await until(lambda: "4 jobs sent to the team's workers"
+                    in window.statusBar().currentMessage(), 10,
+                    "the status to say where the jobs went")
         return batch_id
 
     batch_id = loop.run_until_complete(start_batch())
     assert query(pg_url, "SELECT count(*) FROM jobs WHERE queue = 'default' AND owner IS NULL"
                  " AND remote_id IS NULL") == [(4,)]
-    loop.run_until_complete(until(
-        lambda: "4 jobs sent to the team's workers" in window.statusBar().currentMessage(), 10,
-        "the status to say where the jobs went"))
     worker = start_worker(0, tmp_path, worker_env(tmp_path, pg_url), queue="default",
                           concurrency=4, provider="local", limit=4)
     try:
