@@ -131,7 +131,7 @@ def test_the_feed_comes_back_after_the_server_ends_its_session(  # type: ignore[
             assert admin.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone()[0]
         heard.wait(lambda: any(s == FeedStatus.LOST for s, _ in heard.statuses))
         lost = next(text for s, text in heard.statuses if s == FeedStatus.LOST)
-        assert lost.startswith("Lost the team database (the server ended the connection:")
+        assert lost.startswith("Lost the team database (the server ended the connection);")
         assert "reconnecting…" in lost and "secret" not in lost
         history.save_job(a_job("while-away"))  # announced to no one: the feed is not listening
         heard.wait(lambda: heard.statuses[-1][0] == FeedStatus.BACK)

@@ -262,5 +262,5 @@ def _lost_sentence(exc: BaseException, url: str) -> str:
     from desktop.core.store.postgres import explain
 
     why, _todo = explain(exc, url)
-    return (f"Lost the team database ({why}); reconnecting… Changes other desks make"
-            " show again once it is back.")
+    return (f"Lost the team database ({why}); reconnecting… Other desks' changes show once"
+            " it is back.")

@@ -102,9 +102,8 @@ def explain(exc: BaseException, url: str) -> tuple[str, str]:
     if "does not exist" in lowered and "database" in lowered:
         return _REFUSALS["3D000"]
     if "server closed the connection" in lowered or "terminating connection" in lowered:
-        return ("the server ended the connection: it restarted, or an administrator ended"
-                " the session", "Restyle connects again by itself; if it keeps failing, check"
-                " that the server is running.")
+        return ("the server ended the connection", "Restyle connects again by itself; if it"
+                " keeps failing, check that the server is running.")
     if "connection refused" in lowered:
         return ("nothing answers at that address and port (connection refused)",
                 "Check that the server is running and listens there (listen_addresses, port),"
