@@ -24,6 +24,7 @@ import os
 import shutil  # noqa: F401  (kept importable as desktop.cli.shutil, which tests patch)
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from desktop import __version__
@@ -177,6 +178,29 @@ async def _dispatch(services: Services, args: argparse.Namespace, stdin: TextIO)
         await services.aclose()
 
 
+def _guarded(run: Callable[[], int], what: str, log_file: Path) -> int:
+    """Run a command; what it raises becomes its sentence and exit code, never a traceback."""
+    try:
+        return run()
+    except CliError as exc:
+        print(f"restyle-cli: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`restyle-cli jobs | head`): nothing to say to it. Point
+        # stdout at nothing so Python's own flush at exit does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # a bug: a sentence and the log, never a traceback on screen
+        log.exception("restyle-cli %s failed", what)
+        print(f"restyle-cli: {what} failed because of an unexpected error "
+              f"({type(exc).__name__}); the details are in {log_file}.", file=sys.stderr)
+        return EXIT_JOB_FAILED
+
+
 def _run_db(args: argparse.Namespace) -> int:
     """`db ACTION`, with main's handling of errors but without Services (cli/db.py)."""
     from desktop.config import resolve_paths
@@ -184,18 +208,7 @@ def _run_db(args: argparse.Namespace) -> int:
     log_file = resolve_paths().log_file
     log_setup = setup_logging(log_file, stderr_level=logging.DEBUG if args.verbose else None)
     try:
-        return db.cmd_db(args)
-    except CliError as exc:
-        print(f"restyle-cli: {exc}", file=sys.stderr)
-        return exc.code
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # a bug: a sentence and the log, never a traceback on screen
-        log.exception("restyle-cli db %s failed", args.db_command)
-        print(f"restyle-cli: db {args.db_command} failed because of an unexpected error "
-              f"({type(exc).__name__}); the details are in {log_file}.", file=sys.stderr)
-        return EXIT_JOB_FAILED
+        return _guarded(lambda: db.cmd_db(args), f"db {args.db_command}", log_file)
     finally:
         teardown_logging(log_setup)
 
@@ -216,25 +229,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     log_setup = setup_logging(services.paths.log_file,
                               stderr_level=logging.DEBUG if args.verbose else None)
     try:
-        return asyncio.run(_dispatch(services, args, stdin or sys.stdin))
-    except CliError as exc:
-        print(f"restyle-cli: {exc}", file=sys.stderr)
-        return exc.code
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`restyle-cli jobs | head`): nothing to say to it. Point
-        # stdout at nothing so Python's own flush at exit does not complain either.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
-    except Exception as exc:  # a bug: a sentence and the log, never a traceback on screen
-        log.exception("restyle-cli %s failed", args.command)
-        print(f"restyle-cli: {args.command} failed because of an unexpected error "
-              f"({type(exc).__name__}); the details are in {services.paths.log_file}.",
-              file=sys.stderr)
-        return EXIT_JOB_FAILED
+        return _guarded(lambda: asyncio.run(_dispatch(services, args, stdin or sys.stdin)),
+                        args.command, services.paths.log_file)
     finally:
         services.close()
         teardown_logging(log_setup)
