@@ -249,7 +249,6 @@ class JobEngine(SubmittingMixin):
                 await self._end_or_keep(job_id, error)
         except LeaseLost:
             log.info("Job %s was taken over by another Restyle process; stopping here", job_id)
-            self._forget(job_id)  # its owner writes it now: this copy only goes stale
         except HistoryError as exc:
             log.error("Job %s could not be recorded: %s", job_id, exc)
 
@@ -258,12 +257,6 @@ class JobEngine(SubmittingMixin):
         queue) and released, for any worker to take when a slot is free."""
         await self._finish_detach(job_id)
         await self._db(self.ledger.release, job_id)
-        self._forget(job_id)
-
-    def _forget(self, job_id: str) -> None:
-        """Drop what this engine holds of a job another process may work on now: `get` must
-        not answer with a copy that goes stale (a batch's progress reads it)."""
-        self._current.pop(job_id, None)
         self._stored_links.pop(job_id, None)
 
     def _title(self, provider_id: str) -> str:
