@@ -221,23 +221,35 @@ class AssetStore:
 
     def import_file(self, source: Path, sha256: str, mime: str) -> bool:
         """Bring a file from another store (`restyle-cli db copy --assets-from`) in under its
-        content address, the way a download comes in (`incoming`): copied to a part file,
-        hashed on the way, renamed only when its SHA-256 is `sha256` (else AssetMismatch,
-        nothing stored). False when the same file is stored already (its hash is checked
-        too: a damaged copy is replaced)."""
+        content address: copied to a unique temporary name beside its place, hashed on the
+        way, renamed only when its SHA-256 is `sha256` (else AssetMismatch, nothing stored).
+        False when the same file is stored already (its hash is checked too: a damaged copy
+        is replaced)."""
         path = self.path_for(sha256, mime)
         if path.exists() and _file_sha256(path) == sha256:
             return False
-        with self.incoming() as incoming:
-            with source.open("rb") as src:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if self.shared:
+            shareable(fd)
+        tmp = Path(name)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
                 while chunk := src.read(_CHUNK):
-                    incoming.write(chunk)
-            if incoming.sha256 != sha256:
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != sha256:
                 raise AssetMismatch(f"{source} is not the file its name says: its SHA-256 is"
-                                    f" {incoming.sha256}, not {sha256}.")
-            incoming._finish()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _rename_into_place(incoming.path, path, incoming.size)
+                                    f" {digest.hexdigest()}, not {sha256}.")
+            _rename_into_place(tmp, path, size)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         return True
 
     def path_for(self, sha256: str, mime: str) -> Path:
