@@ -31,11 +31,6 @@ class TeamDispatch:
                 self._app = app
             return self._app
 
-    async def ready(self) -> None:
-        """Create the queue tables and open the queue now (HistoryError, a sentence, when the
-        team database cannot be used), before any job is stored for it."""
-        await self._opened()
-
     async def hand_over(self, job_id: str) -> bool:
         """Put a stored queued job in the task queue; False when it already waits there.
         HistoryError (a sentence) when the team database cannot be reached."""
