@@ -130,3 +130,19 @@ def diagnose(url: str, workers: Sequence[Worker]) -> str:
     logs = "\n".join(f"--- worker {w.index}:\n{w.output()[-4000:]}\n{w.restyle_log()}"
                       for w in workers)
     return f"jobs {jobs}\ntasks {tasks}\nslots {slots}\nunfinished {odd}\n{logs}"
+
+
+def submits_report(emu: Any, url: str, workers: Sequence[Worker]) -> str:
+    """For a failed "one submit per job" check: every POST body sent more than once (the same
+    inputs), when and to which port, what the history holds, and the workers' logs."""
+    import hashlib
+
+    posts = [r for r in emu.requests if r.method == "POST"]
+    seen: dict[str, list[Any]] = {}
+    for r in posts:
+        seen.setdefault(hashlib.sha256(r.body).hexdigest()[:12], []).append(r)
+    twice = {k: [(round(r.at, 3), r.host) for r in v] for k, v in seen.items() if len(v) > 1}
+    jobs = query(url, "SELECT id, state, remote_id, owner, attempts, submitted_at, updated_at,"
+                 " error_message FROM jobs ORDER BY submitted_at")
+    return (f"{len(posts)} POSTs, {len(seen)} distinct bodies, {len(emu.jobs)} emulator jobs;"
+            f" sent more than once: {twice}\njobs {jobs}\n{diagnose(url, workers)}")

@@ -20,6 +20,7 @@ from tests.team.support import (
     query,
     start_worker,
     stop_workers,
+    submits_report,
     wait_for,
     write_settings,
 )
@@ -92,7 +93,7 @@ def test_sigterm_hands_accepted_jobs_over_and_a_keyless_worker_sends_nothing(
             stop_workers(workers)
         assert set(codes.values()) == {0}, "\n".join(w.output() for w in workers)
     posts = emu.requests_to("POST", "/api/v1/tryon")
-    assert len(posts) == 8
+    assert len(posts) == 8, submits_report(emu, pg_url, workers)
     keyless_host = bases[3].removeprefix("http://")
     assert all(r.host != keyless_host for r in emu.requests)  # it never sent or polled
     second_host = bases[2].removeprefix("http://")

@@ -23,6 +23,7 @@ from tests.team.support import (
     query,
     start_worker,
     stop_workers,
+    submits_report,
     wait_for,
     write_settings,
 )
@@ -99,7 +100,8 @@ def test_three_workers_share_a_batch_and_survive_a_kill(pg_url: str, tmp_path: P
         assert {j[3] for j in jobs} == {QUEUE}
         assert all(j[4] is None for j in jobs)  # every lease released
         # Submitted exactly once each: one POST per job, each remote id a job of its own.
-        assert len(emu.requests_to("POST", "/api/v1/tryon")) == 60
+        assert len(emu.requests_to("POST", "/api/v1/tryon")) == 60, \
+            submits_report(emu, pg_url, workers)
         remote_ids = [j[2] for j in jobs]
         assert len(set(remote_ids)) == 60 and set(remote_ids) == set(emu.jobs)
         # The killed worker's accepted jobs were carried on elsewhere by polling only.
