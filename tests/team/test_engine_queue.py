@@ -255,6 +255,9 @@ def test_a_job_that_finds_no_free_slot_in_time_is_let_go_unsent(
             let_go = await worker.wait(job.id)
             assert let_go.state == JobState.QUEUED and let_go.owner is None
             assert let_go.submitted_at is None and let_go.error is None
+            # Any worker may take it now: this engine answers for it no more (a copy kept
+            # here would go stale, and a team batch's progress asks the engine first).
+            assert worker.get(job.id) is None
         finally:
             await worker.aclose()
             await slots.close()

@@ -222,7 +222,13 @@ class EngineBase:
                                 previous=job.state, message=message)
 
     def get(self, job_id: str) -> Job | None:
-        """The latest version this engine knows of a job it is running."""
+        """The latest version of a job this engine is working on now; None for any other. A
+        job it finished, let go or lost to another process is the history's to answer for:
+        the copy kept here goes stale as soon as another worker carries the job on (a team
+        batch's progress asks the engine first)."""
+        task = self._tasks.get(job_id)
+        if task is None or task.done():
+            return None
         return self._current.get(job_id)
 
     @property
