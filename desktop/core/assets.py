@@ -209,48 +209,40 @@ class AssetStore:
         is simply removed."""
         digest = incoming.sha256
         size = incoming.size
-        path = self.path_for(digest, mime)
-        incoming._finish()
-        try:
-            if not _stored(path, size):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                _rename_into_place(incoming.path, path, size)
-        finally:
-            incoming.discard()  # removes the part file if the rename did not happen
+        self._place(incoming, self.path_for(digest, mime), keep_stored=True)
         return Asset(sha256=digest, mime=mime, size=size, width=width, height=height)
 
     def import_file(self, source: Path, sha256: str, mime: str) -> bool:
         """Bring a file from another store (`restyle-cli db copy --assets-from`) in under its
-        content address: copied to a unique temporary name beside its place, hashed on the
-        way, renamed only when its SHA-256 is `sha256` (else AssetMismatch, nothing stored).
-        False when the same file is stored already (its hash is checked too: a damaged copy
-        is replaced)."""
+        content address, the way a download comes in (`incoming`): copied to a part file,
+        hashed on the way, renamed only when its SHA-256 is `sha256` (else AssetMismatch,
+        nothing stored). False when the same file is stored already (its hash is checked
+        too: a damaged copy is replaced)."""
         path = self.path_for(sha256, mime)
         if path.exists() and _file_sha256(path) == sha256:
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        if self.shared:
-            shareable(fd)
-        tmp = Path(name)
-        try:
-            digest = hashlib.sha256()
-            size = 0
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        with self.incoming() as incoming:
+            with source.open("rb") as src:
                 while chunk := src.read(_CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            if digest.hexdigest() != sha256:
+                    incoming.write(chunk)
+            if incoming.sha256 != sha256:
                 raise AssetMismatch(f"{source} is not the file its name says: its SHA-256 is"
-                                    f" {digest.hexdigest()}, not {sha256}.")
-            _rename_into_place(tmp, path, size)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+                                    f" {incoming.sha256}, not {sha256}.")
+            self._place(incoming, path, keep_stored=False)
         return True
+
+    @staticmethod
+    def _place(incoming: Incoming, path: Path, *, keep_stored: bool) -> None:
+        """Flush an incoming file to disk and rename it onto `path`; with `keep_stored`, a
+        file of the same size already there is kept (the same bytes: content-addressed)."""
+        size = incoming.size
+        incoming._finish()
+        try:
+            if not (keep_stored and _stored(path, size)):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _rename_into_place(incoming.path, path, size)
+        finally:
+            incoming.discard()  # removes the part file if the rename did not happen
 
     def path_for(self, sha256: str, mime: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.{extension_for(mime)}"

@@ -212,3 +212,33 @@ def test_put_takes_a_digest_just_computed_instead_of_hashing_again(
     assert asset.sha256 == digest and store.read(asset) == data
     monkeypatch.undo()
     assert store.put(data, "image/png").sha256 == digest  # without it, hashed as before
+
+
+def test_import_file_checks_the_hash_and_replaces_a_damaged_copy(tmp_path: Path) -> None:
+    """`db copy --assets-from`: a file comes in under its content address only when its
+    SHA-256 is the one named; a damaged copy already there is replaced, an intact one kept;
+    no part file is ever left behind."""
+    from desktop.core.assets import AssetMismatch
+
+    store = AssetStore(tmp_path / "assets")
+    data = png_bytes(300, 200)
+    sha = hashlib.sha256(data).hexdigest()
+    source = tmp_path / "source.png"
+    source.write_bytes(data)
+    path = store.path_for(sha, "image/png")
+
+    wrong = tmp_path / "wrong.png"
+    wrong.write_bytes(data[:-5])
+    with pytest.raises(AssetMismatch, match="is not the file its name says"):
+        store.import_file(wrong, sha, "image/png")
+    assert not path.exists()
+
+    assert store.import_file(source, sha, "image/png") is True
+    assert path.read_bytes() == data
+    assert store.import_file(source, sha, "image/png") is False  # intact: kept as it is
+
+    path.write_bytes(data[:-10])  # damaged on the disk since
+    assert store.import_file(source, sha, "image/png") is True
+    assert path.read_bytes() == data
+    leftovers = [p for p in (tmp_path / "assets").rglob("*") if p.suffix == ".tmp"]
+    assert leftovers == []
