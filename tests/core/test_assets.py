@@ -221,7 +221,7 @@ def test_import_file_checks_the_hash_and_replaces_a_damaged_copy(tmp_path: Path)
     from desktop.core.assets import AssetMismatch
 
     store = AssetStore(tmp_path / "assets")
-    data = png_bytes(300, 200)
+    data = png_bytes(size=(300, 200))
     sha = hashlib.sha256(data).hexdigest()
     source = tmp_path / "source.png"
     source.write_bytes(data)
