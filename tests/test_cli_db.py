@@ -233,6 +233,7 @@ def test_upgrade_says_from_which_schema_to_which(tmp_path: Path, home: Path,
     assert json.loads(out) == {
         "database": str(path), "schema_before": SCHEMA_VERSION,
         "schema_after": SCHEMA_VERSION, "upgraded": False, "created": False,
+        "queue_tables": None,
         "message": f"The history {path} is up to date (schema {SCHEMA_VERSION} ->"
                    f" {SCHEMA_VERSION}: nothing to do)."}
     code, _, err = run(capsys, "db", "upgrade", "--database", str(tmp_path / "typo.sqlite3"))
@@ -250,8 +251,12 @@ def test_upgrade_defaults_to_the_configured_team_database(
     assert (done["schema_before"], done["schema_after"]) == (0, SCHEMA_VERSION)
     assert done["created"] is True and done["database"].startswith("PostgreSQL database t_")
     assert f"(schema 0 -> {SCHEMA_VERSION})" in done["message"]
+    # The team database's owner sets the task queue up at the same time (the team extra).
+    assert done["queue_tables"] == "created"
+    assert done["message"].endswith("Created the team's task queue tables.")
     code, out, _ = run(capsys, "db", "upgrade")
     assert code == EXIT_OK and "is up to date" in out
+    assert out.strip().endswith("The team's task queue tables are in place.")
     assert not (home / "data" / "history.sqlite3").exists()  # the desk's file was not made
 
 

@@ -3,32 +3,29 @@ workers instead of running here (team mode)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from desktop.cli.errors import EXIT_OK, EXIT_SETUP, CliError
 from desktop.cli.output import print_json
 from desktop.core.batch_runner import BatchRunner
-from desktop.core.model import Job
 from desktop.core.store import HistoryError
-from desktop.team.queue import defer_job, make_app
-from desktop.team.schema import ensure_schema
+from desktop.team.dispatch import TeamDispatch
 
 
 async def enqueue_batch(url: str, runner: BatchRunner, batch_id: str, *, queue: str,
                         as_json: bool) -> int:
-    """Queue every pending cell of the batch for the team's workers; say how to follow it."""
+    """Queue every pending cell of the batch for the team's workers; say how to follow it.
+    The queue is opened first: a team database that cannot be used stops here with its
+    sentence, before any job is stored."""
+    dispatch = TeamDispatch(url, queue=queue)
     try:
-        await asyncio.to_thread(ensure_schema, url)
+        await dispatch.ready()
+        queued = await runner.enqueue(batch_id, queue=queue,
+                                      hand_over=lambda job: dispatch.hand_over(job.id))
     except HistoryError as exc:
         raise CliError(str(exc), EXIT_SETUP) from None
-    app = make_app(url, pool_size=2)
-    async with app.open_async():
-
-        async def hand_over(job: Job) -> None:
-            await defer_job(app, job.id, queue)
-
-        queued = await runner.enqueue(batch_id, queue=queue, hand_over=hand_over)
+    finally:
+        await dispatch.aclose()
     progress = await runner.progress(batch_id)
     short = batch_id[:12]
     if as_json:

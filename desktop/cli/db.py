@@ -25,6 +25,7 @@ from desktop.core.store.copy import (
     CopyRefused,
     copy_history,
 )
+from desktop.core.store.postgres import is_postgres_url
 from desktop.core.store.upgrade import NoHistory, upgrade
 
 #: `db copy`'s exit code when the target holds different rows under the same ids (nothing
@@ -87,13 +88,34 @@ def _upgrade(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_USAGE) from exc
     except HistoryError as exc:
         raise CliError(str(exc), EXIT_SETUP) from exc
+    queue = _queue_tables(target)
+    message = done.sentence()
+    if queue is not None:
+        message += (" Created the team's task queue tables." if queue == "created"
+                    else " The team's task queue tables are in place.")
     if args.json:
         print_json({"database": done.where, "schema_before": done.before,
                     "schema_after": done.after, "upgraded": done.changed,
-                    "created": done.created, "message": done.sentence()})
+                    "created": done.created, "queue_tables": queue, "message": message})
     else:
-        print(done.sentence())
+        print(message)
     return EXIT_OK
+
+
+def _queue_tables(target: str | Path) -> str | None:
+    """A team database gets the task queue's tables too, so its owner can set it all up once
+    and give desks and workers a user that may only use the tables: "created" or "present";
+    None for SQLite, or where the team extra (procrastinate) is not installed."""
+    if not is_postgres_url(target):
+        return None
+    try:
+        from desktop.team.schema import ensure_schema
+    except ImportError:
+        return None
+    try:
+        return "created" if ensure_schema(str(target)) else "present"
+    except HistoryError as exc:
+        raise CliError(str(exc), EXIT_SETUP) from exc
 
 
 def _copy(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ and a failure leaves nothing half made (PostgreSQL's DDL is transactional).
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from procrastinate.schema import SchemaManager
 
@@ -31,23 +33,33 @@ CREATE INDEX IF NOT EXISTS restyle_team_slots_job ON restyle_team_slots (job_id)
 
 def ensure_schema(url: str) -> bool:
     """Create the queue tables where they are missing; True when this call created
-    procrastinate's. Blocking. HistoryError with a sentence when the database cannot be
-    reached or the user may not create tables."""
+    procrastinate's. Blocking. Where they exist nothing is created or locked, so a user who
+    may use the tables but not create any (a team whose owner ran `db upgrade`) gets through.
+    HistoryError with a sentence when the database cannot be reached or the tables are
+    missing and the user may not create them."""
     try:
-        with psycopg.connect(url, connect_timeout=10) as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            present = conn.execute(
-                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
-            created = not (present and present[0])
-            if created:
-                conn.execute(SchemaManager.get_schema())  # type: ignore[arg-type]
-            conn.execute(SLOTS_TABLE)
-            return created
+        with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
+            if all(_present(conn)):
+                return False
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                queue, _slots = _present(conn)
+                if not queue:
+                    conn.execute(SchemaManager.get_schema())  # type: ignore[arg-type]
+                conn.execute(SLOTS_TABLE)
+                return not queue
     except psycopg.Error as exc:
         raise HistoryError(
             "Could not set up the team's task queue in the team database "
             f"({_first_line(exc)}). Check RESTYLE_DATABASE_URL and that its user may create "
-            "tables.") from None
+            "tables, or have the database's owner run `restyle-cli db upgrade` once.") from None
+
+
+def _present(conn: psycopg.Connection[Any]) -> tuple[bool, bool]:
+    """Whether procrastinate's tables and the slot table are there."""
+    row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL,"
+                       " to_regclass('restyle_team_slots') IS NOT NULL").fetchone()
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -96,6 +96,36 @@ def test_a_database_from_a_newer_restyle_is_refused(pg_url: str) -> None:
         caught.value)
 
 
+def test_a_user_who_may_not_create_tables_opens_a_current_history_but_not_an_old_one(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Teams often give desks a user who may read and write the tables but not create them:
+    such a user opens a history at this schema (no lock, no DDL on the way), and one that
+    needs an upgrade is refused with what to do, nothing changed."""
+    jobs = filled(pg_url)
+    clerk = f"clerk_{pg_url.rsplit('/', 1)[1]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{clerk}" LOGIN')
+        conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public'
+                     f' TO "{clerk}"')
+    clerk_url = pg_url.replace("postgresql://postgres@", f"postgresql://{clerk}@")
+    history = History(clerk_url)
+    assert [history.get(j.id) for j in jobs] == jobs
+    history.set_favorite(jobs[0].id, True)
+    assert history.get(jobs[0].id).favorite  # type: ignore[union-attr]
+    history.close()
+
+    version = add_step(monkeypatch, EXTRA_STEP)
+    with pytest.raises(HistoryError) as caught:
+        History(clerk_url)
+    text = str(caught.value)
+    assert f"needs its tables created or upgraded to schema {version}" in text
+    assert "run `restyle-cli db upgrade` as its owner" in text
+    assert "colour_label" not in columns(pg_url)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT version FROM restyle_schema").fetchone() == (
+            SCHEMA_VERSION,)
+
+
 def test_team_mode_without_psycopg_says_how_to_install_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A Restyle installed without the `team` extra (the bundle) given a PostgreSQL URL."""

@@ -219,6 +219,40 @@ class PostgresDatabase:
     # -- schema ------------------------------------------------------------------------------
     def _migrate(self, conn: PgConnection) -> None:
         raw = conn.raw
+        # A database at this schema is opened without a lock or DDL: a user who may read and
+        # write the tables but not create them (a team whose owner runs `db upgrade`) can.
+        if self._stored_version(raw) == schema.SCHEMA_VERSION:
+            return
+        try:
+            self._upgrade(raw)
+        except self._psycopg.errors.InsufficientPrivilege as exc:
+            reason = redact(str(exc), self.url).strip().splitlines()[0]
+            raise HistoryError(
+                f"The team history, {self.where}, needs its tables created or upgraded to"
+                f" schema {schema.SCHEMA_VERSION}, and this user may not ({reason}). Ask"
+                " whoever owns the database to run `restyle-cli db upgrade` as its owner,"
+                " then try again.") from None
+
+    def _stored_version(self, raw: Any) -> int | None:
+        """The schema version stored, None for a database without Restyle's tables; refuses
+        one written by a newer Restyle."""
+        found = raw.execute("SELECT to_regclass('restyle_schema') IS NOT NULL").fetchone()
+        if not (found and found[0]):
+            return None
+        row = raw.execute("SELECT version FROM restyle_schema").fetchone()
+        version = int(row[0]) if row else None
+        if version is not None:
+            self._refuse_newer(version)
+        return version
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > schema.SCHEMA_VERSION:
+            raise HistoryError(
+                f"The team history, {self.where}, was written by a newer Restyle"
+                f" (schema {version}, this version knows {schema.SCHEMA_VERSION})."
+                " Update Restyle on this machine.")
+
+    def _upgrade(self, raw: Any) -> None:
         while True:
             with raw.transaction():
                 raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -230,11 +264,7 @@ class PostgresDatabase:
                     version = 0
                 else:
                     version = int(row[0])
-                if version > schema.SCHEMA_VERSION:
-                    raise HistoryError(
-                        f"The team history, {self.where}, was written by a newer Restyle"
-                        f" (schema {version}, this version knows {schema.SCHEMA_VERSION})."
-                        " Update Restyle on this machine.")
+                self._refuse_newer(version)
                 if version == schema.SCHEMA_VERSION:
                     return
                 try:
@@ -242,6 +272,8 @@ class PostgresDatabase:
                         raw.execute(postgres_ddl(statement))
                     for statement in schema.POSTGRES_AFTER.get(version + 1, ()):
                         raw.execute(statement)
+                except self._psycopg.errors.InsufficientPrivilege:
+                    raise
                 except self._psycopg.Error as exc:
                     raise HistoryError(
                         f"The team history, {self.where}, cannot be upgraded from schema"
