@@ -102,6 +102,14 @@ def add_parsers(sub: Any) -> None:
         a.add_argument("batch_id", metavar="BATCH_ID",
                        help="a batch id or an unambiguous prefix (4 characters or more)")
         a.add_argument("--json", action="store_true")
+        if action in ("resume", "retry"):
+            # Distinct names: the new-batch flags of `batch` itself must stay unset here.
+            a.add_argument("--remote", dest="action_remote", action="store_true",
+                           help="team mode: queue the cells for the team's workers (a batch "
+                                "whose jobs went to a queue goes back to it without this)")
+            a.add_argument("--queue", dest="action_queue", metavar="NAME",
+                           help="with --remote: the task queue (default: the batch's own, "
+                                f"else {DEFAULT_QUEUE})")
 
     p = sub.add_parser("batches", help="list batches, newest first")
     p.add_argument("--json", action="store_true")
@@ -133,7 +141,8 @@ async def cmd_batch(services: Services, args: argparse.Namespace, stdin: TextIO)
         given = [flag for flag, value in _new_batch_flags(args).items() if value]
         if given:
             raise CliError(f"{', '.join(given)} describe a new batch; `batch {args.action}` "
-                           "takes only BATCH_ID and --json.", EXIT_USAGE)
+                           "takes only BATCH_ID and --json (resume and retry: also --remote and"
+                           " --queue).", EXIT_USAGE)
         return await _batch_action(services, args)
     if not args.provider or not args.task:
         raise CliError("batch needs --provider (one or more) and --task; or an action: "
@@ -387,8 +396,15 @@ async def _batch_action(services: Services, args: argparse.Namespace) -> int:
             for line in [*grid_lines(batch, items, jobs), *summary_lines(batch, progress)]:
                 print(line)
         return EXIT_OK
-    if args.action in ("resume", "retry"):  # every provider set up before anything is sent
-        for provider in batch.matrix.providers:
+    if args.action in ("resume", "retry"):
+        from desktop.cli.batch_remote import remote_queue_of, resume_remote
+
+        queue = await remote_queue_of(services, batch, remote=args.action_remote,
+                                      queue=args.action_queue)
+        if queue is not None:  # the team's workers carry it on
+            return await resume_remote(services, batch, queue, retry=args.action == "retry",
+                                       as_json=args.json)
+        for provider in batch.matrix.providers:  # every one set up before anything is sent
             check_ready(services, provider)
     engine = services.engine(f"restyle-cli batch {args.action}")
     runner = services.batch_runner(engine)

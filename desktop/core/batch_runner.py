@@ -257,7 +257,9 @@ class BatchRunner:
         budget applies as when the batch runs here. Returns how many jobs were queued.
 
         An item is claimed before its job is made, as `run` does; a job stored but not handed
-        over (a crash in between) is found by the workers' sweep all the same."""
+        over (a crash in between) is found by the workers' sweep all the same. Jobs of the
+        batch that wait unsent (held back while it was paused) are handed over again too; a
+        job already in the queue stays there once."""
         batch = await self._db(self.store.get, batch_id)
         if batch is None:
             raise KeyError(batch_id)
@@ -287,6 +289,10 @@ class BatchRunner:
             spent += item.expected_credits or 0.0
             queued += 1
             await hand_over(job)
+        for job in (await self._jobs(items)).values():
+            if job.state == JobState.QUEUED and job.queue is not None and job.owner is None \
+                    and job.submitted_at is None and job.remote_id is None:
+                await hand_over(job)
         return queued
 
     async def settle(self, batch_id: str) -> BatchProgress:

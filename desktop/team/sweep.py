@@ -4,9 +4,10 @@ A worker killed with kill -9 (or a lost machine) leaves its jobs owned by a proc
 longer exists, and their procrastinate tasks "doing" forever. Every worker looks, at start
 and every few seconds, for unfinished jobs of the queues it serves whose owner is gone (the
 ledger's rule: no owner, a lapsed lease, or on this machine a process that is no more) and
-hands each to the queue again (once: the job id is the queueing lock). The worker that gets
-it claims it through the ledger and carries it on: a job the provider accepted is only
-polled, never sent again.
+hands each to the queue again (once: the job id is the queueing lock). A job of a paused
+batch that was never sent is not: it waits for the batch's resume, which hands it over. The
+worker that gets it claims it through the ledger and carries it on: a job the provider
+accepted is only polled, never sent again.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ _ORPHANS = """
 SELECT id, queue, owner, lease_until, remote_id IS NOT NULL OR submitted_at IS NOT NULL
 FROM jobs
 WHERE queue = ANY(%(queues)s) AND state = ANY(%(states)s)
+  AND NOT (remote_id IS NULL AND submitted_at IS NULL AND EXISTS (
+      SELECT 1 FROM batch_items i JOIN batches b ON b.id = i.batch_id
+      WHERE i.job_id = jobs.id AND b.state = 'paused'))
 ORDER BY created_at
 """
 

@@ -24,7 +24,10 @@ from collections.abc import Callable
 from procrastinate.jobs import Status
 from psycopg_pool import AsyncConnectionPool
 
+from desktop.core.batches import BatchState
 from desktop.core.engine import JobEngine
+from desktop.core.engine.base import HeldBack
+from desktop.core.engine.outcomes import CancelRequested
 from desktop.core.model import Job, JobState
 from desktop.providers.registry import PROVIDER_CLASSES
 from desktop.services import Services
@@ -41,6 +44,8 @@ SWEEP_EVERY_S = 3.0
 NOT_HERE_DELAY_S = 2
 #: A job let go for want of a free slot is taken again after this long.
 REQUEUE_AFTER_S = 1
+#: What a job of a paused batch says when a worker holds it back.
+PAUSED = "Not sent: its batch is paused. It is sent when the batch is resumed."
 #: procrastinate's own worker heartbeat, and when a silent worker's tasks count as stalled.
 HEARTBEAT_S = 5.0
 STALLED_AFTER_S = 30.0
@@ -77,10 +82,13 @@ class TeamWorker:
         self.engine = JobEngine(services.history, services.assets, services.create_provider,
                                 policy=policy, load_url=services.url_loader(), label=label,
                                 limits=services.settings.limits, slot_gate=self.slots,
-                                queues=frozenset({queue}))
+                                queues=frozenset({queue}), send_check=self._batch_allows)
         self.runner = services.batch_runner(self.engine)
         self._stopping = asyncio.Event()
         self._held: set[str] = set()
+        #: Jobs held back because their batch is paused: not handed to the queue again (the
+        #: batch's resume does that).
+        self._paused: set[str] = set()
 
     def stop(self) -> None:
         """Ask the worker to stop (a signal handler may call this)."""
@@ -113,7 +121,10 @@ class TeamWorker:
             job = await self.engine.wait(job_id)
         finally:
             self._held.discard(job_id)
-        if job.state.terminal or job.state == JobState.NEEDS_ATTENTION:
+        if job_id in self._paused:
+            self._paused.discard(job_id)
+            log.info("Job %s waits: its batch is paused", job_id)
+        elif job.state.terminal or job.state == JobState.NEEDS_ATTENTION:
             self.stats.ran += 1
             await self._settle_batch(job_id)
         elif job.owner is None and not self._stopping.is_set():
@@ -121,6 +132,21 @@ class TeamWorker:
             # taken again in a moment (by whichever worker is free then).
             await defer_job(self.app, job_id, self.queue, sent=_sent(job),
                             schedule_in={"seconds": REQUEUE_AFTER_S})
+
+    async def _batch_allows(self, job: Job) -> None:
+        """The engine asks this right before it sends a queued job: a job of a paused batch
+        is held back (queued; the batch's resume hands it to the queue again), one of a
+        cancelled batch closed unsent. Jobs already sent are followed whatever the batch."""
+        store = self.runner.store
+        found = await asyncio.to_thread(store.batch_of_job, job.id)
+        batch = await asyncio.to_thread(store.get, found[0]) if found else None
+        if batch is None:
+            return
+        if batch.state == BatchState.PAUSED:
+            self._paused.add(job.id)
+            raise HeldBack(PAUSED)
+        if batch.state == BatchState.CANCELLED:
+            raise CancelRequested()
 
     async def _settle_batch(self, job_id: str) -> None:
         """A team batch is marked finished by the worker that ends its last job."""

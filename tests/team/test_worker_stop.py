@@ -32,7 +32,9 @@ KEY = "tk-stop-test-41c2"
 
 def test_sigterm_hands_accepted_jobs_over_and_a_keyless_worker_sends_nothing(
         pg_url: str, tmp_path: Path) -> None:
-    emu = TryonApiEmulator(api_key=KEY, job_delay=1.5)
+    # Jobs long enough at the provider for a moment when the first worker holds accepted
+    # jobs and has no submit on its way (under a loaded CI machine too).
+    emu = TryonApiEmulator(api_key=KEY, job_delay=4.0)
     persons = make_pictures(tmp_path / "persons", 4, "person", 3)
     garments = make_pictures(tmp_path / "garments", 2, "garment", 4)
     with serve_ports(emu, 4) as bases:
@@ -62,8 +64,11 @@ def test_sigterm_hands_accepted_jobs_over_and_a_keyless_worker_sends_nothing(
                              " (SELECT 1 FROM jobs s WHERE s.state IN ('preparing',"
                              " 'submitting'))", (f"%|{first.proc.pid}|%",))
 
-            held = wait_for(accepted_by_first, 40, "the first worker to hold accepted jobs",
-                            every=0.05)
+            try:
+                held = wait_for(accepted_by_first, 40,
+                                "the first worker to hold accepted jobs", every=0.05)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{diagnose(pg_url, workers)}") from None
             first.proc.send_signal(signal.SIGTERM)
             started = time.monotonic()
             assert first.proc.wait(20) == 0, first.output()

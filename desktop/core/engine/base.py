@@ -50,6 +50,20 @@ class SlotsBusy(Exception):
     worker, free to take them, can finish."""
 
 
+class HeldBack(Exception):
+    """A queued job that must not be sent now (team mode: its batch is paused): let go as it
+    is, unsent and back in its queue's hands, with `reason` as what its event says."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: Team mode: asked right before a queued job is sent (its slot held). It raises HeldBack to
+#: keep the job queued, or CancelRequested to close it unsent; returns to let it go out.
+SendCheck = Callable[[Job], Awaitable[None]]
+
+
 class SlotGate(Protocol):
     """Concurrency limits shared beyond this process (team mode: desktop/team/slots.py).
 
@@ -79,6 +93,7 @@ class EngineBase:
         limits: Limits | None = None,
         slot_gate: SlotGate | None = None,
         queues: frozenset[str] = frozenset(),
+        send_check: SendCheck | None = None,
     ) -> None:
         self.history = history
         self.assets = assets
@@ -99,6 +114,7 @@ class EngineBase:
         #: jobs of (a worker's); jobs waiting in other queues are left to the team's workers.
         self.slot_gate = slot_gate
         self.queues = queues
+        self.send_check = send_check
         self._global_slots: asyncio.Semaphore | None = None
         self._provider_slots: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}

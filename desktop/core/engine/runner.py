@@ -24,7 +24,7 @@ from typing import Any
 
 from desktop.core.contract import PreparedInput, Provider, ProviderError, RemoteRef
 from desktop.core.engine import outcomes
-from desktop.core.engine.base import Observer, ProviderFactory, SlotsBusy
+from desktop.core.engine.base import HeldBack, Observer, ProviderFactory, SlotsBusy
 from desktop.core.engine.outcomes import CancelRequested, JobEnded, NeedsAttention
 from desktop.core.engine.preparing import PreparedSpec, rebuild_prepared, store_inputs
 from desktop.core.engine.submitting import SubmittingMixin
@@ -239,6 +239,8 @@ class JobEngine(SubmittingMixin):
                 await self._end_or_keep(job_id, error)
             except SlotsBusy:
                 await self._let_go(job_id)
+            except HeldBack as exc:
+                await self._let_go(job_id, exc.reason)
             except (LeaseLost, HistoryError):
                 raise
             except Exception as exc:
@@ -252,10 +254,11 @@ class JobEngine(SubmittingMixin):
         except HistoryError as exc:
             log.error("Job %s could not be recorded: %s", job_id, exc)
 
-    async def _let_go(self, job_id: str) -> None:
-        """No team slot came free in time: the job is left as it is (never sent: back in its
-        queue) and released, for any worker to take when a slot is free."""
-        await self._finish_detach(job_id)
+    async def _let_go(self, job_id: str, message: str = BACK_IN_QUEUE) -> None:
+        """No team slot came free in time, or the job is held back (its batch paused): the
+        job is left as it is (never sent: queued) and released, for any worker to take when
+        a slot is free or the batch goes on."""
+        await self._finish_detach(job_id, message)
         await self._db(self.ledger.release, job_id)
         self._stored_links.pop(job_id, None)
 
@@ -329,7 +332,7 @@ class JobEngine(SubmittingMixin):
         await self._finish(job_id, JobState.CANCELLED,
                            JobError(ErrorCode.CANCELLED, "Cancelled by you." + note))
 
-    async def _finish_detach(self, job_id: str) -> None:
+    async def _finish_detach(self, job_id: str, message: str = BACK_IN_QUEUE) -> None:
         """The engine is stopping: leave jobs a provider may have accepted as they are (resume
         collects them), close the ones never sent honestly."""
         job = self._current.get(job_id)
@@ -339,7 +342,7 @@ class JobEngine(SubmittingMixin):
             return
         if job.queue is not None and job.submitted_at is None:
             # A team job never sent goes back to its queue for another worker.
-            await self._transition(job, JobState.QUEUED, message=BACK_IN_QUEUE)
+            await self._transition(job, JobState.QUEUED, message=message)
             return
         await self._finish(job_id, JobState.CANCELLED, JobError(ErrorCode.CANCELLED, NOT_SENT))
 

@@ -54,6 +54,8 @@ class SubmittingMixin(PollingMixin, CollectingMixin):
         the (shared) asset store, then it is sent once and followed like a new job."""
         async with self._slots(job.provider, job.id):
             await self._check_still_ours(job.id)
+            if self.send_check is not None:
+                await self.send_check(self._current[job.id])
             now = self._clock()
             deadline_s = job.spec.deadline_s or self.policy.deadline(job.provider)
             job = await self._transition(self._current[job.id], JobState.PREPARING,
