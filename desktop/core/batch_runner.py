@@ -254,7 +254,8 @@ class BatchRunner:
                       hand_over: Callable[[Job], Awaitable[object]]) -> int:
         """Team mode: every pending item becomes a job waiting in the task queue `queue` (its
         inputs in the shared asset store), handed to the team's workers by `hand_over`; the
-        budget applies as when the batch runs here. Returns how many jobs were queued.
+        budget applies as when the batch runs here. Returns how many jobs now wait in the
+        queue for a worker (new ones, and ones held back while the batch was paused).
 
         An item is claimed before its job is made, as `run` does; a job stored but not handed
         over (a crash in between) is found by the workers' sweep all the same. Jobs of the
@@ -293,6 +294,7 @@ class BatchRunner:
             if job.state == JobState.QUEUED and job.queue is not None and job.owner is None \
                     and job.submitted_at is None and job.remote_id is None:
                 await hand_over(job)
+                queued += 1
         return queued
 
     async def settle(self, batch_id: str) -> BatchProgress:

@@ -74,7 +74,9 @@ def test_a_paused_team_batch_sends_nothing_new_and_resume_and_retry_go_to_the_wo
 
             resumed = cli(["batch", "resume", batch_id[:12]], desk)
             assert resumed.returncode == 0, resumed.stderr
-            assert "waiting in the team's queue 'default'" in resumed.stdout
+            # The jobs held back while it was paused are the ones handed to the queue again.
+            assert f"{waiting} {'job' if waiting == 1 else 'jobs'} waiting in the team's queue" \
+                   " 'default'" in resumed.stdout, resumed.stdout
 
             def ended() -> bool:
                 return query(pg_url, "SELECT count(*) FROM jobs WHERE state IN ('succeeded',"
