@@ -17,9 +17,11 @@ from desktop.config import Paths, Settings, env_name, load_settings, resolve_pat
 from desktop.core.assets import AssetStore
 from desktop.core.batch_runner import BatchRunner
 from desktop.core.engine import JobEngine
+from desktop.core.engine.base import SlotGate
 from desktop.core.model import ErrorCode
 from desktop.core.store import History
 from desktop.core.store.batches import BatchStore
+from desktop.core.store.postgres import is_postgres_url
 from desktop.core.store.reviews import ReviewStore
 from desktop.providers.base import KeyUnavailable, Provider, ProviderConfig
 from desktop.providers.http import UrlSourceLoader
@@ -153,7 +155,19 @@ class Services:
         jobs running ("restyle-cli run", "the Restyle window")."""
         policy = self.settings.engine_policy(list(PROVIDER_CLASSES))
         return JobEngine(self.history, self.assets, self.create_provider, policy=policy,
-                         load_url=self.url_loader(), label=label, limits=self.settings.limits)
+                         load_url=self.url_loader(), label=label, limits=self.settings.limits,
+                         slot_gate=self._team_slots())
+
+    def _team_slots(self) -> SlotGate | None:
+        """In team mode the jobs a desk runs itself (`restyle-cli run`, a batch without
+        --remote) count toward each provider's limit for the whole team as the workers' do,
+        waiting their turn for a slot."""
+        url = self.settings.database_url
+        if not url or not is_postgres_url(url):
+            return None
+        from desktop.team.slots import TeamSlots  # psycopg: team mode only
+
+        return TeamSlots(url, give_up_s=None)
 
     def review_store(self) -> ReviewStore:
         return ReviewStore(self.history)

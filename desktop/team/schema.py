@@ -15,20 +15,7 @@ import psycopg
 from procrastinate.schema import SchemaManager
 
 from desktop.core.store import HistoryError
-
-#: pg_advisory_xact_lock's key for creating the queue tables ("RSTQ").
-SCHEMA_LOCK = 0x52535451
-
-SLOTS_TABLE = """
-CREATE TABLE IF NOT EXISTS restyle_team_slots (
-    provider TEXT NOT NULL,
-    slot INTEGER NOT NULL,
-    job_id TEXT,
-    taken_at DOUBLE PRECISION,
-    PRIMARY KEY (provider, slot)
-);
-CREATE INDEX IF NOT EXISTS restyle_team_slots_job ON restyle_team_slots (job_id);
-"""
+from desktop.team.slots import SCHEMA_LOCK, SLOTS_TABLE, TABLE_EXISTS
 
 
 def ensure_schema(url: str) -> bool:
@@ -43,10 +30,11 @@ def ensure_schema(url: str) -> bool:
                 return False
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-                queue, _slots = _present(conn)
+                queue, slots = _present(conn)
                 if not queue:
                     conn.execute(SchemaManager.get_schema())  # type: ignore[arg-type]
-                conn.execute(SLOTS_TABLE)
+                if not slots:
+                    conn.execute(SLOTS_TABLE)
                 return not queue
     except psycopg.Error as exc:
         raise HistoryError(
@@ -57,9 +45,12 @@ def ensure_schema(url: str) -> bool:
 
 def _present(conn: psycopg.Connection[Any]) -> tuple[bool, bool]:
     """Whether procrastinate's tables and the slot table are there."""
-    row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL,"
-                       " to_regclass('restyle_team_slots') IS NOT NULL").fetchone()
-    return (bool(row[0]), bool(row[1])) if row else (False, False)
+    return (_exists(conn, "procrastinate_jobs"), _exists(conn, "restyle_team_slots"))
+
+
+def _exists(conn: psycopg.Connection[Any], table: str) -> bool:
+    row = conn.execute(TABLE_EXISTS, (table,)).fetchone()
+    return bool(row and row[0])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -29,10 +29,12 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from desktop.core.contract import ProviderError
 from desktop.core.engine.base import SlotsBusy
-from desktop.core.model import JobState
+from desktop.core.model import ErrorCode, JobState
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +62,89 @@ WHERE job_id = %(job)s AND NOT EXISTS (
 """
 
 
-class TeamSlots:
-    """The engine's slot gate in team mode. `open()` before use, `close()` after."""
+SLOTS_TABLE = """
+CREATE TABLE IF NOT EXISTS restyle_team_slots (
+    provider TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    job_id TEXT,
+    taken_at DOUBLE PRECISION,
+    PRIMARY KEY (provider, slot)
+);
+CREATE INDEX IF NOT EXISTS restyle_team_slots_job ON restyle_team_slots (job_id);
+"""
+#: pg_advisory_xact_lock's key for creating the team's tables ("RSTQ"; schema.py uses it too).
+SCHEMA_LOCK = 0x52535451
 
-    def __init__(self, url: str, *, poll_s: float = 0.25, give_up_s: float = 5.0) -> None:
-        self._pool = AsyncConnectionPool(url, min_size=1, max_size=2, open=False,
-                                         kwargs={"connect_timeout": 10})
+#: Whether a table is in the current schema, read from the catalog under the statement's own
+#: snapshot. Not to_regclass: its lookup goes through the session's catalog cache, which
+#: within a transaction may still say "missing" for a table another session just created
+#: (it did for a second process that waited on the lock below, which then made it again).
+TABLE_EXISTS = """
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = current_schema() AND c.relname = %s)
+"""
+
+
+class TeamSlots:
+    """The engine's slot gate in team mode. Opened on first use (or by `open()`), `close()`
+    after. A worker gives up after `give_up_s` (SlotsBusy: it hands the job back to the
+    queue); a desk's engine (`give_up_s=None`) waits its turn, its job queued meanwhile."""
+
+    def __init__(self, url: str, *, poll_s: float = 0.25,
+                 give_up_s: float | None = 5.0) -> None:
+        self.url = url
+        self._pool = self._new_pool()
         self.poll_s = poll_s
         self.give_up_s = give_up_s
+        self._opened = False
+        self._open_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        await self._pool.open(wait=True, timeout=30)
+        """Open the connections and make the slot table where it is missing (a desk can run
+        jobs before any worker or `db upgrade` made it). ProviderError with a sentence when
+        it is missing and this user may not create it: nothing is sent then."""
+        async with self._open_lock:
+            if self._opened:
+                return
+            await self._pool.open(wait=True, timeout=30)
+            self._opened = True
+            try:
+                async with self._pool.connection() as conn:
+                    cur = await conn.execute(TABLE_EXISTS, ("restyle_team_slots",))
+                    row = await cur.fetchone()
+                    if not (row and row[0]):
+                        async with conn.transaction():
+                            await conn.execute("SELECT pg_advisory_xact_lock(%s)",
+                                               (SCHEMA_LOCK,))
+                            cur = await conn.execute(TABLE_EXISTS, ("restyle_team_slots",))
+                            row = await cur.fetchone()
+                            if not (row and row[0]):
+                                await conn.execute(SLOTS_TABLE)
+            except psycopg.errors.InsufficientPrivilege:
+                raise ProviderError(
+                    ErrorCode.NOT_CONFIGURED,
+                    "Not sent: the team's provider limits are kept in a table the team"
+                    " database does not have yet, and this user may not create it. Ask whoever"
+                    " owns the database to run `restyle-cli db upgrade`, then run the job"
+                    " again.") from None
+
+    def _new_pool(self) -> AsyncConnectionPool:
+        return AsyncConnectionPool(self.url, min_size=1, max_size=2, open=False,
+                                   kwargs={"connect_timeout": 10})
 
     async def close(self) -> None:
-        await self._pool.close()
+        """Close the connections. Engines may share a gate: one that closes leaves it
+        usable, opened again by the next `hold` (a pool cannot be opened twice: a new one)."""
+        async with self._open_lock:
+            if self._opened:
+                self._opened = False
+                pool, self._pool = self._pool, self._new_pool()
+                await pool.close()
 
     @contextlib.asynccontextmanager
     async def hold(self, provider_id: str, job_id: str, limit: int) -> AsyncIterator[None]:
+        await self.open()
         slot = await self._acquire(provider_id, job_id, max(1, limit))
         log.debug("Job %s holds %s slot %d", job_id, provider_id, slot)
         try:
@@ -88,12 +156,12 @@ class TeamSlots:
 
     async def _acquire(self, provider_id: str, job_id: str, limit: int) -> int:
         """A slot for the job, or SlotsBusy after `give_up_s` of waiting."""
-        until = time.monotonic() + self.give_up_s
+        until = None if self.give_up_s is None else time.monotonic() + self.give_up_s
         while True:
             slot = await self._try_take(provider_id, job_id, limit)
             if slot is not None:
                 return slot
-            if time.monotonic() >= until:
+            if until is not None and time.monotonic() >= until:
                 raise SlotsBusy(provider_id)
             await asyncio.sleep(self.poll_s * (0.5 + random.random()))
 
@@ -119,6 +187,7 @@ class TeamSlots:
 
     async def _give_back(self, job_id: str) -> None:
         try:
+            await self.open()  # closed meanwhile by another engine sharing the gate
             async with self._pool.connection() as conn, conn.transaction():
                 await conn.execute(_GIVE_BACK, {"job": job_id, "done": list(_DONE)})
         except Exception:  # the next taker frees it anyway once the job has ended

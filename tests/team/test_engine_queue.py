@@ -6,6 +6,7 @@ back in the queue, and each provider's limit holds across engines."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,3 +265,46 @@ def test_a_job_that_finds_no_free_slot_in_time_is_let_go_unsent(
 
     asyncio.run(body())
     assert emu.requests == []
+
+
+def test_a_desks_own_jobs_in_team_mode_count_toward_the_team_limit(
+        services: Services, pg_url: str, tmp_path: Path,
+        emulator: tuple[TryonApiEmulator, str]) -> None:
+    """A job a desk runs itself in team mode (`restyle-cli run`, a batch without --remote)
+    takes one of the provider's team slots like a worker's job, and waits its turn for one
+    (queued; a desk never gives up and closes it unsent) while the workers hold them all."""
+    emu, _ = emulator
+
+    async def body() -> None:
+        slots = await open_slots(pg_url)
+        worker = engine(services, gate=slots, limit=1, label="worker")
+        desk = services.engine("restyle-cli run")
+        assert isinstance(desk.slot_gate, TeamSlots) and desk.slot_gate.give_up_s is None
+        desk.policy = dataclasses.replace(desk.policy, provider_limits={"tryonapi": 1},
+                                          poll_intervals={"tryonapi": 0.1})
+        try:
+            queued = await worker.enqueue(spec(tmp_path, 0), queue=QUEUE)
+            assert await worker.start_queued(queued.id) is not None
+
+            async def worker_has_it() -> bool:
+                return bool(slot_of(pg_url, queued.id))
+            await until(worker_has_it)
+            own = await desk.submit(spec(tmp_path, 1))
+            await asyncio.sleep(0.3)
+            waiting = desk.get(own.id)
+            assert waiting is not None and waiting.state == JobState.QUEUED
+            assert len(emu.requests_to("POST", "/api/v1/tryon")) <= 1
+
+            async def desk_has_it() -> bool:
+                return slot_of(pg_url, own.id) == [("tryonapi", 0)]  # the team's one slot
+            await until(desk_has_it)
+            ended = [await worker.wait(queued.id), await desk.wait(own.id)]
+            assert {j.state for j in ended} == {JobState.SUCCEEDED}
+        finally:
+            await worker.aclose()
+            await desk.aclose()
+            await slots.close()
+
+    asyncio.run(body())
+    assert emu.max_active == 1
+    assert len(emu.requests_to("POST", "/api/v1/tryon")) == 2

@@ -75,6 +75,9 @@ class SlotGate(Protocol):
     def hold(self, provider_id: str, job_id: str, limit: int
              ) -> AbstractAsyncContextManager[None]: ...
 
+    async def close(self) -> None:
+        """Let go of what the gate holds open (the engine calls it when it closes)."""
+
 
 class EngineBase:
     def __init__(

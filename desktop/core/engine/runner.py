@@ -556,6 +556,11 @@ class JobEngine(SubmittingMixin):
                 await provider.aclose()
             except Exception:
                 log.exception("Closing provider %s failed", provider.id)
+        if self.slot_gate is not None:
+            try:
+                await self.slot_gate.close()
+            except Exception:
+                log.exception("Closing the team's slot gate failed")
         self._end_event_streams()
         self._cpu.shutdown(wait=False, cancel_futures=True)
         self._db_thread.shutdown(wait=True)

@@ -236,7 +236,12 @@ class PostgresDatabase:
     def _stored_version(self, raw: Any) -> int | None:
         """The schema version stored, None for a database without Restyle's tables; refuses
         one written by a newer Restyle."""
-        found = raw.execute("SELECT to_regclass('restyle_schema') IS NOT NULL").fetchone()
+        # The catalog under this statement's snapshot, not to_regclass (the session's catalog
+        # cache): see desktop/team/slots.py's TABLE_EXISTS.
+        found = raw.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+            " ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+            " AND c.relname = 'restyle_schema')").fetchone()
         if not (found and found[0]):
             return None
         row = raw.execute("SELECT version FROM restyle_schema").fetchone()
