@@ -158,10 +158,13 @@ class ReviewController(QObject):
     # -- reviews changed elsewhere (team mode) ------------------------------------------------
     def reviews_changed(self, job_ids: Collection[str]) -> None:
         """Reviews or votes of these jobs changed (on another desk, or this one): the result
-        panel reads its reviews again when it shows one of them; the rankings follow."""
+        panel reads its reviews again when it shows one of them, review mode those of its
+        selection; the rankings follow."""
         job, index = self._shown
         if job is not None and job.outputs and job.id in job_ids:
             self._tasks.spawn(self._reload_panel_reviews(job, index, self._panel_generation))
+        if self.review_mode is not None:
+            self.review_mode.reviews_changed(job_ids)
         self.rankings_outdated()
 
     async def _reload_panel_reviews(self, job: Job, index: int, generation: int) -> None:

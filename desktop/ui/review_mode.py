@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
+import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QKeyEvent
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -43,14 +40,16 @@ from desktop.ui.output_images import OutputImages, message
 from desktop.ui.overlay import WindowOverlay
 from desktop.ui.review_editor import ReviewEditor
 from desktop.ui.review_io import ReviewIO, ReviewIOError
+from desktop.ui.review_tag_picker import TagPicker
 from desktop.ui.tasks import TaskSet
+
+log = logging.getLogger(__name__)
 
 #: The compare view's keys that review mode takes for itself, and where they move.
 REVIEW_KEYS = {"1": "Alt+1", "2": "Alt+2", "3": "Alt+3", "4": "Alt+4", "5": "Alt+5",
                "6": "Alt+6", "F": ""}
 CACHE_ITEMS = 6  # decoded outputs kept (the current one, the next, the way back)
 SETTINGS_GROUP = "reviewMode"
-TYPE_AHEAD_S = 1.0  # letters typed within this time of each other make one prefix
 
 KEY_HELP = (
     ("← → or K J", "previous / next"),
@@ -91,124 +90,6 @@ def selection_key(items: Sequence[ReviewItem]) -> str:
     return hashlib.sha1("\n".join(ids).encode()).hexdigest()[:20]
 
 
-class TagPicker(QFrame):
-    """The task's tags as a list over the review panel: typing the first letters moves to a
-    tag, Enter ticks or unticks it and closes, Space ticks and stays, 1-9 tick the n-th, Esc
-    closes."""
-
-    toggled = Signal(str)
-    closed = Signal()
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("reviewTagPicker")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
-        title = QLabel("Tags: type the first letters, Enter ticks, Esc closes", self)
-        title.setWordWrap(True)
-        self.list = QListWidget(self)
-        self.list.setObjectName("reviewTagList")
-        self.list.setAccessibleName("Defect tags")
-        self.list.installEventFilter(self)
-        self._typed = ""
-        self._typed_at = 0.0
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(title)
-        layout.addWidget(self.list)
-        self.hide()
-
-    def open_with(self, tags: Sequence[str], chosen: Sequence[str]) -> None:
-        self.list.clear()
-        for n, tag in enumerate(tags, start=1):
-            item = QListWidgetItem(f"{n}  {tag}" if n <= 9 else tag)
-            item.setData(Qt.ItemDataRole.UserRole, tag)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            self.list.addItem(item)
-        self.set_chosen(chosen)
-        if self.list.count():
-            self.list.setCurrentRow(0)
-        rows = min(self.list.count(), 12)
-        self.list.setFixedHeight(rows * self.list.sizeHintForRow(0) + 2 * self.list.frameWidth()
-                                 + 4)
-        self.adjustSize()
-        self.show()
-        self.raise_()
-        self.list.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def set_chosen(self, chosen: Sequence[str]) -> None:
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            ticked = item.data(Qt.ItemDataRole.UserRole) in chosen
-            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
-
-    def current_tag(self) -> str:
-        item = self.list.currentItem()
-        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
-
-    def close_picker(self) -> None:
-        if not self.isHidden():
-            self.hide()
-            self.closed.emit()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.list and event.type() == QEvent.Type.KeyPress:
-            assert isinstance(event, QKeyEvent)
-            key = event.key()
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                if self.current_tag():
-                    self.toggled.emit(self.current_tag())
-                self.close_picker()
-                return True
-            if key == Qt.Key.Key_Space:
-                if self.current_tag():
-                    self.toggled.emit(self.current_tag())
-                return True
-            if key == Qt.Key.Key_Escape:
-                self.close_picker()
-                return True
-            if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and \
-                    not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-                row = key - Qt.Key.Key_1
-                if row < self.list.count():
-                    self.list.setCurrentRow(row)
-                    self.toggled.emit(self.current_tag())
-                return True
-            text = event.text()
-            if text and text.isprintable() and not text.isspace():
-                self.type_ahead(text)
-                return True
-        return super().eventFilter(watched, event)
-
-    def type_ahead(self, text: str) -> None:
-        """Move to the first tag that starts with what was typed in the last second (or
-        has a word that does)."""
-        now = time.monotonic()
-        typed = (self._typed if now - self._typed_at < TYPE_AHEAD_S else "") + text.lower()
-        self._typed_at = now
-        for prefix in (typed, text.lower()):
-            row = match_tag([self.list.item(r).data(Qt.ItemDataRole.UserRole)
-                             for r in range(self.list.count())], prefix)
-            if row >= 0:
-                self._typed = prefix
-                self.list.setCurrentRow(row)
-                return
-        self._typed = ""
-
-
-def match_tag(tags: Sequence[str], prefix: str) -> int:
-    """The row of the first tag starting with `prefix`, else of one with a word that does;
-    -1 when none."""
-    lowered = [t.lower() for t in tags]
-    for row, tag in enumerate(lowered):
-        if tag.startswith(prefix):
-            return row
-    for row, tag in enumerate(lowered):
-        if any(word.startswith(prefix) for word in tag.replace("/", " ").split()):
-            return row
-    return -1
-
-
 class ReviewMode(WindowOverlay):
     """The full-window review pass; `left` when the user leaves (Esc or the button)."""
 
@@ -233,6 +114,9 @@ class ReviewMode(WindowOverlay):
         self._mine: dict[tuple[str, int], Review] = {}
         self._others: dict[tuple[str, int], list[Review]] = {}
         self._undo: list[tuple[tuple[str, int], Review | None]] = []
+        #: Saves under way per output: a review read back meanwhile may be older than them.
+        self._saving: dict[tuple[str, int], int] = {}
+        self._job_ids = {item.job.id for item in self.items}
         self._cache: OrderedDict[tuple[str, int], CompareItem | None] = OrderedDict()
         self._befores: OrderedDict[str, QImage | None] = OrderedDict()
         self._tasks = TaskSet("Review mode", lambda exc: self.show_message(
@@ -474,11 +358,62 @@ class ReviewMode(WindowOverlay):
             self.tag_picker.set_chosen(review.tags)
 
     async def _save(self, review: Review) -> None:
+        key = (review.job_id, review.position)
+        self._saving[key] = self._saving.get(key, 0) + 1
         try:
             await self._io.save(review)
         except ReviewIOError as exc:
             if shiboken6.isValid(self):
                 self.show_message(str(exc), error=True)
+        finally:
+            left = self._saving.pop(key, 1) - 1
+            if left:
+                self._saving[key] = left
+
+    # -- other desks (team mode) ------------------------------------------------------------------
+    def reviews_changed(self, job_ids: Collection[str]) -> None:
+        """Reviews of these jobs changed, perhaps on another desk: read those of the selection
+        again. Other reviewers' show at once; this reviewer's own (changed on another desk of
+        theirs) replaces the one here unless it is being typed or saved."""
+        wanted = sorted(self._job_ids.intersection(job_ids))
+        if wanted:
+            self._tasks.spawn(self._reload(wanted))
+
+    async def _reload(self, job_ids: list[str]) -> None:
+        try:
+            reviews = await self._io.for_jobs(job_ids)
+        except ReviewIOError as exc:
+            log.info("Reading the reviews again failed: %s", exc)
+            return
+        if not shiboken6.isValid(self):
+            return
+        mine: dict[tuple[str, int], Review] = {}
+        others: dict[tuple[str, int], list[Review]] = {}
+        for review in reviews:
+            key = (review.job_id, review.position)
+            if review.reviewer == self.reviewer:
+                mine[key] = review
+            else:
+                others.setdefault(key, []).append(review)
+        current = self.current()
+        typing = self.editor.note.hasFocus() or not self.tag_picker.isHidden()
+        changed_here = False
+        for key in (k for k in self._index_of if k[0] in job_ids):
+            self._others[key] = others.get(key, [])
+            busy = self._saving.get(key) or (typing and current is not None
+                                             and key == current.key)
+            if not busy and mine.get(key) != self._mine.get(key):
+                if key in mine:
+                    self._mine[key] = mine[key]
+                else:
+                    self._mine.pop(key, None)
+                changed_here = changed_here or (current is not None and key == current.key)
+        if current is not None and current.job.id in job_ids:
+            if changed_here:
+                self._show_review(current)
+            else:
+                self.editor.set_others(self._others.get(current.key, []))
+        self._update_counter()
 
     def undo(self) -> None:
         """Put the last changed review back as it was (a review that did not exist is

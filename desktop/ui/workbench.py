@@ -1,8 +1,8 @@
 """The window's behaviour: task and provider choice, generating jobs through the engine,
 engine events into the queue and history, settings and credits. It composes the parts with a
 job of their own: what the compare view shows (ResultPresenter), exports (ExportController),
-the queue's and history's job actions (JobActions), jobs that need attention, batches and
-reviews.
+the queue's and history's job actions (JobActions), whether Generate can run
+(GenerateState), jobs that need attention, batches and reviews.
 
 Everything runs on the qasync loop; decoding, file reads and writes and database queries run in
 worker threads, so the window never waits on them.
@@ -17,7 +17,7 @@ import re
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.catalog import CatalogEntry, build_catalog
@@ -42,7 +42,8 @@ from desktop.ui.export_controller import ExportController
 from desktop.ui.export_workflows import ExportWorkflows
 from desktop.ui.first_paint import next_paint
 from desktop.ui.furniture_masks import FurnitureMasks
-from desktop.ui.inputs_controller import InputsController, missing_input
+from desktop.ui.generate_state import GenerateState
+from desktop.ui.inputs_controller import InputsController
 from desktop.ui.job_actions import JobActions
 from desktop.ui.job_sender import JobSender
 from desktop.ui.job_words import failure_sentence
@@ -77,15 +78,14 @@ class Workbench(QObject):
         }
         self.variants: dict[str, list[TaskVariant]] = {}
         self._variant_tasks: dict[tuple[str, str], TaskSpec] = {}
-        self._ready = ProviderReadiness()
+        #: Which providers can run here, and why not (set up on start and after settings).
+        self.readiness = ProviderReadiness()
         self._values: dict[str, dict[str, Any]] = {}  # provider id -> form values
-        self._form_provider = ""
+        #: The provider whose parameters the form shows now.
+        self.form_provider = ""
         self._form_entry = ""  # the catalogue key of the task the form was made for
         #: The jobs the last press of Generate (or a re-run) created, one per provider.
         self._batch: list[str] = []
-        #: Why the last Generate was refused before anything was stored (a bad file), with
-        #: what was refused: shown under the form while the inputs and the form are the same.
-        self._refusal: tuple[str, Any] | None = None
         self._tasks = TaskSet("Window", self._on_task_error)
         self.images = OutputImages(services, lambda: self.providers,
                                    lambda text: self.window.set_status(text, 15000))
@@ -102,10 +102,7 @@ class Workbench(QObject):
         self.choice = ProviderChoice(self, self.qsettings)  # ticks per task, inputs per job
         self.sender = JobSender(services, engine)  # here, or the team's workers (team mode)
         self._unsubscribe = engine.subscribe(self._on_event)
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(0)
-        self._refresh_timer.timeout.connect(self._refresh_generate_state)
+        self.generate_state = GenerateState(self)  # Generate's enabled state, cost, problems
         self.attention = AttentionController(window, engine, services.history, self.providers,
                                              lambda jid: self.spawn(self.show_job(jid)))
         self.reviews = ReviewController(window, services, self.images, self.qsettings,
@@ -147,7 +144,7 @@ class Workbench(QObject):
         w.settings_action.triggered.connect(lambda: self.open_settings(None))
         w.quit_action.triggered.connect(w.close)
         w.find_action.triggered.connect(self._find)
-        w.problem_label.linkActivated.connect(self._on_problem_link)
+        w.problem_label.linkActivated.connect(self.generate_state.on_problem_link)
         w.job_queue.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
         w.job_queue.settingsRequested.connect(self.open_settings)
         w.history_panel.openRequested.connect(lambda jid: self.spawn(self.show_job(jid)))
@@ -194,10 +191,10 @@ class Workbench(QObject):
     @property
     def _problems(self) -> dict[str, str]:
         """What keeps each provider from working on this desk (its API: credits, tools)."""
-        return self._ready.problems
+        return self.readiness.problems
 
     async def _check_providers(self) -> None:
-        self._ready = await asyncio.to_thread(check_providers, self.services,
+        self.readiness = await asyncio.to_thread(check_providers, self.services,
                                               list(self.providers), team=self.sender.team)
 
     def restore_layout(self) -> None:
@@ -253,7 +250,7 @@ class Workbench(QObject):
         entry = self.current_entry()
         if entry is None:
             return
-        blocked = self._ready.form_problems()
+        blocked = self.readiness.form_problems()
         ticked = self.choice.initial_ticked(entry, blocked)
         states = [ProviderState(pid, self.providers[pid].title, pid not in blocked,
                                 blocked.get(pid, "")) for pid in entry.providers]
@@ -262,7 +259,7 @@ class Workbench(QObject):
             # The form still shows another task: its values are not this one's (a workflow's
             # inputs would reach a tool as free-form parameters). The same entry again (the
             # catalogue rebuilt when workflows are found) keeps what was typed.
-            self._form_provider = ""
+            self.form_provider = ""
         self._form_entry = entry.key
         self.window.provider_selector.set_providers(states, ticked)
         self.choice.entry_shown(entry)
@@ -287,7 +284,7 @@ class Workbench(QObject):
         for pid in ticked:
             combo.addItem(self.providers[pid].title, pid)
         combo.setVisible(len(ticked) > 1)
-        keep = combo.findData(self._form_provider)
+        keep = combo.findData(self.form_provider)
         combo.setCurrentIndex(max(0, keep))
         combo.blockSignals(False)
         if entry is not None and entry.variant is not None:
@@ -310,7 +307,7 @@ class Workbench(QObject):
             self._variant_tasks[(pid, entry.variant.value)] = task
         if self.current_entry() == entry:
             self.panes.layout_panes()
-            self._show_form(self._form_provider or (provider_ids[0] if provider_ids else ""))
+            self._show_form(self.form_provider or (provider_ids[0] if provider_ids else ""))
             self.schedule_refresh()
 
     def _on_params_provider_changed(self, _index: int) -> None:
@@ -318,9 +315,9 @@ class Workbench(QObject):
 
     def _show_form(self, provider_id: str) -> None:
         form = self.window.params_form
-        if self._form_provider and form.task() is not None:
-            self._values[self._form_provider] = form.values()
-        self._form_provider = provider_id
+        if self.form_provider and form.task() is not None:
+            self._values[self.form_provider] = form.values()
+        self.form_provider = provider_id
         task = self.task_for(provider_id) if provider_id else None
         entry = self.current_entry()
         hidden: tuple[str, ...] = ()
@@ -337,12 +334,12 @@ class Workbench(QObject):
         self.window.params_form.set_values(dict(values))
 
     def _on_form_changed(self) -> None:
-        if self._form_provider:
-            self._values[self._form_provider] = self.window.params_form.values()
+        if self.form_provider:
+            self._values[self.form_provider] = self.window.params_form.values()
         self.schedule_refresh()
 
     def params_for(self, provider_id: str) -> dict[str, Any]:
-        if provider_id == self._form_provider:
+        if provider_id == self.form_provider:
             values = self.window.params_form.values()
         else:
             values = dict(self._values.get(provider_id, {}))
@@ -355,85 +352,13 @@ class Workbench(QObject):
         return {role: pane.sources() for role, pane in self.window.panes.items()
                 if not pane.isHidden() and pane.sources()}
 
-    # -- Generate: enabled state, cost, problems --------------------------------------------
+    # -- Generate: enabled state, cost, problems (generate_state.py) -------------------------
     def schedule_refresh(self, *_args: object) -> None:
-        self._refresh_timer.start()
+        self.generate_state.schedule()
 
     def problems(self) -> list[str]:
         """Why Generate cannot run now, as sentences (rich text links to settings)."""
-        entry = self.current_entry()
-        if entry is None:
-            return ["Choose a task."]
-        ticked = self.ticked()
-        if not ticked:
-            return ["Tick at least one provider."]
-        found: list[str] = []
-        blocked = self._ready.form_problems()
-        for pid in ticked:
-            if pid in blocked:
-                found.append(html.escape(blocked[pid])
-                             + f' <a href="settings:{pid}">Open settings</a>')
-        if any(p.is_busy() for p in self.window.visible_panes()):
-            found.append("Loading images…")
-        inputs = self.inputs()
-        for pid in ticked:
-            task = self.task_for(pid)
-            if task is None:
-                found.append(f"Loading the {self.providers[pid].title} workflow…")
-                continue
-            for slot in task.inputs:
-                count = len(inputs.get(slot.role, []))
-                if count < slot.min_count:
-                    found.append(missing_input(slot))
-        if self.window.params_form.errors():
-            found.extend(html.escape(m) for m in self.window.params_form.errors().values())
-        for pid in ticked:
-            if pid == self._form_provider:
-                continue
-            task = self.task_for(pid)
-            if task is None:
-                continue
-            for message in task.param_errors(self.params_for(pid)):
-                found.append(f"{html.escape(self.providers[pid].title)}: {html.escape(message)}")
-        return list(dict.fromkeys(found))
-
-    def _refresh_generate_state(self) -> None:
-        problems = self.problems()
-        w = self.window
-        w.generate_button.setEnabled(not problems)
-        w.generate_action.setEnabled(not problems)
-        refused = self._refusal is not None and self._refusal[1] == self._asked()
-        shown = problems[:4] or ([html.escape(self._refusal[0])] if refused and self._refusal
-                                 else [])
-        w.problem_label.setText("<br>".join(shown))
-        w.problem_label.setVisible(bool(shown))
-        ticked = self.ticked()
-        w.generate_button.setText("Generate" if len(ticked) <= 1
-                                  else f"Generate with {len(ticked)} providers")
-        costs = []
-        entry = self.current_entry()
-        for pid in ticked:
-            if entry is None:
-                break
-            try:
-                cost = self.providers[pid].estimate_cost(entry.task_id, self.params_for(pid))
-            except Exception:  # an estimate must never break the form
-                log.exception("Cost estimate of %s failed", pid)
-                cost = None
-            if cost is not None:
-                costs.append(f"{self.providers[pid].title}: {cost:g} credits")
-        w.cost_label.setText("Expected cost: " + "; ".join(costs) if costs else "")
-        w.cost_label.setVisible(bool(costs))
-
-    def _asked(self) -> tuple[Any, ...]:
-        """What Generate would run now: task, inputs and each ticked provider's values."""
-        entry = self.current_entry()
-        return (entry.key if entry else "", self.inputs(),
-                {pid: self.params_for(pid) for pid in self.ticked()})
-
-    def _on_problem_link(self, link: str) -> None:
-        if link.startswith("settings:"):
-            self.open_settings(link.split(":", 1)[1])
+        return self.generate_state.problems()
 
     # -- generating ---------------------------------------------------------------------------
     def generate_clicked(self) -> None:
@@ -463,7 +388,7 @@ class Workbench(QObject):
                 except (InvalidInput, ProviderError) as exc:
                     title = self.providers[spec.provider].title
                     text = f"{title}: {failure_sentence(exc)}"
-                    self._refusal = (text, self._asked())
+                    self.generate_state.refused(text)
                     self.window.problem_label.setText(html.escape(text))
                     self.window.problem_label.setVisible(True)
                     self.window.set_status(text)

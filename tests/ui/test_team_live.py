@@ -153,6 +153,46 @@ def test_a_review_in_one_window_shows_in_the_other(  # type: ignore[no-untyped-d
     loop.run_until_complete(body())
 
 
+def test_a_review_from_another_desk_shows_in_review_mode(  # type: ignore[no-untyped-def]
+        tmp_path: Path, pg_url: str, desks, loop) -> None:
+    """Two reviewers pass over the same results: what one sets shows in the other's review
+    mode while it is open (not only once it is left), and the echo of one's own save never
+    undoes what they set."""
+    jobs = seed(tmp_path, "job-r1", "job-r2")
+    ana = desks("desk-a", "ana")
+    ben = desks("desk-b", "ben")
+
+    async def body() -> None:
+        mode = await ana.workbench.reviews.start_review_mode(jobs)
+        assert mode is not None and mode.current() is not None
+        await mode.settle()
+        assert mode.current().job.id == "job-r1"  # type: ignore[union-attr]
+        assert mode.editor.others.text() == "No one else has reviewed it."
+        QTest.keyClick(mode, Qt.Key.Key_P)  # ana passes it, in review mode
+        await ben.workbench.show_job("job-r1")
+        await ben.workbench.reviews.idle()
+        ben_editor = ben.result_panel.review_editor
+        await until(lambda: "ana: Pass" in ben_editor.others.text(), 2.0,
+                    "ana's review-mode pass in ben's window")
+        QTest.mouseClick(ben_editor.fail_button, Qt.MouseButton.LeftButton)
+        await until(lambda: "ben: Fail" in mode.editor.others.text(), 2.0,
+                    "ben's review in ana's review mode")
+        assert mode.editor.verdict() == Verdict.PASS  # hers, as she set it
+        assert mode.reviewed_count() == 1  # only her own count
+        # A review of the other job in the selection is there when she moves on to it.
+        other = ReviewStore(History(pg_url))
+        await asyncio.to_thread(other.save, Review("job-r2", 0, "cleo", Verdict.FAIL))
+        await asyncio.sleep(0.8)
+        await mode.settle()
+        QTest.keyClick(mode, Qt.Key.Key_Right)
+        await mode.settle()
+        assert mode.current().job.id == "job-r2"  # type: ignore[union-attr]
+        assert "cleo: Fail" in mode.editor.others.text()
+        other.history.close()
+
+    loop.run_until_complete(body())
+
+
 def test_latency_from_commit_to_the_other_window(  # type: ignore[no-untyped-def]
         tmp_path: Path, pg_url: str, desks, loop, capsys) -> None:
     """Median time from a commit on another desk to this window showing it (reviews shown in
