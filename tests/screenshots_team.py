@@ -2,7 +2,8 @@
 database (a throwaway PostgreSQL server, tests/pg_cluster.py) showing a job another desk ran
 and the review another desk just made, "Team history: <database> on <host>" in the status bar;
 then the same window while the server has cut its change feed ("Lost the team database;
-reconnecting…") and once it is back. Kept in docs/screenshots/team/."""
+reconnecting…") and once it is back; Generate sent to the workers and the job a worker did;
+review mode showing a teammate's review as it arrives. Kept in docs/screenshots/team/."""
 
 from __future__ import annotations
 
@@ -160,6 +161,20 @@ async def team_scenario(app: QApplication, out: Path, stack: ExitStack,
     await wb.show_job(queued.id)
     await settle(1.0)
     camera.shoot(window, "team-job-done-by-a-worker")
+
+    # Review mode over the team's try-ons: a teammate's review of the output shown arrives
+    # while ben reviews it.
+    jobs = [j for j in (other.get(sam[-1]), other.get(fresh[0])) if j is not None]
+    mode = await wb.reviews.start_review_mode(jobs)
+    assert mode is not None
+    await mode.settle()
+    ReviewStore(other).save(Review(sam[-1], 0, "eli", Verdict.PASS, 3, (),
+                                   "fits; colour a touch dark"))
+    await until(lambda: "eli: Pass" in mode.editor.others.text(), 5)
+    await settle(1.0)
+    camera.shoot(window, "team-review-mode-with-a-teammates-review")
+    mode.leave()
+    await settle(0.3)
     started = time.monotonic()
     window.close()
     await window.aclose()

@@ -180,6 +180,7 @@ class ReviewMode(WindowOverlay):
         help_label = QLabel(self._help_html(), self.side)
         help_label.setObjectName("reviewKeys")
         help_label.setTextFormat(Qt.TextFormat.RichText)
+        help_label.setWordWrap(True)  # the side panel is narrow on a small screen
         help_label.setStyleSheet("color: palette(placeholder-text);")
         side = QVBoxLayout(self.side)
         side.setContentsMargins(8, 0, 0, 0)
