@@ -308,3 +308,55 @@ def test_a_desks_own_jobs_in_team_mode_count_toward_the_team_limit(
     asyncio.run(body())
     assert emu.max_active == 1
     assert len(emu.requests_to("POST", "/api/v1/tryon")) == 2
+
+
+def test_a_stop_while_the_submitting_state_is_being_saved_sends_nothing_and_requeues(
+        services: Services, pg_url: str, tmp_path: Path,
+        emulator: tuple[TryonApiEmulator, str]) -> None:
+    """The narrowest moment of a stop: the worker is writing "submitting" (with the time it
+    sends) when it is told to stop. The write lands, the send never starts, and the job goes
+    back to "never sent" (queued, no send time): the next worker sends it, once. Left at
+    "submitting", the next worker could only have asked the provider or waited for a person."""
+    emu, _ = emulator
+    history = services.history
+    saving = threading.Event()
+    release = threading.Event()
+    real_save = history.save_job
+
+    def slow_save(job, **kwargs):  # type: ignore[no-untyped-def]
+        if job.state == JobState.SUBMITTING:
+            saving.set()
+            release.wait(10)
+        return real_save(job, **kwargs)
+
+    async def body() -> None:
+        slots = await open_slots(pg_url)
+        first = engine(services, gate=slots, limit=1, label="worker A")
+        second = engine(services, gate=slots, limit=1, label="worker B")
+        try:
+            job = await first.enqueue(spec(tmp_path, 3), queue=QUEUE)
+            history.save_job = slow_save  # type: ignore[method-assign]
+            assert await first.start_queued(job.id) is not None
+            assert await asyncio.to_thread(saving.wait, 10)
+            closing = asyncio.ensure_future(first.aclose())  # the stop lands mid-write
+            await asyncio.sleep(0.2)
+            release.set()
+            await closing
+            history.save_job = real_save  # type: ignore[method-assign]
+            assert emu.requests_to("POST", "/api/v1/tryon") == []
+            stored = history.get(job.id)
+            assert stored is not None and stored.state == JobState.QUEUED, stored
+            assert stored.submitted_at is None and stored.owner is None
+            assert slot_of(pg_url, job.id) == []
+            assert await second.start_queued(job.id) is not None
+            done = await second.wait(job.id)
+            assert done.state == JobState.SUCCEEDED
+        finally:
+            history.save_job = real_save  # type: ignore[method-assign]
+            release.set()
+            await first.aclose()
+            await second.aclose()
+            await slots.close()
+
+    asyncio.run(body())
+    assert len(emu.requests_to("POST", "/api/v1/tryon")) == 1
