@@ -54,19 +54,11 @@ async def remote_queue_of(services: Services, batch: Batch, *, remote: bool,
     team's workers by itself)."""
     if queue and not remote:
         raise CliError("--queue names the team's task queue for --remote.", EXIT_USAGE)
-    own = await asyncio.to_thread(_queue_of_jobs, services, batch.id)
+    own = await asyncio.to_thread(services.batch_store().team_queue, batch.id)
     if not remote and own is None:
         return None
     team_database(services, f"batch resume {batch.id[:12]} --remote")
     return queue or own or DEFAULT_QUEUE
-
-
-def _queue_of_jobs(services: Services, batch_id: str) -> str | None:
-    for item in services.batch_store().items(batch_id):
-        job = services.history.get(item.job_id) if item.job_id else None
-        if job is not None and job.queue is not None:
-            return job.queue
-    return None
 
 
 async def resume_remote(services: Services, batch: Batch, queue: str, *, retry: bool,

@@ -56,6 +56,24 @@ def test_batches_and_items_round_trip_and_list_newest_first(history_target: Path
     history.close()
 
 
+def test_the_team_queue_of_a_batch_is_the_one_its_jobs_went_to(history_target: Path | str
+                                                                 ) -> None:
+    history = History(history_target)
+    store = BatchStore(history)
+    store.create(batch("b1", 1.0), items(3))
+    assert store.team_queue("b1") is None  # no job made yet
+    desk = Job("job-d", items(3)[0].spec, JobState.SUCCEEDED, 1.0, 1.0)
+    team = Job("job-t", items(3)[1].spec, JobState.QUEUED, 2.0, 2.0, queue="studio")
+    history.save_job(desk)
+    history.save_job(team)
+    store.update_item("b1", items(3)[0].evolve(state=ItemState.STARTED, job_id="job-d"))
+    assert store.team_queue("b1") is None  # ran on a desk
+    store.update_item("b1", items(3)[1].evolve(state=ItemState.STARTED, job_id="job-t"))
+    assert store.team_queue("b1") == "studio"
+    assert store.team_queue("nope") is None
+    history.close()
+
+
 def test_claiming_an_item_is_a_compare_and_swap(history_target: Path | str) -> None:
     """Eight threads (each with its own store) race for every item: each is won once."""
     history = History(history_target)

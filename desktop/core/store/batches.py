@@ -100,6 +100,16 @@ class BatchStore:
                                (job_id,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    def team_queue(self, batch_id: str) -> str | None:
+        """The team task queue the batch's jobs went to (team mode), None when they ran on a
+        desk or no job was made yet."""
+        with self.history.reading() as conn:
+            row = conn.execute(
+                "SELECT j.queue FROM batch_items i JOIN jobs j ON j.id = i.job_id"
+                " WHERE i.batch_id = ? AND j.queue IS NOT NULL ORDER BY i.position LIMIT 1",
+                (batch_id,)).fetchone()
+        return row[0] if row else None
+
     def delete(self, batch_id: str) -> None:
         """Forget the batch (its jobs stay in the history)."""
         with self.history.transaction() as conn:
