@@ -33,7 +33,9 @@ JOBS = 12
 
 def test_a_paused_team_batch_sends_nothing_new_and_resume_and_retry_go_to_the_workers(
         pg_url: str, tmp_path: Path) -> None:
-    emu = TryonApiEmulator(api_key=KEY, job_delay=1.0)
+    # Jobs long enough at the provider that the pause (a CLI process starting) comes while
+    # most of the batch is still to be sent, on a loaded machine too.
+    emu = TryonApiEmulator(api_key=KEY, job_delay=3.0)
     persons = make_pictures(tmp_path / "persons", 6, "person", 7)
     garments = make_pictures(tmp_path / "garments", 2, "garment", 8)
     with serve_ports(emu, 2) as bases:
@@ -57,7 +59,16 @@ def test_a_paused_team_batch_sends_nothing_new_and_resume_and_retry_go_to_the_wo
             paused = cli(["batch", "pause", batch_id], desk)
             assert paused.returncode == 0, paused.stderr
             at_pause = len(emu.requests_to("POST", "/api/v1/tryon"))
-            time.sleep(8)  # the worker's slots free up, and its sweep runs twice meanwhile
+
+            def queue_settled() -> bool:
+                # Every task taken and ended: the held-back jobs go round no more.
+                return query(pg_url, "SELECT count(*) FROM procrastinate_jobs WHERE status IN"
+                             " ('todo', 'doing')") == [(0,)]
+            try:
+                wait_for(queue_settled, 40, "the worker to have taken every task", every=0.5)
+            except AssertionError:
+                raise AssertionError(diagnose(pg_url, workers)) from None
+            time.sleep(4)  # the worker's sweep runs at least once meanwhile
             posts = len(emu.requests_to("POST", "/api/v1/tryon"))
             # A job whose send had begun when the pause came may still go out (at most one
             # per slot), nothing after that.
@@ -66,8 +77,7 @@ def test_a_paused_team_batch_sends_nothing_new_and_resume_and_retry_go_to_the_wo
                             " owner IS NULL AND submitted_at IS NULL")[0][0]
             assert waiting == JOBS - posts > 0, diagnose(pg_url, workers)
             # Nothing goes round the queue meanwhile: no task waits or runs for them.
-            assert query(pg_url, "SELECT count(*) FROM procrastinate_jobs WHERE status IN"
-                         " ('todo', 'doing')") == [(0,)], diagnose(pg_url, workers)
+            assert queue_settled(), diagnose(pg_url, workers)
             time.sleep(4)
             assert len(emu.requests_to("POST", "/api/v1/tryon")) == posts
             assert query(pg_url, "SELECT state FROM batches") == [("paused",)]
