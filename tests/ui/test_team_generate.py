@@ -128,9 +128,23 @@ def test_a_batch_from_the_window_waits_in_the_team_queue(
     batch_id = loop.run_until_complete(start_batch())
     assert query(pg_url, "SELECT count(*) FROM jobs WHERE queue = 'default' AND owner IS NULL"
                  " AND remote_id IS NULL") == [(4,)]
+    # Paused in the window before a worker is there: the worker takes the tasks and holds
+    # every job back; the window's Resume hands them to the workers again.
+    loop.run_until_complete(controller.pause(batch_id))
     worker = start_worker(0, tmp_path, worker_env(tmp_path, pg_url), queue="default",
                           concurrency=4, provider="local", limit=4)
     try:
+        loop.run_until_complete(until(lambda: queued_tasks(pg_url) == 0, 40,
+                                      "the worker to take every task"))
+        assert query(pg_url, "SELECT state, count(*) FROM jobs WHERE owner IS NULL AND"
+                     " submitted_at IS NULL GROUP BY 1") == [("queued", 4)]
+
+        async def resume() -> None:
+            await controller.resume(batch_id)
+            await until(lambda: "4 jobs sent to the team's workers"
+                        in window.statusBar().currentMessage(), 10,
+                        "the status to say the held jobs went to the workers again")
+        loop.run_until_complete(resume())
         loop.run_until_complete(until(
             lambda: progress_of(window, batch_id).state == BatchState.FINISHED, 90,
             "the batch to finish on the worker"))
