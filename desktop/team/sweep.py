@@ -5,9 +5,11 @@ longer exists, and their procrastinate tasks "doing" forever. Every worker looks
 and every few seconds, for unfinished jobs of the queues it serves whose owner is gone (the
 ledger's rule: no owner, a lapsed lease, or on this machine a process that is no more) and
 hands each to the queue again (once: the job id is the queueing lock). A job of a paused
-batch that was never sent is not: it waits for the batch's resume, which hands it over. The
-worker that gets it claims it through the ledger and carries it on: a job the provider
-accepted is only polled, never sent again.
+batch that was never sent is not: it waits for the batch's resume, which hands it over; nor
+is a job nobody has claimed yet whose task waits in the queue or is being taken (a second task
+would only race the first). The worker that gets it claims it through the ledger and carries
+it on: a job the provider accepted is only polled, never sent again (and a worker given two
+tasks for one job runs it once: JobEngine.start_queued).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ WHERE queue = ANY(%(queues)s) AND state = ANY(%(states)s)
   AND NOT (remote_id IS NULL AND submitted_at IS NULL AND EXISTS (
       SELECT 1 FROM batch_items i JOIN batches b ON b.id = i.batch_id
       WHERE i.job_id = jobs.id AND b.state = 'paused'))
+  AND NOT (owner IS NULL AND EXISTS (
+      SELECT 1 FROM procrastinate_jobs p
+      WHERE p.queueing_lock = jobs.id AND p.status IN ('todo', 'doing')))
 ORDER BY created_at
 """
 

@@ -133,16 +133,19 @@ def diagnose(url: str, workers: Sequence[Worker]) -> str:
 
 
 def submits_report(emu: Any, url: str, workers: Sequence[Worker]) -> str:
-    """For a failed "one submit per job" check: every POST body sent more than once (the same
-    inputs), when and to which port, what the history holds, and the workers' logs."""
+    """For a failed "one submit per job" check: the jobs the emulator made more than once from
+    the same inputs (their remote ids, when), what the history holds, the workers' logs."""
     import hashlib
 
     posts = [r for r in emu.requests if r.method == "POST"]
-    seen: dict[str, list[Any]] = {}
-    for r in posts:
-        seen.setdefault(hashlib.sha256(r.body).hexdigest()[:12], []).append(r)
-    twice = {k: [(round(r.at, 3), r.host) for r in v] for k, v in seen.items() if len(v) > 1}
+    # The same inputs make the same job (a multipart body differs by its boundary alone).
+    seen: dict[str, list[tuple[str, float]]] = {}
+    for emu_job in emu.jobs.values():
+        inputs = hashlib.sha256(emu_job.person + b"|" + emu_job.garment).hexdigest()[:12]
+        seen.setdefault(inputs, []).append((emu_job.id, round(emu_job.created, 3)))
+    twice = {k: v for k, v in seen.items() if len(v) > 1}
     jobs = query(url, "SELECT id, state, remote_id, owner, attempts, submitted_at, updated_at,"
                  " error_message FROM jobs ORDER BY submitted_at")
-    return (f"{len(posts)} POSTs, {len(seen)} distinct bodies, {len(emu.jobs)} emulator jobs;"
-            f" sent more than once: {twice}\njobs {jobs}\n{diagnose(url, workers)}")
+    return (f"{len(posts)} POSTs, {len(emu.jobs)} emulator jobs from {len(seen)} distinct"
+            f" inputs; made more than once (remote id, when): {twice}\njobs {jobs}\n"
+            f"{diagnose(url, workers)}")

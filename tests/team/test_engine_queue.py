@@ -360,3 +360,37 @@ def test_a_stop_while_the_submitting_state_is_being_saved_sends_nothing_and_requ
 
     asyncio.run(body())
     assert len(emu.requests_to("POST", "/api/v1/tryon")) == 1
+
+
+def test_two_tasks_naming_one_job_run_it_once(
+        services: Services, pg_url: str, tmp_path: Path,
+        emulator: tuple[TryonApiEmulator, str]) -> None:
+    """The queue can hold two tasks for one job (a sweep hands over a job that waits
+    unclaimed, while its first task is being taken): a worker that runs both at once claims
+    and runs the job once, and sends it once. (Seen in CI: the second task's claim passed, as
+    the job's owner was this very worker, and the job was sent twice.)"""
+    emu, _ = emulator
+
+    async def body() -> None:
+        slots = await open_slots(pg_url)
+        worker = engine(services, gate=slots, limit=2, label="worker")
+        try:
+            job = await worker.enqueue(spec(tmp_path, 4), queue=QUEUE)
+            first, _second = await asyncio.gather(worker.start_queued(job.id),
+                                                  worker.start_queued(job.id))
+            assert first is not None
+            assert len(worker.running_ids) == 1
+            done = await worker.wait(job.id)
+            assert done.state == JobState.SUCCEEDED and done.attempts == 1
+            # And the same once it runs: a third task finds it running and leaves it.
+            again = await worker.enqueue(spec(tmp_path, 5), queue=QUEUE)
+            assert await worker.start_queued(again.id) is not None
+            assert await worker.start_queued(again.id) is not None
+            assert len(worker.running_ids) == 1
+            assert (await worker.wait(again.id)).state == JobState.SUCCEEDED
+        finally:
+            await worker.aclose()
+            await slots.close()
+
+    asyncio.run(body())
+    assert len(emu.requests_to("POST", "/api/v1/tryon")) == 2

@@ -71,6 +71,8 @@ class JobEngine(SubmittingMixin):
         #: Coroutines of tasks that have not started yet: a task cancelled before its first
         #: step never runs its body, so the job is closed by whoever cancelled it.
         self._unstarted: dict[str, Coroutine[Any, Any, None]] = {}
+        #: Jobs being claimed to be run here (start_queued, resume): not claimed twice.
+        self._starting: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
 
     # -- preparing and submitting ------------------------------------------------------------
@@ -127,21 +129,32 @@ class JobEngine(SubmittingMixin):
         sent twice. None when the job is finished, gone, or another live process has it."""
         if self._closed:
             raise RuntimeError("The job engine is closed.")
-        if job_id in self._tasks:
+        # Two tasks of the queue can name one job (a sweep hands over a job that waits
+        # unclaimed): one run only. The ledger would let the second call claim it too (same
+        # owner), and a second run would send the job again.
+        if job_id in self._tasks or job_id in self._starting:
             return self._current.get(job_id)
-        claim = await self._db(self.ledger.claim, job_id)
-        if not claim.ok or claim.job is None:
-            return None
-        job = claim.job
-        # A job waiting for a person (needs attention), or not in a queue this worker serves,
-        # is not this worker's to run.
-        if job.state == JobState.NEEDS_ATTENTION or job.queue not in self.queues:
-            await self._db(self.ledger.release, job_id)
-            return None
-        self._current[job.id] = job
-        self._stored_links.pop(job.id, None)
-        report = ResumeReport()
-        await self._take_up(job, False, report)
+        self._starting.add(job_id)
+        try:
+            claim = await self._db(self.ledger.claim, job_id)
+            if not claim.ok or claim.job is None:
+                return None
+            job = claim.job
+            if self._closed:  # stopped while claiming: the next worker takes it
+                with contextlib.suppress(RuntimeError, HistoryError):
+                    await self._db(self.ledger.release, job_id)
+                raise RuntimeError("The job engine is closed.")
+            # A job waiting for a person (needs attention), or not in a queue this worker
+            # serves, is not this worker's to run.
+            if job.state == JobState.NEEDS_ATTENTION or job.queue not in self.queues:
+                await self._db(self.ledger.release, job_id)
+                return None
+            self._current[job.id] = job
+            self._stored_links.pop(job.id, None)
+            report = ResumeReport()
+            await self._take_up(job, False, report)
+        finally:
+            self._starting.discard(job_id)
         return self._current.get(job.id, job)
 
     async def prepare_input(self, provider_id: str, role: str, source: str) -> PreparedInput:
@@ -193,13 +206,24 @@ class JobEngine(SubmittingMixin):
         return job
 
     def _start(self, job: Job, coro: Coroutine[Any, Any, None]) -> None:
+        running = self._tasks.get(job.id)
+        if running is not None and not running.done():
+            # Never two runs of one job: the second would send it again, and its stale copy
+            # of the job would be written over the first run's.
+            coro.close()
+            log.error("Job %s is being run already; not starting it a second time", job.id)
+            return
         self._current[job.id] = job
         self._unstarted[job.id] = coro
         task = asyncio.ensure_future(self._guard(job.id, coro))
         self._tasks[job.id] = task
-        task.add_done_callback(lambda _t, jid=job.id: self._tasks.pop(jid, None))
+        task.add_done_callback(lambda t, jid=job.id: self._forget_task(jid, t))
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.ensure_future(self._beat())
+
+    def _forget_task(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(job_id) is task:
+            del self._tasks[job_id]
 
     async def _beat(self) -> None:
         """Keep this engine's leases alive while it works on jobs."""
@@ -418,22 +442,28 @@ class JobEngine(SubmittingMixin):
         wanted = set(job_ids) if job_ids is not None else None
         report = ResumeReport()
         for job in await self._db(self.history.unfinished):
-            if (wanted is not None and job.id not in wanted) or job.id in self._tasks:
+            if (wanted is not None and job.id not in wanted) or job.id in self._tasks \
+                    or job.id in self._starting:  # run here already (see start_queued)
                 continue
             if not include_attention and job.state == JobState.NEEDS_ATTENTION:
                 continue
             if self._left_to_workers(job, asked=wanted is not None):
                 continue
-            claim = await self._db(self.ledger.claim, job.id)
-            if not claim.ok:
-                if claim.job is not None and not claim.job.state.terminal:
-                    report.left_alone.append((claim.job, claim.holder or "another Restyle"))
-                continue
-            assert claim.job is not None
-            job = claim.job
-            self._current[job.id] = job
-            self._stored_links.pop(job.id, None)  # as read: others may have written its rows
-            await self._take_up(job, fresh_deadline, report)
+            self._starting.add(job.id)
+            try:
+                claim = await self._db(self.ledger.claim, job.id)
+                if not claim.ok:
+                    if claim.job is not None and not claim.job.state.terminal:
+                        report.left_alone.append((claim.job,
+                                                  claim.holder or "another Restyle"))
+                    continue
+                assert claim.job is not None
+                job = claim.job
+                self._current[job.id] = job
+                self._stored_links.pop(job.id, None)  # as read: others may have written
+                await self._take_up(job, fresh_deadline, report)
+            finally:
+                self._starting.discard(job.id)
         return report
 
     def _left_to_workers(self, job: Job, *, asked: bool) -> bool:
