@@ -9,13 +9,12 @@ and a failure leaves nothing half made (PostgreSQL's DDL is transactional).
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
 from procrastinate.schema import SchemaManager
 
 from desktop.core.store import HistoryError
-from desktop.team.slots import SCHEMA_LOCK, SLOTS_TABLE, TABLE_EXISTS
+from desktop.core.store.postgres import create_missing
+from desktop.team.slots import SCHEMA_LOCK, SLOTS_TABLE
 
 
 def ensure_schema(url: str) -> bool:
@@ -26,31 +25,15 @@ def ensure_schema(url: str) -> bool:
     missing and the user may not create them."""
     try:
         with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
-            if all(_present(conn)):
-                return False
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-                queue, slots = _present(conn)
-                if not queue:
-                    conn.execute(SchemaManager.get_schema())  # type: ignore[arg-type]
-                if not slots:
-                    conn.execute(SLOTS_TABLE)
-                return not queue
+            created = create_missing(conn, "procrastinate_jobs",
+                                     SchemaManager.get_schema(), SCHEMA_LOCK)
+            create_missing(conn, "restyle_team_slots", SLOTS_TABLE, SCHEMA_LOCK)
+            return created
     except psycopg.Error as exc:
         raise HistoryError(
             "Could not set up the team's task queue in the team database "
             f"({_first_line(exc)}). Check RESTYLE_DATABASE_URL and that its user may create "
             "tables, or have the database's owner run `restyle-cli db upgrade` once.") from None
-
-
-def _present(conn: psycopg.Connection[Any]) -> tuple[bool, bool]:
-    """Whether procrastinate's tables and the slot table are there."""
-    return (_exists(conn, "procrastinate_jobs"), _exists(conn, "restyle_team_slots"))
-
-
-def _exists(conn: psycopg.Connection[Any], table: str) -> bool:
-    row = conn.execute(TABLE_EXISTS, (table,)).fetchone()
-    return bool(row and row[0])
 
 
 def _first_line(exc: BaseException) -> str:

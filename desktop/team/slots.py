@@ -35,6 +35,7 @@ from psycopg_pool import AsyncConnectionPool
 from desktop.core.contract import ProviderError
 from desktop.core.engine.base import SlotsBusy
 from desktop.core.model import ErrorCode, JobState
+from desktop.core.store.postgres import create_missing
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +76,11 @@ CREATE INDEX IF NOT EXISTS restyle_team_slots_job ON restyle_team_slots (job_id)
 #: pg_advisory_xact_lock's key for creating the team's tables ("RSTQ"; schema.py uses it too).
 SCHEMA_LOCK = 0x52535451
 
-#: Whether a table is in the current schema, read from the catalog under the statement's own
-#: snapshot. Not to_regclass: its lookup goes through the session's catalog cache, which
-#: within a transaction may still say "missing" for a table another session just created
-#: (it did for a second process that waited on the lock below, which then made it again).
-TABLE_EXISTS = """
-SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-               WHERE n.nspname = current_schema() AND c.relname = %s)
-"""
+
+def ensure_slot_table(url: str) -> None:
+    """Create the slot table where it is missing (blocking; psycopg.Error as raised)."""
+    with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
+        create_missing(conn, "restyle_team_slots", SLOTS_TABLE, SCHEMA_LOCK)
 
 
 class TeamSlots:
@@ -110,17 +107,7 @@ class TeamSlots:
             await self._pool.open(wait=True, timeout=30)
             self._opened = True
             try:
-                async with self._pool.connection() as conn:
-                    cur = await conn.execute(TABLE_EXISTS, ("restyle_team_slots",))
-                    row = await cur.fetchone()
-                    if not (row and row[0]):
-                        async with conn.transaction():
-                            await conn.execute("SELECT pg_advisory_xact_lock(%s)",
-                                               (SCHEMA_LOCK,))
-                            cur = await conn.execute(TABLE_EXISTS, ("restyle_team_slots",))
-                            row = await cur.fetchone()
-                            if not (row and row[0]):
-                                await conn.execute(SLOTS_TABLE)
+                await asyncio.to_thread(ensure_slot_table, self.url)
             except psycopg.errors.InsufficientPrivilege:
                 raise ProviderError(
                     ErrorCode.NOT_CONFIGURED,

@@ -41,6 +41,38 @@ def is_postgres_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
+#: Whether a table is in the current schema, read from the catalog under the statement's own
+#: snapshot. Not to_regclass: its lookup goes through the session's catalog cache, which
+#: within a transaction may still say "missing" for a table another session just created
+#: (it did for a second process that waited on a creation lock, which then made it again).
+TABLE_EXISTS = """
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = current_schema() AND c.relname = %s)
+"""
+
+
+def table_exists(conn: Any, table: str) -> bool:
+    """Whether `table` is there (`conn`: a psycopg connection)."""
+    row = conn.execute(TABLE_EXISTS, (table,)).fetchone()
+    return bool(row and row[0])
+
+
+def create_missing(conn: Any, table: str, ddl: str, lock: int) -> bool:
+    """Run `ddl` to create `table` unless it exists; True when this call created it. Looked
+    for first without a lock or DDL (a user who may use the tables but not create them gets
+    through), then again under the advisory lock `lock`, so two processes never both create
+    it. `conn` is a psycopg connection in autocommit mode."""
+    if table_exists(conn, table):
+        return False
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+        if table_exists(conn, table):
+            return False
+        conn.execute(ddl)
+        return True
+
+
 def describe_url(url: str) -> str:
     """The database for people and logs: user, host, port and name, never the password."""
     from psycopg.conninfo import conninfo_to_dict
@@ -236,13 +268,7 @@ class PostgresDatabase:
     def _stored_version(self, raw: Any) -> int | None:
         """The schema version stored, None for a database without Restyle's tables; refuses
         one written by a newer Restyle."""
-        # The catalog under this statement's snapshot, not to_regclass (the session's catalog
-        # cache): see desktop/team/slots.py's TABLE_EXISTS.
-        found = raw.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
-            " ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
-            " AND c.relname = 'restyle_schema')").fetchone()
-        if not (found and found[0]):
+        if not table_exists(raw, "restyle_schema"):
             return None
         row = raw.execute("SELECT version FROM restyle_schema").fetchone()
         version = int(row[0]) if row else None
