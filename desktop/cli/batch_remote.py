@@ -10,7 +10,7 @@ from desktop.cli.errors import EXIT_OK, EXIT_SETUP, EXIT_USAGE, CliError
 from desktop.cli.output import print_json
 from desktop.cli.team_mode import team_database
 from desktop.core.batch_runner import BatchRunner
-from desktop.core.batches import Batch, BatchState
+from desktop.core.batches import Batch
 from desktop.core.store import HistoryError
 from desktop.services import Services
 from desktop.team import DEFAULT_QUEUE
@@ -48,42 +48,14 @@ async def enqueue_batch(url: str, runner: BatchRunner, batch_id: str, *, queue: 
 
 
 async def remote_queue_of(services: Services, batch: Batch, *, remote: bool,
-                          queue: str | None) -> str | None:
-    """The task queue `batch resume|retry` hands the batch to, None to run it here: the one
-    named with --remote, else the queue its jobs went to (a team batch goes back to the
-    team's workers by itself)."""
+                          queue: str | None) -> tuple[str, str] | None:
+    """Where `batch resume|retry` hands the batch, (team database, task queue), or None to run
+    it here: the queue named with --remote, else the one its jobs went to (a team batch goes
+    back to the team's workers by itself)."""
     if queue and not remote:
         raise CliError("--queue names the team's task queue for --remote.", EXIT_USAGE)
     own = await asyncio.to_thread(services.batch_store().team_queue, batch.id)
     if not remote and own is None:
         return None
-    team_database(services, f"batch resume {batch.id[:12]} --remote")
-    return queue or own or DEFAULT_QUEUE
-
-
-async def resume_remote(services: Services, batch: Batch, queue: str, *, retry: bool,
-                        as_json: bool) -> int:
-    """A team batch carried on by the workers: failed cells made pending again (retry), the
-    batch running again unless it was cancelled, its pending cells and the jobs held back
-    while it was paused handed to the queue."""
-    url = team_database(services, "batch resume --remote")
-    engine = services.engine("restyle-cli batch resume")
-    runner = services.batch_runner(engine)
-    info = sys.stderr if as_json else sys.stdout
-    try:
-        if retry:
-            again = await runner.retry_failed(batch.id)
-            print(f"Sending {again} failed {'cell' if again == 1 else 'cells'} of batch "
-                  f"{batch.id[:12]} again." if again else
-                  f"No failed cells in batch {batch.id[:12]}; nothing to send again.",
-                  file=info)
-        current = await asyncio.to_thread(runner.store.get, batch.id) or batch
-        if current.state == BatchState.CANCELLED:
-            print(f"Batch {batch.id[:12]} was cancelled: nothing new is sent; the workers "
-                  "collect its accepted jobs.", file=info)
-        else:
-            await runner.resume(batch.id)
-        return await enqueue_batch(url, runner, batch.id, queue=queue, as_json=as_json)
-    finally:
-        runner.close()
-        await engine.aclose()
+    url = team_database(services, f"batch resume {batch.id[:12]} --remote")
+    return url, queue or own or DEFAULT_QUEUE

@@ -396,16 +396,15 @@ async def _batch_action(services: Services, args: argparse.Namespace) -> int:
             for line in [*grid_lines(batch, items, jobs), *summary_lines(batch, progress)]:
                 print(line)
         return EXIT_OK
+    team: tuple[str, str] | None = None  # (database, queue): the team's workers carry it on
     if args.action in ("resume", "retry"):
-        from desktop.cli.batch_remote import remote_queue_of, resume_remote
+        from desktop.cli.batch_remote import remote_queue_of
 
-        queue = await remote_queue_of(services, batch, remote=args.action_remote,
-                                      queue=args.action_queue)
-        if queue is not None:  # the team's workers carry it on
-            return await resume_remote(services, batch, queue, retry=args.action == "retry",
-                                       as_json=args.json)
-        for provider in batch.matrix.providers:  # every one set up before anything is sent
-            check_ready(services, provider)
+        team = await remote_queue_of(services, batch, remote=args.action_remote,
+                                     queue=args.action_queue)
+        if team is None:
+            for provider in batch.matrix.providers:  # every one set up before anything is sent
+                check_ready(services, provider)
     engine = services.engine(f"restyle-cli batch {args.action}")
     runner = services.batch_runner(engine)
     try:
@@ -423,6 +422,11 @@ async def _batch_action(services: Services, args: argparse.Namespace) -> int:
                 print(f"No failed cells in batch {batch.id[:12]}; nothing to send again.",
                       file=info)
         await _resume_state(runner, batch, args.json)
+        if team is not None:
+            from desktop.cli.batch_remote import enqueue_batch
+
+            url, queue = team
+            return await enqueue_batch(url, runner, batch.id, queue=queue, as_json=args.json)
         return await _run(services, engine, runner, batch.id, as_json=args.json)
     finally:
         runner.close()
