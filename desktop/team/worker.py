@@ -137,15 +137,11 @@ class TeamWorker:
         """The engine asks this right before it sends a queued job: a job of a paused batch
         is held back (queued; the batch's resume hands it to the queue again), one of a
         cancelled batch closed unsent. Jobs already sent are followed whatever the batch."""
-        store = self.runner.store
-        found = await asyncio.to_thread(store.batch_of_job, job.id)
-        batch = await asyncio.to_thread(store.get, found[0]) if found else None
-        if batch is None:
-            return
-        if batch.state == BatchState.PAUSED:
+        state = await asyncio.to_thread(self.runner.store.state_of_job_batch, job.id)
+        if state == BatchState.PAUSED:
             self._paused.add(job.id)
             raise HeldBack(PAUSED)
-        if batch.state == BatchState.CANCELLED:
+        if state == BatchState.CANCELLED:
             raise CancelRequested()
 
     async def _settle_batch(self, job_id: str) -> None:

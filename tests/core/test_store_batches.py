@@ -51,6 +51,8 @@ def test_batches_and_items_round_trip_and_list_newest_first(history_target: Path
     store.update_item("b1", done)
     assert store.items("b1")[2] == done
     assert store.batch_of_job("job-2") == ("b1", 2) and store.batch_of_job("nope") is None
+    assert store.state_of_job_batch("job-2") == BatchState.FINISHED
+    assert store.state_of_job_batch("nope") is None
     store.delete("b1")
     assert store.get("b1") is None and store.items("b1") == []
     history.close()

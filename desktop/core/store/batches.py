@@ -100,6 +100,13 @@ class BatchStore:
                                (job_id,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    def state_of_job_batch(self, job_id: str) -> BatchState | None:
+        """The state of the batch that made this job; None for a job of no batch."""
+        with self.history.reading() as conn:
+            row = conn.execute("SELECT b.state FROM batch_items i JOIN batches b"
+                               " ON b.id = i.batch_id WHERE i.job_id = ?", (job_id,)).fetchone()
+        return BatchState(row[0]) if row else None
+
     def team_queue(self, batch_id: str) -> str | None:
         """The team task queue the batch's jobs went to (team mode), None when they ran on a
         desk or no job was made yet."""
